@@ -1,0 +1,21 @@
+"""tinyseq: sequence models on a small, readable reverse-mode autodiff engine over numpy.
+
+``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
+"""
+from . import autograd
+from .autograd import Tensor
+from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
+                                 ones_like, rand, randn, tensor, zeros, zeros_like)
+from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
+from .autograd.functional import METHODS, cat, matmul, stack, where
+from .autograd.mode import enable_grad, is_grad_enabled, no_grad
+from .autograd.ops._util import ShapeError
+from .autograd.rng import manual_seed
+
+bool = bool_  # ts.bool, as torch.bool
+__version__ = "0.1.0"
+
+__all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
+           "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
+           "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
+           "ShapeError", *METHODS]

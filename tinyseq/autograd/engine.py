@@ -1,0 +1,204 @@
+"""The backward walk.
+
+1. From the roots, find every node that contributed and count, for each, how many edges lead into
+   it (its consumers).
+2. Seed the roots' gradients and run a node only when all of its consumers have sent theirs: its
+   gradient is then complete. Running a node calls its Function's ``backward`` on the summed output
+   gradients and sends one gradient down each input edge.
+3. Leaves end the walk: their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
+
+It is a loop over a stack, not a recursion, so a graph 100,000 nodes deep is fine. Gradients that
+meet at a node are summed in place once the engine owns the array (never in an array an op returned,
+which may be a view of something else).
+"""
+import numpy as np
+
+from . import anomaly
+from .function import AccumulateGrad, edge_of
+from .mode import state
+from .ops._util import ShapeError
+from .tensor import Tensor
+
+
+def backward(tensors, grad_tensors, retain_graph=False):
+    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (what ``.backward()`` does)."""
+    _walk(_root_edges(tensors, grad_tensors), retain_graph, capture=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors.
+
+    Unlike ``backward()`` it leaves every ``.grad`` alone. ``grad_outputs`` is needed for outputs
+    with more than one element. An input that the outputs do not depend on is an error unless
+    ``allow_unused=True``, which gives ``None`` for it.
+    """
+    single = isinstance(outputs, Tensor)
+    outputs = [outputs] if single else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif single:
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    capture = {edge_of(t): None for t in inputs}
+    _walk(_root_edges(outputs, grad_outputs), retain_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[edge_of(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        result.append(None if g is None else Tensor._wrap(np.array(g)))
+    return tuple(result)
+
+
+def _root_edges(tensors, grads):
+    """``(edge, gradient array)`` for each root tensor, with the gradient checked or implied."""
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"backward: tensor {i} does not require grad, so no graph was recorded for it "
+                "(was it computed under no_grad, or from inputs without requires_grad=True?)")
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"backward: a gradient can be implied only for a scalar (one-element) tensor, "
+                    f"and this one has shape {t.shape}; reduce it first (.sum(), .mean()) or pass "
+                    f"gradient= a tensor of shape {t.shape}")
+            g = np.ones(t.shape, dtype=t.data.dtype)
+        else:
+            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=t.data.dtype)
+            if g.shape != t.shape:
+                raise ShapeError(f"backward: gradient has shape {g.shape} but the tensor has "
+                                 f"shape {t.shape}")
+        roots.append((edge_of(t), g))
+    return roots
+
+
+def _walk(roots, retain_graph, capture):
+    deps = _count_consumers([edge[0] for edge, _ in roots])
+    pending = {}  # node -> one [array, owned] slot (or None) per output
+    for (node, k), g in roots:
+        _add(pending, node, k, g)
+    ready = [node for node in dict.fromkeys(edge[0] for edge, _ in roots) if not deps.get(node)]
+    while ready:
+        node = ready.pop()
+        slots = pending.pop(node, None)
+        input_grads = None
+        if slots is not None:
+            grads, owned = _complete(node, slots, capture)
+            if isinstance(node, AccumulateGrad):
+                if capture is None:
+                    _accumulate_grad(node.leaf, grads[0], owned[0])
+                continue
+            input_grads = _run(node, grads, retain_graph)
+        for i, edge in enumerate(node.next_edges):
+            if edge is None:
+                continue
+            child, k = edge
+            if input_grads is not None and input_grads[i] is not None:
+                _add(pending, child, k, input_grads[i])
+            deps[child] -= 1
+            if deps[child] == 0:
+                ready.append(child)
+
+
+def _count_consumers(roots):
+    """For every node reachable from ``roots``: how many edges lead into it."""
+    deps, seen, stack = {}, set(roots), list(dict.fromkeys(roots))
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None:
+                child = edge[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
+
+
+def _add(pending, node, k, g):
+    """Sum gradient ``g`` into output ``k`` of ``node``; in place once the engine owns the sum."""
+    slots = pending.get(node)
+    if slots is None:
+        slots = pending[node] = [None] * len(node.out_meta)
+    slot = slots[k]
+    if slot is None:
+        slots[k] = [g, False]
+    elif slot[1]:
+        np.add(slot[0], g, out=slot[0])
+    else:
+        slots[k] = [slot[0] + g, True]
+
+
+def _complete(node, slots, capture):
+    """The node's finished output gradients, after tensor hooks, ``retain_grad`` and capture."""
+    grads = [None if s is None else s[0] for s in slots]
+    owned = [s is not None and s[1] for s in slots]
+    hooks = {0: node.leaf._hooks} if isinstance(node, AccumulateGrad) else node.hooks
+    for k, fns in (hooks or {}).items():
+        for fn in fns or ():
+            if grads[k] is not None:
+                new = fn(Tensor._wrap(grads[k]))
+                if new is not None:
+                    grads[k], owned[k] = np.asarray(new.data if isinstance(new, Tensor) else new,
+                                                    dtype=grads[k].dtype), False
+    for k, ref in (getattr(node, "retained", None) or {}).items():
+        t = ref()
+        if t is not None and grads[k] is not None:
+            _accumulate_grad(t, grads[k], False)
+    if capture is not None:
+        for k, g in enumerate(grads):
+            if (node, k) in capture:
+                capture[(node, k)] = g
+    return grads, owned
+
+
+def _accumulate_grad(t, g, owned):
+    if t.grad is None:
+        t.grad = Tensor._wrap(g if owned else np.array(g))
+    else:
+        np.add(t.grad.data, g, out=t.grad.data)
+
+
+def _run(node, grads, retain_graph):
+    """Call the node's ``backward`` and check that each input gradient has that input's shape."""
+    ctx = node.ctx
+    if ctx is None:
+        raise RuntimeError(
+            f"backward: trying to go through the graph a second time, but it was freed (at "
+            f"'{node.name}') by the first backward; pass retain_graph=True to the first "
+            "backward() if you need to run backward twice")
+    for counter, version in node.saved_versions:
+        if counter.value != version:
+            raise RuntimeError(
+                f"backward: an array that '{node.name}' saved for its gradient was modified by an "
+                f"in-place operation after the forward (version {counter.value}, expected "
+                f"{version}); use an out-of-place op or .clone() before changing it")
+    if node.fn.materialize_grads:
+        grads = [np.zeros(shape, dtype) if g is None else g
+                 for g, (shape, dtype) in zip(grads, node.out_meta)]
+    out = node.fn.backward(ctx, *grads)
+    out = out if isinstance(out, tuple) else (out,)
+    if len(out) != len(node.next_edges):
+        raise RuntimeError(f"backward of '{node.name}' returned {len(out)} gradients, but its "
+                           f"forward took {len(node.next_edges)} arguments (return None for "
+                           "arguments that need no gradient)")
+    result = [None] * len(out)
+    for i, (g, edge) in enumerate(zip(out, node.next_edges)):
+        if edge is None or g is None:
+            continue
+        g = np.asarray(g)
+        shape, dtype = edge[0].out_meta[edge[1]]
+        if g.shape != shape:
+            raise ShapeError(f"backward of '{node.name}' returned a gradient of shape {g.shape} "
+                             f"for its input {i}, which has shape {shape}")
+        result[i] = g if g.dtype == dtype else g.astype(dtype)
+    if state.anomaly:
+        anomaly.check_finite(result, node.name, "backward", node.trace)
+    if not retain_graph:
+        node.release()
+    return result

@@ -1,0 +1,155 @@
+"""``Function``: one op, forward and backward side by side; ``Node``: its place in the graph.
+
+A Function's ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` work on numpy arrays.
+``Function.apply(*args)`` unwraps Tensor arguments, runs forward, wraps the results and, when grad
+mode is on and an input requires a gradient, records a ``Node`` that the backward walk will visit.
+"""
+import weakref
+
+import numpy as np
+
+from . import anomaly
+from .mode import state
+from .tensor import Tensor
+
+
+class Context:
+    """What a forward leaves for its backward: ``save_for_backward(*arrays)``, any attributes.
+
+    ``needs_input_grad[i]`` tells backward whether argument ``i`` wants a gradient at all.
+    """
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+
+class Node:
+    """One recorded op: the ``grad_fn`` of the tensors it produced.
+
+    ``next_edges[i]`` is ``(node, output_index)`` for argument ``i`` when it needs a gradient, else
+    ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``scope`` the scope path at
+    creation; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
+    """
+
+    __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
+                 "saved_versions", "hooks", "retained", "__weakref__")
+
+    def __init__(self, fn, ctx, next_edges, out_meta):
+        self.fn = fn
+        self.ctx = ctx
+        self.next_edges = next_edges
+        self.out_meta = out_meta
+        self.name = fn.name
+        self.scope = state.scope
+        self.trace = anomaly.creation_trace() if state.anomaly else None
+        self.saved_versions = ()
+        self.hooks = None
+        self.retained = None
+
+    def __repr__(self):
+        return f"<{self.name} node>"
+
+    def release(self):
+        """Drop what forward saved (after backward, unless ``retain_graph=True``)."""
+        self.ctx = None
+
+
+class AccumulateGrad:
+    """The node of a leaf that requires a gradient: backward adds into ``leaf.grad``."""
+
+    __slots__ = ("leaf", "out_meta", "name", "scope", "next_edges", "__weakref__")
+
+    def __init__(self, leaf):
+        self.leaf = leaf
+        self.out_meta = ((leaf.shape, leaf.dtype),)
+        self.name = "accumulate_grad"
+        self.scope = ()
+        self.next_edges = ()
+
+    def __repr__(self):
+        return f"<accumulate_grad node of a leaf {self.leaf.shape}>"
+
+
+def edge_of(t):
+    """The edge that carries a gradient into tensor ``t``: its producer, or its leaf accumulator."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._accumulator() if t._accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._accumulator = weakref.ref(acc)
+    return (acc, 0)
+
+
+class Function:
+    """Base class of every op. Subclass it with two static methods::
+
+        class Cube(ts.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):            # numpy in, numpy out
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):        # one gradient per output in, one per input out
+                (x,) = ctx.saved_tensors
+                return 3 * x ** 2 * grad
+
+        y = Cube.apply(t)
+
+    ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments that are
+    not tensors or need none), each in that argument's shape. Set ``materialize_grads = False`` to
+    receive ``None`` instead of zeros for outputs that got no gradient (multi-output ops use it).
+    """
+
+    materialize_grads = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+
+    @classmethod
+    def apply(cls, *args):
+        needs = False
+        if state.grad_enabled:
+            flags = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            needs = any(flags)
+        ctx = Context(flags if needs else (False,) * len(args))
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *arrays)
+        multi = isinstance(out, tuple)
+        outs = [o if type(o) is np.ndarray else np.asarray(o) for o in (out if multi else (out,))]
+        if state.anomaly:
+            anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace())
+        tensors = [Tensor._wrap(o, _version_of_base(o, args)) for o in outs]
+        if needs:
+            edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))
+            node = Node(cls, ctx, edges, tuple((o.shape, o.dtype) for o in outs))
+            for k, t in enumerate(tensors):
+                if t.data.dtype.kind == "f":  # integer results carry no gradient
+                    t.grad_fn, t._output_nr, t._requires_grad = node, k, True
+            if ctx.saved_tensors:
+                node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
+        return tuple(tensors) if multi else tensors[0]
+
+
+def _version_of_base(out, args):
+    """A view shares the version counter of the input it looks into, so that an in-place change
+    through either is seen by the nodes that saved the other."""
+    if out.base is not None:
+        for a in args:
+            if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
+                return a._version
+    return None
+
+
+def _versions_of(saved, args, outputs):
+    """``(version counter, value now)`` of each tensor whose array forward saved for backward."""
+    owners = {id(t.data): t._version for t in (*args, *outputs) if isinstance(t, Tensor)}
+    counters = [owners.get(id(a)) for a in saved]
+    return tuple((c, c.value) for c in counters if c is not None)

@@ -1,0 +1,44 @@
+"""Helpers shared by the ops: shape errors, reducing a broadcast gradient, normalising ``dim``."""
+import numpy as np
+
+
+class ShapeError(ValueError, RuntimeError):
+    """Shapes that an op cannot combine. Catchable as ``ValueError`` or as ``RuntimeError``."""
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, giving it ``shape``."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def norm_dim(dim, ndim, op):
+    """``dim`` (an int, or a tuple of ints) as non-negative axes; raises ``IndexError`` if out of range."""
+    if isinstance(dim, (tuple, list)):
+        return tuple(norm_dim(d, ndim, op) for d in dim)
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected a dim in [{-span}, {span - 1}])")
+    return dim % span
+
+
+def reduced_shape(shape, axes):
+    """``shape`` with ``axes`` kept as 1, as a keepdim reduction leaves it."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def axes_of(dim, ndim, op):
+    """The axes a reduction over ``dim`` removes (``None`` means all of them), as a tuple."""
+    return tuple(range(ndim)) if dim is None else (
+        norm_dim(dim, ndim, op) if isinstance(dim, (tuple, list)) else (norm_dim(dim, ndim, op),))
+
+
+def broadcast_error(op, *shapes):
+    return ShapeError(
+        f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together "
+        "(numpy rules: aligned from the right, each pair of dimensions equal or one of them 1)")

@@ -1,0 +1,30 @@
+"""Matrix products, with numpy's ``matmul`` rules: 1-D operands and broadcast batch dimensions."""
+import numpy as np
+
+from ..function import Function
+from ._util import unbroadcast
+
+
+class MatMul(Function):
+    """``a @ b``. Gradients: ``dA = dC @ Bᵀ``, ``dB = Aᵀ @ dC`` (batch dims summed back)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a2 = a[None, :] if a.ndim == 1 else a  # a vector is a (1, n) row on the left ...
+        b2 = b[:, None] if b.ndim == 1 else b  # ... and an (n, 1) column on the right
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb

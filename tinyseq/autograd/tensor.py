@@ -1,0 +1,599 @@
+"""The Tensor: a numpy array (``.data``), the node that made it (``.grad_fn``), and the gradient
+that ``backward()`` leaves in it (``.grad``).
+
+Every differentiable method here is one line that applies an op from ``ops/``; the engine that walks
+the graph is ``engine.py``. Operators and dtypes behave as in PyTorch: a Python scalar never changes
+a tensor's dtype, and an integer tensor meeting a float one takes the float dtype.
+"""
+import math
+import weakref
+
+import numpy as np
+
+from . import rng
+from .mode import state
+
+DEFAULT_FLOAT = np.float32
+
+
+class Version:
+    """How many in-place changes a tensor's data has seen; ``detach()`` and views share one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away again."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def as_array(data, dtype=None):
+    """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    a = np.array(data)
+    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
+        return a.astype(DEFAULT_FLOAT)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
+                        f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
+    return a
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and differentiate through them.
+
+    Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
+    ``Tensor(ndarray)`` wraps an array without changing its dtype.
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_version",
+                 "_accumulator", "_hooks", "__weakref__")
+    __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
+        self.grad = self.grad_fn = self._accumulator = self._hooks = None
+        self._requires_grad, self._output_nr, self._version = False, 0, Version()
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, data, version=None):
+        """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = t.grad_fn = t._accumulator = t._hooks = None
+        t._requires_grad, t._output_nr = False, 0
+        t._version = version if version is not None else Version()
+        return t
+
+    # ---- attributes ------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, and this one is "
+                            f"{self.data.dtype}; make it with dtype=ts.float32 or call .float()")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on a leaf tensor; "
+                               "use .detach() to get a copy outside the graph")
+        self._requires_grad = bool(flag)
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype.type)
+    is_leaf = property(lambda self: self.grad_fn is None)
+
+    def size(self, dim=None):
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return self.data.size
+
+    def numpy(self):
+        """The underlying ``numpy.ndarray`` (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can be converted to a "
+                             f"Python number, and this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                               "use .any() or .all() on .data, or compare a single element")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = "" if self.data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
+            f", dtype=ts.{self.data.dtype}")
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name}>"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Add d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` (the upstream dL/dself, in self's shape) may be left out for a one-element
+        tensor. The graph's saved arrays are freed unless ``retain_graph=True``.
+        """
+        engine.backward([self], [gradient], retain_graph=retain_graph)
+
+    def detach(self):
+        """The same data, cut from the graph: no ``grad_fn``, no gradient."""
+        return Tensor._wrap(self.data, self._version)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward (leaves always do)."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad(): this tensor does not require grad")
+        node = self.grad_fn
+        if node is not None:
+            node.retained = node.retained or {}
+            node.retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is ready; a returned Tensor replaces it.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook(): cannot hook a tensor that does not require grad")
+        if self.grad_fn is None:
+            self._hooks = self._hooks if self._hooks is not None else []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            node.hooks = node.hooks or {}
+            hooks = node.hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    # ---- in-place changes (never recorded in the graph) --------------------------------------
+    def _inplace(self, op):
+        if state.grad_enabled and self._requires_grad:
+            where = "a leaf" if self.grad_fn is None else "part of a graph"
+            raise RuntimeError(
+                f"{op}: this tensor requires grad ({where}) and grad mode is on, so it cannot be "
+                f"changed in place; wrap the update in `with ts.no_grad():` (as optimisers do), "
+                f"or use the out-of-place op")
+        self._version.value += 1
+        return self.data
+
+    def __setitem__(self, index, value):
+        self._inplace("__setitem__")[_index(index)] = _data(value)
+
+    def add_(self, other, alpha=1):
+        np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
+               out=self._inplace("add_"))
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        np.multiply(self.data, _data(other), out=self._inplace("mul_"))
+        return self
+
+    def div_(self, other):
+        np.divide(self.data, _data(other), out=self._inplace("div_"))
+        return self
+
+    def clamp_(self, min=None, max=None):
+        np.clip(self.data, min, max, out=self._inplace("clamp_"))
+        return self
+
+    def fill_(self, value):
+        self._inplace("fill_").fill(value)
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        np.copyto(self._inplace("copy_"), _data(src), casting="same_kind")
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        return self.copy_(rng.generator().normal(mean, std, self.shape))
+
+    def uniform_(self, a=0.0, b=1.0):
+        return self.copy_(rng.generator().uniform(a, b, self.shape))
+
+    # ---- operators ---------------------------------------------------------------------------
+    def __add__(self, other):
+        return binary(E.Add, self, other)
+
+    def __radd__(self, other):
+        return binary(E.Add, other, self)
+
+    def __sub__(self, other):
+        return binary(E.Sub, self, other)
+
+    def __rsub__(self, other):
+        return binary(E.Sub, other, self)
+
+    def __mul__(self, other):
+        return binary(E.Mul, self, other)
+
+    def __rmul__(self, other):
+        return binary(E.Mul, other, self)
+
+    def __truediv__(self, other):
+        return binary(E.Div, self, other)
+
+    def __rtruediv__(self, other):
+        return binary(E.Div, other, self)
+
+    def __pow__(self, other):
+        return binary(E.Pow, self, other)
+
+    def __rpow__(self, other):
+        return binary(E.Pow, other, self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __neg__(self):
+        return E.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.Abs.apply(self)
+
+    def __lt__(self, other):
+        return compare(np.less, self, other)
+
+    def __le__(self, other):
+        return compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return compare(np.not_equal, self, other)
+
+    def __getitem__(self, index):
+        return I.GetItem.apply(self, _index(index))
+
+    # ---- elementwise ---------------------------------------------------------------------------
+    def exp(self):
+        return E.Exp.apply(self)
+
+    def log(self):
+        return E.Log.apply(self)
+
+    def sqrt(self):
+        return E.Sqrt.apply(self)
+
+    def abs(self):
+        return E.Abs.apply(self)
+
+    def tanh(self):
+        return E.Tanh.apply(self)
+
+    def sigmoid(self):
+        return E.Sigmoid.apply(self)
+
+    def relu(self):
+        return E.Relu.apply(self)
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        return E.Clamp.apply(self, min, max)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` (bool, broadcastable to self) is True, else self."""
+        return E.MaskedFill.apply(_data(mask).astype(bool, copy=False),
+                                  np.asarray(value, dtype=self.data.dtype), self)
+
+    def to(self, dtype):
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else E.Cast.apply(self, dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def clone(self):
+        return E.Clone.apply(self)
+
+    # ---- reductions ------------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        return R.Sum.apply(self, _axes(dim, self.ndim, "sum"), keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return R.Mean.apply(self, _axes(dim, self.ndim, "mean"), keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
+        return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, isinstance(dim, int), 1)
+
+    def min(self, dim=None, keepdim=False):
+        return R.Max.apply(self, _axes(dim, self.ndim, "min"), keepdim, isinstance(dim, int), -1)
+
+    def argmax(self, dim=None, keepdim=False):
+        """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
+        return _arg(np.argmax, self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _arg(np.argmin, self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.LogSumExp.apply(self, _axes(dim, self.ndim, "logsumexp"), keepdim)
+
+    def softmax(self, dim):
+        return R.Softmax.apply(self, norm_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim):
+        return R.LogSoftmax.apply(self, norm_dim(dim, self.ndim, "log_softmax"))
+
+    # ---- shapes -------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _reshape(S.Reshape, self, _shape_arg(shape))
+
+    def view(self, *shape):
+        return _reshape(S.View, self, _shape_arg(shape))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return _reshape(S.Flatten, self, (1,))
+        lo, hi = norm_dim(start_dim, self.ndim, "flatten"), norm_dim(end_dim, self.ndim, "flatten")
+        shape = self.shape[:lo] + (math.prod(self.shape[lo:hi + 1]),) + self.shape[hi + 1:]
+        return _reshape(S.Flatten, self, shape)
+
+    def unsqueeze(self, dim):
+        d = norm_dim(dim, self.ndim + 1, "unsqueeze")
+        return S.Unsqueeze.apply(self, self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None):
+        """Remove the size-1 dims (all of them, or those of ``dim`` that have size 1)."""
+        axes = range(self.ndim) if dim is None else _axes(dim, self.ndim, "squeeze")
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
+        return S.Squeeze.apply(self, shape)
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        a, b = norm_dim(dim0, self.ndim, "transpose"), norm_dim(dim1, self.ndim, "transpose")
+        dims[a], dims[b] = dims[b], dims[a]
+        return S.Transpose.apply(self, tuple(dims))
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects a tensor with at most 2 dims, got shape {self.shape}; "
+                             "use transpose(d0, d1) or permute(...)")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    T = property(t)
+
+    def permute(self, *dims):
+        dims = tuple(norm_dim(d, self.ndim, "permute") for d in _shape_arg(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of a "
+                             f"tensor of shape {self.shape}")
+        return S.Permute.apply(self, dims)
+
+    def expand(self, *shape):
+        """A broadcast view; ``-1`` keeps a dim, new dims may be added on the left."""
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                     for i, n in enumerate(shape))
+        try:
+            return S.Expand.apply(self, full)
+        except ValueError:
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}; "
+                             "only dims of size 1 can grow, and new dims go on the left") from None
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+        ax = norm_dim(dim, self.ndim, "split")
+        n = self.shape[ax]
+        if isinstance(split_size_or_sections, int):
+            step = split_size_or_sections
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n or min(sizes, default=0) < 0:
+                raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
+                                 f"shape {self.shape} has size {n}")
+            ends = np.cumsum(sizes).tolist()
+            bounds = tuple(zip([0] + ends[:-1], ends))
+        return S.Split.apply(self, bounds, ax)
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces of size ceil(n / chunks) along ``dim`` (fewer if they run out)."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[norm_dim(dim, self.ndim, "chunk")]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, each without it: one node however many slices."""
+        return S.Unbind.apply(self, norm_dim(dim, self.ndim, "unbind"))
+
+
+# ---- helpers used by the methods and the module-level functions -----------------------------------
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _index(index):
+    """A tuple index for numpy: Tensors and lists become arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i
+                 for i in items)
+
+
+def _shape_arg(shape):
+    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape ``(2, 3)``."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _axes(dim, ndim, op):
+    """The axes a reduction over ``dim`` covers; ``None`` or ``()`` mean all of them."""
+    if dim is None or dim == ():
+        return tuple(range(ndim))
+    return tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
+        norm_dim(dim, ndim, op),)
+
+
+def _reshape(op, t, shape):
+    try:
+        return op.apply(t, shape)
+    except ValueError:
+        raise ShapeError(f"{op.name}: cannot reshape a tensor of shape {t.shape} ({t.numel()} "
+                         f"elements) into shape {tuple(shape)}") from None
+
+
+def _operand(x, dtype):
+    """A non-tensor operand next to a tensor of ``dtype``, typed as PyTorch would type it."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (bool, int, float)):
+        kind = np.dtype(dtype).kind
+        if kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool):
+            return np.asarray(x, dtype=dtype)  # a Python scalar never changes a tensor's dtype ...
+        # ... unless it is of a higher kind: a float next to ints is float32, an int next to bools int64
+        return np.asarray(x, dtype=DEFAULT_FLOAT if isinstance(x, float) else np.int64)
+    return as_array(x)
+
+
+def _operands(a, b):
+    like = a if isinstance(a, Tensor) else b
+    a = a if isinstance(a, Tensor) else _operand(a, like.data.dtype)
+    b = b if isinstance(b, Tensor) else _operand(b, like.data.dtype)
+    fa, fb = _data(a).dtype.kind == "f", _data(b).dtype.kind == "f"
+    if fa != fb:  # integer or bool next to float: the float dtype wins, as in PyTorch
+        if fa:
+            b = _data(b).astype(_data(a).dtype)
+        else:
+            a = _data(a).astype(_data(b).dtype)
+    return a, b
+
+
+def _arg(fn, t, dim, keepdim):
+    """``argmax``/``argmin`` as int64 indices, outside the graph."""
+    if dim is None:
+        return Tensor._wrap(np.asarray(fn(t.data), dtype=np.int64))
+    ax = norm_dim(dim, t.ndim, fn.__name__)
+    return Tensor._wrap(fn(t.data, axis=ax, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+def binary(op, a, b):
+    """Apply the binary elementwise ``op``, naming it and both shapes if they do not broadcast."""
+    a, b = _operands(a, b)
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        sa, sb = np.shape(_data(a)), np.shape(_data(b))
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise broadcast_error(op.name, sa, sb) from None
+        raise
+
+
+def compare(ufunc, a, b):
+    """A comparison: a bool tensor, outside the graph."""
+    a, b = _operands(a, b)
+    try:
+        return Tensor._wrap(ufunc(_data(a), _data(b)))
+    except ValueError:
+        raise broadcast_error(ufunc.__name__, np.shape(_data(a)), np.shape(_data(b))) from None
+
+
+def matmul(a, b):
+    """``a @ b`` with numpy's rules (1-D operands, broadcast batch dims)."""
+    a, b = _operands(a, b)
+    try:
+        return L.MatMul.apply(a, b)
+    except ValueError:
+        sa, sb = np.shape(_data(a)), np.shape(_data(b))
+        if not sa or not sb:
+            raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}; "
+                             "use * to multiply by a scalar") from None
+        inner = sb[0] if len(sb) == 1 else sb[-2]
+        raise ShapeError(f"matmul: shapes {sa} and {sb} do not match: the last dim of the first "
+                         f"({sa[-1]}) must equal the {'only' if len(sb) == 1 else 'second-to-last'}"
+                         f" dim of the second ({inner})") from None
+
+
+# The ops import Tensor, so they are imported after it is defined.
+from . import engine  # noqa: E402
+from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S  # noqa: E402
+from .ops._util import ShapeError, broadcast_error, norm_dim  # noqa: E402
