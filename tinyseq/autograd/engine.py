@@ -131,7 +131,7 @@ def _add(pending, node, k, g):
     elif slot[1]:
         np.add(slot[0], g, out=slot[0])
     else:
-        slots[k] = [slot[0] + g, True]
+        slots[k] = [np.asarray(slot[0] + g), True]  # 0-d + 0-d gives a numpy scalar
 
 
 def _complete(node, slots, capture):
@@ -142,7 +142,7 @@ def _complete(node, slots, capture):
     for k, fns in (hooks or {}).items():
         for fn in fns or ():
             if grads[k] is not None:
-                new = fn(Tensor._wrap(grads[k]))
+                new = fn(Tensor._wrap(np.array(grads[k])))  # a copy the hook may change
                 if new is not None:
                     grads[k], owned[k] = np.asarray(new.data if isinstance(new, Tensor) else new,
                                                     dtype=grads[k].dtype), False

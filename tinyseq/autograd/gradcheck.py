@@ -37,12 +37,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         x = xs[i].data
         for e in range(x.size):
             numerical = _numerical_column(fn, xs, x, e, eps)
-            bad = np.abs(analytic[i][:, e] - numerical) > atol + rtol * np.abs(numerical)
+            close = np.abs(analytic[i][:, e] - numerical) <= atol + rtol * np.abs(numerical)
+            bad = ~close  # NaN is never close
             if bad.any():
                 r = int(np.argmax(bad))
                 raise GradcheckError(
                     f"gradcheck: gradient of input {i} (shape {x.shape}) at element "
-                    f"{np.unravel_index(e, x.shape)} disagrees for output element {r}: analytic "
+                    f"{tuple(int(k) for k in np.unravel_index(e, x.shape))} disagrees for output element {r}: analytic "
                     f"{analytic[i][r, e]:.8g}, numerical {numerical[r]:.8g} "
                     f"(atol={atol}, rtol={rtol})")
     return True

@@ -231,6 +231,18 @@ class Tensor:
         np.divide(self.data, _data(other), out=self._inplace("div_"))
         return self
 
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def clamp_(self, min=None, max=None):
         np.clip(self.data, min, max, out=self._inplace("clamp_"))
         return self
@@ -379,10 +391,10 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False):
         """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
-        return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, isinstance(dim, int), 1)
+        return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, _single(dim, self), 1)
 
     def min(self, dim=None, keepdim=False):
-        return R.Max.apply(self, _axes(dim, self.ndim, "min"), keepdim, isinstance(dim, int), -1)
+        return R.Max.apply(self, _axes(dim, self.ndim, "min"), keepdim, _single(dim, self), -1)
 
     def argmax(self, dim=None, keepdim=False):
         """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
@@ -427,7 +439,8 @@ class Tensor:
     def transpose(self, dim0, dim1):
         dims = list(range(self.ndim))
         a, b = norm_dim(dim0, self.ndim, "transpose"), norm_dim(dim1, self.ndim, "transpose")
-        dims[a], dims[b] = dims[b], dims[a]
+        if dims:  # a 0-d tensor has nothing to swap
+            dims[a], dims[b] = dims[b], dims[a]
         return S.Transpose.apply(self, tuple(dims))
 
     def t(self):
@@ -508,8 +521,14 @@ def _axes(dim, ndim, op):
     """The axes a reduction over ``dim`` covers; ``None`` or ``()`` mean all of them."""
     if dim is None or dim == ():
         return tuple(range(ndim))
-    return tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
+    axes = tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
         norm_dim(dim, ndim, op),)
+    return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
+
+
+def _single(dim, t):
+    """Whether ``max``/``min`` reduce one dim (gradient to the picked element, not shared by ties)."""
+    return isinstance(dim, int) and t.ndim > 0
 
 
 def _reshape(op, t, shape):
@@ -521,16 +540,21 @@ def _reshape(op, t, shape):
 
 
 def _operand(x, dtype):
-    """A non-tensor operand next to a tensor of ``dtype``, typed as PyTorch would type it."""
+    """A non-tensor operand next to a tensor of ``dtype``, typed as PyTorch would type it.
+
+    A Python scalar (or a 0-d array of the same kind) never changes the tensor's dtype, unless it is
+    of a higher kind: a float next to integers gives float32, an int next to bools int64.
+    """
+    kind = np.dtype(dtype).kind
     if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, (bool, int, float)):
-        kind = np.dtype(dtype).kind
-        if kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool):
-            return np.asarray(x, dtype=dtype)  # a Python scalar never changes a tensor's dtype ...
-        # ... unless it is of a higher kind: a float next to ints is float32, an int next to bools int64
-        return np.asarray(x, dtype=DEFAULT_FLOAT if isinstance(x, float) else np.int64)
-    return as_array(x)
+        if x.ndim or x.dtype.kind != kind:
+            return x
+        x = x.item()
+    if not isinstance(x, (bool, int, float)):
+        return as_array(x)
+    if kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool):
+        return np.asarray(x, dtype=dtype)
+    return np.asarray(x, dtype=DEFAULT_FLOAT if isinstance(x, float) else np.int64)
 
 
 def _operands(a, b):

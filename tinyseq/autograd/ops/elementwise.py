@@ -48,7 +48,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        out = a / b
+        return out if a.dtype.kind == "f" or b.dtype.kind == "f" else out.astype(np.float32)
 
     @staticmethod
     def backward(ctx, g):
@@ -68,6 +69,7 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
+        a, b = a.astype(out.dtype, copy=False), b.astype(out.dtype, copy=False)  # full precision
         ga = gb = None
         if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1)
             ga = unbroadcast(g * b * a ** (b - 1), a.shape)
@@ -125,7 +127,7 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0, as torch
             return g / (2 * out)
 
 

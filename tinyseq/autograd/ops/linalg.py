@@ -18,10 +18,10 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         a2 = a[None, :] if a.ndim == 1 else a  # a vector is a (1, n) row on the left ...
         b2 = b[:, None] if b.ndim == 1 else b  # ... and an (n, 1) column on the right
+        if b.ndim == 1:  # first: for vector @ vector, g is 0-d
+            g = np.expand_dims(g, -1)
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)

@@ -1,0 +1,338 @@
+"""The backward walk itself: order, accumulation, freeing, hooks, grad(), modes, scopes, cost."""
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq.autograd import engine
+
+
+def test_chain_of_20000_ops_backpropagates_without_recursion():
+    x = ts.tensor(1.0, dtype=ts.float64, requires_grad=True)
+    h = x
+    for _ in range(20_000):
+        h = h * 1.0001
+    h.backward()
+    assert x.grad.item() == pytest.approx(1.0001 ** 20_000, rel=1e-9)
+
+
+def test_diamond_runs_each_node_once_with_the_summed_gradient():
+    calls = []
+
+    class Spy(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(g.copy())
+            return g
+
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    s = Spy.apply(x)
+    y = (s * 3 + s * s).sum()  # dy/ds = 3 + 2s
+    y.backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], [5.0, 7.0])
+    np.testing.assert_allclose(x.grad.data, [5.0, 7.0])
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = ts.tensor([1.0, -2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, -8.0])
+
+
+def test_leaf_grad_is_a_private_writable_copy():
+    x = ts.ones(3, requires_grad=True)
+    g = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    x.backward(g)
+    x.grad.data *= 10  # must not write into the caller's array
+    np.testing.assert_allclose(g, [1.0, 2.0, 3.0])
+    y = ts.ones(2, 3, requires_grad=True)
+    y.sum().backward()  # sum's gradient is a broadcast view: .grad must still be a real array
+    assert y.grad.data.flags.writeable and y.grad.data.shape == (2, 3)
+
+
+def test_second_backward_through_a_freed_graph_says_retain_graph():
+    x = ts.ones(3, requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_saved_arrays_are_freed_after_backward_and_kept_with_retain_graph():
+    x = ts.ones(3, requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward(retain_graph=True)
+    assert node.ctx is not None
+    y.sum().backward()
+    assert node.ctx is None
+
+
+def test_backward_on_non_scalar_needs_a_gradient():
+    x = ts.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"scalar .*gradient="):
+        (x * 2).backward()
+    (x * 2).backward(ts.ones(2, 3))
+    np.testing.assert_allclose(x.grad.data, np.full((2, 3), 2.0))
+
+
+def test_backward_gradient_of_wrong_shape_is_refused():
+    x = ts.ones(2, 3, requires_grad=True)
+    with pytest.raises(ts.ShapeError, match=r"\(3,\).*\(2, 3\)"):
+        (x * 2).backward(ts.ones(3))
+
+
+def test_backward_on_a_tensor_without_graph_explains():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ts.ones(2).sum().backward()
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.data, [6.0, 12.0])
+    y = x * 3
+    (y * y).sum().backward()
+    assert y.grad is None  # not retained
+
+
+def test_hooks_see_and_replace_gradients_and_can_be_removed():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(g.data.copy()))
+    h.register_hook(lambda g: g * 10)
+    x.register_hook(lambda g: g + 1)
+    h.sum().backward()
+    np.testing.assert_allclose(seen[0], [1.0, 1.0])
+    np.testing.assert_allclose(x.grad.data, [21.0, 21.0])  # (1 * 10) * 2 + 1
+    handle.remove()
+    x.grad = None
+    h = x * 2
+    h.register_hook(lambda g: seen.append("again"))
+    h.sum().backward()
+    assert seen[-1] == "again" and len(seen) == 2
+
+
+def test_autograd_grad_returns_gradients_and_leaves_dot_grad_alone():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    w = ts.tensor([3.0, 4.0], requires_grad=True)
+    h = x * w
+    y = (h * h).sum()
+    gx, gh = ts.autograd.grad(y, [x, h])
+    np.testing.assert_allclose(gx.data, 2 * (x.data * w.data) * w.data)
+    np.testing.assert_allclose(gh.data, 2 * h.data)
+    assert x.grad is None and w.grad is None
+
+
+def test_autograd_grad_unused_input():
+    x = ts.ones(2, requires_grad=True)
+    z = ts.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        ts.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = ts.autograd.grad(y, [x, z], allow_unused=True)
+    assert gz is None
+    np.testing.assert_allclose(gx.data, [2.0, 2.0])
+
+
+def test_autograd_grad_with_grad_outputs():
+    x = ts.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = ts.autograd.grad(x * x, x, grad_outputs=ts.tensor([1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(g.data, [2.0, 0.0, 12.0])
+
+
+def test_no_grad_builds_no_graph_and_enable_grad_restores_it():
+    x = ts.ones(2, requires_grad=True)
+    with ts.no_grad():
+        y = x * 2
+        assert not ts.is_grad_enabled()
+        with ts.enable_grad():
+            z = x * 2
+    assert ts.is_grad_enabled()
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.grad_fn is not None and z.requires_grad
+
+    @ts.no_grad()
+    def f(t):
+        return t * 3
+
+    assert f(x).grad_fn is None
+
+
+def test_detach_cuts_the_graph_but_shares_data():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert d.grad_fn is None and not d.requires_grad
+    y = (x * d).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])  # d treated as a constant
+
+
+def test_multiple_roots_including_one_that_feeds_another():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    b = a * a
+    ts.autograd.backward([a, b], [ts.ones(2), ts.ones(2)])
+    np.testing.assert_allclose(x.grad.data, 2 + 8 * x.data)  # d(2x)/dx + d(4x²)/dx
+
+
+def _grad_elements(fn, monkeypatch):
+    """Total number of gradient elements the ops' backwards return: a deterministic cost."""
+    count = [0]
+    run = engine._run
+
+    def counting(node, grads, retain_graph):
+        out = run(node, grads, retain_graph)
+        count[0] += sum(g.size for g in out if g is not None)
+        return out
+
+    monkeypatch.setattr(engine, "_run", counting)
+    fn()
+    monkeypatch.setattr(engine, "_run", run)
+    return count[0]
+
+
+@pytest.mark.parametrize("slicer", ["unbind", "split", "chunk"])
+def test_backward_through_t_slices_costs_order_t(slicer, monkeypatch):
+    def run(T):
+        x = ts.randn(T, 4, requires_grad=True)
+        if slicer == "unbind":
+            steps = x.unbind(0)
+        elif slicer == "split":
+            steps = x.split(1, 0)
+        else:
+            steps = x.chunk(T, 0)
+        h = ts.zeros(4)
+        outs = []
+        for s in steps:  # an RNN-like chain through every slice, then a stack of all steps
+            h = (h + s.reshape(4)).tanh()
+            outs.append(h)
+        ts.stack(outs).sum().backward()
+        return x.grad.data
+
+    small = _grad_elements(lambda: run(50), monkeypatch)
+    large = _grad_elements(lambda: run(400), monkeypatch)
+    ratio = large / small
+    # linear cost gives a ratio near 8; a full-size zero gradient per slice would give about 64
+    assert ratio < 9.5, ratio
+
+
+def test_cat_of_t_pieces_is_one_node_with_t_inputs():
+    pieces = [ts.randn(2, requires_grad=True) for _ in range(5)]
+    y = ts.cat(pieces)
+    assert y.grad_fn.name == "cat" and len(y.grad_fn.next_edges) == 6  # dim + 5 tensors
+    (y * ts.arange(10).float()).sum().backward()
+    np.testing.assert_allclose(pieces[3].grad.data, [6.0, 7.0])
+
+
+def test_unbind_is_one_node_and_unused_outputs_get_zero_gradient():
+    x = ts.randn(3, 2, requires_grad=True)
+    a, b, c = x.unbind(0)
+    assert a.grad_fn is b.grad_fn is c.grad_fn
+    (b * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0, 0], [2, 2], [0, 0]])
+
+
+def test_scope_is_recorded_on_nodes():
+    x = ts.ones(2, requires_grad=True)
+    with ts.autograd.scope("rnn"):
+        with ts.autograd.scope("t=0"):
+            y = x.tanh()
+        z = y * 2
+    w = z + 1
+    assert y.grad_fn.scope == ("rnn", "t=0")
+    assert z.grad_fn.scope == ("rnn",)
+    assert w.grad_fn.scope == ()
+
+
+def test_detect_anomaly_names_the_op_in_forward_and_where_it_was_made():
+    x = ts.tensor([0.0, 1.0], requires_grad=True)
+    with ts.autograd.detect_anomaly():
+        with pytest.raises(ts.autograd.AnomalyError, match=r"forward of 'log'.*Inf") as info:
+            x.log()
+    assert "test_engine.py" in str(info.value)
+
+
+def test_detect_anomaly_names_the_op_whose_backward_made_nan():
+    x = ts.tensor([0.0, 4.0], requires_grad=True)
+    with ts.autograd.detect_anomaly():
+        y = x.sqrt() * 0  # forward finite; backward of sqrt at 0 gives 0 * inf = nan
+        with pytest.raises(ts.autograd.AnomalyError, match=r"backward of '(mul|sqrt)'"):
+            y.sum().backward()
+    y = x.sqrt() * 0  # without anomaly detection the NaN goes through silently
+    y.sum().backward()
+    assert np.isnan(x.grad.data[0])
+
+
+def test_in_place_change_of_a_saved_array_is_caught_at_backward():
+    x = ts.ones(3, requires_grad=True)
+    w = ts.ones(3)
+    y = (x * w).sum()
+    w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_in_place_change_through_a_view_is_caught():
+    x = ts.ones(3, requires_grad=True)
+    w = ts.ones(2, 3)
+    y = (x * w).sum()
+    row = w[0]  # a view of w's data
+    row.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_in_place_on_tensor_requiring_grad_is_refused_outside_no_grad():
+    p = ts.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        p.add_(1)
+    with ts.no_grad():
+        p.add_(1).mul_(2)
+    np.testing.assert_allclose(p.data, [4.0, 4.0, 4.0])
+
+
+def test_custom_function_backward_with_wrong_shape_is_named():
+    class Bad(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.ones(5)
+
+    x = ts.ones(3, requires_grad=True)
+    with pytest.raises(ts.ShapeError, match=r"backward of 'bad'.*\(5,\).*\(3,\)"):
+        Bad.apply(x).backward()
+
+
+def test_custom_function_with_non_tensor_arguments_and_needs_input_grad():
+    class Scale(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, factor):
+            ctx.save_for_backward(a, b)
+            ctx.factor = factor
+            return a * b * factor
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            assert ctx.needs_input_grad == (True, False, False)
+            return g * b * ctx.factor, None, None
+
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    y = Scale.apply(x, ts.tensor([3.0, 4.0]), 10.0)
+    assert y.grad_fn.name == "scale"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [30.0, 40.0])
