@@ -577,11 +577,17 @@ def test_integer_array_indexing_with_repeats_accumulates(data, seed, dtype):
     shape = data.draw(nonscalar_shapes)
     index = data.draw(hnp.integer_array_indices(
         shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=6)))
+    as_tensor = data.draw(st.booleans())
+    check_gather_scatter(seed, shape, dtype, index,
+                         tuple(ts.from_numpy(i) for i in index) if as_tensor else index)
+
+
+def check_gather_scatter(seed, shape, dtype, index, ts_index):
+    """``x[ts_index]`` equals numpy's ``x[index]``; its gradient is ``np.add.at`` of the upstream."""
     rng = np.random.default_rng(seed)
     x_np = normal(rng, shape, dtype)
     x = leaf(x_np)
-    as_tensor = data.draw(st.booleans())
-    y = x[tuple(ts.from_numpy(i) for i in index)] if as_tensor else x[index]
+    y = x[ts_index]
     expected = x_np[index]
     assert_value(y, expected, dtype)
     g_np = normal(rng, expected.shape, dtype)
@@ -603,18 +609,9 @@ def test_repeated_rows_along_a_random_axis_accumulate(data, seed, dtype):
     picks = picks + [picks[0]]  # at least one repeat
     idx = np.array(picks, dtype=np.int64)
     index = (slice(None),) * ax + (idx,)
-    rng = np.random.default_rng(seed)
-    x_np = normal(rng, shape, dtype)
-    x = leaf(x_np)
     as_list = data.draw(st.booleans())
-    y = x[(slice(None),) * ax + (picks,)] if as_list else x[index]
-    expected = x_np[index]
-    assert_value(y, expected, dtype)
-    g_np = normal(rng, expected.shape, dtype)
-    y.backward(g_np)
-    full = np.zeros(shape)
-    np.add.at(full, index, g_np.astype(np.float64))
-    assert_grad(x, full)
+    check_gather_scatter(seed, shape, dtype, index,
+                         (slice(None),) * ax + (picks,) if as_list else index)
 
 
 @FAST
