@@ -336,3 +336,61 @@ def test_custom_function_with_non_tensor_arguments_and_needs_input_grad():
     assert y.grad_fn.name == "scale"
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, [30.0, 40.0])
+
+
+def test_grad_runs_only_the_part_of_the_graph_above_its_inputs():
+    x = ts.ones(2, requires_grad=True)
+    h = x.exp()
+    y = (h * h).sum()
+    (gh,) = ts.autograd.grad(y, [h])
+    np.testing.assert_allclose(gh.data, 2 * np.exp(1.0) * np.ones(2), rtol=1e-6)
+    h.sum().backward()  # the part below h was not run, so it was not freed
+    np.testing.assert_allclose(x.grad.data, np.exp(1.0) * np.ones(2), rtol=1e-6)
+
+
+def test_grad_needs_one_grad_output_per_output():
+    x = ts.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
+        ts.autograd.grad([y, y], x, [None])
+    (g,) = ts.autograd.grad(x * 3, [x], [ts.ones(2)])
+    np.testing.assert_allclose(g.data, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("change", ["logsumexp", "where", "masked_fill"])
+def test_in_place_change_of_a_saved_view_or_condition_is_caught(change):
+    x = ts.tensor([1.0, -1.0], requires_grad=True)
+    if change == "logsumexp":  # saves its keepdim result; the output is a squeezed view of it
+        y = x.reshape(1, 2).logsumexp(1)
+        changed = y
+    else:
+        m = x.detach() > 0
+        y = ts.where(m, x, x * 0) if change == "where" else x.masked_fill(m, 0.0)
+        changed = m
+    with ts.no_grad():
+        changed[...] = 1 if change != "logsumexp" else 100.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_a_hook_returning_the_wrong_shape_is_refused():
+    x = ts.ones(2, requires_grad=True)
+    x.register_hook(lambda g: ts.ones(5))
+    with pytest.raises(ts.ShapeError, match=r"hook returned a gradient of shape \(5,\)"):
+        (x * 2).sum().backward()
+
+
+def test_power_zero_has_zero_gradient_at_zero_and_np_array_copies():
+    x = ts.tensor(0.0, requires_grad=True)
+    (x ** 0).backward()
+    assert x.grad.item() == 0.0
+    t = ts.ones(2)
+    a = np.array(t)
+    a[0] = 5
+    assert t.tolist() == [1.0, 1.0]
+
+
+def test_float_ops_on_integer_tensors_give_float32():
+    i = ts.tensor([1, 2])
+    for y in (i.exp(), i.sigmoid(), i.softmax(0), i.mean(), ts.where(i > 1, 1.0, 0.0)):
+        assert y.dtype == ts.float32

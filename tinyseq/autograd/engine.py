@@ -32,13 +32,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     with more than one element. An input that the outputs do not depend on is an error unless
     ``allow_unused=True``, which gives ``None`` for it.
     """
-    single = isinstance(outputs, Tensor)
-    outputs = [outputs] if single else list(outputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif single:
+    elif not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; "
+                         "give one gradient (or None) per output")
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
@@ -80,6 +82,7 @@ def _root_edges(tensors, grads):
 
 def _walk(roots, retain_graph, capture):
     deps = _count_consumers([edge[0] for edge, _ in roots])
+    needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
     pending = {}  # node -> one [array, owned] slot (or None) per output
     for (node, k), g in roots:
         _add(pending, node, k, g)
@@ -94,7 +97,8 @@ def _walk(roots, retain_graph, capture):
                 if capture is None:
                     _accumulate_grad(node.leaf, grads[0], owned[0])
                 continue
-            input_grads = _run(node, grads, retain_graph)
+            if needed is None or node in needed:
+                input_grads = _run(node, grads, retain_graph)
         for i, edge in enumerate(node.next_edges):
             if edge is None:
                 continue
@@ -118,6 +122,23 @@ def _count_consumers(roots):
                     seen.add(child)
                     stack.append(child)
     return deps
+
+
+def _leading_to(roots, capture):
+    """The nodes with a captured node below them: ``grad()`` runs only these."""
+    targets, needed = {node for node, _ in capture}, set()
+    seen, stack = set(), [(node, False) for node in roots]
+    while stack:  # depth-first; a node is decided after all of its inputs (post-order)
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            if any(e is not None and (e[0] in needed or e[0] in targets)
+                   for e in node.next_edges):
+                needed.add(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack += [(e[0], False) for e in node.next_edges if e is not None and e[0] not in seen]
+    return needed
 
 
 def _add(pending, node, k, g):
@@ -144,8 +165,12 @@ def _complete(node, slots, capture):
             if grads[k] is not None:
                 new = fn(Tensor._wrap(np.array(grads[k])))  # a copy the hook may change
                 if new is not None:
-                    grads[k], owned[k] = np.asarray(new.data if isinstance(new, Tensor) else new,
-                                                    dtype=grads[k].dtype), False
+                    new = np.asarray(new.data if isinstance(new, Tensor) else new,
+                                     dtype=grads[k].dtype)
+                    if new.shape != grads[k].shape:
+                        raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a "
+                                         f"tensor of shape {grads[k].shape}")
+                    grads[k], owned[k] = new, False
     for k, ref in (getattr(node, "retained", None) or {}).items():
         t = ref()
         if t is not None and grads[k] is not None:

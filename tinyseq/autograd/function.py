@@ -102,7 +102,8 @@ class Function:
         y = Cube.apply(t)
 
     ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments that are
-    not tensors or need none), each in that argument's shape. Set ``materialize_grads = False`` to
+    not tensors or need none), each in that argument's shape. It must not change the arrays it
+    receives in place (the engine may pass the same gradient to several nodes). Set ``materialize_grads = False`` to
     receive ``None`` instead of zeros for outputs that got no gradient (multi-output ops use it).
     """
 
@@ -149,7 +150,12 @@ def _version_of_base(out, args):
 
 
 def _versions_of(saved, args, outputs):
-    """``(version counter, value now)`` of each tensor whose array forward saved for backward."""
-    owners = {id(t.data): t._version for t in (*args, *outputs) if isinstance(t, Tensor)}
-    counters = [owners.get(id(a)) for a in saved]
-    return tuple((c, c.value) for c in counters if c is not None)
+    """``(version counter, value now)`` of each tensor whose memory forward saved for backward
+    (the tensor's own array, or a view of or into it)."""
+    tensors = [t for t in (*args, *outputs) if isinstance(t, Tensor)]
+    versions = []
+    for a in saved:
+        owners = [t for t in tensors if a is t.data] or [
+            t for t in tensors if isinstance(a, np.ndarray) and np.may_share_memory(a, t.data)]
+        versions += [(t._version, t._version.value) for t in owners[:1]]
+    return tuple(versions)

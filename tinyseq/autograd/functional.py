@@ -4,7 +4,7 @@ import numpy as np
 
 from .ops import elementwise as E, shape as S
 from .ops._util import ShapeError, broadcast_error, norm_dim
-from .tensor import Tensor, _data, _operands, as_array, matmul  # noqa: F401  (matmul re-exported)
+from .tensor import Tensor, _data, _operands, as_array, bool_tensor, matmul  # noqa: F401  (matmul re-exported)
 
 
 def _tensors(seq, op):
@@ -40,7 +40,7 @@ def stack(tensors, dim=0):
 
 def where(condition, input, other):
     """``input`` where ``condition`` (bool) holds, else ``other``; all three broadcast."""
-    cond = np.asarray(_data(condition)).astype(bool, copy=False)
+    cond = bool_tensor(condition)
     a, b = _operands(input, other)
     try:
         return E.Where.apply(cond, a, b)

@@ -113,6 +113,8 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
+        if copy:
+            return np.array(self.data, dtype=dtype)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def item(self):
@@ -333,22 +335,22 @@ class Tensor:
 
     # ---- elementwise ---------------------------------------------------------------------------
     def exp(self):
-        return E.Exp.apply(self)
+        return E.Exp.apply(_floating(self))
 
     def log(self):
-        return E.Log.apply(self)
+        return E.Log.apply(_floating(self))
 
     def sqrt(self):
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(_floating(self))
 
     def abs(self):
         return E.Abs.apply(self)
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return E.Tanh.apply(_floating(self))
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return E.Sigmoid.apply(_floating(self))
 
     def relu(self):
         return E.Relu.apply(self)
@@ -363,8 +365,7 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         """``value`` where ``mask`` (bool, broadcastable to self) is True, else self."""
-        return E.MaskedFill.apply(_data(mask).astype(bool, copy=False),
-                                  np.asarray(value, dtype=self.data.dtype), self)
+        return E.MaskedFill.apply(bool_tensor(mask), np.asarray(value, dtype=self.data.dtype), self)
 
     def to(self, dtype):
         dtype = np.dtype(dtype)
@@ -387,14 +388,14 @@ class Tensor:
         return R.Sum.apply(self, _axes(dim, self.ndim, "sum"), keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return R.Mean.apply(self, _axes(dim, self.ndim, "mean"), keepdim)
+        return R.Mean.apply(_floating(self), _axes(dim, self.ndim, "mean"), keepdim)
 
     def max(self, dim=None, keepdim=False):
         """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
         return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, _single(dim, self), 1)
 
     def min(self, dim=None, keepdim=False):
-        return R.Max.apply(self, _axes(dim, self.ndim, "min"), keepdim, _single(dim, self), -1)
+        return R.Min.apply(self, _axes(dim, self.ndim, "min"), keepdim, _single(dim, self), -1)
 
     def argmax(self, dim=None, keepdim=False):
         """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
@@ -404,13 +405,13 @@ class Tensor:
         return _arg(np.argmin, self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
-        return R.LogSumExp.apply(self, _axes(dim, self.ndim, "logsumexp"), keepdim)
+        return R.LogSumExp.apply(_floating(self), _axes(dim, self.ndim, "logsumexp"), keepdim)
 
     def softmax(self, dim):
-        return R.Softmax.apply(self, norm_dim(dim, self.ndim, "softmax"))
+        return R.Softmax.apply(_floating(self), norm_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim):
-        return R.LogSoftmax.apply(self, norm_dim(dim, self.ndim, "log_softmax"))
+        return R.LogSoftmax.apply(_floating(self), norm_dim(dim, self.ndim, "log_softmax"))
 
     # ---- shapes -------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -505,6 +506,18 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _floating(t):
+    """``t`` itself if floating, else its values as float32 (``exp`` of an int tensor is float32)."""
+    return t if t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(DEFAULT_FLOAT))
+
+
+def bool_tensor(x):
+    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept)."""
+    if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+        return x
+    return Tensor._wrap(np.asarray(_data(x)).astype(bool, copy=False))
+
+
 def _index(index):
     """A tuple index for numpy: Tensors and lists become arrays."""
     items = index if isinstance(index, tuple) else (index,)
@@ -558,7 +571,7 @@ def _operand(x, dtype):
 
 
 def _operands(a, b):
-    like = a if isinstance(a, Tensor) else b
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
     a = a if isinstance(a, Tensor) else _operand(a, like.data.dtype)
     b = b if isinstance(b, Tensor) else _operand(b, like.data.dtype)
     fa, fb = _data(a).dtype.kind == "f", _data(b).dtype.kind == "f"

@@ -32,12 +32,6 @@ def reduced_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def axes_of(dim, ndim, op):
-    """The axes a reduction over ``dim`` removes (``None`` means all of them), as a tuple."""
-    return tuple(range(ndim)) if dim is None else (
-        norm_dim(dim, ndim, op) if isinstance(dim, (tuple, list)) else (norm_dim(dim, ndim, op),))
-
-
 def broadcast_error(op, *shapes):
     return ShapeError(
         f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together "

@@ -71,8 +71,10 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         a, b = a.astype(out.dtype, copy=False), b.astype(out.dtype, copy=False)  # full precision
         ga = gb = None
-        if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1)
-            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
+        if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1), which is 0 where b = 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                da = np.where(b == 0, 0, b * a ** (b - 1))
+            ga = unbroadcast(g * da, a.shape)
         if ctx.needs_input_grad[1]:  # d(a^b)/db = a^b log a, taken as 0 where a = 0 and b >= 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 dlog = np.where((a == 0) & (b >= 0), 0, out * np.log(a))

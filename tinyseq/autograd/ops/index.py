@@ -11,7 +11,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, a, index):
-        ctx.shape, ctx.dtype, ctx.index = a.shape, a.dtype, index
+        ctx.shape, ctx.index = a.shape, index
         return a[index]
 
     @staticmethod

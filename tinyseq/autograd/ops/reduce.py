@@ -57,6 +57,10 @@ class Max(Function):
         return g.reshape(ctx.keep_shape) * ctx.mask, None, None, None, None
 
 
+class Min(Max):
+    """``min``: ``Max`` with ``sign`` -1, under its own name."""
+
+
 class LogSumExp(Function):
     """``log Σ exp(x)`` computed as ``m + log Σ exp(x - m)``, finite for logits of ±1000."""
 

@@ -75,7 +75,7 @@ class Split(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        if len(grads) == 1 or all(g is not None for g in grads):
+        if all(g is not None for g in grads):
             return np.concatenate(grads, axis=ctx.axis), None, None
         full = np.zeros(ctx.shape, dtype=next(g for g in grads if g is not None).dtype)
         lead = (slice(None),) * ctx.axis
