@@ -2,7 +2,7 @@
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
 """
-from . import autograd, data
+from . import autograd, data, nn
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
                                  ones_like, rand, randn, tensor, zeros, zeros_like)
@@ -11,6 +11,7 @@ from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
 from .autograd.ops._util import ShapeError
 from .autograd.rng import manual_seed
+from .io import load, save
 
 bool = bool_  # ts.bool, as torch.bool
 __version__ = "0.1.0"
@@ -18,4 +19,4 @@ __version__ = "0.1.0"
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
            "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
-           "ShapeError", *METHODS]
+           "ShapeError", "save", "load", *METHODS]

@@ -1,0 +1,108 @@
+"""The basic layers, with PyTorch's parameter names, shapes and default initialisation."""
+import math
+
+import numpy as np
+
+from ..autograd import rng
+from . import functional as F
+from .module import Module, Parameter
+
+
+def _uniform(shape, bound):
+    return Parameter(rng.generator().uniform(-bound, bound, shape).astype(np.float32))
+
+
+class Linear(Module):
+    """``y = x Wᵀ + b``: x ``(*, in_features)`` -> ``(*, out_features)``.
+
+    ``weight`` ``(out, in)`` and ``bias`` ``(out,)`` ~ U(-1/√in, 1/√in), as PyTorch initialises them.
+    """
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+        self.weight = _uniform((out_features, in_features), bound)
+        self.bias = _uniform((out_features,), bound) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Embedding(Module):
+    """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1), the
+    ``padding_idx`` row zero and never updated."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+        super().__init__()
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the "
+                             f"{num_embeddings} embeddings")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
+        if self.padding_idx is not None:
+            w[self.padding_idx] = 0
+        self.weight = Parameter(w)
+
+    def forward(self, input):
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
+class Dropout(Module):
+    """Zero elements with probability ``p`` in training mode; the identity in eval mode."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return x.relu()
+
+
+class LayerNorm(Module):
+    """``(x - mean) / √(var + eps) · weight + bias`` over the last ``len(normalized_shape)`` dims."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
+        self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, np.float32)) if elementwise_affine else None
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        centred = x - x.mean(dims, keepdim=True)
+        out = centred / ((centred * centred).mean(dims, keepdim=True) + self.eps).sqrt()
+        return out if self.weight is None else out * self.weight + self.bias
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}"

@@ -1,0 +1,222 @@
+"""``Module``: parameters and submodules registered by attribute, as in PyTorch; ``Parameter``,
+``Sequential`` and ``ModuleList``.
+
+A module's ``state_dict()`` maps dotted names (``head.2.bias``) to numpy arrays, so a model moves to
+and from PyTorch by its state_dict. When a module is called, it pushes its attribute name as an
+autograd scope, so that ``ts.viz`` can draw each module as a cluster.
+"""
+import contextlib
+from collections import OrderedDict
+
+import numpy as np
+
+from ..autograd.mode import no_grad, scope
+from ..autograd.ops._util import ShapeError
+from ..autograd.tensor import Tensor, as_array
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as one of its parameters (``requires_grad=True``)."""
+
+    def __init__(self, data, requires_grad=True):
+        array = data.data if isinstance(data, Tensor) else as_array(data)
+        super().__init__(array, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model: subclass it, set parameters and submodules as
+    attributes in ``__init__``, and write ``forward``."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_scope_name", None)
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attributes (assigning {name!r})")
+        for table in (self._parameters, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            if value._scope_name is None:
+                object.__setattr__(value, "_scope_name", name)
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        for table in ("_parameters", "_modules"):
+            entries = self.__dict__.get(table, {})
+            if name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        named = scope(self._scope_name) if self._scope_name else contextlib.nullcontext()
+        with named:
+            return self.forward(*args, **kwargs)
+
+    # ---- walking the tree ------------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """``(dotted name, module)`` for this module and every submodule, each once."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_parameters(self, prefix="", recurse=True):
+        """``(dotted name, parameter)`` pairs, each parameter once, in registration order."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for name, module in modules:
+            for k, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{name}.{k}" if name else k), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule and this one (children first); returns self."""
+        for module in list(self.modules())[::-1]:
+            fn(module)
+        return self
+
+    # ---- state -----------------------------------------------------------------------------------
+    def state_dict(self):
+        """``{dotted name: numpy array}`` of every parameter (the arrays themselves, not copies)."""
+        return OrderedDict((name, p.data) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters (in place: optimisers keep working).
+
+        Values may be numpy arrays, Tensors, or anything ``np.asarray`` takes (e.g. torch tensors
+        after ``.numpy()``). With ``strict``, missing and unexpected keys are errors; a shape
+        mismatch always is. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        values = {k: np.asarray(v.data if isinstance(v, Tensor) else v)
+                  for k, v in state_dict.items() if k in own}
+        problems = [f"shape mismatch for {k}: the checkpoint has {v.shape}, the model has "
+                    f"{own[k].shape}" for k, v in values.items() if v.shape != own[k].shape]
+        if strict:
+            problems += [f"missing keys: {', '.join(missing)}"] * bool(missing)
+            problems += [f"unexpected keys: {', '.join(unexpected)}"] * bool(unexpected)
+        if problems:
+            raise ShapeError(f"load_state_dict for {type(self).__name__}:\n  "
+                             + "\n  ".join(problems))
+        with no_grad():
+            for k, v in values.items():
+                own[k].copy_(v)
+        return missing, unexpected
+
+    def train(self, mode=True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients that backward accumulated (``None``, or zeros in place)."""
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    # ---- printing ----------------------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after the other; ``seq[i]`` and ``len(seq)`` work."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent registers (``layers.0.weight``, ...)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module):
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
