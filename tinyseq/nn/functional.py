@@ -102,8 +102,14 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100."""
     _check_reduction(reduction, "binary_cross_entropy")
     y = _like(target, input, "binary_cross_entropy")
-    loss = -(y * input.log().clamp(min=-100) + (1 - y) * (1 - input).log().clamp(min=-100))
+    loss = -(y * _log_clamped(input) + (1 - y) * _log_clamped(1 - input))
     return _reduce(loss, reduction)
+
+
+def _log_clamped(p):
+    """``max(log p, -100)`` as PyTorch's BCE takes it, with a finite gradient (0) where p = 0."""
+    positive = p > 0
+    return where(positive, where(positive, p, 1.0).log().clamp(min=-100), -100.0)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):

@@ -1,0 +1,234 @@
+"""ts.nn against PyTorch: layers, losses, clipping, padding, state_dict; and an MLP that learns XOR."""
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq import nn
+from tinyseq.nn import functional as F
+
+torch = pytest.importorskip("torch", reason="PyTorch is the reference for ts.nn")
+
+
+def _load_from_torch(model, torch_model):
+    model.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+
+
+def _check_grads(model, torch_model, atol=1e-5):
+    names = [k for k, _ in model.named_parameters()]
+    assert names == [k for k, _ in torch_model.named_parameters()]
+    for (k, p), (_, tp) in zip(model.named_parameters(), torch_model.named_parameters()):
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=atol, rtol=1e-4, err_msg=k)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.Linear(3, 5),
+    lambda m: m.Linear(1, 1, bias=False),
+    lambda m: m.Sequential(m.Linear(4, 7), m.Tanh(), m.Linear(7, 2), m.Sigmoid()),
+    lambda m: m.Sequential(m.Linear(4, 6), m.ReLU(), m.LayerNorm(6), m.Linear(6, 3)),
+    lambda m: m.LayerNorm([2, 4]),
+])
+@pytest.mark.parametrize("batch", [(1,), (5,), (2, 3)])
+def test_layers_match_pytorch_after_loading_its_weights(make, batch):
+    torch.manual_seed(0)
+    tm, m = make(torch.nn), make(nn)
+    _load_from_torch(m, tm)
+    in_shape = (2, 4) if isinstance(m, nn.LayerNorm) else (
+        m[0].in_features if isinstance(m, nn.Sequential) else m.in_features,)
+    x = np.random.default_rng(1).standard_normal(batch + in_shape).astype(np.float32)
+    out, tout = m(ts.tensor(x)), tm(torch.tensor(x))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-5, rtol=1e-4)
+    g = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
+    out.backward(g)
+    tout.backward(torch.tensor(g))
+    _check_grads(m, tm)
+
+
+def test_default_initialisation_follows_pytorch_distributions():
+    ts.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    bound = 1 / np.sqrt(400)
+    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.95 * bound
+    assert lin.weight.data.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    emb = nn.Embedding(1000, 50, padding_idx=3)
+    assert emb.weight.data.std() == pytest.approx(1.0, rel=0.02)
+    assert not emb.weight.data[3].any()
+    assert lin.weight.dtype == emb.weight.dtype == ts.float32
+
+
+def test_embedding_with_repeats_and_padding_matches_pytorch():
+    torch.manual_seed(0)
+    tm, m = torch.nn.Embedding(6, 3, padding_idx=2), nn.Embedding(6, 3, padding_idx=2)
+    _load_from_torch(m, tm)
+    idx = np.array([[1, 2, 1], [5, 2, 0]])
+    out, tout = m(ts.tensor(idx)), tm(torch.tensor(idx))
+    np.testing.assert_allclose(out.data, tout.detach().numpy())
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    _check_grads(m, tm)
+    assert not m.weight.grad.data[2].any()
+
+
+def test_dropout_in_train_and_eval_mode():
+    d = nn.Dropout(0.25)
+    x = ts.ones(200, 200, requires_grad=True)
+    y = d(x)
+    kept = y.data != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(y.data[kept], 1 / 0.75)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, kept / 0.75)
+    assert d.eval()(x) is x and not d.training
+
+
+LOSSES = [
+    ("cross_entropy", lambda f, x, y, **k: f.cross_entropy(x, y, **k), (5, 4), "class"),
+    ("cross_entropy_seq", lambda f, x, y, **k: f.cross_entropy(x, y, **k), (2, 4, 3), "class"),
+    ("nll_loss", lambda f, x, y, **k: f.nll_loss(x.log_softmax(1), y, **k), (5, 4), "class"),
+    ("bce", lambda f, x, y, **k: f.binary_cross_entropy(x.sigmoid(), y, **k), (3, 4), "prob"),
+    ("bce_logits", lambda f, x, y, **k: f.binary_cross_entropy_with_logits(x, y, **k), (3, 4),
+     "prob"),
+    ("mse", lambda f, x, y, **k: f.mse_loss(x, y, **k), (3, 4), "prob"),
+]
+
+
+@pytest.mark.parametrize("name, loss, shape, kind", LOSSES, ids=[c[0] for c in LOSSES])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("scale", [1.0, 1000.0])
+def test_losses_match_pytorch(name, loss, shape, kind, reduction, scale):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * scale).astype(np.float32)
+    if kind == "class":
+        y = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+        y.flat[0] = -100  # ignored
+    else:
+        y = rng.random(shape).astype(np.float32)
+    kw = {"reduction": reduction}
+    xt, tx = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = loss(F, xt, ts.tensor(y), **kw)
+    tout = loss(torch.nn.functional, tx, torch.tensor(y), **kw)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-4)
+    assert np.isfinite(out.data).all()
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_loss_modules_and_bad_targets():
+    x = ts.randn(4, 3)
+    y = ts.tensor([0, 2, 1, 1])
+    assert nn.CrossEntropyLoss()(x, y).item() == pytest.approx(F.cross_entropy(x, y).item())
+    with pytest.raises(TypeError, match=r"expected integer \(int64\) indices.*\.long\(\)"):
+        F.cross_entropy(x, y.float())
+    with pytest.raises(ts.ShapeError, match=r"expected target shape \(4,\)"):
+        F.cross_entropy(x, ts.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"target values must be in \[0, 3\)"):
+        F.cross_entropy(x, ts.tensor([0, 3, 1, 1]))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ts.ShapeError, match="must have the input's shape"):
+        F.mse_loss(x, ts.randn(3))
+
+
+def test_one_hot():
+    assert F.one_hot(ts.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(ts.tensor([1])).dtype == ts.int64
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_pytorch(max_norm):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (4,)]]
+    ps = [ts.zeros(*g.shape, requires_grad=True) for g in grads]
+    tps = [torch.zeros(*g.shape, requires_grad=True) for g in grads]
+    for p, tp, g in zip(ps, tps, grads):
+        p.grad, tp.grad = ts.tensor(g), torch.tensor(g)
+    norm = nn.utils.clip_grad_norm_(ps, max_norm)
+    tnorm = torch.nn.utils.clip_grad_norm_(tps, max_norm)
+    assert norm.item() == pytest.approx(tnorm.item(), rel=1e-6)
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5)
+    nn.utils.clip_grad_value_(ps, 0.1)
+    torch.nn.utils.clip_grad_value_(tps, 0.1)
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy())
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pad_sequence_matches_pytorch_and_backpropagates(batch_first):
+    rng = np.random.default_rng(0)
+    seqs = [rng.standard_normal((n, 2)).astype(np.float32) for n in (3, 1, 2)]
+    ours = [ts.tensor(s, requires_grad=True) for s in seqs]
+    out = nn.utils.rnn.pad_sequence(ours, batch_first=batch_first, padding_value=-1.0)
+    ref = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs],
+                                          batch_first=batch_first, padding_value=-1.0)
+    np.testing.assert_allclose(out.data, ref.numpy())
+    (out * 2).sum().backward()
+    np.testing.assert_allclose(ours[1].grad.data, np.full((1, 2), 2.0))
+
+
+def test_module_registration_names_and_state_dict():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(5, 3)
+            self.head = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+            self.blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(2)])
+            self.scale = 2.0
+
+    net = Net()
+    names = [k for k, _ in net.named_parameters()]
+    assert names == ["embed.weight", "head.0.weight", "head.0.bias", "head.2.weight",
+                     "head.2.bias", "blocks.0.weight", "blocks.0.bias", "blocks.1.weight",
+                     "blocks.1.bias"]
+    assert list(net.state_dict()) == names and len(list(net.parameters())) == 9
+    assert [type(c).__name__ for c in net.children()] == ["Embedding", "Sequential", "ModuleList"]
+    assert len(list(net.modules())) == 9 and net.scale == 2.0
+    assert "(head): Sequential(\n    (0): Linear(in_features=3, out_features=4, bias=True)" in repr(net)
+    net.eval()
+    assert not any(m.training for m in net.modules())
+
+
+def test_load_state_dict_names_every_problem_and_copies_in_place():
+    lin = nn.Linear(3, 2)
+    weight = lin.weight
+    with pytest.raises(ts.ShapeError) as info:
+        lin.load_state_dict({"weight": np.zeros((3, 3)), "extra": np.zeros(1)})
+    msg = str(info.value)
+    assert "shape mismatch for weight: the checkpoint has (3, 3), the model has (2, 3)" in msg
+    assert "missing keys: bias" in msg and "unexpected keys: extra" in msg
+    missing, unexpected = lin.load_state_dict({"weight": ts.ones(2, 3)}, strict=False)
+    assert missing == ["bias"] and unexpected == [] and lin.weight is weight
+    assert weight.data.sum() == 6
+
+
+def test_zero_grad_and_parameters_used_by_an_optimizer_stay_the_same_objects():
+    lin = nn.Linear(2, 1)
+    lin(ts.ones(3, 2)).sum().backward()
+    assert lin.weight.grad is not None
+    lin.zero_grad(set_to_none=False)
+    assert not lin.weight.grad.data.any()
+    lin.zero_grad()
+    assert lin.weight.grad is None
+
+
+def test_module_call_pushes_its_attribute_name_as_a_scope():
+    net = nn.Sequential(nn.Linear(2, 2))
+    y = net(ts.ones(1, 2))
+    assert y.grad_fn.scope == ("0",)
+
+
+def test_mlp_learns_xor():
+    ts.manual_seed(0)
+    x = ts.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = ts.tensor([[0.0], [1.0], [1.0], [0.0]])
+    net = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    loss_fn = nn.BCEWithLogitsLoss()
+    for _ in range(500):
+        net.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        with ts.no_grad():
+            for p in net.parameters():
+                p -= 0.5 * p.grad
+    assert loss.item() < 0.05
+    assert ((net(x).data > 0) == (y.data > 0.5)).all()
