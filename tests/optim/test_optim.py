@@ -1,0 +1,285 @@
+"""Optimisers and schedulers: PyTorch's steps, checkpoints that resume exactly, clear errors.
+
+The first section needs no PyTorch; the comparisons take the ``torch`` fixture, which skips them
+when PyTorch is not installed.
+"""
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq import optim
+from tinyseq.optim.lr_scheduler import CosineAnnealingLR
+
+SHAPES = [(3, 4), (4,)]
+STEPS = 5
+RTOL, ATOL = 1e-5, 1e-6
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1)),
+    ("AdamW", dict()),
+    ("AdamW", dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.3)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.2)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-6, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
+]
+IDS = [f"{name}-{'-'.join(map(str, opts)) or 'defaults'}" for name, opts in CASES]
+ONE_EACH = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(weight_decay=0.1)),
+            ("AdamW", dict()), ("Adagrad", dict(lr_decay=0.1)),
+            ("RMSprop", dict(momentum=0.5, centered=True))]
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch is the reference for the optimisers")
+
+
+def make_data(dtype=np.float32):
+    """Initial values and per-step gradients; parameter 1 has no gradient at step 2."""
+    rng = np.random.default_rng(0)
+    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(STEPS)]
+    grads[2][1] = None
+    return init, grads
+
+
+def ts_params(init):
+    return [ts.tensor(a.copy(), requires_grad=True, dtype=a.dtype) for a in init]
+
+
+def ts_step(opt, params, grads):
+    for p, g in zip(params, grads):
+        p.grad = None if g is None else ts.tensor(g.copy(), dtype=g.dtype)
+    opt.step()
+
+
+def run_ts(name, opts, init, grads):
+    """tinyseq's parameter values after each step."""
+    params = ts_params(init)
+    opt = getattr(optim, name)(params, **opts)
+    history = []
+    for step_grads in grads:
+        ts_step(opt, params, step_grads)
+        history.append([p.data.copy() for p in params])
+    return history
+
+
+# ---- without PyTorch ------------------------------------------------------------------------
+@pytest.mark.parametrize("name, opts", ONE_EACH)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_keeps_dtypes_and_skips_params_without_grad(name, opts, dtype):
+    init, grads = make_data(dtype)
+    params = ts_params(init)
+    opt = getattr(optim, name)(params, **opts)
+    ts_step(opt, params, [grads[0][0], None])
+    assert np.array_equal(params[1].data, init[1])  # no grad: untouched, and no state
+    assert not np.array_equal(params[0].data, init[0])
+    assert params[1] not in opt.state
+    ts_step(opt, params, grads[1])
+    for p in params:
+        assert p.data.dtype == dtype
+        assert all(v.dtype == dtype for v in opt.state[p].values() if isinstance(v, np.ndarray))
+
+
+def test_step_bumps_the_version_and_leaves_grad_alone():
+    p = ts.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = ts.tensor([0.5, 0.5])
+    v = p._version.value
+    optim.SGD([p], lr=1.0, weight_decay=0.1).step()
+    assert p._version.value == v + 1
+    assert p.grad.tolist() == [0.5, 0.5]
+
+
+def test_step_with_closure_returns_the_loss():
+    p = ts.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with ts.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 9.0
+    assert p.tolist() == [1.5]
+
+
+def test_zero_grad():
+    params = ts_params(make_data()[0])
+    opt = optim.Adam(params)
+    for p in params:
+        p.grad = ts.ones(*p.shape)
+    opt.zero_grad(set_to_none=False)
+    for p in params:
+        assert p.grad.shape == p.shape and not p.grad.data.any()
+    opt.zero_grad()
+    assert all(p.grad is None for p in params)
+    opt.zero_grad(set_to_none=False)  # grads that are None stay None
+    assert all(p.grad is None for p in params)
+
+
+def test_param_groups_take_their_own_options():
+    a, b = ts_params(make_data()[0])
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert [g["momentum"] for g in opt.param_groups] == [0, 0.9]
+    assert opt.param_groups[1]["params"] == [b]
+
+
+def test_state_dict_numbers_params_and_copies_state():
+    params = ts_params(make_data()[0])
+    opt = optim.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.1}])
+    ts_step(opt, params, make_data()[1][0])
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["param_groups"][1]["lr"] == 0.1 and sorted(sd["state"]) == [0, 1]
+    assert sd["state"][0]["step"] == 1
+    assert sd["state"][0]["exp_avg"] is not opt.state[params[0]]["exp_avg"]
+
+
+@pytest.mark.parametrize("name, opts", ONE_EACH)
+def test_state_dict_round_trip_resumes_exactly(name, opts):
+    init, grads = make_data()
+    expected = run_ts(name, opts, init, grads)[-1]
+    params = ts_params(init)
+    opt = getattr(optim, name)(params, **opts)
+    for step_grads in grads[:3]:
+        ts_step(opt, params, step_grads)
+    sd, saved = opt.state_dict(), [p.data.copy() for p in params]
+    ts_step(opt, params, grads[0])  # must not change the saved state
+    resumed = ts_params(saved)
+    new = getattr(optim, name)(resumed, lr=123.0)  # options come back from the state dict
+    new.load_state_dict(sd)
+    for step_grads in grads[3:]:
+        ts_step(new, resumed, step_grads)
+    for r, e in zip(resumed, expected):
+        np.testing.assert_array_equal(r.data, e)
+
+
+def test_load_state_dict_rejects_a_different_layout():
+    a, b = ts_params(make_data()[0])
+    sd = optim.SGD([a, b], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="group of 2 parameters where the optimizer's has 1"):
+        optim.SGD([a], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="1 parameter groups, but the optimizer has 2"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(sd)
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    a.grad = ts.ones(3, 4)
+    opt.step()
+    with pytest.raises(ValueError, match=r"shape \(3, 4\) for a parameter of shape \(4,\)"):
+        optim.SGD([b, a], lr=0.1, momentum=0.9).load_state_dict(opt.state_dict())
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
+    (lambda p: optim.SGD(p, lr=-1.0), "SGD: invalid learning rate -1.0; it must be >= 0"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "SGD: invalid momentum -0.5; it must be >= 0"),
+    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "SGD: invalid weight_decay -1"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "SGD: invalid nesterov=True with momentum"),
+    (lambda p: optim.SGD([{"params": p, "lr": -2.0}], lr=0.1), "SGD: invalid learning rate -2.0"),
+    (lambda p: optim.Adam(p, lr=-0.1), "Adam: invalid learning rate -0.1; it must be >= 0"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.9)), r"Adam: invalid betas\[0\] 1.0; it must be in \["),
+    (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), r"AdamW: invalid betas\[1\] -0.1"),
+    (lambda p: optim.Adam(p, eps=-1e-8), "Adam: invalid eps -1e-08; it must be >= 0"),
+    (lambda p: optim.Adagrad(p, eps=-1.0), "Adagrad: invalid eps -1.0"),
+    (lambda p: optim.RMSprop(p, alpha=-0.9), "RMSprop: invalid alpha -0.9"),
+    (lambda p: optim.RMSprop(p, momentum=-1), "RMSprop: invalid momentum -1"),
+])
+def test_invalid_options(make, message):
+    with pytest.raises(ValueError, match=message):
+        make(ts_params(make_data()[0]))
+
+
+def test_invalid_params():
+    p = ts.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match="SGD: parameter 1 .* does not require grad"):
+        optim.SGD([p, ts.tensor([1.0])], lr=0.1)
+    with pytest.raises(ValueError, match="parameter 0 is not a leaf tensor"):
+        optim.Adam([p * 2])
+    with pytest.raises(TypeError, match="Adam can only optimize Tensors, but parameter 1 is a li"):
+        optim.Adam([p, [1.0]])
+    with pytest.raises(ValueError, match="parameter 0 appears more than once"):
+        optim.Adam([{"params": [p]}, {"params": [p]}])
+
+
+def test_scheduler_state_dict_resumes():
+    opt = optim.SGD(ts_params(make_data()[0]), lr=0.1)
+    sched = CosineAnnealingLR(opt, T_max=6)
+    for _ in range(3):
+        sched.step()
+    sd, lrs = sched.state_dict(), sched.get_last_lr()
+    opt2 = optim.SGD(ts_params(make_data()[0]), lr=0.1)
+    sched2 = CosineAnnealingLR(opt2, T_max=6)
+    sched2.load_state_dict(sd)
+    sched.step()
+    sched2.step()
+    assert sched2.last_epoch == 4 and sched2.get_last_lr() == sched.get_last_lr() != lrs
+
+
+# ---- against PyTorch ------------------------------------------------------------------------
+def torch_params(torch, init):
+    return [torch.tensor(a.copy(), requires_grad=True) for a in init]
+
+
+@pytest.mark.parametrize("name, opts", CASES, ids=IDS)
+def test_matches_torch_after_every_step(torch, name, opts):
+    init, grads = make_data()
+    params = torch_params(torch, init)
+    opt = getattr(torch.optim, name)(params, **opts)
+    for step, (step_grads, ours) in enumerate(zip(grads, run_ts(name, opts, init, grads))):
+        for p, g in zip(params, step_grads):
+            p.grad = None if g is None else torch.from_numpy(g.copy())
+        opt.step()
+        for i, (p, mine) in enumerate(zip(params, ours)):
+            np.testing.assert_allclose(mine, p.detach().numpy(), rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{name} {opts}: param {i} after step {step + 1}")
+
+
+@pytest.mark.parametrize("name, opts", ONE_EACH)
+def test_param_groups_match_torch(torch, name, opts):
+    init, grads = make_data()
+    mine, theirs = ts_params(init), torch_params(torch, init)
+    group_opts = {"lr": 0.03, "weight_decay": 0.05}
+    ours = getattr(optim, name)([{"params": mine[:1]}, {"params": mine[1:], **group_opts}], **opts)
+    ref = getattr(torch.optim, name)([{"params": theirs[:1]}, {"params": theirs[1:], **group_opts}],
+                                     **opts)
+    for step_grads in grads:
+        ts_step(ours, mine, step_grads)
+        for p, g in zip(theirs, step_grads):
+            p.grad = None if g is None else torch.from_numpy(g.copy())
+        ref.step()
+        for m, t in zip(mine, theirs):
+            np.testing.assert_allclose(m.data, t.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, opt: lib.StepLR(opt, step_size=3),
+    lambda lib, opt: lib.StepLR(opt, step_size=2, gamma=0.5),
+    lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=10),
+    lambda lib, opt: lib.CosineAnnealingLR(opt, T_max=4, eta_min=0.01),
+], ids=["StepLR", "StepLR-gamma", "Cosine", "Cosine-restart-eta_min"])
+def test_scheduler_lrs_match_torch(torch, make):
+    from tinyseq.optim import lr_scheduler
+
+    init = make_data()[0]
+    ours = optim.SGD([{"params": ts_params(init)[:1]}, {"params": ts_params(init)[1:], "lr": 0.5}],
+                     lr=0.1)
+    ref = torch.optim.SGD([{"params": torch_params(torch, init)[:1]},
+                           {"params": torch_params(torch, init)[1:], "lr": 0.5}], lr=0.1)
+    sched, ref_sched = make(lr_scheduler, ours), make(torch.optim.lr_scheduler, ref)
+    for epoch in range(10):
+        assert sched.get_last_lr() == pytest.approx(ref_sched.get_last_lr(), rel=1e-12, abs=1e-15)
+        assert [g["lr"] for g in ours.param_groups] == sched.get_last_lr()
+        ref.step()
+        ours.step()
+        sched.step()
+        ref_sched.step()

@@ -1,0 +1,52 @@
+"""Adam and AdamW: steps scaled by running averages of the gradient and of its square."""
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""As ``torch.optim.Adam``: with ``g = grad + weight_decay * p`` and step ``t``,
+
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g²``,
+    ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
+    """
+
+    nonnegative = ("lr", "eps", "weight_decay")
+    decoupled = False  # AdamW: decay p itself instead of adding weight_decay * p to the gradient
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def _validate(self, group):
+        super()._validate(group)
+        for i, beta in enumerate(group["betas"]):
+            self._require(0 <= beta < 1, f"betas[{i}]", beta, "in [0, 1)")
+
+    def _update(self, p, g, state, group):
+        lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if wd and self.decoupled:
+            p *= 1 - lr * wd
+        elif wd:
+            g = g + wd * p
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
+        p -= lr / (1 - beta1 ** t) * (m / denom)
+
+
+class AdamW(Adam):
+    r"""As ``torch.optim.AdamW``: Adam with decoupled weight decay, ``p -= lr * weight_decay * p``
+    before the Adam step (which then sees the plain gradient)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)

@@ -1,0 +1,134 @@
+"""The base class of every optimiser: parameter groups, ``step``, ``zero_grad`` and checkpoints."""
+import numpy as np
+
+from ..autograd import Tensor
+from ..autograd.mode import enable_grad, no_grad
+
+_NAMES = {"lr": "learning rate"}
+
+
+class Optimizer:
+    """Updates parameters from their ``.grad``, in place, one ``step()`` at a time.
+
+    ``params`` is an iterable of Tensors, or of dicts (parameter groups: ``{"params": [...]}``
+    plus any option that overrides ``defaults`` for that group). Each subclass names the options
+    that must be >= 0 in ``nonnegative`` and writes ``_update(p, g, state, group)`` on numpy
+    arrays: ``p`` (the parameter's data) and its state arrays change in place.
+    """
+
+    nonnegative = ("lr",)
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        self.state = {}  # parameter Tensor -> {name: value}, filled at its first update
+        groups = [params] if isinstance(params, Tensor) else list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        """Add ``{"params": [...], **options}``; options it leaves out come from ``defaults``."""
+        name = type(self).__name__
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, but parameter {i} is a "
+                                f"{type(p).__name__}")
+            if not p.requires_grad:
+                raise ValueError(f"{name}: parameter {i} (shape {p.shape}) does not require grad, "
+                                 f"so it would never get a gradient; make it with "
+                                 f"requires_grad=True or leave it out")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: parameter {i} is not a leaf tensor (it was computed by "
+                                 f"{p.grad_fn.name}); optimise the tensor it came from")
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} appears more than once in the "
+                                 f"parameter groups")
+            seen.add(id(p))
+        group = {**self.defaults, **group, "params": params}
+        self._validate(group)
+        self.param_groups.append(group)
+
+    def _validate(self, group):
+        for key in self.nonnegative:
+            self._require(group[key] >= 0, _NAMES.get(key, key), group[key], ">= 0")
+
+    def _require(self, ok, what, value, rule):
+        if not ok:
+            raise ValueError(f"{type(self).__name__}: invalid {what} {value!r}; it must be {rule}")
+
+    def zero_grad(self, set_to_none=True):
+        """Forget every gradient: set ``.grad`` to None, or fill it with zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    with no_grad():
+                        p.grad.zero_()
+
+    def step(self, closure=None):
+        """Update every parameter that has a ``.grad``; ``closure()``, if given, recomputes the
+        loss, which ``step`` returns."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        data = p._inplace(f"{type(self).__name__}.step")  # bumps p's version
+                        self._update(data, p.grad.data, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _update(self, p, g, state, group):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [...]}`` with parameters numbered in order,
+        as PyTorch does; state arrays are copies."""
+        index, groups = {}, []
+        for group in self.param_groups:
+            saved = {k: v for k, v in group.items() if k != "params"}
+            saved["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(saved)
+        state = {index[id(p)]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Take options and state from ``state_dict()``'s output, matching parameters by index."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, but the "
+                             f"optimizer has {len(self.param_groups)}")
+        params = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(f"loaded state dict has a parameter group of "
+                                 f"{len(saved['params'])} parameters where the optimizer's has "
+                                 f"{len(group['params'])}")
+            params.update(zip(saved["params"], group["params"]))
+        state = {}
+        for i, s in state_dict["state"].items():
+            p = params[int(i)]
+            state[p] = {k: _copy(v, p) for k, v in s.items()}
+        for group, saved in zip(self.param_groups, saved_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = state
+
+
+def _copy(value, param=None):
+    """A copy of a state value; arrays take ``param``'s dtype and must have its shape."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if param is not None and value.shape != param.shape:
+        raise ValueError(f"loaded state has shape {value.shape} for a parameter of shape "
+                         f"{param.shape}")
+    return np.array(value, dtype=param.data.dtype if param is not None else None)

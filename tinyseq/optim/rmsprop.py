@@ -1,0 +1,48 @@
+"""RMSprop: steps divided by a running root-mean-square of the gradient."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""As ``torch.optim.RMSprop``: with ``g = grad + weight_decay * p``,
+
+    ``square_avg = alpha square_avg + (1 - alpha) g²``, ``p -= lr * g / (sqrt(square_avg) + eps)``;
+    ``centered`` subtracts the squared running mean of g under the root, ``momentum`` keeps
+    ``b = momentum b + g / (...)`` and steps ``p -= lr * b``.
+    """
+
+    nonnegative = ("lr", "alpha", "eps", "weight_decay", "momentum")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _update(self, p, g, state, group):
+        alpha, momentum = group["alpha"], group["momentum"]
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p))
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(p)
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1 - alpha) * g * g
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg += (1 - alpha) * (g - grad_avg)
+            avg = np.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+        else:
+            avg = np.sqrt(square_avg) + group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= momentum
+            buf += g / avg
+            p -= group["lr"] * buf
+        else:
+            p -= group["lr"] * (g / avg)

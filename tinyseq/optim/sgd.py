@@ -1,0 +1,38 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""As ``torch.optim.SGD``: with ``g = grad + weight_decay * p``,
+
+    ``b = momentum * b + (1 - dampening) * g`` (``b = g`` at the first step), then
+    ``p -= lr * (g + momentum * b)`` with ``nesterov``, else ``p -= lr * b``
+    (``p -= lr * g`` without momentum).
+    """
+
+    nonnegative = ("lr", "momentum", "weight_decay")
+
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _validate(self, group):
+        super()._validate(group)
+        if group["nesterov"]:
+            self._require(group["momentum"] > 0 and group["dampening"] == 0, "nesterov=True with "
+                          "momentum/dampening", (group["momentum"], group["dampening"]),
+                          "used with momentum > 0 and dampening = 0")
+
+    def _update(self, p, g, state, group):
+        momentum, wd = group["momentum"], group["weight_decay"]
+        if wd:
+            g = g + wd * p
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        p -= group["lr"] * g
