@@ -132,8 +132,8 @@ class Module:
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values = {k: np.asarray(v.data if isinstance(v, Tensor) else v)
-                  for k, v in state_dict.items() if k in own}
+        values = {k: np.asarray(state_dict[k].data if isinstance(state_dict[k], Tensor)
+                                else state_dict[k]) for k in own if k in state_dict}
         problems = [f"shape mismatch for {k}: the checkpoint has {v.shape}, the model has "
                     f"{own[k].shape}" for k, v in values.items() if v.shape != own[k].shape]
         if strict:

@@ -5,6 +5,8 @@ import numpy as np
 class ShapeError(ValueError, RuntimeError):
     """Shapes that an op cannot combine. Catchable as ``ValueError`` or as ``RuntimeError``."""
 
+    __module__ = "tinyseq"  # shown as tinyseq.ShapeError
+
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving it ``shape``."""
