@@ -173,7 +173,20 @@ class Module:
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-class Sequential(Module):
+class _Container(Module):
+    """Submodules kept in order under the names "0", "1", ...: indexing, ``len``, iteration."""
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class Sequential(_Container):
     """Modules applied one after the other; ``seq[i]`` and ``len(seq)`` work."""
 
     def __init__(self, *modules):
@@ -186,18 +199,9 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters the parent registers (``layers.0.weight``, ...)."""
+class ModuleList(_Container):
+    """A list of modules whose parent registers their parameters (``layers.0.weight``, ...)."""
 
     def __init__(self, modules=()):
         super().__init__()
@@ -211,12 +215,3 @@ class ModuleList(Module):
         for m in modules:
             self.append(m)
         return self
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
