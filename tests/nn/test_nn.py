@@ -232,3 +232,22 @@ def test_mlp_learns_xor():
                 p -= 0.5 * p.grad
     assert loss.item() < 0.05
     assert ((net(x).data > 0) == (y.data > 0.5)).all()
+
+
+def test_checkpoint_moves_a_model_to_pytorch_and_back(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    ts.manual_seed(3)
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    ts.save(ours.state_dict(), tmp_path / "ours.safetensors")
+    theirs.load_state_dict(safetensors_torch.load_file(tmp_path / "ours.safetensors"))
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours(ts.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.mul_(-2)
+    safetensors_torch.save_file(theirs.state_dict(), tmp_path / "theirs.safetensors")
+    ours.load_state_dict(ts.load(tmp_path / "theirs.safetensors"))
+    np.testing.assert_allclose(ours(ts.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
