@@ -1,0 +1,117 @@
+"""Recurrent cells, each its equations from the course notes in a few lines of ops.
+
+Shapes: x ``(B, input_size)``, h and c ``(B, hidden_size)``. One fused matmul per input computes all
+gates (the notes' ``W_a = [W_aa | W_ax]`` split as ``weight_hh | weight_ih``); gate order as in
+PyTorch (GRU r, z, n; LSTM i, f, g, o). Backpropagation through time is the engine's job.
+"""
+import math
+
+import numpy as np
+
+from ..autograd import rng
+from ..autograd.factories import zeros
+from . import functional as F
+from .module import Module, Parameter
+
+
+class _Cell(Module):
+    """``weight_ih`` ``(gates·H, I)``, ``weight_hh`` ``(gates·H, H)``, biases ``(gates·H,)``,
+    all ~ U(-1/√H, 1/√H) as PyTorch initialises them."""
+
+    gates = 1
+
+    def __init__(self, input_size, hidden_size, bias=True):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        n = self.gates * hidden_size
+        self.weight_ih = self._uniform(n, input_size)
+        self.weight_hh = self._uniform(n, hidden_size)
+        self.bias_ih = self._uniform(n) if bias else None
+        self.bias_hh = self._uniform(n) if bias else None
+
+    def _uniform(self, *shape):
+        k = 1 / math.sqrt(self.hidden_size)
+        return Parameter(rng.generator().uniform(-k, k, shape).astype(np.float32))
+
+    def _zeros(self, x):
+        return zeros(x.shape[0], self.hidden_size, dtype=x.data.dtype)
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else
+                                                           ", bias=False")
+
+
+class RNNCell(_Cell):
+    """a⟨t⟩ = g(W_ax x⟨t⟩ + b_ih + W_aa a⟨t-1⟩ + b_hh), g = tanh or relu."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x, h=None):
+        h = self._zeros(x) if h is None else h
+        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+
+
+class GRUCell(_Cell):
+    """The GRU; ``h' = (1 - z) * n + z * h`` (the course's Γ_u is ``1 - z``, c̃ is ``n``).
+
+    ``reset_after=True`` (PyTorch): ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``;
+    ``reset_after=False`` (the notes, Cho et al. 2014): ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)``.
+    """
+
+    gates = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, reset_after=True):
+        super().__init__(input_size, hidden_size, bias)
+        self.reset_after = reset_after
+
+    def forward(self, x, h=None):
+        h = self._zeros(x) if h is None else h
+        H = self.hidden_size
+        i_r, i_z, i_n = F.linear(x, self.weight_ih, self.bias_ih).chunk(3, 1)
+        if self.reset_after:
+            h_r, h_z, h_n = F.linear(h, self.weight_hh, self.bias_hh).chunk(3, 1)
+        else:
+            w_rz, w_n = self.weight_hh.split([2 * H, H], 0)
+            b_rz = b_n = None
+            if self.bias_hh is not None:
+                b_rz, b_n = self.bias_hh.split([2 * H, H], 0)
+            h_r, h_z = F.linear(h, w_rz, b_rz).chunk(2, 1)
+        r = (i_r + h_r).sigmoid()  # Γ_r, the reset (relevance) gate
+        z = (i_z + h_z).sigmoid()  # 1 - Γ_u
+        if self.reset_after:
+            n = (i_n + r * h_n).tanh()  # c̃⟨t⟩
+        else:
+            n = (i_n + F.linear(r * h, w_n, b_n)).tanh()
+        return (1 - z) * n + z * h  # c⟨t⟩ = Γ_u c̃ + (1 - Γ_u) c⟨t-1⟩
+
+
+class LSTMCell(_Cell):
+    """The LSTM: ``c' = Γ_f c + Γ_u c̃``, ``h' = Γ_o tanh(c')`` (PyTorch's i, f, g, o = Γ_u, Γ_f, c̃,
+    Γ_o). With ``peephole=True`` the input and forget gates also see ``c⟨t-1⟩`` and the output gate
+    ``c⟨t⟩``, through diagonal weights ``weight_ci``, ``weight_cf``, ``weight_co`` ``(H,)``."""
+
+    gates = 4
+
+    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
+        super().__init__(input_size, hidden_size, bias)
+        self.peephole = peephole
+        if peephole:
+            self.weight_ci = self._uniform(hidden_size)
+            self.weight_cf = self._uniform(hidden_size)
+            self.weight_co = self._uniform(hidden_size)
+
+    def forward(self, x, state=None):
+        h, c = (self._zeros(x), self._zeros(x)) if state is None else state
+        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        i, f, g, o = gates.chunk(4, 1)
+        if self.peephole:
+            i, f = i + c * self.weight_ci, f + c * self.weight_cf
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()  # c⟨t⟩ = Γ_f c⟨t-1⟩ + Γ_u c̃⟨t⟩
+        if self.peephole:
+            o = o + c * self.weight_co
+        return o.sigmoid() * c.tanh(), c  # a⟨t⟩ = Γ_o tanh(c⟨t⟩)
