@@ -36,6 +36,14 @@ class _Cell(Module):
     def _zeros(self, x):
         return zeros(x.shape[0], self.hidden_size, dtype=x.data.dtype)
 
+    def project(self, x):
+        """The input's contribution to every gate, ``W_ih x + b_ih`` ``(*, gates·H)``: a layer
+        computes it for all time steps in one matmul, then calls ``step`` for each."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
+    def forward(self, x, state=None):
+        return self.step(self.project(x), state)
+
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else
                                                            ", bias=False")
@@ -50,9 +58,9 @@ class RNNCell(_Cell):
         super().__init__(input_size, hidden_size, bias)
         self.nonlinearity = nonlinearity
 
-    def forward(self, x, h=None):
-        h = self._zeros(x) if h is None else h
-        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+    def step(self, gi, h=None):
+        h = self._zeros(gi) if h is None else h
+        pre = gi + F.linear(h, self.weight_hh, self.bias_hh)
         return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
 
 
@@ -69,10 +77,10 @@ class GRUCell(_Cell):
         super().__init__(input_size, hidden_size, bias)
         self.reset_after = reset_after
 
-    def forward(self, x, h=None):
-        h = self._zeros(x) if h is None else h
+    def step(self, gi, h=None):
+        h = self._zeros(gi) if h is None else h
         H = self.hidden_size
-        i_r, i_z, i_n = F.linear(x, self.weight_ih, self.bias_ih).chunk(3, 1)
+        i_r, i_z, i_n = gi.chunk(3, 1)
         if self.reset_after:
             h_r, h_z, h_n = F.linear(h, self.weight_hh, self.bias_hh).chunk(3, 1)
         else:
@@ -105,9 +113,9 @@ class LSTMCell(_Cell):
             self.weight_cf = self._uniform(hidden_size)
             self.weight_co = self._uniform(hidden_size)
 
-    def forward(self, x, state=None):
-        h, c = (self._zeros(x), self._zeros(x)) if state is None else state
-        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+    def step(self, gi, state=None):
+        h, c = (self._zeros(gi), self._zeros(gi)) if state is None else state
+        gates = gi + F.linear(h, self.weight_hh, self.bias_hh)
         i, f, g, o = gates.chunk(4, 1)
         if self.peephole:
             i, f = i + c * self.weight_ci, f + c * self.weight_cf

@@ -1,0 +1,151 @@
+"""RNN/GRU/LSTM layers against PyTorch by state_dict over a grid of configurations, including
+padded batches (PyTorch's packed sequences); cost linear in T; clear errors."""
+import itertools
+
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq import nn
+from tinyseq.autograd import engine
+
+torch = pytest.importorskip("torch", reason="PyTorch is the reference for the recurrent layers")
+
+GRID = [dict(kind=k, num_layers=L, bidirectional=bi, batch_first=bf, bias=b, hx=h, lengths=ln)
+        for k, L, bi, bf, b, h, ln in itertools.product(
+            ["RNN", "GRU", "LSTM"], [1, 2], [False, True], [False, True], [True, False],
+            [False, True], [False, True])
+        if not (bf and not b)]  # keep the grid small: batch_first is independent of bias
+
+
+def _ids(c):
+    return "-".join(f"{k}={v}" for k, v in c.items())
+
+
+@pytest.mark.parametrize("cfg", GRID, ids=[_ids(c) for c in GRID])
+def test_layer_matches_pytorch(cfg):
+    kind, L, bi, bf = cfg["kind"], cfg["num_layers"], cfg["bidirectional"], cfg["batch_first"]
+    torch.manual_seed(0)
+    opts = dict(num_layers=L, bidirectional=bi, batch_first=bf, bias=cfg["bias"])
+    theirs, ours = getattr(torch.nn, kind)(3, 4, **opts), getattr(nn, kind)(3, 4, **opts)
+    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    T, B, D = 5, 3, 2 if bi else 1
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((B, T, 3) if bf else (T, B, 3)).astype(np.float32)
+    xt, tx = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lstm = kind == "LSTM"
+    args, targs = [xt], [tx]
+    if cfg["hx"]:
+        h0 = [rng.standard_normal((L * D, B, 4)).astype(np.float32) for _ in range(1 + lstm)]
+        hs, ths = [ts.tensor(h, requires_grad=True) for h in h0], [torch.tensor(h) for h in h0]
+        args.append(tuple(hs) if lstm else hs[0])
+        targs.append(tuple(ths) if lstm else ths[0])
+    lengths = [5, 2, 4] if cfg["lengths"] else None
+    out, state = ours(*args, lengths=lengths)
+    if lengths:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, batch_first=bf,
+                                                         enforce_sorted=False)
+        tpacked, tstate = theirs(packed, *targs[1:])
+        tout, _ = torch.nn.utils.rnn.pad_packed_sequence(tpacked, batch_first=bf, total_length=T)
+    else:
+        tout, tstate = theirs(*targs)
+    states, tstates = (state, tstate) if lstm else ((state,), (tstate,))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for s, st in zip(states, tstates):
+        np.testing.assert_allclose(s.data, st.detach().numpy(), rtol=1e-5, atol=1e-6)
+    w = rng.standard_normal(out.shape).astype(np.float32)
+    loss = (out * ts.tensor(w)).sum() + sum((s * s).sum() for s in states)
+    tloss = (tout * torch.tensor(w)).sum() + sum((s * s).sum() for s in tstates)
+    loss.backward()
+    tloss.backward()
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_between_layers_only_in_training():
+    lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    x = ts.randn(6, 2, 3)
+    a, _ = lstm.eval()(x)
+    b, _ = lstm(x)
+    np.testing.assert_array_equal(a.data, b.data)
+    ts.manual_seed(1)
+    c, _ = lstm.train()(x)
+    assert not np.allclose(a.data, c.data)
+
+
+def _grad_elements(fn, monkeypatch):
+    count, run = [0], engine._run
+
+    def counting(node, grads, retain_graph):
+        out = run(node, grads, retain_graph)
+        count[0] += sum(g.size for g in out if g is not None)
+        return out
+
+    monkeypatch.setattr(engine, "_run", counting)
+    fn()
+    monkeypatch.setattr(engine, "_run", run)
+    return count[0]
+
+
+def test_bptt_cost_grows_linearly_with_sequence_length(monkeypatch):
+    layer = nn.GRU(2, 3)
+
+    def train_step(T):
+        out, h = layer(ts.randn(T, 1, 2))
+        out.sum().backward()
+
+    ratio = (_grad_elements(lambda: train_step(4000), monkeypatch)
+             / _grad_elements(lambda: train_step(1000), monkeypatch))
+    assert 3.8 < ratio < 4.2, ratio  # quadratic work per step would give about 16
+
+
+def test_ten_thousand_steps_backpropagate():
+    layer = nn.RNN(1, 2)
+    x = ts.randn(10_000, 1, 1)
+    out, h = layer(x)
+    h.sum().backward()
+    assert np.isfinite(layer.weight_hh_l0.grad.data).all()
+
+
+def test_no_grad_keeps_no_graph():
+    layer = nn.LSTM(2, 3)
+    with ts.no_grad():
+        out, (h, c) = layer(ts.randn(7, 2, 2))
+    assert out.grad_fn is None and h.grad_fn is None and not out.requires_grad
+
+
+def test_steps_are_scoped():
+    out, _ = nn.RNN(2, 3)(ts.randn(3, 1, 2))
+    assert out.grad_fn.name == "stack"
+    assert {e[0].scope[-1] for e in out.grad_fn.next_edges if e} == {"t=0", "t=1", "t=2"}
+
+
+def test_truncated_bptt_by_detaching_the_carried_state():
+    layer = nn.LSTM(2, 3)
+    x = ts.randn(8, 1, 2)
+    _, state = layer(x[:4])
+    state = tuple(s.detach() for s in state)
+    out, _ = layer(x[4:], state)
+    out.sum().backward()  # only the second window's graph is walked
+    assert layer.weight_ih_l0.grad is not None
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda m: m(ts.randn(4, 3)), r"expected a 3-d input \(T, B, input_size\), got shape \(4, 3\)"),
+    (lambda m: m(ts.randn(4, 2, 5)), r"input has 5 features .* input_size=3"),
+    (lambda m: m(ts.randn(4, 2, 3), ts.zeros(1, 3, 4)), r"hx must have shape \(1, 2, 4\)"),
+])
+def test_bad_shapes_are_explained(call, pattern):
+    with pytest.raises(ts.ShapeError, match=pattern):
+        call(nn.GRU(3, 4))
+
+
+@pytest.mark.parametrize("lengths, pattern", [
+    ([4, 5], r"lengths must be between 1 and T=4"), ([0, 2], r"between 1 and T=4"),
+    ([1, 2, 3], r"lengths must be 2 integers"),
+])
+def test_bad_lengths_are_explained(lengths, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        nn.RNN(3, 4)(ts.randn(4, 2, 3), lengths=lengths)

@@ -1,0 +1,206 @@
+"""``RNN``, ``GRU`` and ``LSTM`` layers: cells unrolled over time, stacked (the notes' deep RNNs)
+and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
+
+For each layer and direction the input projection of all T steps is one matmul; only the hidden
+matmul runs inside the time loop, each step under the scope ``t=<k>``. Padded batches of different
+lengths mask the state update (``h = where(t < length, h_new, h)``), which gives exactly what
+PyTorch returns for a packed sequence.
+"""
+import numpy as np
+
+from ..autograd.functional import cat, stack, where
+from ..autograd.mode import scope
+from ..autograd.ops._util import ShapeError
+from ..autograd.tensor import Tensor
+from . import functional as F
+from .cells import GRUCell, LSTMCell, RNNCell
+from .module import Module
+
+
+class _RNNBase(Module):
+    cell_class = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, **cell_options):
+        super().__init__()
+        if num_layers < 1 or hidden_size < 1:
+            raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be >= 1, "
+                             f"got {num_layers} and {hidden_size}")
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.batch_first, self.dropout, self.bidirectional = batch_first, dropout, bidirectional
+        self.bias = bias
+        cells = []  # the cells compute; their parameters are registered here under PyTorch's names
+        for layer in range(num_layers):
+            for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
+                n_in = input_size if layer == 0 else hidden_size * (2 if bidirectional else 1)
+                cell = self.cell_class(n_in, hidden_size, bias, **cell_options)
+                for name, p in cell.named_parameters():
+                    setattr(self, f"{name}_l{layer}{suffix}", p)
+                cells.append(cell)
+        object.__setattr__(self, "_cells", cells)
+
+    @property
+    def _directions(self):
+        return 2 if self.bidirectional else 1
+
+    def forward(self, input, hx=None, lengths=None):
+        """input ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``) -> ``output, h_n``.
+
+        ``output`` is ``(T, B, D·H)``, ``h_n`` ``(num_layers·D, B, H)`` (LSTM: ``(h_n, c_n)``);
+        ``lengths`` (B ints) are the true lengths of a padded batch.
+        """
+        x = self._check_input(input)
+        T, B = x.shape[:2]
+        mask = self._masks(lengths, T, B)
+        first = self._initial_states(hx, B, x)
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for d in range(self._directions):
+                k = layer * self._directions + d
+                out, final = self._run(self._cells[k], x, first[k], mask, reverse=d == 1)
+                outputs.append(out)
+                finals.append(final)
+            x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
+            if layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, self.training)
+        output = x.transpose(0, 1) if self.batch_first else x
+        return output, self._stack_states(finals)
+
+    def _run(self, cell, x, state, mask, reverse):
+        """Unroll ``cell`` over the T steps of ``x``; returns ``(T, B, H)`` outputs and the state."""
+        T, B, n_in = x.shape
+        # W_ih x⟨t⟩ + b_ih for every t, in one matmul
+        inputs = cell.project(x.reshape(T * B, n_in)).reshape(T, B, -1).unbind(0)
+        if state is None:
+            state = self._zero_state(cell, inputs[0])
+        outs = [None] * T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            with scope(f"t={t}"):
+                new = cell.step(inputs[t], state)
+                if mask is not None:  # past a sequence's end: keep its state, output zeros
+                    new = self._where(mask[t], new, state)
+                    outs[t] = where(mask[t], self._hidden(new), 0.0)
+                else:
+                    outs[t] = self._hidden(new)
+                state = new
+        return stack(outs), state
+
+    # ---- what differs between the RNN/GRU state and the LSTM's (h, c) -------------------------
+    def _hidden(self, state):
+        return state
+
+    def _zero_state(self, cell, like):
+        return cell._zeros(like)
+
+    def _where(self, m, new, old):
+        return where(m, new, old)
+
+    def _initial_states(self, hx, B, x):
+        n = self.num_layers * self._directions
+        if hx is None:
+            return [None] * n
+        self._check_state(hx, "hx", n, B)
+        return list(hx.unbind(0))
+
+    def _stack_states(self, finals):
+        return stack(finals)
+
+    # ---- checks -------------------------------------------------------------------------------------
+    def _check_input(self, input):
+        name = type(self).__name__
+        if not isinstance(input, Tensor) or input.ndim != 3:
+            shape = getattr(input, "shape", None)
+            layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
+            raise ShapeError(f"{name}: expected a 3-d input {layout}, got shape {shape}")
+        if input.shape[2] != self.input_size:
+            raise ShapeError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
+                             f"but the layer was built with input_size={self.input_size}")
+        return input.transpose(0, 1) if self.batch_first else input
+
+    def _check_state(self, h, what, n, B):
+        expected = (n, B, self.hidden_size)
+        if not isinstance(h, Tensor) or h.shape != expected:
+            raise ShapeError(f"{type(self).__name__}: {what} must have shape {expected} "
+                             f"(num_layers * directions, batch, hidden_size), got "
+                             f"{getattr(h, 'shape', type(h).__name__)}")
+
+    def _masks(self, lengths, T, B):
+        if lengths is None:
+            return None
+        lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        name = type(self).__name__
+        if lengths.shape != (B,) or lengths.dtype.kind not in "iu":
+            raise ValueError(f"{name}: lengths must be {B} integers (one per sequence), got "
+                             f"shape {lengths.shape} of dtype {lengths.dtype}")
+        if lengths.min() < 1 or lengths.max() > T:
+            raise ValueError(f"{name}: lengths must be between 1 and T={T}, got "
+                             f"{lengths.min()}..{lengths.max()}")
+        steps = np.arange(T)[:, None, None] < lengths[None, :, None]  # (T, B, 1)
+        return [Tensor._wrap(m) for m in steps]
+
+    def extra_repr(self):
+        options = [f"{self.input_size}, {self.hidden_size}"]
+        options += [f"num_layers={self.num_layers}"] * (self.num_layers != 1)
+        options += ["bias=False"] * (not self.bias)
+        options += ["batch_first=True"] * self.batch_first
+        options += [f"dropout={self.dropout}"] * bool(self.dropout)
+        options += ["bidirectional=True"] * self.bidirectional
+        return ", ".join(options)
+
+
+class RNN(_RNNBase):
+    """The course's RNN, a⟨t⟩ = tanh(W_aa a⟨t-1⟩ + W_ax x⟨t⟩ + b_a), unrolled over T steps."""
+
+    cell_class = RNNCell
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, nonlinearity=nonlinearity)
+
+
+class GRU(_RNNBase):
+    """A GRU layer; ``reset_after`` as in ``GRUCell``."""
+
+    cell_class = GRUCell
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, reset_after=True):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, reset_after=reset_after)
+
+
+class LSTM(_RNNBase):
+    """An LSTM layer; ``forward(input, (h_0, c_0)=None)`` -> ``output, (h_n, c_n)``."""
+
+    cell_class = LSTMCell
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, peephole=False):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, peephole=peephole)
+
+    def _hidden(self, state):
+        return state[0]
+
+    def _zero_state(self, cell, like):
+        return cell._zeros(like), cell._zeros(like)
+
+    def _where(self, m, new, old):
+        return tuple(where(m, a, b) for a, b in zip(new, old))
+
+    def _initial_states(self, hx, B, x):
+        n = self.num_layers * self._directions
+        if hx is None:
+            return [None] * n
+        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            raise ShapeError("LSTM: hx must be a tuple (h_0, c_0)")
+        self._check_state(hx[0], "h_0", n, B)
+        self._check_state(hx[1], "c_0", n, B)
+        return list(zip(hx[0].unbind(0), hx[1].unbind(0)))
+
+    def _stack_states(self, finals):
+        return stack([h for h, _ in finals]), stack([c for _, c in finals])
