@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is the reference for the re
 
 GRID = [dict(kind=k, num_layers=L, bidirectional=bi, batch_first=bf, bias=b, hx=h, lengths=ln)
         for k, L, bi, bf, b, h, ln in itertools.product(
-            ["RNN", "GRU", "LSTM"], [1, 2], [False, True], [False, True], [True, False],
+            ["RNN", "RNN_relu", "GRU", "LSTM"], [1, 2], [False, True], [False, True], [True, False],
             [False, True], [False, True])
         if not (bf and not b)]  # keep the grid small: batch_first is independent of bias
 
@@ -27,6 +27,8 @@ def test_layer_matches_pytorch(cfg):
     kind, L, bi, bf = cfg["kind"], cfg["num_layers"], cfg["bidirectional"], cfg["batch_first"]
     torch.manual_seed(0)
     opts = dict(num_layers=L, bidirectional=bi, batch_first=bf, bias=cfg["bias"])
+    if kind == "RNN_relu":
+        kind, opts["nonlinearity"] = "RNN", "relu"
     theirs, ours = getattr(torch.nn, kind)(3, 4, **opts), getattr(nn, kind)(3, 4, **opts)
     assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
@@ -62,6 +64,12 @@ def test_layer_matches_pytorch(cfg):
     for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
     np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_outside_zero_one_is_refused(p):
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\), got"):
+        nn.LSTM(2, 3, num_layers=2, dropout=p)
 
 
 def test_dropout_between_layers_only_in_training():
