@@ -157,3 +157,11 @@ def test_bad_shapes_are_explained(call, pattern):
 def test_bad_lengths_are_explained(lengths, pattern):
     with pytest.raises(ValueError, match=pattern):
         nn.RNN(3, 4)(ts.randn(4, 2, 3), lengths=lengths)
+
+
+def test_repr_shows_the_options_that_differ_from_the_defaults():
+    assert repr(nn.GRU(3, 4, num_layers=2, reset_after=False)) == (
+        "GRU(3, 4, num_layers=2, reset_after=False)")
+    assert repr(nn.RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity='relu')"
+    assert repr(nn.LSTMCell(3, 4, peephole=True)) == "LSTMCell(3, 4, peephole=True)"
+    assert repr(nn.LSTM(3, 4, bidirectional=True)) == "LSTM(3, 4, bidirectional=True)"

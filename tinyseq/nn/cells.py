@@ -14,6 +14,9 @@ from . import functional as F
 from .module import Module, Parameter
 
 
+DEFAULTS = {"nonlinearity": "tanh", "reset_after": True, "peephole": False}
+
+
 class _Cell(Module):
     """``weight_ih`` ``(gates·H, I)``, ``weight_hh`` ``(gates·H, H)``, biases ``(gates·H,)``,
     all ~ U(-1/√H, 1/√H) as PyTorch initialises them."""
@@ -45,8 +48,14 @@ class _Cell(Module):
         return self.step(self.project(x), state)
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias_ih is not None else
-                                                           ", bias=False")
+        options = [f"{self.input_size}, {self.hidden_size}"]
+        options += ["bias=False"] * (self.bias_ih is None)
+        options += [f"{k}={v!r}" for k, v in self.options().items() if v != DEFAULTS[k]]
+        return ", ".join(options)
+
+    def options(self):
+        """The cell's own options (``nonlinearity``, ``reset_after``, ``peephole``)."""
+        return {k: getattr(self, k) for k in DEFAULTS if k in self.__dict__}
 
 
 class RNNCell(_Cell):

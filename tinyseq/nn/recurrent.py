@@ -13,7 +13,7 @@ from ..autograd.mode import scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor
 from . import functional as F
-from .cells import GRUCell, LSTMCell, RNNCell
+from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell
 from .module import Module
 
 
@@ -40,6 +40,7 @@ class _RNNBase(Module):
                     setattr(self, f"{name}_l{layer}{suffix}", p)
                 cells.append(cell)
         object.__setattr__(self, "_cells", cells)
+        self.cell_options = cell_options
 
     @property
     def _directions(self):
@@ -148,6 +149,7 @@ class _RNNBase(Module):
         options += ["batch_first=True"] * self.batch_first
         options += [f"dropout={self.dropout}"] * bool(self.dropout)
         options += ["bidirectional=True"] * self.bidirectional
+        options += [f"{k}={v!r}" for k, v in self.cell_options.items() if v != DEFAULTS[k]]
         return ", ".join(options)
 
 
