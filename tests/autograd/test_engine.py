@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.autograd import engine
+from tests.cost import grad_elements
 
 
 def test_chain_of_20000_ops_backpropagates_without_recursion():
@@ -186,22 +186,6 @@ def test_multiple_roots_including_one_that_feeds_another():
     np.testing.assert_allclose(x.grad.data, 2 + 8 * x.data)  # d(2x)/dx + d(4x²)/dx
 
 
-def _grad_elements(fn, monkeypatch):
-    """Total number of gradient elements the ops' backwards return: a deterministic cost."""
-    count = [0]
-    run = engine._run
-
-    def counting(node, grads, retain_graph):
-        out = run(node, grads, retain_graph)
-        count[0] += sum(g.size for g in out if g is not None)
-        return out
-
-    monkeypatch.setattr(engine, "_run", counting)
-    fn()
-    monkeypatch.setattr(engine, "_run", run)
-    return count[0]
-
-
 @pytest.mark.parametrize("slicer", ["unbind", "split", "chunk"])
 def test_backward_through_t_slices_costs_order_t(slicer, monkeypatch):
     def run(T):
@@ -220,8 +204,8 @@ def test_backward_through_t_slices_costs_order_t(slicer, monkeypatch):
         ts.stack(outs).sum().backward()
         return x.grad.data
 
-    small = _grad_elements(lambda: run(50), monkeypatch)
-    large = _grad_elements(lambda: run(400), monkeypatch)
+    small = grad_elements(lambda: run(50), monkeypatch)
+    large = grad_elements(lambda: run(400), monkeypatch)
     ratio = large / small
     # linear cost gives a ratio near 8; a full-size zero gradient per slice would give about 64
     assert ratio < 9.5, ratio

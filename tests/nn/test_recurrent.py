@@ -7,7 +7,7 @@ import pytest
 
 import tinyseq as ts
 from tinyseq import nn
-from tinyseq.autograd import engine
+from tests.cost import grad_elements
 
 torch = pytest.importorskip("torch", reason="PyTorch is the reference for the recurrent layers")
 
@@ -83,20 +83,6 @@ def test_dropout_between_layers_only_in_training():
     assert not np.allclose(a.data, c.data)
 
 
-def _grad_elements(fn, monkeypatch):
-    count, run = [0], engine._run
-
-    def counting(node, grads, retain_graph):
-        out = run(node, grads, retain_graph)
-        count[0] += sum(g.size for g in out if g is not None)
-        return out
-
-    monkeypatch.setattr(engine, "_run", counting)
-    fn()
-    monkeypatch.setattr(engine, "_run", run)
-    return count[0]
-
-
 def test_bptt_cost_grows_linearly_with_sequence_length(monkeypatch):
     layer = nn.GRU(2, 3)
 
@@ -104,8 +90,8 @@ def test_bptt_cost_grows_linearly_with_sequence_length(monkeypatch):
         out, h = layer(ts.randn(T, 1, 2))
         out.sum().backward()
 
-    ratio = (_grad_elements(lambda: train_step(4000), monkeypatch)
-             / _grad_elements(lambda: train_step(1000), monkeypatch))
+    ratio = (grad_elements(lambda: train_step(4000), monkeypatch)
+             / grad_elements(lambda: train_step(1000), monkeypatch))
     assert 3.8 < ratio < 4.2, ratio  # quadratic work per step would give about 16
 
 
