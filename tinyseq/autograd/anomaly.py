@@ -17,10 +17,11 @@ def creation_trace():
     return [f for f in frames if not os.path.abspath(f.filename).startswith(_ENGINE_DIR)]
 
 
-def check_finite(arrays, op_name, phase, trace):
+def check_finite(arrays, op_name, phase, where_made):
     """Raise ``AnomalyError`` if any float array in ``arrays`` holds NaN or Inf.
 
-    ``phase`` says what produced them ("forward" or "backward"); ``trace`` is where the op was made.
+    ``phase`` says what produced them ("forward" or "backward"); ``where_made()`` gives the stack
+    where the op was made, asked for only when there is something to report.
     """
     for k, a in enumerate(arrays):
         if a is None or not np.issubdtype(np.asarray(a).dtype, np.inexact):
@@ -28,6 +29,7 @@ def check_finite(arrays, op_name, phase, trace):
         if not np.isfinite(a).all():
             what = "output" if phase == "forward" else "gradient for input"
             kind = "NaN" if np.isnan(a).any() else "Inf"
+            trace = where_made()
             where = "".join(traceback.format_list(trace[-4:])) if trace else (
                 "  (not recorded: run the forward inside detect_anomaly() too to see it)\n")
             raise AnomalyError(

@@ -171,7 +171,7 @@ def _complete(node, slots, capture):
                         raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a "
                                          f"tensor of shape {grads[k].shape}")
                     grads[k], owned[k] = new, False
-    for k, ref in (getattr(node, "retained", None) or {}).items():
+    for k, ref in (node.retained or {}).items():
         t = ref()
         if t is not None and grads[k] is not None:
             _accumulate_grad(t, grads[k], False)
@@ -223,7 +223,7 @@ def _run(node, grads, retain_graph):
                              f"for its input {i}, which has shape {shape}")
         result[i] = g if g.dtype == dtype else g.astype(dtype)
     if state.anomaly:
-        anomaly.check_finite(result, node.name, "backward", node.trace)
+        anomaly.check_finite(result, node.name, "backward", lambda: node.trace)
     if not retain_graph:
         node.release()
     return result

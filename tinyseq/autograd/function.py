@@ -62,6 +62,7 @@ class AccumulateGrad:
     """The node of a leaf that requires a gradient: backward adds into ``leaf.grad``."""
 
     __slots__ = ("leaf", "out_meta", "name", "scope", "next_edges", "__weakref__")
+    retained = None  # a leaf keeps its own gradient; its hooks live on the leaf (``leaf._hooks``)
 
     def __init__(self, leaf):
         self.leaf = leaf
@@ -116,17 +117,16 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        needs = False
-        if state.grad_enabled:
-            flags = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            needs = any(flags)
-        ctx = Context(flags if needs else (False,) * len(args))
+        flags = tuple(state.grad_enabled and isinstance(a, Tensor) and a._requires_grad
+                      for a in args)
+        needs = any(flags)
+        ctx = Context(flags)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays)
         multi = isinstance(out, tuple)
         outs = [o if type(o) is np.ndarray else np.asarray(o) for o in (out if multi else (out,))]
         if state.anomaly:
-            anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace())
+            anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace)
         tensors = [Tensor._wrap(o, _version_of_base(o, args)) for o in outs]
         if needs:
             edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))

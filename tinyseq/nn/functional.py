@@ -34,8 +34,11 @@ def dropout(input, p=0.5, training=True):
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return input
+    dtype = input.data.dtype
+    if p == 1:
+        return input * np.zeros(input.shape, dtype)
     keep = rng.generator().random(input.shape) >= p
-    return input * (keep / np.asarray(1 - p, dtype=input.data.dtype) if p < 1 else keep * 0.0)
+    return input * (keep.astype(dtype) / dtype.type(1 - p))  # zero with prob. p, scale 1/(1-p)
 
 
 def relu(input):

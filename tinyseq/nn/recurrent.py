@@ -55,7 +55,7 @@ class _RNNBase(Module):
         x = self._check_input(input)
         T, B = x.shape[:2]
         mask = self._masks(lengths, T, B)
-        first = self._initial_states(hx, B, x)
+        first = self._initial_states(hx, B)
         finals = []
         for layer in range(self.num_layers):
             outputs = []
@@ -99,7 +99,7 @@ class _RNNBase(Module):
     def _where(self, m, new, old):
         return where(m, new, old)
 
-    def _initial_states(self, hx, B, x):
+    def _initial_states(self, hx, B):
         n = self.num_layers * self._directions
         if hx is None:
             return [None] * n
@@ -194,7 +194,7 @@ class LSTM(_RNNBase):
     def _where(self, m, new, old):
         return tuple(where(m, a, b) for a, b in zip(new, old))
 
-    def _initial_states(self, hx, B, x):
+    def _initial_states(self, hx, B):
         n = self.num_layers * self._directions
         if hx is None:
             return [None] * n
