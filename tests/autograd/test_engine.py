@@ -239,6 +239,39 @@ def test_scope_is_recorded_on_nodes():
     assert w.grad_fn.scope == ()
 
 
+def test_nodes_remember_the_shapes_and_names_of_their_constant_tensor_arguments():
+    w = ts.ones(3, 2, requires_grad=True)
+    x = ts.ones(4, 3)
+    x.name = "x"
+    y = (x @ w) * 2.0  # x is a constant tensor argument; 2.0 is not a tensor at all
+    assert y.grad_fn.consts == ()
+    assert y.grad_fn.next_edges[0][0].consts == ((0, (4, 3), "x"),)
+
+
+def test_backward_keeps_gradient_norms_only_when_asked():
+    x = ts.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 2
+    z = y.sum()
+    z.backward(retain_graph=True)
+    assert y.grad_fn.grad_norms is None
+    with ts.autograd.record_grad_norms():
+        z.backward()
+    assert z.grad_fn.grad_norms == (1.0,)
+    assert y.grad_fn.grad_norms == (pytest.approx(np.sqrt(2)),)  # dz/dy = [1, 1]
+
+
+def test_a_node_hook_sees_the_gradient_summed_over_every_consumer():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    seen = []
+    handle = h.grad_fn.register_hook(lambda g: seen.append(g.data.copy()))
+    (h * 3 + h).sum().backward(retain_graph=True)
+    np.testing.assert_allclose(seen[0], [4.0, 4.0])
+    handle.remove()
+    (h * 3).sum().backward()
+    assert len(seen) == 1
+
+
 def test_detect_anomaly_names_the_op_in_forward_and_where_it_was_made():
     x = ts.tensor([0.0, 1.0], requires_grad=True)
     with ts.autograd.detect_anomaly():

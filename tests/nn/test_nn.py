@@ -214,7 +214,25 @@ def test_zero_grad_and_parameters_used_by_an_optimizer_stay_the_same_objects():
 def test_module_call_pushes_its_attribute_name_as_a_scope():
     net = nn.Sequential(nn.Linear(2, 2))
     y = net(ts.ones(1, 2))
-    assert y.grad_fn.scope == ("0",)
+    assert y.grad_fn.scope == ("sequential", "0")  # the root is named after its class
+
+
+def test_calling_a_module_names_its_parameters_by_their_scope_path():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(2, 3, num_layers=2)
+            self.head = nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0])
+
+    net = Net()
+    assert net.head.weight.name is None  # not called yet
+    net(ts.ones(4, 1, 2))
+    assert net.head.weight.name == "net.head.weight"
+    assert net.rnn.weight_hh_l1.name == "net.rnn.weight_hh_l1"
+    assert {p.name for p in net.parameters()} == {f"net.{k}" for k, _ in net.named_parameters()}
 
 
 def test_mlp_learns_xor():

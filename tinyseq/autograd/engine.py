@@ -93,6 +93,9 @@ def _walk(roots, retain_graph, capture):
         input_grads = None
         if slots is not None:
             grads, owned = _complete(node, slots, capture)
+            if state.record_grad_norms and not isinstance(node, AccumulateGrad):
+                node.grad_norms = tuple(None if g is None else float(np.linalg.norm(g))
+                                        for g in grads)
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_grad(node.leaf, grads[0], owned[0])

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import anomaly
 from .mode import state
-from .tensor import Tensor
+from .tensor import RemovableHandle, Tensor
 
 
 class Context:
@@ -33,10 +33,13 @@ class Node:
     ``next_edges[i]`` is ``(node, output_index)`` for argument ``i`` when it needs a gradient, else
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``scope`` the scope path at
     creation; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
+    For drawing: ``consts`` is ``(argument index, shape, name)`` of each Tensor argument that needed
+    no gradient (inputs, masks); ``grad_norms`` the norm of each output's gradient, kept by a
+    backward run under ``record_grad_norms()`` (``None`` until then).
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "__weakref__")
+                 "saved_versions", "hooks", "retained", "consts", "grad_norms", "__weakref__")
 
     def __init__(self, fn, ctx, next_edges, out_meta):
         self.fn = fn
@@ -49,9 +52,19 @@ class Node:
         self.saved_versions = ()
         self.hooks = None
         self.retained = None
+        self.consts = ()
+        self.grad_norms = None
 
     def __repr__(self):
         return f"<{self.name} node>"
+
+    def register_hook(self, hook, output=0):
+        """Call ``hook(grad)`` with the finished gradient of output ``output`` (what
+        ``Tensor.register_hook`` does for the tensors this node made); returns a removable handle."""
+        self.hooks = self.hooks or {}
+        hooks = self.hooks.setdefault(output, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def release(self):
         """Drop what forward saved (after backward, unless ``retain_graph=True``)."""
@@ -131,6 +144,9 @@ class Function:
         if needs:
             edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))
             node = Node(cls, ctx, edges, tuple((o.shape, o.dtype) for o in outs))
+            if not all(flags):
+                node.consts = tuple((i, a.shape, a.name) for i, (a, f) in enumerate(zip(args, flags))
+                                    if not f and isinstance(a, Tensor))
             for k, t in enumerate(tensors):
                 if t.data.dtype.kind == "f":  # integer results carry no gradient
                     t.grad_fn, t._output_nr, t._requires_grad = node, k, True

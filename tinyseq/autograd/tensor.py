@@ -55,16 +55,17 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it and differentiate through them.
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
-    ``Tensor(ndarray)`` wraps an array without changing its dtype.
+    ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` (``None`` unless set;
+    modules name their parameters ``lstm.weight_hh_l0`` when called) labels it in ``ts.viz``.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_version",
+    __slots__ = ("data", "grad", "grad_fn", "name", "_requires_grad", "_output_nr", "_version",
                  "_accumulator", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
-        self.grad = self.grad_fn = self._accumulator = self._hooks = None
+        self.grad = self.grad_fn = self.name = self._accumulator = self._hooks = None
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
             self.requires_grad = True
@@ -74,7 +75,7 @@ class Tensor:
         """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = t.grad_fn = t._accumulator = t._hooks = None
+        t.grad = t.grad_fn = t.name = t._accumulator = t._hooks = None
         t._requires_grad, t._output_nr = False, 0
         t._version = version if version is not None else Version()
         return t
@@ -193,15 +194,11 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("register_hook(): cannot hook a tensor that does not require grad")
-        if self.grad_fn is None:
-            self._hooks = self._hooks if self._hooks is not None else []
-            hooks = self._hooks
-        else:
-            node = self.grad_fn
-            node.hooks = node.hooks or {}
-            hooks = node.hooks.setdefault(self._output_nr, [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        if self.grad_fn is not None:
+            return self.grad_fn.register_hook(hook, self._output_nr)
+        self._hooks = self._hooks if self._hooks is not None else []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
 
     # ---- in-place changes (never recorded in the graph) --------------------------------------
     def _inplace(self, op):

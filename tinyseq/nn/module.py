@@ -2,15 +2,15 @@
 ``Sequential`` and ``ModuleList``.
 
 A module's ``state_dict()`` maps dotted names (``head.2.bias``) to numpy arrays, so a model moves to
-and from PyTorch by its state_dict. When a module is called, it pushes its attribute name as an
-autograd scope, so that ``ts.viz`` can draw each module as a cluster.
+and from PyTorch by its state_dict. When a module is called, it pushes its attribute name (or, with no
+parent, its class name in lower case) as an autograd scope, so that ``ts.viz`` can draw each module
+as a cluster, and names its parameters by that scope path (``lstm.weight_hh_l0``).
 """
-import contextlib
 from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.mode import no_grad, scope
+from ..autograd.mode import no_grad, scope, state
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
 
@@ -72,8 +72,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        named = scope(self._scope_name) if self._scope_name else contextlib.nullcontext()
-        with named:
+        # a module called on its own (no parent) is named after its class: "lstm"
+        with scope(self._scope_name or type(self).__name__.lower()):
+            path = state.scope
+            for name, p in self._parameters.items():  # dotted names for ts.viz: "lstm.weight_hh_l0"
+                p.name = ".".join((*path, name))
             return self.forward(*args, **kwargs)
 
     # ---- walking the tree ------------------------------------------------------------------------

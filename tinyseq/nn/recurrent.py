@@ -2,10 +2,13 @@
 and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
 
 For each layer and direction the input projection of all T steps is one matmul; only the hidden
-matmul runs inside the time loop, each step under the scope ``t=<k>``. Padded batches of different
-lengths mask the state update (``h = where(t < length, h_new, h)``), which gives exactly what
-PyTorch returns for a packed sequence.
+matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``l<layer>`` or
+``l<layer>_reverse`` when there are several). Padded batches of different lengths mask the state
+update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
+sequence.
 """
+import contextlib
+
 import numpy as np
 
 from ..autograd.functional import cat, stack, where
@@ -61,7 +64,8 @@ class _RNNBase(Module):
             outputs = []
             for d in range(self._directions):
                 k = layer * self._directions + d
-                out, final = self._run(self._cells[k], x, first[k], mask, reverse=d == 1)
+                with self._layer_scope(layer, d):
+                    out, final = self._run(self._cells[k], x, first[k], mask, reverse=d == 1)
                 outputs.append(out)
                 finals.append(final)
             x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
@@ -69,6 +73,12 @@ class _RNNBase(Module):
                 x = F.dropout(x, self.dropout, self.training)
         output = x.transpose(0, 1) if self.batch_first else x
         return output, self._stack_states(finals)
+
+    def _layer_scope(self, layer, d):
+        """``l<layer>[_reverse]`` (PyTorch's parameter suffix) when there is more than one."""
+        if self.num_layers == 1 and not self.bidirectional:
+            return contextlib.nullcontext()
+        return scope(f"l{layer}" + ("_reverse" if d else ""))
 
     def _run(self, cell, x, state, mask, reverse):
         """Unroll ``cell`` over the T steps of ``x``; returns ``(T, B, H)`` outputs and the state."""
