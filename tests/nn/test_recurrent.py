@@ -120,7 +120,7 @@ def test_layers_and_directions_are_scoped_when_there_are_several():
     out, _ = nn.GRU(2, 3, num_layers=2, bidirectional=True)(ts.randn(2, 1, 2))
     stacks = [e[0] for e in out.grad_fn.next_edges if e]  # cat of the two directions
     scopes = {e[0].scope for s in stacks for e in s.next_edges if e}
-    assert scopes == {("gru", f"l1{d}", f"t={t}") for d in ("", "_reverse") for t in (0, 1)}
+    assert scopes == {("gru", f"layer 1{d}", f"t={t}") for d in ("", " reverse") for t in (0, 1)}
 
 
 def test_truncated_bptt_by_detaching_the_carried_state():

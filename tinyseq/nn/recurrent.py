@@ -2,8 +2,8 @@
 and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
 
 For each layer and direction the input projection of all T steps is one matmul; only the hidden
-matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``l<layer>`` or
-``l<layer>_reverse`` when there are several). Padded batches of different lengths mask the state
+matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
+``layer <k> reverse`` when there are several). Padded batches of different lengths mask the state
 update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
 sequence.
 """
@@ -75,10 +75,10 @@ class _RNNBase(Module):
         return output, self._stack_states(finals)
 
     def _layer_scope(self, layer, d):
-        """``l<layer>[_reverse]`` (PyTorch's parameter suffix) when there is more than one."""
+        """``layer <k>`` (``layer <k> reverse``) when there is more than one layer or direction."""
         if self.num_layers == 1 and not self.bidirectional:
             return contextlib.nullcontext()
-        return scope(f"l{layer}" + ("_reverse" if d else ""))
+        return scope(f"layer {layer}" + (" reverse" if d else ""))
 
     def _run(self, cell, x, state, mask, reverse):
         """Unroll ``cell`` over the T steps of ``x``; returns ``(T, B, H)`` outputs and the state."""

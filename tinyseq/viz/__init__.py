@@ -1,0 +1,9 @@
+"""Seeing the graph: ``draw_graph`` draws what autograd recorded, one cluster per module and time
+step; ``render`` writes it to svg/png/pdf/dot with or without a system graphviz;
+``gradient_flow`` measures ‖∂L/∂h⟨t⟩‖ through time and ``plot_gradient_flow`` plots it.
+"""
+from ..autograd.mode import record_grad_norms
+from .draw import draw_graph
+from .render import FORMATS, render
+
+__all__ = ["draw_graph", "render", "record_grad_norms", "FORMATS"]

@@ -1,0 +1,245 @@
+"""``draw_graph``: the autograd graph as a ``graphviz.Digraph``, one cluster per scope.
+
+Ops are rounded blue boxes named by their op, parameters green boxes named by their module path,
+inputs yellow ellipses, constants dashed grey boxes, outputs orange. With ``show_grads`` every box
+is coloured by the norm of its gradient on a log scale (pale: vanishing, dark red: large).
+"""
+import html
+import math
+
+import graphviz
+
+from .graph import MODULE, STEP, fold, trace
+from .render import Drawing
+
+STYLE = {  # kind -> node attributes
+    "op": dict(shape="box", style="rounded,filled", fillcolor="#e7eef8", color="#5b7bb2"),
+    "parameter": dict(shape="box", style="filled", fillcolor="#dcf0d5", color="#3d8b37",
+                      penwidth="1.4"),
+    "input": dict(shape="ellipse", style="filled", fillcolor="#fff4c2", color="#b8960c"),
+    "constant": dict(shape="box", style="rounded,dashed", color="#9a9a9a", fontcolor="#6f6f6f"),
+    "output": dict(shape="box", style="filled,bold", fillcolor="#fddcbf", color="#c0602a"),
+    "folded": dict(shape="box3d", style="filled", fillcolor="#ece6f6", color="#6c5a99"),
+}
+CLUSTER = {  # scope kind -> cluster attributes
+    "module": dict(style="rounded", color="#8c8c8c", fontcolor="#333333"),
+    "step": dict(style="rounded,dashed", color="#8aa4cc", fontcolor="#45638f"),
+    "group": dict(style="rounded,dotted", color="#8c8c8c", fontcolor="#555555"),
+}
+PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#993404", "#662506")
+COLLAPSE = (None, "steps", "modules")
+RANKDIRS = ("LR", "TB", "RL", "BT")
+ACROSS = {"LR": "TB", "TB": "LR", "RL": "BT", "BT": "RL"}
+
+
+def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="LR",
+               max_nodes=2000):
+    """Draw everything that produced ``roots`` (a Tensor or a list of Tensors).
+
+    Ops are named (``matmul``, ``tanh``, ...) with their output shapes; parameters carry their
+    dotted names (``lstm.weight_hh_l0``); each scope (a module, a layer, a time step ``t=<k>``) is a
+    labelled cluster. ``collapse="steps"`` folds each time step, ``collapse="modules"`` each
+    innermost module, into one box; folded steps of a layer sit in one row, time running along
+    ``rankdir`` and layers across it, like the course's pictures of deep RNNs. ``show_grads=True``
+    writes and colours each box by the norm of its gradient: run the backward inside
+    ``ts.autograd.record_grad_norms()`` first. Returns a ``graphviz.Digraph`` (it shows itself
+    in Jupyter); ``ts.viz.render(graph, "graph.svg")`` writes it.
+
+    >>> import tinyseq as ts
+    >>> rnn = ts.nn.RNN(3, 4)
+    >>> out, h = rnn(ts.randn(2, 1, 3))
+    >>> g = ts.viz.draw_graph(out.sum())
+    >>> "rnn.weight_hh_l0" in g.source and "cluster" in g.source
+    True
+    """
+    if collapse not in COLLAPSE:
+        raise ValueError(f"draw_graph: collapse must be one of {COLLAPSE}, got {collapse!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    graph = trace(roots)
+    if show_grads and graph.unrecorded:
+        raise RuntimeError(
+            f"draw_graph(show_grads=True): a backward went through {graph.unrecorded} ops of this "
+            "graph without recording gradient norms (recording costs time, so it is off by "
+            "default); run it as `with ts.autograd.record_grad_norms(): loss.backward()`")
+    graph = fold(graph, collapse)
+    if len(graph.items) > max_nodes:
+        raise ValueError(f"draw_graph: the graph has {len(graph.items)} nodes, more than "
+                         f"max_nodes={max_nodes}: pass collapse='steps' or collapse='modules' "
+                         "to fold it, or raise max_nodes")
+    rows = _Rows(graph) if collapse == "steps" else None
+    dot = Drawing(graph_attr=dict(rankdir=ACROSS[rankdir] if rows else rankdir,
+                                  fontname="Helvetica", fontsize="11",
+                                  nodesep="0.06" if rows else "0.18",
+                                  ranksep="0.3", margin="0.1"),
+                  node_attr=dict(fontname="Helvetica", fontsize="10", height="0.3",
+                                 margin="0.08,0.03"),
+                  edge_attr=dict(color="#666666", arrowsize="0.6", penwidth="0.9",
+                                 fontname="Helvetica", fontsize="8", fontcolor="#555555"))
+    names = {key: f"n{i}" for i, key in enumerate(graph.items)}
+    scale = _Scale([i.norm for i in graph.items.values()]) if show_grads else None
+    clusters = _Clusters(dot)
+    for key, item in graph.items.items():
+        compact = rows is not None and key in rows.row_of
+        attrs = _fill(STYLE[item.kind], item, scale)
+        if compact:  # 64 steps in a row must fit on a screen: the step number, the norm
+            attrs.update(shape="box", margin="0.03,0.02", fontsize="9", width="0.3")
+        scope = rows.shared.get(key, item.scope) if rows else item.scope
+        clusters.of(scope).node(names[key], _label(item, show_shapes, scale, compact),
+                                tooltip=_tooltip(item), **attrs)
+    if rows:
+        for scope, keys in rows.rows():
+            clusters.row(scope, [names[k] for k in keys])
+    for source, target, attrs in (rows.edges() if rows else _edges(graph)):
+        dot.edge(names[source], names[target], **attrs)
+    clusters.close()
+    if scale is not None and scale.lo is not None:
+        dot.node("legend", scale.legend(), shape="plaintext")
+    return dot
+
+
+def _label(item, show_shapes, scale, compact=False):
+    """An HTML label: the title in bold, then the shapes, then the gradient norm; ``compact``:
+    only the step number and the norm."""
+    if compact:
+        norm = "" if scale is None else "<br/>" + _short(item.norm)
+        return f'<<b>{item.title[2:]}</b><font point-size="7">{norm}</font>>'
+    lines = [f"<b>{html.escape(item.title)}</b>"]
+    if item.kind == "folded":
+        lines.append(f"{item.ops} op" + "s" * (item.ops != 1))
+    if show_shapes and item.shapes:
+        lines.append(_shapes(item.shapes))
+    if scale is not None and item.kind not in ("constant", "output", "input"):
+        lines.append("no grad yet" if item.norm is None else f"‖grad‖ {item.norm:.2g}")
+    head, *rest = lines
+    return "<" + "<br/>".join([head] + [f'<font point-size="8">{x}</font>' for x in rest]) + ">"
+
+
+def _tooltip(item):
+    """What the SVG shows when the pointer rests on a box: everything about it in one line."""
+    parts = [item.title, item.kind]
+    parts += [f"{item.ops} ops"] * (item.kind == "folded")
+    parts += [_shapes(item.shapes)] * bool(item.shapes)
+    parts += [] if item.norm is None else [f"gradient norm {item.norm:.3g}"]
+    return " · ".join(parts)
+
+
+def _short(norm):
+    """``5e-8`` for 5.2e-08: a norm in four characters."""
+    if norm is None:
+        return "–"
+    mantissa, exponent = f"{norm:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _shapes(shapes):
+    """``(4, 16)``; ``3 × (2, 16)`` for an op with three outputs of one shape."""
+    text = [str(tuple(s)).replace(",)", ")") for s in shapes]
+    if len(set(text)) == 1 and len(text) > 1:
+        return f"{len(text)} × {text[0]}"
+    return ", ".join(text[:3]) + (", …" if len(text) > 3 else "")
+
+
+def _fill(style, item, scale):
+    """The kind's style, with the fill colour of the gradient norm when grads are shown."""
+    if scale is None or item.kind in ("constant", "output", "input"):
+        return style
+    fill, font = scale.colour(item.norm)
+    return {**style, "fillcolor": fill, "fontcolor": font,
+            "style": style["style"].replace("dashed", "") or "filled"}
+
+
+class _Scale:
+    """Gradient norms -> colours of ``PALETTE`` on a log scale from the smallest to the largest."""
+
+    def __init__(self, norms):
+        logs = [math.log10(n) for n in norms if n]
+        self.lo, self.hi = (min(logs), max(logs)) if logs else (None, None)
+
+    def colour(self, norm):
+        """(fill, font colour); white for "no grad yet", grey for an exact zero."""
+        if norm is None:
+            return "#ffffff", "#444444"
+        if norm == 0:
+            return "#dddddd", "#444444"
+        span = self.hi - self.lo
+        k = round((math.log10(norm) - self.lo) / span * (len(PALETTE) - 1)) if span else 4
+        return PALETTE[k], "#ffffff" if k >= 5 else "#222222"
+
+    def legend(self):
+        """A one-row table: the palette from the smallest to the largest norm."""
+        cells = "".join(f'<td bgcolor="{c}" width="18"> </td>' for c in PALETTE)
+        return (f'<<table border="0" cellspacing="0" cellpadding="3"><tr><td colspan="'
+                f'{len(PALETTE) + 2}"><b>‖grad‖, log scale</b></td></tr><tr>'
+                f"<td>{10 ** self.lo:.1e}</td>{cells}<td>{10 ** self.hi:.1e}</td></tr></table>>")
+
+
+class _Clusters:
+    """Nested ``cluster`` subgraphs, one per scope path, made as items ask for them."""
+
+    def __init__(self, dot):
+        self.subs = {(): dot}
+
+    def of(self, scope):
+        """The subgraph of ``scope`` (made with its parents on first use)."""
+        if scope not in self.subs:
+            self.of(scope[:-1])
+            name = scope[-1]
+            kind = "step" if STEP.match(name) else "module" if MODULE.match(name) else "group"
+            self.subs[scope] = graphviz.Digraph(name=f"cluster_{len(self.subs)}", graph_attr=dict(
+                label=name, **CLUSTER[kind]))
+        return self.subs[scope]
+
+    def row(self, scope, names):
+        """Put ``names`` (folded time steps of one layer) on one rank: a row, in time order."""
+        row = graphviz.Digraph(graph_attr=dict(rank="same"))
+        for name in names:
+            row.node(name)
+        self.of(scope).subgraph(row)
+
+    def close(self):
+        """Nest every cluster in its parent, innermost first."""
+        for scope in sorted(self.subs, key=len, reverse=True)[:-1]:
+            self.subs[scope[:-1]].subgraph(self.subs[scope])
+
+
+def _edges(graph):
+    """``(source, target, attributes)`` of every edge; constants' edges dashed grey."""
+    for source, target, label in graph.edges:
+        if graph.items[source].kind == "constant":
+            yield source, target, dict(label=label, style="dashed", color="#9a9a9a")
+        else:
+            yield source, target, dict(label=label)
+
+
+class _Rows:
+    """Folded time steps of one layer on one rank, in time order (the course's picture of a deep
+    RNN). A parameter that feeds every step of a row stands at its start with one edge."""
+
+    def __init__(self, graph):
+        self.graph, self.steps = graph, {}  # row scope -> its steps' keys
+        for key, item in graph.items.items():
+            if item.kind == "folded" and STEP.match(item.title):
+                self.steps.setdefault(item.scope, []).append(key)
+        self.row_of = {k: scope for scope, keys in self.steps.items() for k in keys}
+        fans = {}  # parameter -> {row scope: steps it feeds}
+        for source, target, _ in graph.edges:
+            if graph.items[source].kind == "parameter" and target in self.row_of:
+                fans.setdefault(source, {}).setdefault(self.row_of[target], []).append(target)
+        self.shared = {p: next(iter(rows)) for p, rows in fans.items()
+                       if len(rows) == 1 and len(next(iter(rows.values()))) > 1}
+        fed = {t for s, t, _ in graph.edges if s in self.row_of and t in self.row_of}
+        self.first = {scope: next(k for k in keys if k not in fed)  # first in time
+                      for scope, keys in self.steps.items()}
+
+    def rows(self):
+        """``(scope, keys)`` of each row: its shared parameters, then its steps."""
+        for scope, keys in self.steps.items():
+            yield scope, [p for p, s in self.shared.items() if s == scope] + keys
+
+    def edges(self):
+        for source, target, attrs in _edges(self.graph):
+            if not (source in self.shared and target in self.row_of):
+                yield source, target, attrs
+        for p, scope in self.shared.items():
+            yield p, self.first[scope], dict(style="dashed", label="every step")

@@ -1,0 +1,181 @@
+"""What ``draw_graph`` draws, before any styling: the ops, leaves and constants that produced some
+tensors, the edges between them and their scopes; ``fold`` merges time steps or modules into one
+item each. It only reads the graph the engine recorded.
+"""
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..autograd.function import AccumulateGrad
+from ..autograd.tensor import Tensor
+from ..nn.module import Parameter
+
+STEP = re.compile(r"t=-?\d+$")  # a time step's scope; modules are named like identifiers
+MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group
+
+
+@dataclass
+class Item:
+    """One box: ``kind`` is op, parameter, input, constant, output or folded.
+
+    ``shapes`` are its output shapes, ``scope`` the cluster it sits in, ``norm`` the norm of the
+    gradient of its outputs (``None``: none recorded), ``ops`` how many ops it stands for.
+    """
+
+    kind: str
+    title: str
+    shapes: tuple = ()
+    scope: tuple = ()
+    norm: float = None
+    ops: int = 1
+
+
+@dataclass
+class Graph:
+    """``items`` by key, in the order data flows; ``edges`` ``(source, target, label)``;
+    ``unrecorded``: ops that a backward went through without recording gradient norms."""
+
+    items: dict
+    edges: list
+    unrecorded: int = 0
+
+
+def trace(roots):
+    """The graph that produced ``roots`` (a Tensor or a list of them)."""
+    roots = [roots] if isinstance(roots, Tensor) else list(roots)
+    for i, t in enumerate(roots):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: roots must be Tensors, got {type(t).__name__} at {i}")
+        if t.grad_fn is None:
+            what = "a leaf" if t.requires_grad else "a tensor that does not require grad"
+            raise ValueError(f"draw_graph: the tensor of shape {t.shape} has no graph: it is {what}"
+                             ". Draw a result computed from tensors with requires_grad=True, "
+                             "outside no_grad()")
+    nodes = _nodes_in_order([t.grad_fn for t in roots])
+    items, edges, unrecorded = {}, [], 0
+    for node in nodes:
+        items[("op", id(node))] = Item("op", node.name, tuple(s for s, _ in node.out_meta),
+                                       node.scope, _combined(node.grad_norms))
+        unrecorded += node.grad_norms is None and node.ctx is None
+        for i, shape, name in node.consts:
+            key = ("const", id(node), i)
+            items[key] = Item("constant", name or "const", (shape,), node.scope)
+            edges.append((key, ("op", id(node)), ""))
+        for edge in node.next_edges:
+            if edge is not None:
+                child, k = edge
+                source = _leaf(items, child.leaf) if isinstance(child, AccumulateGrad) else (
+                    "op", id(child))
+                label = f"[{k}]" if len(child.out_meta) > 1 else ""
+                edges.append((source, ("op", id(node)), label))
+    for i, t in enumerate(roots):
+        items[("output", i)] = Item("output", t.name or "output", (t.shape,))
+        edges.append((("op", id(t.grad_fn)), ("output", i), ""))
+    return Graph(_in_flow_order(items, edges), edges, unrecorded)
+
+
+def _nodes_in_order(roots):
+    """Every op node below ``roots``, each after all the nodes that consume it (as backward runs
+    them), found without recursion."""
+    consumers, stack = {}, list(dict.fromkeys(roots))
+    seen = set(stack)
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None and not isinstance(edge[0], AccumulateGrad):
+                consumers[edge[0]] = consumers.get(edge[0], 0) + 1
+                if edge[0] not in seen:
+                    seen.add(edge[0])
+                    stack.append(edge[0])
+    order, ready = [], [n for n in dict.fromkeys(roots) if not consumers.get(n)]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in reversed(node.next_edges):
+            if edge is not None and not isinstance(edge[0], AccumulateGrad):
+                consumers[edge[0]] -= 1
+                if consumers[edge[0]] == 0:
+                    ready.append(edge[0])
+    return order
+
+
+def _in_flow_order(items, edges):
+    """Items reordered so that data flows from the first to the last (leaves first)."""
+    leaves = {k: v for k, v in items.items() if v.kind in ("parameter", "input")}
+    ops = [(k, v) for k, v in items.items() if v.kind not in ("parameter", "input", "output")]
+    outputs = {k: v for k, v in items.items() if v.kind == "output"}
+    return {**leaves, **dict(reversed(ops)), **outputs}
+
+
+def _leaf(items, leaf):
+    key = ("leaf", id(leaf))
+    if key not in items:
+        kind = "parameter" if isinstance(leaf, Parameter) else "input"
+        scope = tuple(leaf.name.split(".")[:-1]) if kind == "parameter" and leaf.name else ()
+        norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
+        items[key] = Item(kind, leaf.name or kind, (leaf.shape,), scope, norm)
+    return key
+
+
+def _combined(norms):
+    """One norm for several outputs (those that got a gradient); ``None`` if none did."""
+    norms = [n for n in norms or () if n is not None]
+    return math.sqrt(sum(n * n for n in norms)) if norms else None
+
+
+# ---- folding ---------------------------------------------------------------------------------------
+def fold(graph, collapse):
+    """``graph`` with every time step (``collapse="steps"``) or every innermost module
+    (``collapse="modules"``) merged into one ``folded`` item; edges inside a group disappear."""
+    if collapse is None:
+        return graph
+    groups = _step_groups(graph) if collapse == "steps" else _module_groups(graph)
+    items, members = {}, {}
+    for key, item in graph.items.items():
+        group = groups.get(key)
+        if group is None:
+            items[key] = item
+            continue
+        folded = items.get(("folded", group))
+        if folded is None:
+            folded = items[("folded", group)] = Item("folded", group[-1], (), group[:-1], None, 0)
+        folded.ops += item.kind == "op"
+        members[key] = ("folded", group)
+    edges, exits = {}, {}
+    for source, target, label in graph.edges:
+        a, b = members.get(source, source), members.get(target, target)
+        if a != b:
+            edges.setdefault((a, b), label if (a, b) == (source, target) else "")
+            if a != source:
+                exits.setdefault(a, {})[source] = graph.items[source]
+    for group, inner in exits.items():  # what leaves a group is its output: h⟨t⟩, c⟨t⟩
+        items[group].shapes = tuple(dict.fromkeys(i.shapes[0] for i in inner.values()))
+        items[group].norm = _combined([i.norm for i in inner.values()])
+    return Graph(items, [(a, b, label) for (a, b), label in edges.items()], graph.unrecorded)
+
+
+def _step_groups(graph):
+    """item key -> the scope path of the time step it belongs to (up to its ``t=<k>``)."""
+    groups = {}
+    for key, item in graph.items.items():
+        for i, name in enumerate(item.scope):
+            if STEP.match(name):
+                groups[key] = item.scope[: i + 1]
+                break
+    return groups
+
+
+def _module_groups(graph):
+    """item key -> the innermost module scope it belongs to (a module with no module inside)."""
+    modules = {item.scope[: i + 1] for item in graph.items.values()
+               for i, name in enumerate(item.scope) if MODULE.match(name)}
+    innermost = {m for m in modules if not any(len(o) > len(m) and o[: len(m)] == m
+                                               for o in modules)}
+    groups = {}
+    for key, item in graph.items.items():
+        for i in range(len(item.scope), 0, -1):
+            if item.scope[:i] in innermost:
+                groups[key] = item.scope[:i]
+                break
+    return groups

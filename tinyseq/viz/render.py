@@ -1,0 +1,80 @@
+"""Turning a drawing into a file: the system's ``dot`` when it is on PATH, else the graphviz layout
+engine bundled in the ``pygraphviz`` wheel, so that ``pip install tinyseq`` is enough.
+"""
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import graphviz
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+class Drawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that shows itself in Jupyter with or without a system graphviz."""
+
+    def _repr_image_svg_xml(self):
+        return layout(self.source, "svg").decode("utf-8")
+
+
+def render(graph, path):
+    """Write ``graph`` (a ``graphviz.Digraph`` or dot source) to ``path`` as ``.svg``, ``.png``,
+    ``.pdf`` or ``.dot``, chosen by the suffix; returns the path.
+
+    The file appears whole or not at all: it is written beside its final name, then renamed.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"render: cannot write {str(path)!r}: the suffix must be one of "
+                         + ", ".join("." + f for f in FORMATS))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"render: the folder {str(path.parent)!r} does not exist")
+    source = graph.source if isinstance(graph, graphviz.Digraph) else str(graph)
+    data = source.encode("utf-8") if fmt == "dot" else layout(source, fmt)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def layout(source, fmt):
+    """The bytes of dot ``source`` laid out and rendered as ``fmt`` (svg, png or pdf)."""
+    dot = shutil.which("dot")
+    if dot is not None:
+        run = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True)
+        if run.returncode != 0:
+            raise RuntimeError(f"render: dot failed: {run.stderr.decode(errors='replace')}")
+        return run.stdout
+    import pygraphviz  # the bundled engine: only needed when there is no system graphviz
+
+    with _captured_stderr() as printed:
+        drawn = pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    if not drawn:
+        raise RuntimeError(f"render: graphviz produced no {fmt}: {''.join(printed)}")
+    return drawn
+
+
+@contextlib.contextmanager
+def _captured_stderr():
+    """Catch what the C library prints on stderr (the bundled fontconfig warns about the system's
+    newer configuration files on every run), so that it reaches the user only in an error."""
+    printed, saved = [], os.dup(2)
+    with tempfile.TemporaryFile("w+") as file:
+        os.dup2(file.fileno(), 2)
+        try:
+            yield printed
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            file.seek(0)
+            printed.append(file.read())
