@@ -34,12 +34,14 @@ class Node:
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``scope`` the scope path at
     creation; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
     For drawing: ``consts`` is ``(argument index, shape, name)`` of each Tensor argument that needed
-    no gradient (inputs, masks); ``grad_norms`` the norm of each output's gradient, kept by a
-    backward run under ``record_grad_norms()`` (``None`` until then).
+    no gradient (inputs, masks); ``labels`` the names given to its outputs (``Tensor.name``);
+    ``grad_norms`` the norm of each output's gradient, kept by a backward run under
+    ``record_grad_norms()`` (``None`` until then).
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "consts", "grad_norms", "__weakref__")
+                 "saved_versions", "hooks", "retained", "consts", "labels", "grad_norms",
+                 "__weakref__")
 
     def __init__(self, fn, ctx, next_edges, out_meta):
         self.fn = fn
@@ -53,7 +55,7 @@ class Node:
         self.hooks = None
         self.retained = None
         self.consts = ()
-        self.grad_norms = None
+        self.labels = self.grad_norms = None
 
     def __repr__(self):
         return f"<{self.name} node>"
@@ -145,7 +147,7 @@ class Function:
             edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))
             node = Node(cls, ctx, edges, tuple((o.shape, o.dtype) for o in outs))
             if not all(flags):
-                node.consts = tuple((i, a.shape, a.name) for i, (a, f) in enumerate(zip(args, flags))
+                node.consts = tuple((i, a.shape, a._name) for i, (a, f) in enumerate(zip(args, flags))
                                     if not f and isinstance(a, Tensor))
             for k, t in enumerate(tensors):
                 if t.data.dtype.kind == "f":  # integer results carry no gradient

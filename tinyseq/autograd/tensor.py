@@ -55,17 +55,17 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it and differentiate through them.
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
-    ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` (``None`` unless set;
-    modules name their parameters ``lstm.weight_hh_l0`` when called) labels it in ``ts.viz``.
+    ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` labels it in
+    ``ts.viz`` (modules name their parameters ``lstm.weight_hh_l0`` when called).
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "name", "_requires_grad", "_output_nr", "_version",
+    __slots__ = ("data", "grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
                  "_accumulator", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
-        self.grad = self.grad_fn = self.name = self._accumulator = self._hooks = None
+        self.grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
             self.requires_grad = True
@@ -75,7 +75,7 @@ class Tensor:
         """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = t.grad_fn = t.name = t._accumulator = t._hooks = None
+        t.grad = t.grad_fn = t._name = t._accumulator = t._hooks = None
         t._requires_grad, t._output_nr = False, 0
         t._version = version if version is not None else Version()
         return t
@@ -94,6 +94,22 @@ class Tensor:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; "
                                "use .detach() to get a copy outside the graph")
         self._requires_grad = bool(flag)
+
+    @property
+    def name(self):
+        """A label for ``ts.viz`` (``None`` unless set); naming a result labels its op's box."""
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        self._name = name
+        if self.grad_fn is not None:
+            self.grad_fn.labels = {**(self.grad_fn.labels or {}), self._output_nr: name}
+
+    def named(self, name):
+        """Set ``name`` and return this tensor: ``f = gates.sigmoid().named("Γ_f")``."""
+        self.name = name
+        return self
 
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)

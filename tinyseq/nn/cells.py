@@ -2,7 +2,8 @@
 
 Shapes: x ``(B, input_size)``, h and c ``(B, hidden_size)``. One fused matmul per input computes all
 gates (the notes' ``W_a = [W_aa | W_ax]`` split as ``weight_hh | weight_ih``); gate order as in
-PyTorch (GRU r, z, n; LSTM i, f, g, o). Backpropagation through time is the engine's job.
+PyTorch (GRU r, z, n; LSTM i, f, g, o). Backpropagation through time is the engine's job. Gates and
+states carry the course's names (``.named("Γ_f")``), which ``ts.viz.draw_graph`` prints.
 """
 import math
 
@@ -70,7 +71,7 @@ class RNNCell(_Cell):
     def step(self, gi, h=None):
         h = self._zeros(gi) if h is None else h
         pre = gi + F.linear(h, self.weight_hh, self.bias_hh)
-        return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+        return (pre.tanh() if self.nonlinearity == "tanh" else pre.relu()).named("a⟨t⟩")
 
 
 class GRUCell(_Cell):
@@ -98,13 +99,13 @@ class GRUCell(_Cell):
             if self.bias_hh is not None:
                 b_rz, b_n = self.bias_hh.split([2 * H, H], 0)
             h_r, h_z = F.linear(h, w_rz, b_rz).chunk(2, 1)
-        r = (i_r + h_r).sigmoid()  # Γ_r, the reset (relevance) gate
-        z = (i_z + h_z).sigmoid()  # 1 - Γ_u
+        r = (i_r + h_r).sigmoid().named("Γ_r")  # the reset (relevance) gate
+        z = (i_z + h_z).sigmoid().named("1 - Γ_u")
         if self.reset_after:
-            n = (i_n + r * h_n).tanh()  # c̃⟨t⟩
+            n = (i_n + r * h_n).tanh().named("c̃⟨t⟩")
         else:
-            n = (i_n + F.linear(r * h, w_n, b_n)).tanh()
-        return (1 - z) * n + z * h  # c⟨t⟩ = Γ_u c̃ + (1 - Γ_u) c⟨t-1⟩
+            n = (i_n + F.linear(r * h, w_n, b_n)).tanh().named("c̃⟨t⟩")
+        return ((1 - z) * n + z * h).named("a⟨t⟩")  # c⟨t⟩ = Γ_u c̃ + (1 - Γ_u) c⟨t-1⟩ = a⟨t⟩
 
 
 class LSTMCell(_Cell):
@@ -128,7 +129,11 @@ class LSTMCell(_Cell):
         i, f, g, o = gates.chunk(4, 1)
         if self.peephole:
             i, f = i + c * self.weight_ci, f + c * self.weight_cf
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()  # c⟨t⟩ = Γ_f c⟨t-1⟩ + Γ_u c̃⟨t⟩
+        gate_f = f.sigmoid().named("Γ_f")
+        gate_u = i.sigmoid().named("Γ_u")
+        c_tilde = g.tanh().named("c̃⟨t⟩")
+        c = (gate_f * c + gate_u * c_tilde).named("c⟨t⟩")  # c⟨t⟩ = Γ_f c⟨t-1⟩ + Γ_u c̃⟨t⟩
         if self.peephole:
             o = o + c * self.weight_co
-        return o.sigmoid() * c.tanh(), c  # a⟨t⟩ = Γ_o tanh(c⟨t⟩)
+        gate_o = o.sigmoid().named("Γ_o")
+        return (gate_o * c.tanh()).named("a⟨t⟩"), c  # a⟨t⟩ = Γ_o tanh(c⟨t⟩)

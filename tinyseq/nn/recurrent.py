@@ -104,7 +104,7 @@ class _RNNBase(Module):
         return state
 
     def _zero_state(self, cell, like):
-        return cell._zeros(like)
+        return cell._zeros(like).named("a⟨0⟩")
 
     def _where(self, m, new, old):
         return where(m, new, old)
@@ -199,7 +199,7 @@ class LSTM(_RNNBase):
         return state[0]
 
     def _zero_state(self, cell, like):
-        return cell._zeros(like), cell._zeros(like)
+        return cell._zeros(like).named("a⟨0⟩"), cell._zeros(like).named("c⟨0⟩")
 
     def _where(self, m, new, old):
         return tuple(where(m, a, b) for a, b in zip(new, old))

@@ -6,6 +6,7 @@ is coloured by the norm of its gradient on a log scale (pale: vanishing, dark re
 """
 import html
 import math
+import re
 
 import graphviz
 
@@ -70,8 +71,8 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
     rows = _Rows(graph) if collapse == "steps" else None
     dot = Drawing(graph_attr=dict(rankdir=ACROSS[rankdir] if rows else rankdir,
                                   fontname="Helvetica", fontsize="11",
-                                  nodesep="0.06" if rows else "0.18",
-                                  ranksep="0.3", margin="0.1"),
+                                  nodesep="0.06" if rows else "0.12",
+                                  ranksep="0.3" if rows else "0.22", margin="0.1"),
                   node_attr=dict(fontname="Helvetica", fontsize="10", height="0.3",
                                  margin="0.08,0.03"),
                   edge_attr=dict(color="#666666", arrowsize="0.6", penwidth="0.9",
@@ -105,6 +106,9 @@ def _label(item, show_shapes, scale, compact=False):
         norm = "" if scale is None else "<br/>" + _short(item.norm)
         return f'<<b>{item.title[2:]}</b><font point-size="7">{norm}</font>>'
     lines = [f"<b>{html.escape(item.title)}</b>"]
+    if item.name:  # the course's symbols: Γ_f is drawn Γ with a subscript f
+        name = re.sub(r"_(\w+)", r"<sub>\1</sub>", html.escape(item.name))
+        lines[0] += f'  <font color="#9c3d00">{name}</font>'
     if item.kind == "folded":
         lines.append(f"{item.ops} op" + "s" * (item.ops != 1))
     if show_shapes and item.shapes:
@@ -117,7 +121,7 @@ def _label(item, show_shapes, scale, compact=False):
 
 def _tooltip(item):
     """What the SVG shows when the pointer rests on a box: everything about it in one line."""
-    parts = [item.title, item.kind]
+    parts = [item.title, item.kind] + [item.name] * bool(item.name)
     parts += [f"{item.ops} ops"] * (item.kind == "folded")
     parts += [_shapes(item.shapes)] * bool(item.shapes)
     parts += [] if item.norm is None else [f"gradient norm {item.norm:.3g}"]

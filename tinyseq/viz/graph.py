@@ -20,12 +20,14 @@ MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") 
 class Item:
     """One box: ``kind`` is op, parameter, input, constant, output or folded.
 
-    ``shapes`` are its output shapes, ``scope`` the cluster it sits in, ``norm`` the norm of the
-    gradient of its outputs (``None``: none recorded), ``ops`` how many ops it stands for.
+    ``name`` what its outputs were named (``Γ_f``), ``shapes`` its output shapes, ``scope`` the
+    cluster it sits in, ``norm`` the norm of the gradient of its outputs (``None``: none recorded),
+    ``ops`` how many ops it stands for.
     """
 
     kind: str
     title: str
+    name: str = None
     shapes: tuple = ()
     scope: tuple = ()
     norm: float = None
@@ -56,12 +58,13 @@ def trace(roots):
     nodes = _nodes_in_order([t.grad_fn for t in roots])
     items, edges, unrecorded = {}, [], 0
     for node in nodes:
-        items[("op", id(node))] = Item("op", node.name, tuple(s for s, _ in node.out_meta),
+        names = ", ".join(map(str, node.labels.values())) if node.labels else None
+        items[("op", id(node))] = Item("op", node.name, names, tuple(s for s, _ in node.out_meta),
                                        node.scope, _combined(node.grad_norms))
         unrecorded += node.grad_norms is None and node.ctx is None
         for i, shape, name in node.consts:
             key = ("const", id(node), i)
-            items[key] = Item("constant", name or "const", (shape,), node.scope)
+            items[key] = Item("constant", name or "const", None, (shape,), node.scope)
             edges.append((key, ("op", id(node)), ""))
         for edge in node.next_edges:
             if edge is not None:
@@ -71,7 +74,7 @@ def trace(roots):
                 label = f"[{k}]" if len(child.out_meta) > 1 else ""
                 edges.append((source, ("op", id(node)), label))
     for i, t in enumerate(roots):
-        items[("output", i)] = Item("output", t.name or "output", (t.shape,))
+        items[("output", i)] = Item("output", t.name or "output", None, (t.shape,))
         edges.append((("op", id(t.grad_fn)), ("output", i), ""))
     return Graph(_in_flow_order(items, edges), edges, unrecorded)
 
@@ -114,7 +117,7 @@ def _leaf(items, leaf):
         kind = "parameter" if isinstance(leaf, Parameter) else "input"
         scope = tuple(leaf.name.split(".")[:-1]) if kind == "parameter" and leaf.name else ()
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
-        items[key] = Item(kind, leaf.name or kind, (leaf.shape,), scope, norm)
+        items[key] = Item(kind, leaf.name or kind, None, (leaf.shape,), scope, norm)
     return key
 
 
@@ -139,7 +142,8 @@ def fold(graph, collapse):
             continue
         folded = items.get(("folded", group))
         if folded is None:
-            folded = items[("folded", group)] = Item("folded", group[-1], (), group[:-1], None, 0)
+            folded = items[("folded", group)] = Item("folded", group[-1], None, (), group[:-1],
+                                                     None, 0)
         folded.ops += item.kind == "op"
         members[key] = ("folded", group)
     edges, exits = {}, {}
