@@ -103,8 +103,8 @@ def _label(item, show_shapes, scale, compact=False):
     """An HTML label: the title in bold, then the shapes, then the gradient norm; ``compact``:
     only the step number and the norm."""
     if compact:
-        norm = "" if scale is None else "<br/>" + _short(item.norm)
-        return f'<<b>{item.title[2:]}</b><font point-size="7">{norm}</font>>'
+        norm = "" if scale is None else f'<br/><font point-size="7">{_short(item.norm)}</font>'
+        return f"<<b>{item.title[2:]}</b>{norm}>"
     lines = [f"<b>{html.escape(item.title)}</b>"]
     if item.name:  # the course's symbols: Γ_f is drawn Γ with a subscript f
         name = re.sub(r"_(\w+)", r"<sub>\1</sub>", html.escape(item.name))
@@ -138,7 +138,7 @@ def _short(norm):
 
 def _shapes(shapes):
     """``(4, 16)``; ``3 × (2, 16)`` for an op with three outputs of one shape."""
-    text = [str(tuple(s)).replace(",)", ")") for s in shapes]
+    text = [str(tuple(s)) for s in shapes]
     if len(set(text)) == 1 and len(text) > 1:
         return f"{len(text)} × {text[0]}"
     return ", ".join(text[:3]) + (", …" if len(text) > 3 else "")
@@ -211,9 +211,13 @@ def _edges(graph):
     """``(source, target, attributes)`` of every edge; constants' edges dashed grey."""
     for source, target, label in graph.edges:
         if graph.items[source].kind == "constant":
-            yield source, target, dict(label=label, style="dashed", color="#9a9a9a")
+            yield source, target, dict(style="dashed", color="#9a9a9a", **_label_of(label))
         else:
-            yield source, target, dict(label=label)
+            yield source, target, _label_of(label)
+
+
+def _label_of(label):
+    return {"label": label} if label else {}
 
 
 class _Rows:

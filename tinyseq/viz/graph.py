@@ -137,6 +137,8 @@ def fold(graph, collapse):
     items, members = {}, {}
     for key, item in graph.items.items():
         group = groups.get(key)
+        if group is not None and item.kind == "constant" and item.title != "const":
+            item.scope, group = group[:-1], None  # a named input (a⟨0⟩, x) stays in sight
         if group is None:
             items[key] = item
             continue

@@ -53,14 +53,17 @@ def layout(source, fmt):
     if dot is not None:
         run = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True)
         if run.returncode != 0:
-            raise RuntimeError(f"render: dot failed: {run.stderr.decode(errors='replace')}")
+            raise RuntimeError(f"render: graphviz failed: {run.stderr.decode(errors='replace')}")
         return run.stdout
     import pygraphviz  # the bundled engine: only needed when there is no system graphviz
 
-    with _captured_stderr() as printed:
-        drawn = pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    try:
+        with _captured_stderr() as printed:
+            drawn = pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
+    except (ValueError, OSError) as error:  # pygraphviz's DotError is a ValueError
+        raise RuntimeError(f"render: graphviz failed: {''.join(printed).strip() or error}") from None
     if not drawn:
-        raise RuntimeError(f"render: graphviz produced no {fmt}: {''.join(printed)}")
+        raise RuntimeError(f"render: graphviz produced no {fmt}: {''.join(printed).strip()}")
     return drawn
 
 

@@ -1,0 +1,230 @@
+"""draw_graph: what is drawn (ops, names, shapes, clusters, folding, gradient norms) and its errors."""
+import re
+
+import graphviz
+import numpy as np
+import pygraphviz
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinyseq as ts
+from tinyseq import nn
+from tinyseq.viz.graph import fold, trace
+
+
+def lstm_loss(T=4, layers=1, record=False, **kw):
+    lstm = nn.LSTM(3, 4, num_layers=layers, **kw)
+    out, _ = lstm(ts.randn(T, 2, 3))
+    loss = out[-1].sum()
+    if record:
+        with ts.autograd.record_grad_norms():
+            loss.backward()
+    return lstm, loss
+
+
+def kinds(graph):
+    counts = {}
+    for item in graph.items.values():
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    return counts
+
+
+def parsed(dot):
+    return pygraphviz.AGraph(string=dot.source)
+
+
+def labels(dot):
+    """node name -> its label's text, HTML tags turned into single spaces."""
+    graph = parsed(dot)  # (a pygraphviz node reads its attributes through its live graph)
+    return {n: " ".join(re.sub(r"<[^>]+>", " ", n.attr["label"]).split())
+            for n in graph.nodes() if n != "legend"}
+
+
+def clusters(graph, path=()):
+    """(path of cluster labels, its node names) of every cluster, depth first."""
+    for sub in graph.subgraphs():
+        if sub.name.startswith("cluster"):
+            here = path + (sub.graph_attr["label"],)
+            yield here, set(sub.nodes())
+            yield from clusters(sub, here)
+
+
+def test_returns_a_digraph_with_named_ops_shapes_and_parameter_names():
+    _, loss = lstm_loss()
+    dot = ts.viz.draw_graph(loss)
+    assert isinstance(dot, graphviz.Digraph)
+    text = " ".join(labels(dot).values())
+    for op in ("matmul", "sigmoid", "tanh", "mul", "split", "unbind", "stack"):
+        assert op in text
+    for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        assert f"lstm.{name}" in text
+    assert "(2, 4)" in text and "4 × (2, 16)" in text  # a step's h; unbind's four outputs
+    assert "(16,)" in text  # a bias
+
+
+def test_every_gate_of_every_step_of_a_4_step_lstm_is_drawn_and_named():
+    _, loss = lstm_loss(T=4)
+    text = list(labels(ts.viz.draw_graph(loss)).values())
+    for gate in ("sigmoid Γ f", "sigmoid Γ u", "sigmoid Γ o", "tanh c̃⟨t⟩", "add c⟨t⟩"):
+        assert sum(t.startswith(gate) for t in text) == 4, gate  # Γ<sub>f</sub>: "Γ f"
+    assert sum(t.startswith("sigmoid") for t in text) == 12
+
+
+def test_scopes_become_nested_labelled_clusters_in_time_order():
+    _, loss = lstm_loss(T=3, layers=2)
+    dot = ts.viz.draw_graph(loss)
+    found = dict(clusters(parsed(dot)))
+    assert set(found) == {("lstm",), *[("lstm", f"layer {k}") for k in (0, 1)],
+                          *[("lstm", f"layer {k}", f"t={t}") for k in (0, 1) for t in range(3)]}
+    text = labels(dot)
+    step = found[("lstm", "layer 1", "t=2")]
+    assert sorted(text[n].split()[0] for n in step) == sorted(
+        ["transpose", "matmul", "add", "add", "split", "sigmoid", "sigmoid", "sigmoid", "tanh",
+         "mul", "mul", "add", "tanh", "mul"])
+
+
+def test_parameters_inputs_and_constants_look_different():
+    w = nn.Linear(3, 2)
+    x = ts.randn(5, 3, requires_grad=True)
+    x.name = "x"
+    mask = ts.ones(5, 2)
+    y = w(x) * mask
+    dot = parsed(ts.viz.draw_graph(y))
+    node = {" ".join(re.sub(r"<[^>]+>", " ", n.attr["label"]).split()).split()[0]: n.attr
+            for n in dot.nodes()}
+    assert node["x"]["shape"] == "ellipse"  # an input that requires grad
+    assert (node["linear.weight"]["shape"], node["linear.weight"]["fillcolor"]) == ("box",
+                                                                                  "#dcf0d5")
+    assert "dashed" in node["const"]["style"]  # the mask: a constant, no gradient
+    assert node["matmul"]["style"] == "rounded,filled"
+
+
+def test_a_tensor_with_no_graph_says_so():
+    with pytest.raises(ValueError, match="has no graph: it is a leaf"):
+        ts.viz.draw_graph(ts.ones(2, requires_grad=True))
+    with pytest.raises(ValueError, match="does not require grad"):
+        ts.viz.draw_graph(ts.ones(2) * 2)
+    with pytest.raises(TypeError, match="roots must be Tensors"):
+        ts.viz.draw_graph([np.ones(2)])
+
+
+def test_bad_options_name_the_choices():
+    _, loss = lstm_loss(T=1)
+    with pytest.raises(ValueError, match="collapse must be one of"):
+        ts.viz.draw_graph(loss, collapse="layers")
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        ts.viz.draw_graph(loss, rankdir="up")
+
+
+def test_a_graph_above_the_node_limit_suggests_collapse():
+    _, loss = lstm_loss(T=40)
+    with pytest.raises(ValueError, match="more than max_nodes=500: pass collapse='steps'"):
+        ts.viz.draw_graph(loss, max_nodes=500)
+    assert ts.viz.draw_graph(loss, collapse="steps", max_nodes=500)
+
+
+def test_collapse_steps_folds_each_step_and_keeps_the_flow_between_them():
+    _, loss = lstm_loss(T=5, layers=2)
+    graph = fold(trace(loss), "steps")
+    steps = {k: i for k, i in graph.items.items() if i.kind == "folded"}
+    assert sorted(i.title for i in steps.values()) == sorted([f"t={t}" for t in range(5)] * 2)
+    assert {i.ops for i in steps.values()} == {14}  # an LSTM step is 14 ops
+    between = {(graph.items[a].title, graph.items[b].title) for a, b, _ in graph.edges
+               if a in steps and b in steps}
+    assert between == {(f"t={t}", f"t={t + 1}") for t in range(4)}
+
+
+def test_a_folded_64_step_2_layer_lstm_is_a_grid_in_time_order():
+    _, loss = lstm_loss(T=64, layers=2)
+    dot = ts.viz.draw_graph(loss, collapse="steps")
+    laid = pygraphviz.AGraph(string=dot.source)
+    laid.layout(prog="dot")
+    rows = {}
+    for n in laid.nodes():
+        m = re.fullmatch(r"<b>(\d+)</b>.*", n.attr["label"])
+        if m:
+            x, y = map(float, n.attr["pos"].split(","))
+            rows.setdefault(round(y), []).append((x, int(m.group(1))))
+    assert sorted(len(r) for r in rows.values()) == [64, 64]  # one row per layer
+    for row in rows.values():
+        assert [t for _, t in sorted(row)] == list(range(64))  # left to right in time
+    width, height = map(float, laid.graph_attr["bb"].split(",")[2:])
+    assert width / 72 < 40 and height / 72 < 20  # inches: a screen, at half size
+
+
+def test_collapse_modules_folds_each_innermost_module():
+    net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = ts.randn(4, 3).named("x")
+    graph = fold(trace(net(x).sum()), "modules")
+    folded = sorted((i for i in graph.items.values() if i.kind == "folded"), key=lambda i: i.title)
+    assert [(i.title, i.ops, i.scope) for i in folded] == [
+        ("0", 3, ("sequential",)), ("1", 1, ("sequential",)), ("2", 3, ("sequential",))]
+    assert kinds(graph) == {"folded": 3, "constant": 1, "op": 1, "output": 1}  # x stays
+    x_key = next(k for k, i in graph.items.items() if i.kind == "constant")
+    assert [graph.items[b].title for a, b, _ in graph.edges if a == x_key] == ["0"]
+
+
+def test_gradient_norms_are_the_engines_and_colour_by_size():
+    x = ts.randn(3, 4, requires_grad=True)
+    h = (x * 2).tanh()
+    h.retain_grad()
+    loss = (h * 1e-3).sum()
+    before = labels(ts.viz.draw_graph(loss, show_grads=True))
+    assert sum("no grad yet" in t for t in before.values()) == 4  # mul, tanh, mul, sum
+    with ts.autograd.record_grad_norms():
+        loss.backward()
+    dot = ts.viz.draw_graph(loss, show_grads=True)
+    text = labels(dot)
+    tanh = next(t for t in text.values() if t.startswith("tanh"))
+    assert f"‖grad‖ {np.linalg.norm(h.grad.data):.2g}" in tanh
+    graph = parsed(dot)
+    fill = {n: n.attr["fillcolor"] for n in graph.nodes()}
+    palette = ts.viz.draw.PALETTE
+    sum_node = next(n for n, t in text.items() if t.startswith("sum"))
+    tanh_node = next(n for n, t in text.items() if t.startswith("tanh"))
+    assert palette.index(fill[sum_node]) > palette.index(fill[tanh_node])  # 1 vs ~3.5e-3
+    assert "log scale" in dot.source
+
+
+def test_show_grads_after_an_unrecorded_backward_says_how_to_record():
+    _, loss = lstm_loss(T=2)
+    loss.backward()
+    with pytest.raises(RuntimeError, match="record_grad_norms"):
+        ts.viz.draw_graph(loss, show_grads=True)
+
+
+def test_vanishing_gradient_is_visible_in_the_folded_steps():
+    ts.manual_seed(1)
+    _, loss = lstm_loss(T=30, record=True)
+    graph = fold(trace(loss), "steps")
+    norms = {int(i.title[2:]): i.norm for i in graph.items.values() if i.kind == "folded"}
+    assert norms[0] < norms[29] * 1e-3
+
+
+def test_parameters_feeding_every_step_stand_at_the_start_of_the_row():
+    _, loss = lstm_loss(T=6)
+    source = ts.viz.draw_graph(loss, collapse="steps").source
+    assert source.count('label="every step"') == 2  # weight_hh_l0 and bias_hh_l0
+
+
+def test_named_results_label_their_ops():
+    x = ts.ones(2, requires_grad=True)
+    y = (x * 3).named("score")
+    assert y.name == "score" and y.grad_fn.labels == {0: "score"}
+    assert "score" in " ".join(labels(ts.viz.draw_graph(y)).values())
+
+
+@settings(max_examples=15, deadline=None)
+@given(T=st.integers(1, 5), layers=st.integers(1, 2), bidirectional=st.booleans(),
+       cell=st.sampled_from(["RNN", "GRU", "LSTM"]))
+def test_folding_steps_leaves_one_box_per_step_layer_and_direction(T, layers, bidirectional,
+                                                                  cell):
+    layer = getattr(nn, cell)(2, 3, num_layers=layers, bidirectional=bidirectional)
+    out, _ = layer(ts.randn(T, 1, 2))
+    graph = fold(trace(out.sum()), "steps")
+    steps = [k for k, i in graph.items.items() if i.kind == "folded"]
+    assert len(steps) == T * layers * (2 if bidirectional else 1)
+    sources = {a for a, _, _ in graph.edges}
+    targets = {b for _, b, _ in graph.edges}
+    assert all(k in sources and k in targets for k in steps)  # every step gets and gives
