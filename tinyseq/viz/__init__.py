@@ -4,6 +4,8 @@ step; ``render`` writes it to svg/png/pdf/dot with or without a system graphviz;
 """
 from ..autograd.mode import record_grad_norms
 from .draw import draw_graph
+from .flow import gradient_flow, plot_gradient_flow
 from .render import FORMATS, render
 
-__all__ = ["draw_graph", "render", "record_grad_norms", "FORMATS"]
+__all__ = ["draw_graph", "render", "gradient_flow", "plot_gradient_flow", "record_grad_norms",
+           "FORMATS"]

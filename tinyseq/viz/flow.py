@@ -1,0 +1,191 @@
+"""Gradient flow through time: how much of ∂L/∂h⟨t⟩ reaches each step of a recurrent layer.
+
+``gradient_flow`` runs a layer once and lets the engine carry the loss's gradient back through
+time; a hook on each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
+on a log axis, where the vanishing gradient of a plain tanh RNN shows as a straight slope.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from ..autograd.engine import grad
+from ..autograd.mode import is_grad_enabled
+from ..autograd.tensor import Tensor
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def gradient_flow(layer, x, loss_fn=None):
+    """The norm of ∂L/∂h⟨t⟩ of the last layer's hidden state at every time step t: ``(T,)``.
+
+    ``layer`` is a ``ts.nn.RNN``, ``GRU`` or ``LSTM`` (any ``num_layers``, bidirectional or not),
+    ``x`` its input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``).
+    ``L = loss_fn(output, state)``, a one-element Tensor; by default the sum of the last step's
+    output, ``output[-1].sum()`` (``output[:, -1].sum()`` with ``batch_first``).
+
+    ∂L/∂h⟨t⟩ is the total derivative, through ``output[t]`` and through step t+1 alike: the
+    gradient that backpropagation through time carries back to step t. Its norm is taken over the
+    batch and the hidden units (both directions for a bidirectional layer); a step the loss does
+    not depend on gives 0. The layer's parameters keep their ``.grad``. Dropout between layers
+    makes the curve random in training mode: call ``layer.eval()`` first for a repeatable one.
+
+    >>> import tinyseq as ts
+    >>> curve = ts.viz.gradient_flow(ts.nn.RNN(3, 8), ts.randn(12, 2, 3))
+    >>> curve.shape, bool((curve > 0).all())
+    ((12,), True)
+    """
+    _check_input(x)
+    batch_first = getattr(layer, "batch_first", False)
+    output, state = _run(layer, x)
+    steps = _hidden_states(output, batch_first)
+    loss = _loss(loss_fn, output, state, batch_first)
+    # The course's a⟨t⟩ is h⟨t⟩ here; each hook sees ∂L/∂a⟨t⟩ once the engine has summed what
+    # came back from ŷ⟨t⟩ and from a⟨t+1⟩, the sum BPTT computes by hand.
+    squares = np.zeros(len(steps[0]))
+    handles = [node.register_hook(_adder(squares, t), output=k)
+               for edges in steps for t, (node, k) in enumerate(edges)]
+    try:
+        grad(loss, _graph_inputs(layer, x), allow_unused=True)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return np.sqrt(squares)
+
+
+def _check_input(x):
+    if not isinstance(x, Tensor) or x.ndim != 3:
+        raise ValueError(
+            "gradient_flow: x must be a 3-d Tensor (T, B, input_size), or (B, T, input_size) "
+            f"for a batch_first layer; got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
+    if not is_grad_enabled():
+        raise RuntimeError("gradient_flow: grad mode is off (inside ts.no_grad()), so no graph "
+                           "would be recorded; call it outside no_grad() or in ts.enable_grad()")
+
+
+def _run(layer, x):
+    """``layer(x)`` -> ``(output, state)``, checked to be what a recurrent layer returns."""
+    result = layer(x) if callable(layer) and hasattr(layer, "parameters") else None
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
+        raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM) "
+                        f"returning (output, state), got {type(layer).__name__}")
+    if result[0].grad_fn is None:
+        raise RuntimeError("gradient_flow: the layer's output has no graph: neither x nor the "
+                           "layer's parameters require grad")
+    return result
+
+
+def _loss(loss_fn, output, state, batch_first):
+    if loss_fn is None:
+        return (output[:, -1] if batch_first else output[-1]).sum()
+    loss = loss_fn(output, state)
+    if not (isinstance(loss, Tensor) and loss.data.size == 1 and loss.requires_grad):
+        what = (f"a Tensor of shape {loss.shape} (requires_grad={loss.requires_grad})"
+                if isinstance(loss, Tensor) else type(loss).__name__)
+        raise ValueError("gradient_flow: loss_fn(output, state) must return a one-element Tensor "
+                         f"computed from them, e.g. output[-1].sum(); got {what}")
+    return loss
+
+
+def _hidden_states(output, batch_first):
+    """The edges ``(node, k)`` that produce h⟨0⟩ ... h⟨T-1⟩, one list per direction.
+
+    A layer returns ``stack([h⟨0⟩, ..., h⟨T-1⟩])`` per direction (in time order for the reverse
+    one too), joined by ``cat`` when bidirectional and transposed when ``batch_first``; the
+    stacked tensors are the very states that also feed step t+1.
+    """
+    node = output.grad_fn
+    if batch_first and node.name == "transpose":
+        node = _inputs(node)[0][0]
+    stacks = [n for n, _ in _inputs(node)] if node.name == "cat" else [node]
+    T = output.shape[1 if batch_first else 0]
+    if any(s.name != "stack" or len(_inputs(s)) != T for s in stacks):
+        raise TypeError(f"gradient_flow: expected the output of a ts.nn.RNN, GRU or LSTM "
+                        f"(a stack of the hidden states over time), but it was made by "
+                        f"'{node.name}'; pass the recurrent layer itself, not a model around it")
+    return [_inputs(s) for s in stacks]
+
+
+def _inputs(node):
+    """The edges into ``node`` from its Tensor arguments (``dim`` and the like have none)."""
+    return [edge for edge in node.next_edges if edge is not None]
+
+
+def _adder(squares, t):
+    def hook(g):
+        squares[t] += float(np.sum(np.square(g.data, dtype=np.float64)))
+    return hook
+
+
+def _graph_inputs(layer, x):
+    """The leaves that ``grad`` differentiates for: the walk reaches every h⟨t⟩ on its way to
+    them, and ``grad`` (unlike ``backward``) leaves their ``.grad`` alone."""
+    leaves = [p for p in layer.parameters() if p.requires_grad]
+    return leaves + [x] if x.requires_grad else leaves
+
+
+def plot_gradient_flow(curves, path, title=None):
+    """Draw each curve of ``curves`` (label -> 1-d array of ‖∂L/∂h⟨t⟩‖, as ``gradient_flow``
+    returns) against the time step t on a log axis; write it to ``path`` (``.png``, ``.svg`` or
+    ``.pdf``, chosen by the suffix) and return the path as a ``Path``.
+
+    Zeros (steps the loss does not reach) cannot sit on a log axis: they are left out of the line.
+    Needs matplotlib (``pip install 'tinyseq[plot]'``); draws off-screen, whatever the user's
+    pyplot backend.
+
+    >>> import numpy as np, tempfile, os, tinyseq as ts
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = ts.viz.plot_gradient_flow({"rnn": 0.5 ** np.arange(10)[::-1]},
+    ...                                      os.path.join(d, "g.svg"))
+    ...     path.stat().st_size > 0
+    True
+    """
+    curves = _check_curves(curves)
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise ValueError(f"plot_gradient_flow: cannot write {str(path)!r}: the suffix must be one "
+                         "of " + ", ".join("." + f for f in PLOT_FORMATS))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"plot_gradient_flow: the folder {str(path.parent)!r} does not "
+                                "exist")
+    _figure(curves, title).savefig(path, format=fmt)
+    return path
+
+
+def _check_curves(curves):
+    """``curves`` as ``{label: 1-d float array}``, or a ValueError naming what is wrong."""
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("plot_gradient_flow: curves must be a non-empty dict label -> 1-d array, "
+                         "e.g. {'rnn': ts.viz.gradient_flow(rnn, x)}")
+    checked = {}
+    for label, curve in curves.items():
+        curve = np.asarray(curve, dtype=np.float64)
+        if curve.ndim != 1 or curve.size == 0:
+            raise ValueError(f"plot_gradient_flow: curve {label!r} must be a non-empty 1-d array "
+                             f"(one norm per time step), got shape {curve.shape}")
+        checked[label] = curve
+    return checked
+
+
+def _figure(curves, title):
+    """A matplotlib Figure on its own Agg canvas: pyplot and its global backend stay untouched."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plot_gradient_flow needs matplotlib: pip install 'tinyseq[plot]'") \
+            from None
+    fig = Figure(figsize=(6.4, 4), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    for label, curve in curves.items():
+        ax.plot(np.arange(curve.size), np.ma.masked_less_equal(curve, 0), marker=".",
+                label=str(label))
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel(r"$\Vert\partial L / \partial h^{\langle t \rangle}\Vert$")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if title is not None:
+        ax.set_title(title)
+    return fig
