@@ -16,13 +16,6 @@ def graph():
     return ts.viz.draw_graph(out.sum())
 
 
-@pytest.fixture
-def no_dot(monkeypatch, tmp_path):
-    """PATH without graphviz's ``dot``, as on a machine that never installed graphviz."""
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    assert shutil.which("dot") is None
-
-
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
 def test_every_format_renders_without_a_system_graphviz(graph, no_dot, tmp_path, fmt):
     path = ts.viz.render(graph, tmp_path / f"g.{fmt}")

@@ -83,8 +83,11 @@ class _RNNBase(Module):
     def _run(self, cell, x, state, mask, reverse):
         """Unroll ``cell`` over the T steps of ``x``; returns ``(T, B, H)`` outputs and the state."""
         T, B, n_in = x.shape
+        flat = x.reshape(T * B, n_in)
+        if not flat.requires_grad:
+            flat.name = x.name  # a named input keeps its name in ts.viz's drawings
         # W_ih x⟨t⟩ + b_ih for every t, in one matmul
-        inputs = cell.project(x.reshape(T * B, n_in)).reshape(T, B, -1).unbind(0)
+        inputs = cell.project(flat).reshape(T, B, -1).unbind(0)
         if state is None:
             state = self._zero_state(cell, inputs[0])
         outs = [None] * T
