@@ -77,6 +77,9 @@ CASES = [
     g("matmul_vec_batched", lambda a, b: a @ b, (3,), (2, 3, 2)),
     g("rmatmul_ndarray", lambda a: M45 @ a, (5, 2)),
     g("matmul_ndarray", lambda a: a @ M45, (2, 4)),
+    g("linear", lambda x, w, b: ts.nn.functional.linear(x, w, b), (2, 5, 3), (4, 3), (4,)),
+    g("linear_vector_input", lambda x, w, b: ts.nn.functional.linear(x, w, b), (3,), (2, 3), (2,)),
+    g("linear_no_bias", lambda x, w: ts.nn.functional.linear(x, w), (5, 3), (4, 3)),
     # elementwise functions
     g("exp", lambda a: a.exp(), (2, 3)),
     g("log", lambda a: ts.log(a), (2, 3), kind="pos"),

@@ -113,6 +113,12 @@ ARITHMETIC = [
     case("rpow_ndarray", lambda m, a: lit(m, P34) ** a, (3, 4)),
     case("pow_ndarray_exponent", lambda m, a: a ** lit(m, A34), (4,), kind="pos"),
     case("matmul_ndarray_right", lambda m, a: a @ lit(m, M45), (2, 3, 4)),
+    case("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (5, 3), (4, 3), (4,)),
+    case("linear_3d_input", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (2, 5, 3), (4, 3),
+         (4,)),
+    case("linear_vector_input", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (3,), (4, 3),
+         (4,)),
+    case("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), (2, 1, 3), (1, 3)),
     case("rmatmul_ndarray", lambda m, a: lit(m, M45) @ a, (5, 2)),
     case("expression", lambda m, a, b: (a * b - a / (b * b + 1)) ** 2 + 1 - b, (3, 1), (4,)),
 ]

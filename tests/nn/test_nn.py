@@ -211,6 +211,16 @@ def test_zero_grad_and_parameters_used_by_an_optimizer_stay_the_same_objects():
     assert lin.weight.grad is None
 
 
+def test_linear_is_one_op_and_names_the_shapes_that_do_not_fit():
+    w, b = ts.ones(4, 3, requires_grad=True), ts.ones(4)
+    assert F.linear(ts.ones(2, 3), w, b).grad_fn.name == "linear"
+    with pytest.raises(ts.ShapeError, match=r"linear: input \(2, 5\), weight \(4, 3\) do not fit"):
+        F.linear(ts.ones(2, 5), w)
+    with pytest.raises(ts.ShapeError, match=r"bias \(3,\) do not fit: expected .* bias "
+                                            r"\(out_features,\)"):
+        F.linear(ts.ones(2, 3), w, ts.ones(3))
+
+
 def test_module_call_pushes_its_attribute_name_as_a_scope():
     net = nn.Sequential(nn.Linear(2, 2))
     y = net(ts.ones(1, 2))

@@ -5,15 +5,23 @@ import numpy as np
 from ..autograd import rng
 from ..autograd.functional import where
 from ..autograd.ops._util import ShapeError
+from ..autograd.ops.linalg import Linear
 from ..autograd.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)``, bias ``(out,)``."""
-    out = input @ weight.T
-    return out if bias is None else out + bias
+    """``input @ weight.T + bias`` in one op: input ``(*, in)``, weight ``(out, in)``, bias
+    ``(out,)`` or None; returns ``(*, out)``."""
+    out_features = weight.shape[0] if weight.ndim == 2 else None
+    if (weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]
+            or (bias is not None and bias.shape != (out_features,))):
+        given = f"input {input.shape}, weight {weight.shape}" + (
+            "" if bias is None else f", bias {bias.shape}")
+        raise ShapeError(f"linear: {given} do not fit: expected input (*, in_features), weight "
+                         "(out_features, in_features) and bias (out_features,)")
+    return Linear.apply(input, weight, bias)
 
 
 def embedding(input, weight, padding_idx=None):
