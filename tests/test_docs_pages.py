@@ -1,0 +1,21 @@
+"""The generated docs page is what its script writes: nobody edits it by hand out of step."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_visualization_page_is_up_to_date():
+    run = subprocess.run([sys.executable, str(ROOT / "docs" / "make_visualization.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_pictures_the_docs_show_exist():
+    for page in ("README.md", "docs/visualization.md"):
+        text = (ROOT / page).read_text(encoding="utf-8")
+        folder = (ROOT / page).parent
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+            assert (folder / target).is_file(), f"{page} shows {target}, which is missing"
