@@ -149,8 +149,7 @@ def _fill(style, item, scale):
     if scale is None or item.kind in ("constant", "output", "input"):
         return style
     fill, font = scale.colour(item.norm)
-    return {**style, "fillcolor": fill, "fontcolor": font,
-            "style": style["style"].replace("dashed", "") or "filled"}
+    return {**style, "fillcolor": fill, "fontcolor": font}
 
 
 class _Scale:

@@ -4,6 +4,7 @@
 time; a hook on each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
 on a log axis, where the vanishing gradient of a plain tanh RNN shows as a straight slope.
 """
+import io
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from ..autograd.engine import grad
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
+from .render import write_whole
 
 PLOT_FORMATS = ("png", "svg", "pdf")
 
@@ -148,8 +150,9 @@ def plot_gradient_flow(curves, path, title=None):
     if not path.parent.is_dir():
         raise FileNotFoundError(f"plot_gradient_flow: the folder {str(path.parent)!r} does not "
                                 "exist")
-    _figure(curves, title).savefig(path, format=fmt)
-    return path
+    image = io.BytesIO()
+    _figure(curves, title).savefig(image, format=fmt)
+    return write_whole(path, image.getvalue())
 
 
 def _check_curves(curves):

@@ -34,7 +34,13 @@ def render(graph, path):
     if not path.parent.is_dir():
         raise FileNotFoundError(f"render: the folder {str(path.parent)!r} does not exist")
     source = graph.source if isinstance(graph, graphviz.Digraph) else str(graph)
-    data = source.encode("utf-8") if fmt == "dot" else layout(source, fmt)
+    return write_whole(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt))
+
+
+def write_whole(path, data):
+    """Write ``data`` (bytes) to ``path`` beside it, then rename: the file appears whole or not at
+    all, and an old one survives a failure. Returns the path."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
