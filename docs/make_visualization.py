@@ -94,8 +94,8 @@ Jupyter) and `render` writes it:
 
 ```
 
-`record_grad_norms()` is needed for `show_grads=True`: keeping a norm per node costs backward
-about a tenth of its time, so it is off by default. Before any backward every box says
+`record_grad_norms()` is needed for `show_grads=True`: keeping a norm per node makes backward
+about a third slower, so it is off by default. Before any backward every box says
 "no grad yet" (never a misleading 0); after a backward that did not record, `draw_graph` says how
 to record. `show_shapes=False` leaves the shapes out; `rankdir="TB"` draws top to bottom.
 

@@ -11,6 +11,8 @@ It is a loop over a stack, not a recursion, so a graph 100,000 nodes deep is fin
 meet at a node are summed in place once the engine owns the array (never in an array an op returned,
 which may be a view of something else).
 """
+import math
+
 import numpy as np
 
 from . import anomaly
@@ -94,7 +96,7 @@ def _walk(roots, retain_graph, capture):
         if slots is not None:
             grads, owned = _complete(node, slots, capture)
             if state.record_grad_norms and not isinstance(node, AccumulateGrad):
-                node.grad_norms = tuple(None if g is None else float(np.linalg.norm(g))
+                node.grad_norms = tuple(None if g is None else math.sqrt(float(np.vdot(g, g)))
                                         for g in grads)
             if isinstance(node, AccumulateGrad):
                 if capture is None:
