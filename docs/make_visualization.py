@@ -94,10 +94,11 @@ Jupyter) and `render` writes it:
 
 ```
 
-`record_grad_norms()` is needed for `show_grads=True`: keeping a norm per node makes backward
-about a third slower, so it is off by default. Before any backward every box says
-"no grad yet" (never a misleading 0); after a backward that did not record, `draw_graph` says how
-to record. `show_shapes=False` leaves the shapes out; `rankdir="TB"` draws top to bottom.
+Run the backward inside `record_grad_norms()` to see the norm of every op: keeping a norm per node
+makes backward about a third slower, so it is off by default. Before any backward every box says
+"no grad yet" (never a misleading 0). After a plain `loss.backward()`, parameters show the norm of
+their `.grad`, the ops say "not recorded", and a warning says how to record.
+`show_shapes=False` leaves the shapes out; `rankdir="TB"` draws top to bottom.
 
 ## 64 steps, two layers: fold the steps
 

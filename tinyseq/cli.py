@@ -70,7 +70,12 @@ def _graph(parser, args):
     if args.steps < 1 or args.layers < 1:
         parser.error("graph: --steps and --layers must be positive")
     _check_out(parser, "graph", args.out, viz.FORMATS)
-    drawing = figures.unrolled_graph(args.cell, args.steps, args.layers, collapse=args.collapse)
+    try:
+        drawing = figures.unrolled_graph(args.cell, args.steps, args.layers,
+                                         collapse=args.collapse)
+    except viz.GraphTooLarge as error:
+        parser.error(f"graph: {args.steps} steps in full make {error.nodes} boxes, more than "
+                     f"{error.limit} can be read: add --collapse steps")
     print(f"wrote {viz.render(drawing, args.out)}")
 
 

@@ -245,19 +245,31 @@ def test_nodes_remember_the_shapes_and_names_of_their_constant_tensor_arguments(
     x.name = "x"
     y = (x @ w) * 2.0  # x is a constant tensor argument; 2.0 is not a tensor at all
     assert y.grad_fn.consts == ()
-    assert y.grad_fn.next_edges[0][0].consts == ((0, (4, 3), "x"),)
+    (index, shape, name, ref), = y.grad_fn.next_edges[0][0].consts
+    assert (index, shape, name, ref()) == (0, (4, 3), "x", x)
 
 
 def test_backward_keeps_gradient_norms_only_when_asked():
     x = ts.tensor([3.0, 4.0], requires_grad=True)
     y = x * 2
     z = y.sum()
+    assert y.grad_fn.grad_sqnorms is None  # no backward yet
     z.backward(retain_graph=True)
-    assert y.grad_fn.grad_norms is None
+    assert y.grad_fn.grad_sqnorms == ()  # a backward ran, recording nothing
     with ts.autograd.record_grad_norms():
         z.backward()
-    assert z.grad_fn.grad_norms == (1.0,)
-    assert y.grad_fn.grad_norms == (pytest.approx(np.sqrt(2)),)  # dz/dy = [1, 1]
+    assert z.grad_fn.grad_sqnorms == [1.0]
+    assert y.grad_fn.grad_sqnorms == [pytest.approx(2.0)]  # dz/dy = [1, 1]
+
+
+def test_scope_entries_of_one_name_are_told_apart_by_identity():
+    x = ts.ones(2, requires_grad=True)
+    ys = []
+    for _ in range(2):
+        with ts.autograd.scope("cell"):
+            ys.append(x * 2)
+    a, b = ys[0].grad_fn.scope, ys[1].grad_fn.scope
+    assert a == b == ("cell",) and a[0] is not b[0]
 
 
 def test_a_node_hook_sees_the_gradient_summed_over_every_consumer():

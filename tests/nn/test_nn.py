@@ -227,7 +227,7 @@ def test_module_call_pushes_its_attribute_name_as_a_scope():
     assert y.grad_fn.scope == ("sequential", "0")  # the root is named after its class
 
 
-def test_calling_a_module_names_its_parameters_by_their_scope_path():
+def test_parameters_are_named_by_their_modules_path():
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -238,11 +238,15 @@ def test_calling_a_module_names_its_parameters_by_their_scope_path():
             return self.head(self.rnn(x)[0])
 
     net = Net()
-    assert net.head.weight.name is None  # not called yet
-    net(ts.ones(4, 1, 2))
     assert net.head.weight.name == "net.head.weight"
     assert net.rnn.weight_hh_l1.name == "net.rnn.weight_hh_l1"
     assert {p.name for p in net.parameters()} == {f"net.{k}" for k, _ in net.named_parameters()}
+    with ts.autograd.scope("eval"):  # calls, and the scopes around them, do not rename
+        net(ts.ones(4, 1, 2))
+    assert net.head.weight.name == "net.head.weight"
+    net.head.weight.name = "W_y"  # a name the user gives wins
+    assert net.head.weight.name == "W_y"
+    assert nn.Linear(2, 2).bias.name == "linear.bias"
 
 
 def test_mlp_learns_xor():

@@ -48,6 +48,7 @@ def test_gradflow_writes_the_plot_and_prints_the_ends_of_each_curve(tmp_path, ca
     (["graph", "--steps", "0"], "--steps and --layers must be positive"),
     (["graph", "--cell", "transformer"], "invalid choice: 'transformer'"),
     (["graph", "--out", "no/such/folder/g.svg"], "does not exist"),
+    (["graph", "--steps", "200", "--out", "g.dot"], "more than 2000 can be read: add --collapse steps"),
     (["gradflow", "--cells", "rnn,cnn"], "comma-separated list of rnn, gru, lstm"),
     (["gradflow", "--out", "flow.dot"], "suffix must be one of .png, .svg, .pdf"),
 ])

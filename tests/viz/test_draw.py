@@ -187,11 +187,17 @@ def test_gradient_norms_are_the_engines_and_colour_by_size():
     assert "log scale" in dot.source
 
 
-def test_show_grads_after_an_unrecorded_backward_says_how_to_record():
-    _, loss = lstm_loss(T=2)
-    loss.backward()
-    with pytest.raises(RuntimeError, match="record_grad_norms"):
-        ts.viz.draw_graph(loss, show_grads=True)
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_show_grads_after_an_unrecorded_backward_says_so_and_how_to_record(retain_graph):
+    lstm, loss = lstm_loss(T=2)
+    loss.backward(retain_graph=retain_graph)
+    with pytest.warns(UserWarning, match=r"without recording.*record_grad_norms\(\)"):
+        text = labels(ts.viz.draw_graph(loss, show_grads=True))
+    ops = [t for t in text.values() if t.split()[0] in ("linear", "sigmoid", "mul", "split")]
+    assert ops and all(t.endswith("not recorded") for t in ops)  # never a made-up 0
+    w = lstm.weight_hh_l0
+    weight = next(t for t in text.values() if t.startswith("lstm.weight_hh_l0"))
+    assert f"‖grad‖ {np.linalg.norm(w.grad.data):.2g}" in weight  # parameters show their .grad
 
 
 def test_vanishing_gradient_is_visible_in_the_folded_steps():
@@ -215,6 +221,95 @@ def test_named_results_label_their_ops():
     assert "score" in " ".join(labels(ts.viz.draw_graph(y)).values())
 
 
+def test_a_module_called_twice_is_drawn_twice_and_folds_without_cycles():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.enc(self.enc(x).tanh())
+
+    y = Twice()(ts.randn(2, 3)).sum()
+    found = [path for path, _ in clusters(parsed(ts.viz.draw_graph(y)))]
+    assert found.count(("twice", "enc")) == 2
+    graph = fold(trace(y), "modules")
+    encs = [k for k, i in graph.items.items() if i.kind == "folded" and i.title == "enc"]
+    assert len(encs) == 2
+    assert not has_cycle(graph)
+    weight = next(k for k, i in graph.items.items() if i.title == "twice.enc.weight")
+    assert sorted(b for a, b, _ in graph.edges if a == weight) == sorted(encs)  # one weight, both
+
+
+def test_a_hand_unrolled_cell_under_step_scopes_folds_into_a_row():
+    cell = nn.RNNCell(3, 4)
+    h = ts.zeros(2, 4).named("a⟨0⟩")
+    for t in range(5):  # the course's loop: one cell, called once a step
+        with ts.autograd.scope(f"t={t}"):
+            h = cell(ts.randn(2, 3), h)
+    assert cell.weight_hh.name == "rnncell.weight_hh"  # not t=4.rnncell.weight_hh
+    dot = ts.viz.draw_graph(h.sum(), collapse="steps")
+    laid = parsed(dot)
+    laid.layout(prog="dot")
+    steps = sorted((float(n.attr["pos"].split(",")[0]), int(m.group(1))) for n in laid.nodes()
+                   for m in [re.fullmatch(r"<b>(\d+)</b>.*", n.attr["label"])] if m)
+    assert [t for _, t in steps] == list(range(5))
+    assert not has_cycle(fold(trace(h.sum()), "steps"))
+
+
+def test_collapse_steps_without_steps_keeps_the_rankdir():
+    y = nn.Linear(3, 2)(ts.randn(4, 3)).sum()
+    assert "rankdir=LR" in ts.viz.draw_graph(y, collapse="steps").source
+
+
+def test_a_constant_is_drawn_once_however_many_ops_use_it():
+    gru = nn.GRU(2, 3, bidirectional=True)
+    out, _ = gru(ts.randn(4, 2, 2), lengths=[4, 2])
+    text = list(labels(ts.viz.draw_graph(out.sum())).values())
+    assert sum(t.startswith("a⟨0⟩") for t in text) == 2  # one zero state per direction
+
+
+def test_roots_empty_or_repeated():
+    with pytest.raises(ValueError, match="nothing to draw"):
+        ts.viz.draw_graph([])
+    y = (ts.ones(2, requires_grad=True) * 2).sum()
+    assert sum(t.startswith("output") for t in labels(ts.viz.draw_graph([y, y])).values()) == 1
+
+
+def test_names_are_written_in_the_font_colour_of_their_fill():
+    _, loss = lstm_loss(T=3, record=True)
+    graph = parsed(ts.viz.draw_graph(loss, show_grads=True))
+    for n in graph.nodes():
+        named = re.search(r'<font color="(#\w+)"><i>', n.attr["label"] or "")
+        if named:
+            assert named.group(1) == n.attr["fontcolor"]
+
+
+def has_cycle(graph):
+    after = {}
+    for a, b, _ in graph.edges:
+        after.setdefault(a, []).append(b)
+    state = {}
+
+    def visit(k):  # iterative DFS with colours
+        stack = [(k, iter(after.get(k, ())))]
+        state[k] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return True
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(after.get(child, ()))))
+        return False
+
+    return any(visit(k) for k in list(graph.items) if k not in state)
+
+
 @settings(max_examples=15, deadline=None)
 @given(T=st.integers(1, 5), layers=st.integers(1, 2), bidirectional=st.booleans(),
        cell=st.sampled_from(["RNN", "GRU", "LSTM"]))
@@ -228,3 +323,12 @@ def test_folding_steps_leaves_one_box_per_step_layer_and_direction(T, layers, bi
     sources = {a for a, _, _ in graph.edges}
     targets = {b for _, b, _ in graph.edges}
     assert all(k in sources and k in targets for k in steps)  # every step gets and gives
+    assert not has_cycle(graph)
+    for collapse in (None, "steps", "modules"):
+        assert "digraph" in ts.viz.draw_graph(out.sum(), collapse=collapse).source
+
+
+def test_a_named_batch_first_input_keeps_its_name():
+    gru = nn.GRU(3, 4, batch_first=True)
+    out, _ = gru(ts.randn(2, 5, 3).named("x"))
+    assert any(t.startswith("x ") for t in labels(ts.viz.draw_graph(out.sum())).values())

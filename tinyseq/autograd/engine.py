@@ -11,8 +11,6 @@ It is a loop over a stack, not a recursion, so a graph 100,000 nodes deep is fin
 meet at a node are summed in place once the engine owns the array (never in an array an op returned,
 which may be a view of something else).
 """
-import math
-
 import numpy as np
 
 from . import anomaly
@@ -95,9 +93,9 @@ def _walk(roots, retain_graph, capture):
         input_grads = None
         if slots is not None:
             grads, owned = _complete(node, slots, capture)
-            if state.record_grad_norms and not isinstance(node, AccumulateGrad):
-                node.grad_norms = tuple(None if g is None else math.sqrt(float(np.vdot(g, g)))
-                                        for g in grads)
+            if type(node) is not AccumulateGrad:  # for ts.viz; () says "ran, not recorded"
+                node.grad_sqnorms = ([None if g is None else np.vdot(g, g) for g in grads]
+                                     if state.record_grad_norms else ())
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_grad(node.leaf, grads[0], owned[0])

@@ -33,14 +33,14 @@ class Node:
     ``next_edges[i]`` is ``(node, output_index)`` for argument ``i`` when it needs a gradient, else
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``scope`` the scope path at
     creation; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
-    For drawing: ``consts`` is ``(argument index, shape, name)`` of each Tensor argument that needed
-    no gradient (inputs, masks); ``labels`` the names given to its outputs (``Tensor.name``);
-    ``grad_norms`` the norm of each output's gradient, kept by a backward run under
-    ``record_grad_norms()`` (``None`` until then).
+    For drawing: ``consts`` is ``(argument index, shape, name, weak reference)`` of each Tensor
+    argument that needed no gradient (inputs, masks); ``labels`` the names given to its outputs (``Tensor.name``);
+    ``grad_sqnorms``: ``None`` until a backward runs the node, then the squared norm of each
+    output's gradient if it ran under ``record_grad_norms()``, else ``()``.
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "consts", "labels", "grad_norms",
+                 "saved_versions", "hooks", "retained", "consts", "labels", "grad_sqnorms",
                  "__weakref__")
 
     def __init__(self, fn, ctx, next_edges, out_meta):
@@ -55,7 +55,7 @@ class Node:
         self.hooks = None
         self.retained = None
         self.consts = ()
-        self.labels = self.grad_norms = None
+        self.labels = self.grad_sqnorms = None
 
     def __repr__(self):
         return f"<{self.name} node>"
@@ -146,9 +146,9 @@ class Function:
         if needs:
             edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))
             node = Node(cls, ctx, edges, tuple((o.shape, o.dtype) for o in outs))
-            if not all(flags):
-                node.consts = tuple((i, a.shape, a._name) for i, (a, f) in enumerate(zip(args, flags))
-                                    if not f and isinstance(a, Tensor))
+            if not all(flags):  # the tensors that need no gradient, for ts.viz to draw
+                node.consts = tuple((i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
+                                    in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor))
             for k, t in enumerate(tensors):
                 if t.data.dtype.kind == "f":  # integer results carry no gradient
                     t.grad_fn, t._output_nr, t._requires_grad = node, k, True

@@ -2,7 +2,8 @@
 
 ``no_grad``/``enable_grad`` decide whether ops record a graph; ``scope`` names the nodes created
 inside it (modules push their attribute name, recurrent layers ``t=<step>``) so that ``ts.viz`` can
-draw clusters; ``record_grad_norms`` makes backward keep each node's gradient norm for the drawing;
+draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
+``record_grad_norms`` makes backward keep each node's gradient norm for the drawing;
 ``detect_anomaly`` makes every op check its results for NaN/Inf.
 """
 import contextlib
@@ -58,6 +59,13 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class Scope(str):
+    """One entry of a scope path: a name that is also an identity. A module called twice pushes two
+    entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes."""
+
+    __slots__ = ()
+
+
 @contextlib.contextmanager
 def scope(name):
     """Record ``name`` in the scope path of every node created inside the block.
@@ -70,7 +78,7 @@ def scope(name):
     ('layer', 't=0')
     """
     prev = state.scope
-    state.scope = prev + (str(name),)
+    state.scope = prev + (Scope(name),)
     try:
         yield
     finally:
@@ -94,8 +102,9 @@ def detect_anomaly():
 
 @contextlib.contextmanager
 def record_grad_norms():
-    """Backward runs inside this block keep, on every node they pass, the norm of the gradient of
-    each of its outputs (``node.grad_norms``), which ``ts.viz.draw_graph(show_grads=True)`` shows.
+    """Backward runs inside this block keep, on every op node they pass, the squared norm of the
+    gradient of each of its outputs (``node.grad_sqnorms``), which
+    ``ts.viz.draw_graph(show_grads=True)`` shows.
 
     It costs a norm per node (backward runs about a third slower), so it is off by default.
     """

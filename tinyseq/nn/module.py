@@ -4,23 +4,39 @@
 A module's ``state_dict()`` maps dotted names (``head.2.bias``) to numpy arrays, so a model moves to
 and from PyTorch by its state_dict. When a module is called, it pushes its attribute name (or, with no
 parent, its class name in lower case) as an autograd scope, so that ``ts.viz`` can draw each module
-as a cluster, and names its parameters by that scope path (``lstm.weight_hh_l0``).
+as a cluster; parameters are named by their module's path (``lstm.weight_hh_l0``).
 """
 from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.mode import no_grad, scope, state
+from ..autograd.mode import no_grad, scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module registers as one of its parameters (``requires_grad=True``)."""
+    """A Tensor that a Module registers as one of its parameters (``requires_grad=True``).
+
+    Its ``name`` is the dotted path of the module that registered it, from the outermost module
+    (named after its class): ``lstm.weight_hh_l0``, ``net.head.bias``; ``ts.viz`` prints it.
+    """
 
     def __init__(self, data, requires_grad=True):
         array = data.data if isinstance(data, Tensor) else as_array(data)
         super().__init__(array, requires_grad=requires_grad)
+        self._owner = None  # (the module that registered it, its attribute name there)
+
+    @property
+    def name(self):
+        if self._name is not None or self._owner is None:
+            return self._name
+        module, attribute = self._owner
+        return ".".join((*module._path(), attribute))
+
+    @name.setter
+    def name(self, name):
+        self._name = name
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -34,6 +50,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_scope_name", None)
+        object.__setattr__(self, "_parent", None)  # the module that holds it
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -43,10 +60,12 @@ class Module:
         for table in (self._parameters, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
+            value._owner = (self, name)
             self._parameters[name] = value
         elif isinstance(value, Module):
             if value._scope_name is None:
                 object.__setattr__(value, "_scope_name", name)
+                object.__setattr__(value, "_parent", self)
             self._modules[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -72,12 +91,16 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        # a module called on its own (no parent) is named after its class: "lstm"
-        with scope(self._scope_name or type(self).__name__.lower()):
-            path = state.scope
-            for name, p in self._parameters.items():  # dotted names for ts.viz: "lstm.weight_hh_l0"
-                p.name = ".".join((*path, name))
+        with scope(self._own_name()):
             return self.forward(*args, **kwargs)
+
+    def _own_name(self):
+        """Its attribute name in its parent; a module with no parent is named after its class."""
+        return self._scope_name or type(self).__name__.lower()
+
+    def _path(self):
+        """``("net", "rnn")``: the names from the outermost module down to this one."""
+        return (*(self._parent._path() if self._parent is not None else ()), self._own_name())
 
     # ---- walking the tree ------------------------------------------------------------------------
     def named_modules(self, prefix=""):

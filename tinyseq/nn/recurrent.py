@@ -132,7 +132,12 @@ class _RNNBase(Module):
         if input.shape[2] != self.input_size:
             raise ShapeError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
                              f"but the layer was built with input_size={self.input_size}")
-        return input.transpose(0, 1) if self.batch_first else input
+        if not self.batch_first:
+            return input
+        x = input.transpose(0, 1)
+        if not x.requires_grad:
+            x.name = input.name  # a named input keeps its name in ts.viz's drawings
+        return x
 
     def _check_state(self, h, what, n, B):
         expected = (n, B, self.hidden_size)

@@ -7,10 +7,11 @@ is coloured by the norm of its gradient on a log scale (pale: vanishing, dark re
 import html
 import math
 import re
+import warnings
 
 import graphviz
 
-from .graph import MODULE, STEP, fold, trace
+from .graph import MODULE, STEP, fold, ident, trace
 from .render import Drawing
 
 STYLE = {  # kind -> node attributes
@@ -59,16 +60,16 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     graph = trace(roots)
     if show_grads and graph.unrecorded:
-        raise RuntimeError(
+        warnings.warn(
             f"draw_graph(show_grads=True): a backward went through {graph.unrecorded} ops of this "
-            "graph without recording gradient norms (recording costs time, so it is off by "
-            "default); run it as `with ts.autograd.record_grad_norms(): loss.backward()`")
+            "graph without recording their gradient norms (it costs time, so it is off by "
+            "default): they say 'not recorded', parameters show their .grad. To see every norm, "
+            "run `with ts.autograd.record_grad_norms(): loss.backward()`", stacklevel=2)
     graph = fold(graph, collapse)
     if len(graph.items) > max_nodes:
-        raise ValueError(f"draw_graph: the graph has {len(graph.items)} nodes, more than "
-                         f"max_nodes={max_nodes}: pass collapse='steps' or collapse='modules' "
-                         "to fold it, or raise max_nodes")
+        raise GraphTooLarge(len(graph.items), max_nodes)
     rows = _Rows(graph) if collapse == "steps" else None
+    rows = rows if rows is not None and rows.steps else None
     dot = Drawing(graph_attr=dict(rankdir=ACROSS[rankdir] if rows else rankdir,
                                   fontname="Helvetica", fontsize="11",
                                   nodesep="0.06" if rows else "0.12",
@@ -86,7 +87,8 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         if compact:  # 64 steps in a row must fit on a screen: the step number, the norm
             attrs.update(shape="box", margin="0.03,0.02", fontsize="9", width="0.3")
         scope = rows.shared.get(key, item.scope) if rows else item.scope
-        clusters.of(scope).node(names[key], _label(item, show_shapes, scale, compact),
+        clusters.of(scope).node(names[key], _label(item, show_shapes, scale, compact,
+                                                   attrs.get("fontcolor")),
                                 tooltip=_tooltip(item), **attrs)
     if rows:
         for scope, keys in rows.rows():
@@ -99,22 +101,32 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
     return dot
 
 
-def _label(item, show_shapes, scale, compact=False):
-    """An HTML label: the title in bold, then the shapes, then the gradient norm; ``compact``:
-    only the step number and the norm."""
+class GraphTooLarge(ValueError):
+    """A drawing with more boxes than ``max_nodes``: fold it, or allow more."""
+
+    def __init__(self, nodes, limit):
+        self.nodes, self.limit = nodes, limit
+        super().__init__(f"draw_graph: the graph has {nodes} nodes, more than max_nodes={limit}: "
+                         "pass collapse='steps' or collapse='modules' to fold it, or raise "
+                         "max_nodes")
+
+
+def _label(item, show_shapes, scale, compact=False, font=None):
+    """An HTML label: the title in bold (and the name its result was given), then the shapes, then
+    the gradient norm; ``compact``: only the step number and the norm."""
     if compact:
-        norm = "" if scale is None else f'<br/><font point-size="7">{_short(item.norm)}</font>'
-        return f"<<b>{item.title[2:]}</b>{norm}>"
+        norm = "" if scale is None else f'<br/><font point-size="7">{_short(item)}</font>'
+        return f"<<b>{STEP.match(item.title).group(1)}</b>{norm}>"
     lines = [f"<b>{html.escape(item.title)}</b>"]
     if item.name:  # the course's symbols: Γ_f is drawn Γ with a subscript f
         name = re.sub(r"_(\w+)", r"<sub>\1</sub>", html.escape(item.name))
-        lines[0] += f'  <font color="#9c3d00">{name}</font>'
+        lines[0] += f'  <font color="{font or "#9c3d00"}"><i>{name}</i></font>'
     if item.kind == "folded":
         lines.append(f"{item.ops} op" + "s" * (item.ops != 1))
     if show_shapes and item.shapes:
         lines.append(_shapes(item.shapes))
     if scale is not None and item.kind not in ("constant", "output", "input"):
-        lines.append("no grad yet" if item.norm is None else f"‖grad‖ {item.norm:.2g}")
+        lines.append(_norm_text(item))
     head, *rest = lines
     return "<" + "<br/>".join([head] + [f'<font point-size="8">{x}</font>' for x in rest]) + ">"
 
@@ -128,12 +140,18 @@ def _tooltip(item):
     return " · ".join(parts)
 
 
-def _short(norm):
-    """``5e-8`` for 5.2e-08: a norm in four characters."""
-    if norm is None:
-        return "–"
-    mantissa, exponent = f"{norm:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+def _norm_text(item):
+    if item.norm is not None:
+        return f"‖grad‖ {item.norm:.2g}"
+    return "no grad yet" if item.recorded else "not recorded"
+
+
+def _short(item):
+    """``5e-8`` for 5.2e-08, ``6`` for 6.1: a norm in four characters."""
+    if item.norm is None:
+        return "–" if item.recorded else "n/r"
+    mantissa, exponent = f"{item.norm:.0e}".split("e")
+    return mantissa if int(exponent) == 0 else f"{mantissa}e{int(exponent)}"
 
 
 def _shapes(shapes):
@@ -147,8 +165,8 @@ def _shapes(shapes):
 def _fill(style, item, scale):
     """The kind's style, with the fill colour of the gradient norm when grads are shown."""
     if scale is None or item.kind in ("constant", "output", "input"):
-        return style
-    fill, font = scale.colour(item.norm)
+        return dict(style)
+    fill, font = scale.colour(item.norm, item.recorded)
     return {**style, "fillcolor": fill, "fontcolor": font}
 
 
@@ -159,10 +177,11 @@ class _Scale:
         logs = [math.log10(n) for n in norms if n]
         self.lo, self.hi = (min(logs), max(logs)) if logs else (None, None)
 
-    def colour(self, norm):
-        """(fill, font colour); white for "no grad yet", grey for an exact zero."""
+    def colour(self, norm, recorded=True):
+        """(fill, font colour); white for "no grad yet", pale grey for "not recorded", grey for
+        an exact zero."""
         if norm is None:
-            return "#ffffff", "#444444"
+            return ("#ffffff" if recorded else "#f0f0f0"), "#444444"
         if norm == 0:
             return "#dddddd", "#444444"
         span = self.hi - self.lo
@@ -181,17 +200,18 @@ class _Clusters:
     """Nested ``cluster`` subgraphs, one per scope path, made as items ask for them."""
 
     def __init__(self, dot):
-        self.subs = {(): dot}
+        self.subs = {(): dot}  # ident(scope) -> its subgraph
 
     def of(self, scope):
         """The subgraph of ``scope`` (made with its parents on first use)."""
-        if scope not in self.subs:
+        key = ident(scope)
+        if key not in self.subs:
             self.of(scope[:-1])
-            name = scope[-1]
+            name = str(scope[-1])
             kind = "step" if STEP.match(name) else "module" if MODULE.match(name) else "group"
-            self.subs[scope] = graphviz.Digraph(name=f"cluster_{len(self.subs)}", graph_attr=dict(
+            self.subs[key] = graphviz.Digraph(name=f"cluster_{len(self.subs)}", graph_attr=dict(
                 label=name, **CLUSTER[kind]))
-        return self.subs[scope]
+        return self.subs[key]
 
     def row(self, scope, names):
         """Put ``names`` (folded time steps of one layer) on one rank: a row, in time order."""
@@ -224,29 +244,31 @@ class _Rows:
     RNN). A parameter that feeds every step of a row stands at its start with one edge."""
 
     def __init__(self, graph):
-        self.graph, self.steps = graph, {}  # row scope -> its steps' keys
+        self.graph, self.steps, self.scope = graph, {}, {}  # ident(row scope) -> its steps, scope
         for key, item in graph.items.items():
             if item.kind == "folded" and STEP.match(item.title):
-                self.steps.setdefault(item.scope, []).append(key)
-        self.row_of = {k: scope for scope, keys in self.steps.items() for k in keys}
-        fans = {}  # parameter -> {row scope: steps it feeds}
+                self.steps.setdefault(ident(item.scope), []).append(key)
+                self.scope[ident(item.scope)] = item.scope
+        self.row_of = {k: row for row, keys in self.steps.items() for k in keys}
+        fans = {}  # parameter -> {row: steps it feeds}
         for source, target, _ in graph.edges:
             if graph.items[source].kind == "parameter" and target in self.row_of:
                 fans.setdefault(source, {}).setdefault(self.row_of[target], []).append(target)
-        self.shared = {p: next(iter(rows)) for p, rows in fans.items()
+        self.shared = {p: self.scope[next(iter(rows))] for p, rows in fans.items()
                        if len(rows) == 1 and len(next(iter(rows.values()))) > 1}
         fed = {t for s, t, _ in graph.edges if s in self.row_of and t in self.row_of}
-        self.first = {scope: next(k for k in keys if k not in fed)  # first in time
-                      for scope, keys in self.steps.items()}
+        self.first = {row: next((k for k in keys if k not in fed), keys[0])  # first in time
+                      for row, keys in self.steps.items()}
 
     def rows(self):
         """``(scope, keys)`` of each row: its shared parameters, then its steps."""
-        for scope, keys in self.steps.items():
-            yield scope, [p for p, s in self.shared.items() if s == scope] + keys
+        for row, keys in self.steps.items():
+            shared = [p for p, s in self.shared.items() if ident(s) == row]
+            yield self.scope[row], shared + keys
 
     def edges(self):
         for source, target, attrs in _edges(self.graph):
             if not (source in self.shared and target in self.row_of):
                 yield source, target, attrs
         for p, scope in self.shared.items():
-            yield p, self.first[scope], dict(style="dashed", label="every step")
+            yield p, self.first[ident(scope)], dict(style="dashed", label="every step")

@@ -1,7 +1,12 @@
 """What ``draw_graph`` draws, before any styling: the ops, leaves and constants that produced some
 tensors, the edges between them and their scopes; ``fold`` merges time steps or modules into one
 item each. It only reads the graph the engine recorded.
+
+A scope path is a tuple of ``Scope`` entries, each one entry into a module or a time step: two
+calls of one module are equal as strings but not the same entries, so ``ident`` keys clusters by
+identity and the two calls are two boxes.
 """
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -12,7 +17,7 @@ from ..autograd.function import AccumulateGrad
 from ..autograd.tensor import Tensor
 from ..nn.module import Parameter
 
-STEP = re.compile(r"t=-?\d+$")  # a time step's scope; modules are named like identifiers
+STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
 MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group
 
 
@@ -21,8 +26,8 @@ class Item:
     """One box: ``kind`` is op, parameter, input, constant, output or folded.
 
     ``name`` what its outputs were named (``Γ_f``), ``shapes`` its output shapes, ``scope`` the
-    cluster it sits in, ``norm`` the norm of the gradient of its outputs (``None``: none recorded),
-    ``ops`` how many ops it stands for.
+    cluster it sits in, ``norm`` the norm of the gradient of its outputs (``None``: none yet, or
+    ``recorded=False``: a backward ran without recording it), ``ops`` how many ops it stands for.
     """
 
     kind: str
@@ -31,22 +36,34 @@ class Item:
     shapes: tuple = ()
     scope: tuple = ()
     norm: float = None
+    recorded: bool = True
     ops: int = 1
 
 
 @dataclass
 class Graph:
-    """``items`` by key, in the order data flows; ``edges`` ``(source, target, label)``;
-    ``unrecorded``: ops that a backward went through without recording gradient norms."""
+    """``items`` by key, in the order data flows; ``edges`` ``(source, target, label)``."""
 
     items: dict
     edges: list
-    unrecorded: int = 0
+
+    @property
+    def unrecorded(self):
+        """How many ops a backward went through without recording their gradient norms."""
+        return sum(not item.recorded for item in self.items.values())
+
+
+def ident(scope):
+    """A scope path as a key: by the identity of its entries, not their names."""
+    return tuple(map(id, scope))
 
 
 def trace(roots):
     """The graph that produced ``roots`` (a Tensor or a list of them)."""
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
+    roots = list({id(t): t for t in roots}.values())  # a tensor given twice is drawn once
+    if not roots:
+        raise ValueError("draw_graph: nothing to draw: pass a Tensor or a list of Tensors")
     for i, t in enumerate(roots):
         if not isinstance(t, Tensor):
             raise TypeError(f"draw_graph: roots must be Tensors, got {type(t).__name__} at {i}")
@@ -55,28 +72,33 @@ def trace(roots):
             raise ValueError(f"draw_graph: the tensor of shape {t.shape} has no graph: it is {what}"
                              ". Draw a result computed from tensors with requires_grad=True, "
                              "outside no_grad()")
-    nodes = _nodes_in_order([t.grad_fn for t in roots])
-    items, edges, unrecorded = {}, [], 0
-    for node in nodes:
-        names = ", ".join(map(str, node.labels.values())) if node.labels else None
-        items[("op", id(node))] = Item("op", node.name, names, tuple(s for s, _ in node.out_meta),
-                                       node.scope, _combined(node.grad_norms))
-        unrecorded += node.grad_norms is None and node.ctx is None
-        for i, shape, name in node.consts:
-            key = ("const", id(node), i)
-            items[key] = Item("constant", name or "const", None, (shape,), node.scope)
-            edges.append((key, ("op", id(node)), ""))
+    items, edges = {}, []
+    for node in _nodes_in_order([t.grad_fn for t in roots]):
+        target = ("op", id(node))
+        items[target] = _op(node)
+        for i, shape, name, ref in node.consts:
+            key = ("const", id(ref))
+            items.setdefault(key, Item("constant", name or "const", None, (shape,)))
+            edges.append((key, target, ""))
         for edge in node.next_edges:
             if edge is not None:
                 child, k = edge
                 source = _leaf(items, child.leaf) if isinstance(child, AccumulateGrad) else (
                     "op", id(child))
-                label = f"[{k}]" if len(child.out_meta) > 1 else ""
-                edges.append((source, ("op", id(node)), label))
+                edges.append((source, target, f"[{k}]" if len(child.out_meta) > 1 else ""))
     for i, t in enumerate(roots):
         items[("output", i)] = Item("output", t.name or "output", None, (t.shape,))
         edges.append((("op", id(t.grad_fn)), ("output", i), ""))
-    return Graph(_in_flow_order(items, edges), edges, unrecorded)
+    _place_by_consumers(items, edges)
+    return Graph(_in_flow_order(items), edges)
+
+
+def _op(node):
+    names = ", ".join(map(str, node.labels.values())) if node.labels else None
+    sq = node.grad_sqnorms  # None: no backward yet; (): one ran without recording
+    norm = None if not sq else _combined([None if s is None else math.sqrt(s) for s in sq])
+    return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
+                recorded=sq != ())
 
 
 def _nodes_in_order(roots):
@@ -103,7 +125,7 @@ def _nodes_in_order(roots):
     return order
 
 
-def _in_flow_order(items, edges):
+def _in_flow_order(items):
     """Items reordered so that data flows from the first to the last (leaves first)."""
     leaves = {k: v for k, v in items.items() if v.kind in ("parameter", "input")}
     ops = [(k, v) for k, v in items.items() if v.kind not in ("parameter", "input", "output")]
@@ -112,13 +134,32 @@ def _in_flow_order(items, edges):
 
 
 def _leaf(items, leaf):
+    """A leaf's item: its norm is that of its ``.grad``, which backward fills."""
     key = ("leaf", id(leaf))
     if key not in items:
         kind = "parameter" if isinstance(leaf, Parameter) else "input"
-        scope = tuple(leaf.name.split(".")[:-1]) if kind == "parameter" and leaf.name else ()
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
-        items[key] = Item(kind, leaf.name or kind, None, (leaf.shape,), scope, norm)
+        items[key] = Item(kind, leaf.name or kind, None, (leaf.shape,), (), norm)
     return key
+
+
+def _place_by_consumers(items, edges):
+    """Put leaves and constants beside what uses them: in the innermost scope that holds all of
+    their consumers, but no deeper than a module (a weight shared by all time steps of a layer
+    sits in the layer's module, not in one step)."""
+    scopes = {}
+    for source, target, _ in edges:
+        if items[source].kind in ("parameter", "input", "constant"):
+            scopes.setdefault(source, []).append(items[target].scope)
+    for key, found in scopes.items():
+        common = found[0]
+        for scope in found[1:]:
+            same = [a is b for a, b in zip(common, scope)]
+            common = common[: same.index(False) if False in same else len(same)]
+        if items[key].kind != "constant":
+            while common and not MODULE.match(common[-1]):
+                common = common[:-1]
+        items[key].scope = common
 
 
 def _combined(norms):
@@ -129,8 +170,9 @@ def _combined(norms):
 
 # ---- folding ---------------------------------------------------------------------------------------
 def fold(graph, collapse):
-    """``graph`` with every time step (``collapse="steps"``) or every innermost module
-    (``collapse="modules"``) merged into one ``folded`` item; edges inside a group disappear."""
+    """A copy of ``graph`` with every time step (``collapse="steps"``) or every innermost module
+    (``collapse="modules"``) merged into one ``folded`` item; edges inside a group disappear.
+    Named constants (``x``, ``a⟨0⟩``) stay in sight, beside the group."""
     if collapse is None:
         return graph
     groups = _step_groups(graph) if collapse == "steps" else _module_groups(graph)
@@ -138,16 +180,18 @@ def fold(graph, collapse):
     for key, item in graph.items.items():
         group = groups.get(key)
         if group is not None and item.kind == "constant" and item.title != "const":
-            item.scope, group = group[:-1], None  # a named input (a⟨0⟩, x) stays in sight
+            items[key] = dataclasses.replace(item, scope=group[:-1])
+            continue
         if group is None:
             items[key] = item
             continue
-        folded = items.get(("folded", group))
+        folded = items.get(("folded", ident(group)))
         if folded is None:
-            folded = items[("folded", group)] = Item("folded", group[-1], None, (), group[:-1],
-                                                     None, 0)
+            folded = items[("folded", ident(group))] = Item("folded", group[-1], None, (),
+                                                            group[:-1], None, True, 0)
         folded.ops += item.kind == "op"
-        members[key] = ("folded", group)
+        folded.recorded &= item.recorded
+        members[key] = ("folded", ident(group))
     edges, exits = {}, {}
     for source, target, label in graph.edges:
         a, b = members.get(source, source), members.get(target, target)
@@ -158,7 +202,7 @@ def fold(graph, collapse):
     for group, inner in exits.items():  # what leaves a group is its output: h⟨t⟩, c⟨t⟩
         items[group].shapes = tuple(dict.fromkeys(i.shapes[0] for i in inner.values()))
         items[group].norm = _combined([i.norm for i in inner.values()])
-    return Graph(items, [(a, b, label) for (a, b), label in edges.items()], graph.unrecorded)
+    return Graph(items, [(a, b, label) for (a, b), label in edges.items()])
 
 
 def _step_groups(graph):
@@ -174,14 +218,14 @@ def _step_groups(graph):
 
 def _module_groups(graph):
     """item key -> the innermost module scope it belongs to (a module with no module inside)."""
-    modules = {item.scope[: i + 1] for item in graph.items.values()
+    modules = {ident(item.scope[: i + 1]): item.scope[: i + 1] for item in graph.items.values()
                for i, name in enumerate(item.scope) if MODULE.match(name)}
-    innermost = {m for m in modules if not any(len(o) > len(m) and o[: len(m)] == m
-                                               for o in modules)}
+    innermost = {k: m for k, m in modules.items()
+                 if not any(len(o) > len(k) and o[: len(k)] == k for o in modules)}
     groups = {}
     for key, item in graph.items.items():
         for i in range(len(item.scope), 0, -1):
-            if item.scope[:i] in innermost:
+            if ident(item.scope[:i]) in innermost:
                 groups[key] = item.scope[:i]
                 break
     return groups

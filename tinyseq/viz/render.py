@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import graphviz
@@ -80,12 +81,15 @@ def layout(source, fmt):
     return drawn
 
 
+_STDERR = threading.Lock()  # file descriptor 2 belongs to the whole process: one swap at a time
+
+
 @contextlib.contextmanager
 def _captured_stderr():
     """Catch what the C library prints on stderr (the bundled fontconfig warns about the system's
     newer configuration files on every run), so that it reaches the user only in an error."""
-    printed, saved = [], os.dup(2)
-    with tempfile.TemporaryFile("w+") as file:
+    with _STDERR, tempfile.TemporaryFile("w+") as file:
+        printed, saved = [], os.dup(2)
         os.dup2(file.fileno(), 2)
         try:
             yield printed
