@@ -74,8 +74,10 @@ def _graph(parser, args):
         drawing = figures.unrolled_graph(args.cell, args.steps, args.layers,
                                          collapse=args.collapse)
     except viz.GraphTooLarge as error:
-        parser.error(f"graph: {args.steps} steps in full make {error.nodes} boxes, more than "
-                     f"{error.limit} can be read: add --collapse steps")
+        advice = (f"use fewer steps or layers" if args.collapse else "add --collapse steps")
+        how = f"folded by --collapse {args.collapse}" if args.collapse else "in full"
+        parser.error(f"graph: {args.steps} steps {how} make {error.nodes} boxes, more than "
+                     f"{error.limit} can be read: {advice}")
     print(f"wrote {viz.render(drawing, args.out)}")
 
 

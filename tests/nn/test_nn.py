@@ -283,3 +283,38 @@ def test_checkpoint_moves_a_model_to_pytorch_and_back(tmp_path):
     ours.load_state_dict(ts.load(tmp_path / "theirs.safetensors"))
     np.testing.assert_allclose(ours(ts.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
+
+class Owner(nn.Module):  # at module level, so that pickle finds it
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(3, 1)
+
+
+class Taker(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+
+def test_modules_and_parameters_link_weakly_and_survive_copy_and_pickle():
+    import copy
+    import gc
+    import pickle
+    import weakref
+
+    net = Owner()
+    assert len(pickle.dumps(net.head.bias)) < 2000  # one parameter, not the whole model
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone.head.weight.name == "owner.head.weight"
+        np.testing.assert_array_equal(clone.head.weight.data, net.head.weight.data)
+    assert copy.deepcopy(net.head).weight.name == "head.weight"  # a copied part is a root
+    other = Taker(net.head)  # moved to another model: the last parent names it
+    gone = weakref.ref(net)
+    gc.disable()
+    try:
+        del net
+        assert gone() is None  # freed by reference counting, not kept alive by its parts
+    finally:
+        gc.enable()
+    assert other.body.weight.name == "taker.body.weight"

@@ -49,6 +49,8 @@ def test_gradflow_writes_the_plot_and_prints_the_ends_of_each_curve(tmp_path, ca
     (["graph", "--cell", "transformer"], "invalid choice: 'transformer'"),
     (["graph", "--out", "no/such/folder/g.svg"], "does not exist"),
     (["graph", "--steps", "200", "--out", "g.dot"], "more than 2000 can be read: add --collapse steps"),
+    (["graph", "--steps", "1500", "--layers", "2", "--collapse", "steps", "--out", "g.dot"],
+     "folded by --collapse steps make"),
     (["gradflow", "--cells", "rnn,cnn"], "comma-separated list of rnn, gru, lstm"),
     (["gradflow", "--out", "flow.dot"], "suffix must be one of .png, .svg, .pdf"),
 ])

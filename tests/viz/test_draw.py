@@ -44,7 +44,7 @@ def labels(dot):
 def clusters(graph, path=()):
     """(path of cluster labels, its node names) of every cluster, depth first."""
     for sub in graph.subgraphs():
-        if sub.name.startswith("cluster"):
+        if (sub.name or "").startswith("cluster"):
             here = path + (sub.graph_attr["label"],)
             yield here, set(sub.nodes())
             yield from clusters(sub, here)
@@ -230,7 +230,8 @@ def test_a_module_called_twice_is_drawn_twice_and_folds_without_cycles():
         def forward(self, x):
             return self.enc(self.enc(x).tanh())
 
-    y = Twice()(ts.randn(2, 3)).sum()
+    twice = Twice()  # (parameters are named through their module: keep it alive)
+    y = twice(ts.randn(2, 3)).sum()
     found = [path for path, _ in clusters(parsed(ts.viz.draw_graph(y)))]
     assert found.count(("twice", "enc")) == 2
     graph = fold(trace(y), "modules")
@@ -255,6 +256,29 @@ def test_a_hand_unrolled_cell_under_step_scopes_folds_into_a_row():
                    for m in [re.fullmatch(r"<b>(\d+)</b>.*", n.attr["label"])] if m)
     assert [t for _, t in steps] == list(range(5))
     assert not has_cycle(fold(trace(h.sum()), "steps"))
+
+
+def test_rows_stay_in_time_order_with_masks_and_a_layer_called_twice():
+    lstm = nn.LSTM(2, 3, num_layers=2, bidirectional=True)
+    out, _ = lstm(ts.randn(5, 2, 2), lengths=[5, 3])
+    gru = nn.GRU(2, 3)
+    again, _ = gru(gru(ts.randn(4, 1, 2))[0][..., :2])
+    for y in (out.sum(), again.sum()):
+        laid = parsed(ts.viz.draw_graph(y, collapse="steps"))
+        laid.layout(prog="dot")
+        innermost = {}  # node -> the deepest cluster holding it: its row's layer (or call)
+        for sub in subgraphs(laid):
+            innermost.update({n: sub.name for n in sub.nodes()})
+        rows = {}
+        for n in laid.nodes():
+            m = re.fullmatch(r"<b>(\d+)</b>.*", n.attr["label"])
+            if m:
+                x = float(n.attr["pos"].split(",")[0])
+                rows.setdefault(innermost[n], []).append((x, int(m.group(1))))
+        assert len(rows) in (2, 4) and all(len(r) in (4, 5) for r in rows.values())
+        for row in rows.values():
+            ts_in_order = [t for _, t in sorted(row)]
+            assert ts_in_order in (sorted(ts_in_order), sorted(ts_in_order)[::-1]), ts_in_order
 
 
 def test_collapse_steps_without_steps_keeps_the_rankdir():
@@ -283,6 +307,14 @@ def test_names_are_written_in_the_font_colour_of_their_fill():
         named = re.search(r'<font color="(#\w+)"><i>', n.attr["label"] or "")
         if named:
             assert named.group(1) == n.attr["fontcolor"]
+
+
+def subgraphs(graph):
+    """Every cluster, parents before children."""
+    for sub in graph.subgraphs():
+        if (sub.name or "").startswith("cluster"):
+            yield sub
+            yield from subgraphs(sub)
 
 
 def has_cycle(graph):

@@ -56,7 +56,7 @@ class Tensor:
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
     ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` labels it in
-    ``ts.viz`` (modules name their parameters ``lstm.weight_hh_l0`` when called).
+    ``ts.viz`` (a module names its parameters by its path: ``lstm.weight_hh_l0``).
     """
 
     __slots__ = ("data", "grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",

@@ -6,6 +6,7 @@ and from PyTorch by its state_dict. When a module is called, it pushes its attri
 parent, its class name in lower case) as an autograd scope, so that ``ts.viz`` can draw each module
 as a cluster; parameters are named by their module's path (``lstm.weight_hh_l0``).
 """
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -18,21 +19,23 @@ from ..autograd.tensor import Tensor, as_array
 class Parameter(Tensor):
     """A Tensor that a Module registers as one of its parameters (``requires_grad=True``).
 
-    Its ``name`` is the dotted path of the module that registered it, from the outermost module
-    (named after its class): ``lstm.weight_hh_l0``, ``net.head.bias``; ``ts.viz`` prints it.
+    Its ``name`` is the dotted path of the module that registered it last, from the outermost
+    module (named after its class): ``lstm.weight_hh_l0``, ``net.head.bias``; ``ts.viz`` prints it.
+    The links are weak: a parameter does not keep its module alive.
     """
+
+    _owner = None  # (weak reference to the module that registered it, its attribute name there)
 
     def __init__(self, data, requires_grad=True):
         array = data.data if isinstance(data, Tensor) else as_array(data)
         super().__init__(array, requires_grad=requires_grad)
-        self._owner = None  # (the module that registered it, its attribute name there)
 
     @property
     def name(self):
-        if self._name is not None or self._owner is None:
+        module = self._owner[0]() if self._owner is not None else None
+        if self._name is not None or module is None:
             return self._name
-        module, attribute = self._owner
-        return ".".join((*module._path(), attribute))
+        return ".".join((*module._path(), self._owner[1]))
 
     @name.setter
     def name(self, name):
@@ -40,6 +43,12 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+    def __getstate__(self):
+        """For copy and pickle, without the weak links (the module re-links on load)."""
+        slots = {k: getattr(self, k) for k in Tensor.__slots__
+                 if k not in ("__weakref__", "_accumulator") and hasattr(self, k)}
+        return {k: v for k, v in self.__dict__.items() if k != "_owner"}, slots
 
 
 class Module:
@@ -50,22 +59,23 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_scope_name", None)
-        object.__setattr__(self, "_parent", None)  # the module that holds it
+        object.__setattr__(self, "_parent", None)  # weak reference to the module that holds it
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes (assigning {name!r})")
-        for table in (self._parameters, self._modules):
-            table.pop(name, None)
+        old = self._parameters.pop(name, None)
+        if old is not None and old._owner is not None and old._owner[0]() is self:
+            old._owner = None
+        self._modules.pop(name, None)
         if isinstance(value, Parameter):
-            value._owner = (self, name)
+            value._owner = (weakref.ref(self), name)
             self._parameters[name] = value
-        elif isinstance(value, Module):
-            if value._scope_name is None:
-                object.__setattr__(value, "_scope_name", name)
-                object.__setattr__(value, "_parent", self)
+        elif isinstance(value, Module):  # the last parent to take it names it
+            object.__setattr__(value, "_scope_name", name)
+            object.__setattr__(value, "_parent", weakref.ref(self))
             self._modules[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -100,7 +110,20 @@ class Module:
 
     def _path(self):
         """``("net", "rnn")``: the names from the outermost module down to this one."""
-        return (*(self._parent._path() if self._parent is not None else ()), self._own_name())
+        parent = self._parent() if self._parent is not None else None
+        return (*(parent._path() if parent is not None else ()), self._own_name())
+
+    def __getstate__(self):
+        """For copy and pickle, without the weak link to its parent (``__setstate__`` re-links)."""
+        return {**self.__dict__, "_parent": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for child in self._modules.values():
+            object.__setattr__(child, "_parent", weakref.ref(self))
+        for name, p in self._parameters.items():
+            if p is not None:
+                p._owner = (weakref.ref(self), name)
 
     # ---- walking the tree ------------------------------------------------------------------------
     def named_modules(self, prefix=""):

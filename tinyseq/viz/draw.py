@@ -241,7 +241,8 @@ def _label_of(label):
 
 class _Rows:
     """Folded time steps of one layer on one rank, in time order (the course's picture of a deep
-    RNN). A parameter that feeds every step of a row stands at its start with one edge."""
+    RNN). A parameter that feeds every step of a row gets one edge, "every step", into the row's
+    first step; fed by one row only, it stands at the row's start."""
 
     def __init__(self, graph):
         self.graph, self.steps, self.scope = graph, {}, {}  # ident(row scope) -> its steps, scope
@@ -254,21 +255,25 @@ class _Rows:
         for source, target, _ in graph.edges:
             if graph.items[source].kind == "parameter" and target in self.row_of:
                 fans.setdefault(source, {}).setdefault(self.row_of[target], []).append(target)
-        self.shared = {p: self.scope[next(iter(rows))] for p, rows in fans.items()
-                       if len(rows) == 1 and len(next(iter(rows.values()))) > 1}
+        self.fans = {p: rows for p, rows in fans.items()
+                     if all(len(steps) > 1 for steps in rows.values())}
+        self.shared = {p: self.scope[next(iter(rows))] for p, rows in self.fans.items()
+                       if len(rows) == 1}  # parameter -> the one row it stands in
         fed = {t for s, t, _ in graph.edges if s in self.row_of and t in self.row_of}
         self.first = {row: next((k for k in keys if k not in fed), keys[0])  # first in time
                       for row, keys in self.steps.items()}
 
     def rows(self):
-        """``(scope, keys)`` of each row: its shared parameters, then its steps."""
+        """``(scope, keys)`` of each row: the parameters standing in it, then its steps."""
         for row, keys in self.steps.items():
             shared = [p for p, s in self.shared.items() if ident(s) == row]
             yield self.scope[row], shared + keys
 
     def edges(self):
         for source, target, attrs in _edges(self.graph):
-            if not (source in self.shared and target in self.row_of):
+            if not (source in self.fans and target in self.row_of):
                 yield source, target, attrs
-        for p, scope in self.shared.items():
-            yield p, self.first[ident(scope)], dict(style="dashed", label="every step")
+        for p, rows in self.fans.items():
+            for row in rows:  # (between rows, an edge that ranks would break a row's order)
+                yield p, self.first[row], dict(style="dashed", label="every step",
+                                               **({"constraint": "false"} if len(rows) > 1 else {}))

@@ -76,8 +76,8 @@ def trace(roots):
     for node in _nodes_in_order([t.grad_fn for t in roots]):
         target = ("op", id(node))
         items[target] = _op(node)
-        for i, shape, name, ref in node.consts:
-            key = ("const", id(ref))
+        for i, shape, name, ref in node.consts:  # a named one once, others once per scope
+            key = ("const", id(ref)) if name else ("const", id(ref), ident(node.scope))
             items.setdefault(key, Item("constant", name or "const", None, (shape,)))
             edges.append((key, target, ""))
         for edge in node.next_edges:
