@@ -95,7 +95,7 @@ Jupyter) and `render` writes it:
 ```
 
 Run the backward inside `record_grad_norms()` to see the norm of every op: keeping a norm per node
-makes backward about a third slower, so it is off by default. Before any backward every box says
+makes backward about a fifth slower, so it is off by default. Before any backward every box says
 "no grad yet" (never a misleading 0). After a plain `loss.backward()`, parameters show the norm of
 their `.grad`, the ops say "not recorded", and a warning says how to record.
 `show_shapes=False` leaves the shapes out; `rankdir="TB"` draws top to bottom.
