@@ -1,7 +1,24 @@
-"""Embedded public-domain corpora (see PROVENANCE.md beside this file)."""
+"""``ts.data``: text in, ids out.
+
+- ``Vocab``: tokens (characters or words) <-> ids, with ``<pad> <unk> <bos> <eos>`` as ids 0-3,
+  one-hot vectors and a JSON file format (``vocab.py``).
+- ``LMStream``: parallel streams of ids in windows ``(T, B)`` for truncated backpropagation in
+  time; ``pad_batch``: sequences padded to ``(T_max, B)`` with their lengths; ``batches``:
+  shuffled minibatch indices (``batching.py``).
+- ``load_text``: an embedded corpus or a UTF-8 file, ``DataError`` when it cannot be used
+  (``text.py``).
+- ``corpus``, ``CORPORA``: the embedded public-domain corpora (see PROVENANCE.md beside this file).
+"""
 from importlib import resources
 
+from .batching import LMStream, batches, pad_batch
+from .text import DataError, load_text
+from .vocab import Vocab
+
 CORPORA = {"names": "names.txt", "shakespeare": "tinyshakespeare.txt"}
+
+__all__ = ["Vocab", "LMStream", "pad_batch", "batches", "load_text", "DataError", "corpus",
+           "CORPORA"]
 
 
 def corpus(name):

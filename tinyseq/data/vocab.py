@@ -1,0 +1,272 @@
+"""``Vocab``: the course's "representing words": build a vocabulary, give every token an id, map
+tokens it never saw to ``<unk>``, and one-hot encode the ids.
+
+Ids 0-3 are the special tokens ``<pad> <unk> <bos> <eos>``; the text's own tokens follow from id 4,
+most frequent first. A newline is never a token: it ends a line, and ``encode_lines`` writes that
+as ``<eos>``.
+"""
+import json
+import operator
+import os
+import secrets
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..autograd.factories import from_numpy
+
+LEVELS = ("char", "word")
+FORMAT = 1
+
+
+class Vocab:
+    """Tokens (characters or words) <-> int ids.
+
+    ``tokens`` are the non-special tokens in id order (ids 4, 5, ...); ``Vocab.build`` makes them
+    from a text.
+
+    >>> v = Vocab.build("abba\\ncab")
+    >>> v.tokens
+    ['<pad>', '<unk>', '<bos>', '<eos>', 'a', 'b', 'c']
+    >>> v.encode("cab!")
+    [6, 4, 5, 1]
+    >>> v.decode([2, 6, 4, 5, 1, 3])
+    'cab<unk>'
+    >>> Vocab.build("the cat the dog", level="word")
+    Vocab(level='word', size=7)
+    """
+
+    PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
+    SPECIALS = (PAD, UNK, BOS, EOS)
+    pad_id, unk_id, bos_id, eos_id = 0, 1, 2, 3
+
+    def __init__(self, tokens, level="char"):
+        _check_level(level)
+        tokens = list(tokens)
+        _check_tokens(tokens, level)
+        self.level = level
+        self._tokens = [*self.SPECIALS, *tokens]
+        self._ids = {token: i for i, token in enumerate(self._tokens)}
+
+    @classmethod
+    def build(cls, text, level="char", max_size=None, min_freq=1):
+        """The vocabulary of ``text``: every token seen at least ``min_freq`` times, the most
+        frequent first (ties in token order, so the result never depends on chance), at most
+        ``max_size`` of them besides the four specials (None: all).
+
+        Char level counts every character but ``"\\n"``; word level counts ``text.split()``
+        (a word spelled like a special token, e.g. ``<unk>`` in a prepared corpus, is that token).
+
+        >>> Vocab.build("a b b c c c", level="word", max_size=2).tokens[4:]
+        ['c', 'b']
+        """
+        _check_level(level)
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
+            raise ValueError(f"Vocab.build: max_size must be None or an int >= 0, got {max_size!r}")
+        if not isinstance(min_freq, int) or min_freq < 1:
+            raise ValueError(f"Vocab.build: min_freq must be an int >= 1, got {min_freq!r}")
+        if not isinstance(text, str):
+            raise TypeError(f"Vocab.build: text must be a str, got {type(text).__name__}")
+        counts = Counter(text.replace("\n", "") if level == "char" else text.split())
+        for special in cls.SPECIALS:
+            counts.pop(special, None)
+        if not counts:
+            blank = "newlines" if level == "char" else "whitespace"
+            raise ValueError(f"Vocab.build: no {level}s to build a vocabulary from: the text is "
+                             f"empty or only {blank}")
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = [token for token, count in ranked if count >= min_freq]
+        return cls(kept[:max_size], level)
+
+    # ---- tokens and ids ---------------------------------------------------------------------
+    def __len__(self):
+        return len(self._tokens)
+
+    def __getitem__(self, token):
+        """The id of ``token``; ``unk_id`` if the vocabulary does not have it."""
+        return self._ids.get(token, self.unk_id)
+
+    def __contains__(self, token):
+        return token in self._ids
+
+    @property
+    def tokens(self):
+        """All tokens in id order, the four specials first (a new list)."""
+        return list(self._tokens)
+
+    def id_to_token(self, i):
+        """The token of id ``i``; ValueError if there is no such id."""
+        i = operator.index(i)
+        if not 0 <= i < len(self._tokens):
+            raise ValueError(f"Vocab: id {i} is out of range: this vocabulary has ids 0 to "
+                             f"{len(self._tokens) - 1}")
+        return self._tokens[i]
+
+    def split(self, text):
+        """``text`` cut into this vocabulary's tokens: its characters, or ``text.split()``."""
+        return list(text) if self.level == "char" else text.split()
+
+    def unknown(self, text):
+        """The set of tokens of ``text`` that encode would read as ``<unk>``.
+
+        >>> sorted(Vocab.build("hello").unknown("hello, world"))
+        [' ', ',', 'd', 'r', 'w']
+        """
+        return {token for token in self.split(text) if token not in self._ids}
+
+    # ---- encoding -----------------------------------------------------------------------------
+    def encode(self, text, add_bos=False, add_eos=False):
+        """The ids of ``text``'s tokens, unknown ones as ``unk_id`` (at char level that includes
+        ``"\\n"``: use ``encode_lines`` for text of many lines).
+
+        >>> Vocab.build("ab").encode("ba", add_bos=True, add_eos=True)
+        [2, 5, 4, 3]
+        """
+        ids = [self._ids.get(token, self.unk_id) for token in self.split(text)]
+        return [self.bos_id] * add_bos + ids + [self.eos_id] * add_eos
+
+    def encode_lines(self, text):
+        """The language-model stream of ``text``: ``[bos] + encode(line) + [eos]`` for every
+        line that is not empty, one after the other.
+
+        >>> v = Vocab.build("emma\\nava\\n")
+        >>> v.tokens[4:]
+        ['a', 'm', 'e', 'v']
+        >>> v.encode_lines("emma\\n\\nava\\n")
+        [2, 6, 5, 5, 4, 3, 2, 4, 7, 4, 3]
+        """
+        ids = []
+        for line in text.split("\n"):
+            if line:
+                ids += self.encode(line, add_bos=True, add_eos=True)
+        return ids
+
+    def decode(self, ids, skip_special=True):
+        """The text of ``ids`` (a list, a numpy array, a Tensor or one int): characters joined
+        with ``""``, words with ``" "``.
+
+        ``skip_special`` drops ``<pad>``, ``<bos>`` and ``<eos>`` but keeps ``<unk>``, written
+        ``"<unk>"``, so that a token the vocabulary lacked stays visible in the text.
+
+        >>> v = Vocab.build("to be or not", level="word")
+        >>> v.decode([2, *v.encode("to be or die"), 3, 0])
+        'to be or <unk>'
+        >>> v.decode([2, 1, 3], skip_special=False)
+        '<bos> <unk> <eos>'
+        """
+        ids = _int_array(ids, "Vocab.decode")
+        if ids.ndim > 1:
+            raise ValueError(f"Vocab.decode: expected one sequence of ids, got shape {ids.shape}")
+        skip = {self.pad_id, self.bos_id, self.eos_id} if skip_special else set()
+        tokens = [self.id_to_token(i) for i in ids.reshape(-1).tolist() if i not in skip]
+        return ("" if self.level == "char" else " ").join(tokens)
+
+    def one_hot(self, ids):
+        """float32 one-hot vectors of ``ids`` (any shape ``S``): a Tensor ``(*S, len(self))``.
+
+        >>> Vocab.build("ab").one_hot([[4], [5]]).shape
+        (2, 1, 6)
+        >>> Vocab.build("ab").one_hot(5).tolist()
+        [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+        """
+        ids = _int_array(ids, "Vocab.one_hot")
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise ValueError(f"Vocab.one_hot: id {bad} is out of range: this vocabulary has ids "
+                             f"0 to {len(self) - 1}")
+        out = np.zeros((*ids.shape, len(self)), dtype=np.float32)
+        np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
+        return from_numpy(out)
+
+    # ---- comparing and printing ---------------------------------------------------------------
+    def __eq__(self, other):
+        if not isinstance(other, Vocab):
+            return NotImplemented
+        return self.level == other.level and self._tokens == other._tokens
+
+    def __hash__(self):
+        return hash((self.level, tuple(self._tokens)))
+
+    def __repr__(self):
+        return f"Vocab(level={self.level!r}, size={len(self)})"
+
+    # ---- files ----------------------------------------------------------------------------------
+    def to_dict(self):
+        """A JSON-able description: ``{"format": 1, "level": ..., "tokens": [non-special...]}``."""
+        return {"format": FORMAT, "level": self.level, "tokens": self._tokens[len(self.SPECIALS):]}
+
+    @classmethod
+    def from_dict(cls, d):
+        """The vocabulary that ``to_dict`` described; ValueError naming what is wrong.
+
+        >>> v = Vocab.build("hello")
+        >>> Vocab.from_dict(v.to_dict()) == v
+        True
+        """
+        if not isinstance(d, dict):
+            raise ValueError(f"Vocab.from_dict: expected a dict, got {type(d).__name__}")
+        if d.get("format") != FORMAT:
+            raise ValueError(f"Vocab.from_dict: 'format' must be {FORMAT}, got {d.get('format')!r}")
+        tokens = d.get("tokens")
+        if not isinstance(tokens, list):
+            raise ValueError(f"Vocab.from_dict: 'tokens' must be a list, got {tokens!r:.40}")
+        return cls(tokens, d.get("level"))
+
+    def save(self, path):
+        """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
+        then a rename: a crash never leaves half a file). Returns the path."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            with open(tmp, "x", encoding="utf-8") as f:
+                json.dump(self.to_dict(), f, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """The vocabulary that ``save`` wrote to ``path``.
+
+        FileNotFoundError if there is no such file; ValueError if it is not a vocabulary file.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"Vocab.load: {path} does not exist")
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise ValueError(f"Vocab.load: {path} is not a tinyseq vocabulary file "
+                             f"(written by Vocab.save): {e}") from e
+
+
+def _int_array(ids, where):
+    """``ids`` (ints, a list, a numpy array or a Tensor) as an int64 array of the same shape."""
+    arr = np.asarray(ids)
+    if arr.size and arr.dtype.kind not in "iu":
+        raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def _check_level(level):
+    if level not in LEVELS:
+        raise ValueError(f"Vocab: level must be 'char' or 'word', got {level!r}")
+
+
+def _check_tokens(tokens, level):
+    """Non-special tokens must be distinct non-empty strings (single characters at char level)."""
+    for token in tokens:
+        if not isinstance(token, str) or not token:
+            raise ValueError(f"Vocab: tokens must be non-empty strings, got {token!r}")
+        if level == "char" and len(token) != 1:
+            raise ValueError(f"Vocab: a char-level token must be one character, got {token!r}")
+        if level == "word" and any(ch.isspace() for ch in token):
+            raise ValueError(f"Vocab: a word-level token cannot contain whitespace, got {token!r}")
+        if token in Vocab.SPECIALS:
+            raise ValueError(f"Vocab: {token!r} is a special token; give only the others")
+    if len(set(tokens)) != len(tokens):
+        twice = sorted(t for t, n in Counter(tokens).items() if n > 1)
+        raise ValueError(f"Vocab: tokens must be distinct; repeated: {twice[:5]}")
