@@ -2,7 +2,7 @@
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
 """
-from . import autograd, course, data, nn, optim, viz
+from . import autograd, course, data, models, nn, optim, viz
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
                                  ones_like, rand, randn, tensor, zeros, zeros_like)

@@ -45,7 +45,7 @@ def test_gradflow_writes_the_plot_and_prints_the_ends_of_each_curve(tmp_path, ca
 
 @pytest.mark.parametrize("argv, message", [
     (["graph", "--out", "g.jpeg"], "suffix must be one of .svg, .png, .pdf, .dot"),
-    (["graph", "--steps", "0"], "--steps and --layers must be positive"),
+    (["graph", "--steps", "0"], "argument --steps: must be positive, got 0"),
     (["graph", "--cell", "transformer"], "invalid choice: 'transformer'"),
     (["graph", "--out", "no/such/folder/g.svg"], "does not exist"),
     (["graph", "--steps", "200", "--out", "g.dot"], "more than 2000 can be read: add --collapse steps"),

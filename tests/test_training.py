@@ -1,0 +1,73 @@
+"""Training a language model: it learns (perplexity well below the unigram baseline), Ctrl-C saves,
+and a resumed run ends with exactly the weights of an uninterrupted one."""
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq.io import CheckpointError
+from tinyseq.models.checkpoint import load_checkpoint
+from tinyseq.training import LMConfig, Trainer, split
+
+
+@pytest.fixture
+def names(tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(ts.data.corpus("names").split()[:3000]))
+    return str(path)
+
+
+def small(data, **kw):
+    base = dict(data=data, hidden=48, layers=1, embedding=16, seq_len=16, batch=16, steps=200,
+                lr=1e-2, save_every=1000)
+    return LMConfig(**{**base, **kw})
+
+
+def test_a_short_run_beats_the_unigram_baseline_by_far(names, tmp_path):
+    result = Trainer(small(names), tmp_path / "run").run(progress=False)
+    assert np.mean(result.losses[-20:]) < np.mean(result.losses[:20]) - 0.5
+    assert result.valid_perplexity < 0.75 * result.unigram_perplexity
+    assert result.step == 200 and not result.interrupted
+
+
+def test_ctrl_c_saves_and_a_resumed_run_ends_with_the_same_weights(names, tmp_path):
+    config = small(names, steps=14, dropout=0.2, layers=2)
+    straight = Trainer(config, tmp_path / "straight").run(progress=False)
+
+    def interrupt(step):
+        if step == 6:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, caught by the trainer
+
+    stopped = Trainer(config, tmp_path / "cut").run(progress=False, on_step=interrupt)
+    assert stopped.interrupted and stopped.step == 6
+    assert load_checkpoint(tmp_path / "cut").step == 6
+    resumed = Trainer(config, tmp_path / "cut", resume=True).run(progress=False)
+    assert resumed.step == 14 and resumed.losses == straight.losses
+    for (name, a), b in zip(straight.model.state_dict().items(),
+                            resumed.model.state_dict().values()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_resume_with_other_model_flags_says_which(names, tmp_path):
+    Trainer(small(names, steps=2), tmp_path / "run").run(progress=False)
+    with pytest.raises(CheckpointError, match=r"--hidden 48 -> 64.*--cell lstm -> gru|"
+                                              r"--cell lstm -> gru.*--hidden 48 -> 64"):
+        Trainer(small(names, steps=4, hidden=64, cell="gru"), tmp_path / "run", resume=True)
+
+
+def test_checkpoint_folder_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no folder"):
+        load_checkpoint(tmp_path / "nowhere")
+    with pytest.raises(CheckpointError, match="has no checkpoint.safetensors"):
+        load_checkpoint(tmp_path)
+    ts.save({"w": np.ones(2)}, tmp_path / "checkpoint.safetensors")
+    with pytest.raises(CheckpointError, match="not a tinyseq language-model checkpoint"):
+        load_checkpoint(tmp_path)
+
+
+def test_every_tenth_line_is_held_out():
+    train, valid = split("\n".join(f"w{i}" for i in range(30)))
+    assert valid.split() == ["w9", "w19", "w29"]
+    assert len(train.split()) == 27 and "w9" not in train.split()

@@ -1,0 +1,150 @@
+"""What each ``tinyseq`` subcommand does; ``cli.py`` parses the flags and turns a ``UsageError``
+(or a bad data file or checkpoint) into one line and exit status 2.
+"""
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from . import figures, viz
+from .autograd import rng
+from .autograd.mode import record_grad_norms
+from .models.checkpoint import load_checkpoint
+from .models.charlm import CharLM
+from .nn import functional as F
+
+
+class UsageError(ValueError):
+    """A mistake in how the command was called: printed as one line, exit status 2."""
+
+
+def train(config, out, resume=False, samples=0, progress=True):
+    """Train a language model into ``out``; print where things went and what it learned."""
+    from .training import Trainer
+
+    trainer = Trainer(config, out, resume=resume)
+    result = trainer.run(progress=progress)
+    written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json",
+               *write_loss_curve(result.losses, trainer.out), draw_model(trainer, trainer.out)]
+    if result.interrupted:
+        print(f"interrupted at step {result.step}: saved {written[0]}; continue with the same "
+              "command and --resume")
+    print(f"step {result.step}: training loss {_mean_tail(result.losses):.3f}, held-out "
+          f"perplexity {result.valid_perplexity:.2f} (unigram baseline "
+          f"{result.unigram_perplexity:.2f}) in {result.seconds:.0f} s")
+    if samples:
+        print("samples:", ", ".join(s.replace("\n", " ") for s in result.model.sample(samples)))
+    print("wrote", ", ".join(str(p) for p in written))
+    return result
+
+
+def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, seed=None):
+    """Print ``n`` samples from the model trained into ``folder``."""
+    if not temperature > 0:
+        raise UsageError(f"--temperature must be > 0, got {temperature} (use a small value such "
+                         "as 0.1 for near-greedy sampling)")
+    model = load_model(folder)
+    if top_k is not None and not 1 <= top_k <= len(model.vocab):
+        raise UsageError(f"--top-k must be between 1 and {len(model.vocab)}, got {top_k}")
+    if seed is not None:
+        rng.manual_seed(seed)
+    texts = model.sample(n, prime=prime, temperature=temperature, top_k=top_k, max_len=max_len)
+    for text in texts:
+        print(text)
+    return texts
+
+
+def score(folder, text):
+    """Print the natural-log probability of ``text`` and its perplexity under the model."""
+    if not text.strip():
+        raise UsageError("score: the text is empty; pass the text to score, e.g. "
+                         "tinyseq score DIR 'emma'")
+    model = load_model(folder)
+    log_p, ppl = model.log_prob(text), model.perplexity(text)
+    print(f"log P = {log_p:.4f} nats ({log_p / 0.6931471805599453:.4f} bits), "
+          f"perplexity {ppl:.3f}")
+    return log_p, ppl
+
+
+def load_model(folder):
+    """The CharLM saved in ``folder`` (its vocabulary and weights)."""
+    saved = load_checkpoint(folder)
+    c = saved.config
+    model = CharLM(saved.vocab, c["hidden"], c["layers"], c["cell"], c["embedding"] or None,
+                   c["dropout"], c["tie"])
+    return saved.load_model(model)
+
+
+def write_loss_curve(losses, folder):
+    """``loss.csv`` always, ``loss.png`` too when matplotlib (the plot extra) is installed."""
+    folder = Path(folder)
+    with open(folder / "loss.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["step", "loss"])
+        writer.writerows((i + 1, f"{loss:.6f}") for i, loss in enumerate(losses))
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return [folder / "loss.csv"]
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(range(1, len(losses) + 1), losses, linewidth=0.6, alpha=0.5, label="each step")
+    window = max(1, len(losses) // 50)
+    smooth = [sum(losses[max(0, i - window):i + 1]) / len(losses[max(0, i - window):i + 1])
+              for i in range(len(losses))]
+    ax.plot(range(1, len(losses) + 1), smooth, label=f"mean of {window + 1}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats per token)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(folder / "loss.png", dpi=110)
+    return [folder / "loss.csv", folder / "loss.png"]
+
+
+def draw_model(trainer, folder, steps=3):
+    """``graph.svg``: the model reading the first ``steps`` tokens of its training text, with the
+    gradient norm of every op of that loss."""
+    model, vocab = trainer.model, trainer.vocab
+    first = trainer.train_text.splitlines()[0]
+    ids = np.asarray([vocab.bos_id, *vocab.encode(first), vocab.eos_id][:steps + 1])
+    model.eval()
+    logits, _ = model(ids[:-1, None])
+    loss = F.cross_entropy(logits.reshape(-1, len(vocab)), ids[1:], reduction="sum").named("L")
+    with record_grad_norms():
+        loss.backward()
+    model.zero_grad()
+    model.train()
+    return viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
+
+
+def graph(cell, steps, layers, collapse, out):
+    try:
+        drawing = figures.unrolled_graph(cell, steps, layers, collapse=collapse)
+    except viz.GraphTooLarge as error:
+        advice = "use fewer steps or layers" if collapse else "add --collapse steps"
+        how = f"folded by --collapse {collapse}" if collapse else "in full"
+        raise UsageError(f"graph: {steps} steps {how} make {error.nodes} boxes, more than "
+                         f"{error.limit} can be read: {advice}") from None
+    print(f"wrote {viz.render(drawing, out)}")
+
+
+def gradflow(cells, steps, hidden, seed, out):
+    curves = figures.gradient_flows(cells, steps, hidden_size=hidden, seed=seed)
+    try:
+        path = viz.plot_gradient_flow(curves, out, title=f"gradient flow back through {steps} "
+                                      f"steps (hidden size {hidden})")
+    except ImportError as error:
+        raise UsageError(f"gradflow: {error}") from None
+    print(f"wrote {path}")
+    for cell, curve in curves.items():
+        print(f"  {cell:>4}: ‖∂L/∂h⟨t⟩‖ = {curve[-1]:.2e} at t={len(curve) - 1}, "
+              f"{curve[0]:.2e} at t=0")
+
+
+def _mean_tail(losses, n=50):
+    tail = losses[-n:]
+    return sum(tail) / len(tail) if tail else float("nan")
+
+

@@ -1,0 +1,5 @@
+"""Ready models built from ``ts.nn``: the character-level language model (``CharLM``), a
+many-to-one sequence classifier and an encoder-decoder (seq2seq)."""
+from .charlm import CharLM
+
+__all__ = ["CharLM"]
