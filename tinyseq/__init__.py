@@ -2,7 +2,17 @@
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
 """
-from . import autograd, course, data, models, nn, optim, viz
+import os
+import sys
+
+if "numpy" not in sys.modules:  # (set before numpy loads its BLAS, or it has no effect)
+    # tinyseq's matrices are small: BLAS threads only add overhead, and on a busy machine they
+    # make a training step many times slower. An explicit setting of yours wins.
+    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+    del _var
+
+from . import autograd, course, data, models, nn, optim, viz  # noqa: E402
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
                                  ones_like, rand, randn, tensor, zeros, zeros_like)

@@ -62,12 +62,12 @@ def build_parser():
     demo = commands.add_parser(
         "demo", help="train a small LSTM language model on the embedded names; show samples",
         description="Train a character-level LSTM language model on the 32,033 embedded first "
-                    "names (about a minute on 2 cores), print names it makes up and its held-out "
+                    "names (under a minute on 2 cores), print names it makes up and its held-out "
                     "perplexity, and write the checkpoint, vocabulary, loss curve and model graph "
                     "into --out.")
     demo.add_argument("--out", default="tinyseq-demo", help="output folder (default tinyseq-demo)")
-    demo.add_argument("--steps", type=_positive(int), default=1200,
-                      help="optimiser steps (default 1200)")
+    demo.add_argument("--steps", type=_positive(int), default=2500,
+                      help="optimiser steps (default 2500)")
     demo.add_argument("--time-limit", type=_positive(float), default=90.0,
                       help="stop training after this many seconds (default 90)")
     demo.add_argument("--samples", type=int, default=10, help="names to sample (default 10)")

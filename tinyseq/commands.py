@@ -114,9 +114,10 @@ def draw_model(trainer, folder, steps=3):
     loss = F.cross_entropy(logits.reshape(-1, len(vocab)), ids[1:], reduction="sum").named("L")
     with record_grad_norms():
         loss.backward()
+    path = viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
     model.zero_grad()
     model.train()
-    return viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
+    return path
 
 
 def graph(cell, steps, layers, collapse, out):
