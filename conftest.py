@@ -1,8 +1,11 @@
 """Doctests whose example needs an optional extra skip, saying which, when it is not installed
 (the README's test command installs only the test extra)."""
 import importlib.util
+import os
 
 import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as import tinyseq does, before numpy loads
 
 NEEDS = {"plot_gradient_flow": ("matplotlib", "plot")}  # doctest name -> (module, extra)
 
