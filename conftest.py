@@ -1,5 +1,6 @@
-"""Doctests whose example needs an optional extra skip, saying which, when it is not installed
-(the README's test command installs only the test extra)."""
+"""The test session: BLAS single-threaded (as ``import tinyseq`` sets it), and doctests whose
+example needs an optional extra skip, saying which, when it is not installed (the README's test
+command installs only the test extra)."""
 import importlib.util
 import os
 
