@@ -36,6 +36,12 @@ def test_train_writes_checkpoint_vocabulary_loss_curve_and_graph(trained):
     assert lines[0] == "step,loss" and len(lines) == 61
 
 
+def test_a_prime_outside_the_vocabulary_is_read_as_unk_with_a_one_line_warning(trained, capsys):
+    code, out, err = run(capsys, "sample", str(trained / "run"), "--n", "1", "--prime", "Zo")
+    assert code == 0 and out.startswith("Zo")
+    assert err == "tinyseq: warning: CharLM: 'Z' not in the vocabulary: read as <unk>\n"
+
+
 def test_sample_and_score(trained, capsys):
     code, out, _ = run(capsys, "sample", str(trained / "run"), "--n", "4", "--seed", "1",
                        "--prime", "ma", "--temperature", "0.8")

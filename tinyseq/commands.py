@@ -2,6 +2,8 @@
 (or a bad data file or checkpoint) into one line and exit status 2.
 """
 import csv
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +50,12 @@ def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, se
         raise UsageError(f"--top-k must be between 1 and {len(model.vocab)}, got {top_k}")
     if seed is not None:
         rng.manual_seed(seed)
-    texts = model.sample(n, prime=prime, temperature=temperature, top_k=top_k, max_len=max_len)
+    with warnings.catch_warnings(record=True) as caught:  # one line each, not a code location
+        warnings.simplefilter("always")
+        texts = model.sample(n, prime=prime, temperature=temperature, top_k=top_k,
+                             max_len=max_len)
+    for warning in caught:
+        print(f"tinyseq: warning: {warning.message}", file=sys.stderr)
     for text in texts:
         print(text)
     return texts

@@ -84,3 +84,11 @@ def test_bad_sampling_options_are_errors_and_unknown_prime_characters_warn(vocab
     assert out[0].startswith("Zoe")
     with pytest.raises(ValueError, match="empty"):
         model.log_prob("\n")
+
+
+def test_word_level_samples_keep_a_space_after_the_prime():
+    vocab = Vocab.build("the cat sat\nthe dog ran\n", level="word")
+    model = CharLM(vocab, 8, embedding_dim=4)
+    out = model.sample(4, prime="the", max_len=3)
+    assert all(s == "the" or s.startswith("the ") for s in out)
+    assert all(set(s.split()) <= {"the", "cat", "sat", "dog", "ran"} for s in out)

@@ -120,7 +120,9 @@ class CharLM(nn.Module):
                 if done.all():
                     break
                 logits, state = self(token[None, :], state)
-        return [prime + self.vocab.decode(col) for col in out.T]
+        space = " " if self.vocab.level == "word" and prime.strip() else ""
+        return [prime + (space + text if text else "")
+                for text in (self.vocab.decode(col) for col in out.T)]
 
 
 def _draw(logits, temperature, top_k):
