@@ -152,15 +152,12 @@ def perplexity(model, ids, config):
     stream = LMStream(np.asarray(ids), min(config.batch, max(1, (len(ids) - 1) // 2)),
                       config.seq_len)
     total, count, state = 0.0, 0, None
-    was = model.training
-    model.eval()
-    with no_grad():
+    with no_grad(), nn.evaluating(model):
         for x, y in stream:
             logits, state = model(x, state)
             logp = logits.log_softmax(-1).data
             total -= float(np.take_along_axis(logp, y[..., None], -1).sum())
             count += y.size
-    model.train(was)
     return math.exp(total / count)
 
 

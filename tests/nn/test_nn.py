@@ -221,6 +221,18 @@ def test_linear_is_one_op_and_names_the_shapes_that_do_not_fit():
         F.linear(ts.ones(2, 3), w, ts.ones(3))
 
 
+def test_evaluating_switches_dropout_off_for_a_block_and_restores_the_mode():
+    net = nn.Sequential(nn.Dropout(0.5))
+    x = ts.ones(1000)
+    with nn.evaluating(net):
+        assert not net.training and (net(x).data == 1).all()
+    assert net.training and (net(x).data == 0).any()
+    net.eval()
+    with pytest.raises(RuntimeError), nn.evaluating(net):
+        raise RuntimeError
+    assert not net.training  # as it was, even after an error
+
+
 def test_module_call_pushes_its_attribute_name_as_a_scope():
     net = nn.Sequential(nn.Linear(2, 2))
     y = net(ts.ones(1, 2))

@@ -75,7 +75,7 @@ class CharLM(nn.Module):
         return lines
 
     def _line_log_probs(self, text):
-        with no_grad(), _evaluating(self):
+        with no_grad(), nn.evaluating(self):
             for ids in self._lines(text):
                 ids = np.asarray(ids, dtype=np.int64)[:, None]  # (T + 1, 1)
                 logits, _ = self(ids[:-1])
@@ -109,7 +109,7 @@ class CharLM(nn.Module):
         out = np.full((max_len, n), self.vocab.pad_id, dtype=np.int64)
         done = np.zeros(n, dtype=bool)
         never = [self.vocab.pad_id, self.vocab.bos_id, self.vocab.unk_id]  # not text to write
-        with no_grad(), _evaluating(self):
+        with no_grad(), nn.evaluating(self):
             logits, state = self(np.repeat(np.asarray(start)[:, None], n, axis=1))
             for t in range(max_len):
                 scores = logits.data[-1].copy()
@@ -135,16 +135,3 @@ def _draw(logits, temperature, top_k):
     p /= p.sum(axis=1, keepdims=True)
     u = generator().random((len(p), 1))
     return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
-
-
-class _evaluating:
-    """Evaluation mode (no dropout) for the block, then the module's mode as it was."""
-
-    def __init__(self, module):
-        self.module, self.was = module, module.training
-
-    def __enter__(self):
-        self.module.eval()
-
-    def __exit__(self, *exc):
-        self.module.train(self.was)

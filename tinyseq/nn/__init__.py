@@ -4,8 +4,9 @@ from .cells import GRUCell, LSTMCell, RNNCell
 from .layers import Dropout, Embedding, LayerNorm, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
-from .module import Module, ModuleList, Parameter, Sequential
+from .module import Module, ModuleList, Parameter, Sequential, evaluating
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
            "Tanh", "Sigmoid", "ReLU", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM", "functional", "utils"]
+           "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM", "evaluating",
+           "functional", "utils"]

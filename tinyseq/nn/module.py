@@ -6,6 +6,7 @@ and from PyTorch by its state_dict. When a module is called, it pushes its attri
 parent, its class name in lower case) as an autograd scope, so that ``ts.viz`` can draw each module
 as a cluster; parameters are named by their module's path (``lstm.weight_hh_l0``).
 """
+import contextlib
 import weakref
 from collections import OrderedDict
 
@@ -220,6 +221,18 @@ class Module:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+@contextlib.contextmanager
+def evaluating(module):
+    """``with ts.nn.evaluating(model):`` evaluation mode (no dropout) for the block, then the
+    module's mode as it was."""
+    was = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was)
 
 
 class _Container(Module):

@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m tinyseq.examples.classify`` and ``... .dates``."""

@@ -1,0 +1,185 @@
+"""``Seq2Seq``: the course's basic encoder-decoder for T_x ≠ T_y (e.g. machine translation).
+
+An encoder RNN reads the source x⟨1⟩ ... x⟨T_x⟩; its final state, the whole source in one vector,
+is the decoder's a⟨0⟩. The decoder is a language model of the target conditioned on that state:
+ŷ⟨t⟩ = P(y⟨t⟩ | x, y⟨1⟩ ... y⟨t-1⟩). Training feeds it the true previous token (teacher forcing);
+generation feeds back its own choice, greedily or by beam search, until it writes ``<eos>``.
+There is no attention: everything the decoder knows of the source is in the encoder's last state.
+"""
+import numpy as np
+
+from .. import nn
+from ..autograd.factories import from_numpy
+from ..autograd.mode import no_grad
+from ..autograd.tensor import Tensor
+from ..data import pad_batch
+
+CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder from ``src_vocab``'s tokens to ``tgt_vocab``'s (two ``ts.data.Vocab``).
+
+    Shapes: S source steps, T target steps, B sequences, V = ``len(tgt_vocab)``.
+    ``forward(src (S, B), src_lengths (B,), tgt_in (T, B)) -> logits (T, B, V)``, where
+    ``tgt_in`` is ``<bos>`` + target and the loss targets are target + ``<eos>`` (``batch`` makes
+    all four arrays and ``loss`` the mean cross-entropy, padding ignored). Padding after a
+    target's end needs no mask: the decoder runs forward in time, so it cannot change what came
+    before, and the loss ignores it. ``dropout`` acts on the embeddings, between stacked layers and
+    before the head.
+
+    Decoding (``greedy``, ``beam_search``, ``translate``) runs without a graph and without dropout,
+    never proposes ``<pad>`` or ``<bos>``, and stops at ``<eos>`` or after ``max_len`` tokens.
+    """
+
+    def __init__(self, src_vocab, tgt_vocab, embedding_dim=32, hidden_size=128, cell="lstm",
+                 num_layers=1, dropout=0.0):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"Seq2Seq: cell must be one of {', '.join(CELLS)}, got {cell!r}")
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+        self.src_embedding = nn.Embedding(len(src_vocab), embedding_dim, src_vocab.pad_id)
+        self.tgt_embedding = nn.Embedding(len(tgt_vocab), embedding_dim, tgt_vocab.pad_id)
+        self.encoder = CELLS[cell](embedding_dim, hidden_size, num_layers, dropout=dropout)
+        self.decoder = CELLS[cell](embedding_dim, hidden_size, num_layers, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, len(tgt_vocab))
+
+    # ---- teacher forcing ------------------------------------------------------------------------
+    def encode(self, src, src_lengths=None):
+        """``src`` ``(S, B)`` -> the encoder's state at each source's own last step, the decoder's
+        a⟨0⟩: ``(num_layers, B, H)`` (LSTM: the pair ``(h, c)``)."""
+        _, state = self.encoder(self.drop(self.src_embedding(_array(src))), lengths=src_lengths)
+        return state
+
+    def decode(self, tgt_in, state):
+        """``tgt_in`` ``(T, B)`` from ``state`` -> logits ``(T, B, V)`` and the new state."""
+        out, state = self.decoder(self.drop(self.tgt_embedding(_array(tgt_in))), state)
+        return self.head(self.drop(out)), state  # ŷ⟨t⟩ = softmax(W_ya a⟨t⟩ + b_y)
+
+    def forward(self, src, src_lengths, tgt_in):
+        """Teacher forcing: logits ``(T, B, V)`` of y⟨t⟩ given the source and ``tgt_in[:t+1]``."""
+        return self.decode(tgt_in, self.encode(src, src_lengths))[0]
+
+    def batch(self, pairs):
+        """``(source, target)`` texts -> ``src (S, B)``, ``src_lengths (B,)``, ``tgt_in (T, B)``
+        (``<bos>`` + target) and ``tgt_out (T, B)`` (target + ``<eos>``), padded with pad ids."""
+        src, src_lengths = pad_batch([self.src_vocab.encode(s) for s, _ in pairs],
+                                     self.src_vocab.pad_id)
+        targets = [self.tgt_vocab.encode(t) for _, t in pairs]
+        v = self.tgt_vocab
+        tgt_in, _ = pad_batch([[v.bos_id, *t] for t in targets], v.pad_id)
+        tgt_out, _ = pad_batch([[*t, v.eos_id] for t in targets], v.pad_id)
+        return src, src_lengths, tgt_in, tgt_out
+
+    def loss(self, pairs):
+        """Mean cross-entropy over every target token and ``<eos>`` of ``pairs`` (a scalar)."""
+        src, src_lengths, tgt_in, tgt_out = self.batch(pairs)
+        logits = self(src, src_lengths, tgt_in)  # (T, B, V)
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                           from_numpy(tgt_out.ravel()),
+                                           ignore_index=self.tgt_vocab.pad_id)
+
+    def log_prob(self, src, tgt):
+        """log P(tgt, ``<eos>`` | src) in nats: Σ_t log ŷ⟨t⟩[y⟨t⟩] (texts or lists of ids)."""
+        tgt = self._ids(tgt, self.tgt_vocab) + [self.tgt_vocab.eos_id]
+        tgt_in = np.array([self.tgt_vocab.bos_id, *tgt[:-1]])[:, None]
+        with no_grad(), nn.evaluating(self):
+            logits = self(np.array(self._ids(src, self.src_vocab))[:, None], None, tgt_in)
+        logp = logits.log_softmax(-1).data[:, 0].astype(np.float64)  # (T, V)
+        return float(logp[np.arange(len(tgt)), tgt].sum())
+
+    # ---- generation -----------------------------------------------------------------------------
+    def greedy(self, src, max_len=50):
+        """The output that takes the likeliest token at every step: a text."""
+        return self.translate([src], beam_size=1, max_len=max_len)[0]
+
+    def beam_search(self, src, beam_size=4, max_len=50, length_penalty=0.0):
+        """The best output found by a beam search of width ``beam_size``: a text.
+
+        Every step extends each hypothesis in the beam by every token and keeps the
+        ``beam_size`` best by summed log-probability Σ log ŷ⟨t⟩. A kept hypothesis that ends in
+        ``<eos>`` is finished and leaves the beam, which narrows by one; the search ends when all
+        ``beam_size`` have finished, or after ``max_len`` steps. The answer is the finished
+        hypothesis with the best score / T_y^α, α = ``length_penalty`` (T_y counts ``<eos>``):
+        α = 0 is the plain probability, which favours short outputs; α = 1 the mean per token;
+        0.7 is a common compromise. Hypotheses still open after ``max_len`` steps compete too,
+        cut there (as greedy decoding returns them). ``beam_size=1`` is greedy decoding.
+        """
+        if beam_size < 1:
+            raise ValueError(f"beam_search: beam_size must be at least 1, got {beam_size}")
+        with no_grad(), nn.evaluating(self):
+            ids = self._beam(self._ids(src, self.src_vocab), beam_size, max_len, length_penalty)
+        return self.tgt_vocab.decode(ids)
+
+    def translate(self, texts, beam_size=1, max_len=50, length_penalty=0.0):
+        """Outputs for a list of sources: greedy (batched) for ``beam_size=1``, else one beam
+        search per source."""
+        if beam_size != 1:
+            return [self.beam_search(t, beam_size, max_len, length_penalty) for t in texts]
+        with no_grad(), nn.evaluating(self):
+            out = self._greedy([self._ids(t, self.src_vocab) for t in texts], max_len)
+        return [self.tgt_vocab.decode(col) for col in out.T]
+
+    def _greedy(self, sources, max_len):
+        """Token ids ``(max_len, B)``, pad after each ``<eos>``."""
+        v = self.tgt_vocab
+        src, src_lengths = pad_batch(sources, self.src_vocab.pad_id)
+        state = self.encode(src, src_lengths)
+        token = np.full(len(sources), v.bos_id)
+        out = np.full((max_len, len(sources)), v.pad_id)
+        done = np.zeros(len(sources), dtype=bool)
+        for t in range(max_len):
+            logits, state = self.decode(token[None, :], state)
+            token = self._log_probs(logits).argmax(-1)  # y⟨t⟩ fed back as y⟨t+1⟩'s input
+            out[t] = np.where(done, v.pad_id, token)
+            done |= token == v.eos_id
+            if done.all():
+                break
+        return out
+
+    def _beam(self, source, beam_size, max_len, alpha):
+        """The ids of the best hypothesis (without ``<eos>``) for one source."""
+        eos = self.tgt_vocab.eos_id
+        state = self.encode(np.array(source)[:, None])  # one hypothesis: batch of 1
+        hyps, scores, finished = [[]], np.zeros(1), []  # finished: (ids, Σ log ŷ, T_y)
+        for t in range(max_len):
+            last = [hyp[-1] if hyp else self.tgt_vocab.bos_id for hyp in hyps]
+            logits, state = self.decode(np.array(last)[None, :], state)
+            total = scores[:, None] + self._log_probs(logits)  # (k, V): every extension
+            order = np.argsort(-total, axis=None, kind="stable")[:beam_size - len(finished)]
+            order = order[np.isfinite(total.flat[order])]  # a beam wider than the vocabulary
+            parents, tokens = np.unravel_index(order, total.shape)
+            finished += [(hyps[p], total[p, eos], t + 1) for p in parents[tokens == eos]]
+            keep = tokens != eos
+            hyps = [hyps[p] + [tok] for p, tok in zip(parents[keep], tokens[keep])]
+            scores = total[parents[keep], tokens[keep]]
+            if not hyps:
+                break
+            state = _select(state, parents[keep])
+        cut = [(hyp, score, max_len) for hyp, score in zip(hyps, scores)]  # open at max_len
+        ids, _, _ = max(finished + cut, key=lambda c: c[1] / c[2] ** alpha)
+        return ids
+
+    def _log_probs(self, logits):
+        """log ŷ ``(B, V)`` (float64) of one decoding step ``(1, B, V)``; -inf for ``<pad>`` and
+        ``<bos>``, which are never outputs."""
+        logp = logits[0].log_softmax(-1).data.astype(np.float64)
+        logp[:, [self.tgt_vocab.pad_id, self.tgt_vocab.bos_id]] = -np.inf
+        return logp
+
+    @staticmethod
+    def _ids(seq, vocab):
+        """A text (encoded with ``vocab``) or a sequence of ids, as a list of ints."""
+        return vocab.encode(seq) if isinstance(seq, str) else [int(i) for i in seq]
+
+
+def _array(ids):
+    return ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+
+
+def _select(state, rows):
+    """The decoder state of the hypotheses ``rows`` (batch entries), for a GRU or an LSTM."""
+    if isinstance(state, tuple):
+        return tuple(s[:, rows] for s in state)
+    return state[:, rows]
