@@ -24,6 +24,13 @@ def _positive(kind):
     return parse
 
 
+def _nonnegative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def _model_flags(p, hidden, layers, embedding):
     p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
                    help="the recurrent cell (default lstm)")
@@ -41,9 +48,9 @@ def _model_flags(p, hidden, layers, embedding):
 
 def _training_flags(p, steps, seq_len, batch, lr):
     p.add_argument("--seq-len", type=_positive(int), default=seq_len,
-                   help=f"time steps per window of truncated BPTT (default {seq_len})")
+                   help=f"with --batching stream: time steps per window (default {seq_len})")
     p.add_argument("--batch", type=_positive(int), default=batch,
-                   help=f"parallel streams per step (default {batch})")
+                   help=f"lines (or streams) per step (default {batch})")
     p.add_argument("--steps", type=_positive(int), default=steps,
                    help=f"total optimiser steps, counting those of a resumed run (default {steps})")
     p.add_argument("--lr", type=_positive(float), default=lr, help=f"Adam's step size "
@@ -62,15 +69,16 @@ def build_parser():
     demo = commands.add_parser(
         "demo", help="train a small LSTM language model on the embedded names; show samples",
         description="Train a character-level LSTM language model on the 32,033 embedded first "
-                    "names (under a minute on 2 cores), print names it makes up and its held-out "
+                    "names (about 30 s on 2 cores), print names it makes up and its held-out "
                     "perplexity, and write the checkpoint, vocabulary, loss curve and model graph "
                     "into --out.")
     demo.add_argument("--out", default="tinyseq-demo", help="output folder (default tinyseq-demo)")
-    demo.add_argument("--steps", type=_positive(int), default=2500,
-                      help="optimiser steps (default 2500)")
+    demo.add_argument("--steps", type=_positive(int), default=3000,
+                      help="optimiser steps (default 3000)")
     demo.add_argument("--time-limit", type=_positive(float), default=90.0,
                       help="stop training after this many seconds (default 90)")
-    demo.add_argument("--samples", type=int, default=10, help="names to sample (default 10)")
+    demo.add_argument("--samples", type=_nonnegative, default=10,
+                      help="names to sample (default 10)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
     train = commands.add_parser(
@@ -91,7 +99,12 @@ def build_parser():
     train.add_argument("--out", required=True, help="the folder for the checkpoint and the rest")
     train.add_argument("--resume", action="store_true",
                        help="continue from the checkpoint in --out (same model and data flags)")
-    train.add_argument("--samples", type=int, default=5, help="samples to print at the end")
+    train.add_argument("--samples", type=_nonnegative, default=5,
+                       help="samples to print at the end (default 5)")
+    train.add_argument("--batching", choices=("lines", "stream"), default="lines",
+                       help="lines: batches of whole lines, each from the zero state (default); "
+                            "stream: windows of --seq-len steps of contiguous streams, the state "
+                            "carried between them (truncated BPTT)")
 
     sample = commands.add_parser(
         "sample", help="sample text from a trained model",
@@ -155,6 +168,9 @@ def main(argv=None):
         return _run(commands, args)
     except (commands.UsageError, DataError, CheckpointError) as error:
         parser.error(str(error))
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training: stop, no traceback
+        print("tinyseq: interrupted", file=sys.stderr)
+        return 130
 
 
 def _run(commands, args):
@@ -162,14 +178,14 @@ def _run(commands, args):
 
     if args.command == "demo":
         config = LMConfig(data="names", cell="lstm", hidden=128, layers=1, embedding=32,
-                          seq_len=32, batch=32, steps=args.steps, lr=4e-3, seed=args.seed,
-                          time_limit=args.time_limit, save_every=400)
+                          batch=64, steps=args.steps, lr=4e-3, seed=args.seed,
+                          time_limit=args.time_limit, save_every=500)
         result = commands.train(config, args.out, samples=args.samples)
         return 130 if result.interrupted else 0
     if args.command == "train":
         config = LMConfig(**{k: getattr(args, k) for k in (
             "data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
-            "tie", "seq_len", "batch", "steps", "lr", "clip", "seed", "save_every",
+            "tie", "batching", "seq_len", "batch", "steps", "lr", "clip", "seed", "save_every",
             "time_limit")})
         _check_model_flags(config)
         result = commands.train(config, args.out, resume=args.resume, samples=args.samples)

@@ -1,6 +1,7 @@
 """What each ``tinyseq`` subcommand does; ``cli.py`` parses the flags and turns a ``UsageError``
 (or a bad data file or checkpoint) into one line and exit status 2.
 """
+import contextlib
 import csv
 import sys
 import warnings
@@ -25,6 +26,9 @@ def train(config, out, resume=False, samples=0, progress=True):
     from .training import Trainer
 
     trainer = Trainer(config, out, resume=resume)
+    if trainer.step >= config.steps:
+        print(f"the checkpoint is at step {trainer.step}, --steps {config.steps}: nothing to "
+              "train; raise --steps to train more")
     result = trainer.run(progress=progress)
     written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json",
                *write_loss_curve(result.losses, trainer.out), draw_model(trainer, trainer.out)]
@@ -50,12 +54,9 @@ def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, se
         raise UsageError(f"--top-k must be between 1 and {len(model.vocab)}, got {top_k}")
     if seed is not None:
         rng.manual_seed(seed)
-    with warnings.catch_warnings(record=True) as caught:  # one line each, not a code location
-        warnings.simplefilter("always")
+    with _warnings_as_lines():
         texts = model.sample(n, prime=prime, temperature=temperature, top_k=top_k,
                              max_len=max_len)
-    for warning in caught:
-        print(f"tinyseq: warning: {warning.message}", file=sys.stderr)
     for text in texts:
         print(text)
     return texts
@@ -67,7 +68,8 @@ def score(folder, text):
         raise UsageError("score: the text is empty; pass the text to score, e.g. "
                          "tinyseq score DIR 'emma'")
     model = load_model(folder)
-    log_p, ppl = model.log_prob(text), model.perplexity(text)
+    with _warnings_as_lines():
+        log_p, ppl = model.log_prob(text), model.perplexity(text)
     print(f"log P = {log_p:.4f} nats ({log_p / 0.6931471805599453:.4f} bits), "
           f"perplexity {ppl:.3f}")
     return log_p, ppl
@@ -149,6 +151,16 @@ def gradflow(cells, steps, hidden, seed, out):
     for cell, curve in curves.items():
         print(f"  {cell:>4}: ‖∂L/∂h⟨t⟩‖ = {curve[-1]:.2e} at t={len(curve) - 1}, "
               f"{curve[0]:.2e} at t=0")
+
+
+@contextlib.contextmanager
+def _warnings_as_lines():
+    """Warnings inside the block are printed as ``tinyseq: warning: ...``, one line each, once."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"tinyseq: warning: {message}", file=sys.stderr)
 
 
 def _mean_tail(losses, n=50):

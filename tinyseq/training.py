@@ -18,19 +18,22 @@ from tqdm import tqdm
 from . import nn, optim
 from .autograd import rng
 from .autograd.mode import no_grad
-from .data import LMStream, Vocab, load_text
+from .data import DataError, LMStream, Vocab, load_text, pad_batch
 from .io import CheckpointError
 from .models.charlm import CharLM
 from .models.checkpoint import load_checkpoint, save_checkpoint
 
 # flags that shape the model or its data: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
-               "tie", "seq_len", "batch", "seed")
+               "tie", "batching", "seq_len", "batch", "seed", "lr")
 
 
 @dataclasses.dataclass
 class LMConfig:
-    """Everything a run depends on; ``embedding=0`` feeds one-hot vectors."""
+    """Everything a run depends on; ``embedding=0`` feeds one-hot vectors. ``batching="lines"``
+    trains on batches of whole lines, each from the zero state (as ``sample`` and ``log_prob``
+    start); ``"stream"`` on windows of ``seq_len`` steps of contiguous streams, carrying the state
+    from window to window (truncated BPTT)."""
 
     data: str = "names"
     level: str = "char"
@@ -41,6 +44,7 @@ class LMConfig:
     embedding: int = 64
     dropout: float = 0.0
     tie: bool = False
+    batching: str = "lines"
     seq_len: int = 64
     batch: int = 32
     steps: int = 2000
@@ -76,9 +80,14 @@ class Trainer:
 
     def __init__(self, config, out, resume=False):
         self.config, self.out = config, Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
         _, text = load_text(config.data)
         self.train_text, self.valid_text = split(text)
+        if not self.valid_text:
+            raise DataError(f"{config.data}: {len(self.train_text.splitlines())} line(s) are too "
+                            "few: every tenth line is held out to measure the model, so the data "
+                            "needs at least 10 non-empty lines")
+        if self.out.exists() and not self.out.is_dir():
+            raise DataError(f"--out {str(self.out)!r} is a file, not a folder")
         rng.manual_seed(config.seed)
         saved = load_checkpoint(self.out) if resume else None
         if saved is not None:
@@ -88,8 +97,16 @@ class Trainer:
         self.model = CharLM(self.vocab, config.hidden, config.layers, config.cell,
                             config.embedding or None, config.dropout, config.tie)
         self.optimizer = optim.Adam(self.model.parameters(), lr=config.lr)
-        self.stream = LMStream(np.asarray(self.vocab.encode_lines(self.train_text)),
-                               config.batch, config.seq_len)
+        self.lines = _lines(self.vocab, self.train_text)
+        self.valid = _lines(self.vocab, self.valid_text)
+        if config.batching == "stream":
+            ids = np.concatenate(self.lines)
+            if len(ids) < config.batch * config.seq_len + 1:
+                raise DataError(f"{config.data}: {len(ids)} training tokens are too few for "
+                                f"--batch {config.batch} streams of --seq-len {config.seq_len}; "
+                                "use smaller values or more data")
+            self.stream = LMStream(ids, config.batch, config.seq_len)
+        self.out.mkdir(parents=True, exist_ok=True)
         self.step, self.losses, self.state = 0, [], None
         if saved is not None:
             saved.load_model(self.model)
@@ -101,16 +118,15 @@ class Trainer:
         """Train up to ``config.steps`` steps (``on_step(step)`` after each, for tests); Ctrl-C
         stops after the current step, saves and returns with ``interrupted=True``."""
         stop = _StopOnInterrupt()
-        start, first = time.perf_counter(), self.step
+        start, self.tokens = time.perf_counter(), 0
         bar = tqdm(total=self.config.steps, initial=self.step, disable=not progress,
                    desc=f"training {self.config.cell} on {self.config.data}", unit="step")
         with stop, bar:
             while self.step < self.config.steps and not stop.requested:
                 self._train_step()
                 bar.update(1)
-                tokens = (self.step - first) * self.config.batch * self.config.seq_len
                 bar.set_postfix(loss=f"{np.mean(self.losses[-50:]):.3f}",
-                                tok_s=f"{tokens / (time.perf_counter() - start):,.0f}")
+                                tok_s=f"{self.tokens / (time.perf_counter() - start):,.0f}")
                 if on_step is not None:
                     on_step(self.step)
                 if self.step % self.config.save_every == 0:
@@ -119,27 +135,38 @@ class Trainer:
                 if limit is not None and time.perf_counter() - start > limit:
                     break
         self.save()
-        valid = perplexity(self.model, self.vocab.encode_lines(self.valid_text), self.config)
-        unigram = unigram_perplexity(self.vocab.encode_lines(self.train_text),
-                                     self.vocab.encode_lines(self.valid_text), len(self.vocab))
+        valid = perplexity(self.model, self.valid)
+        unigram = unigram_perplexity(self.lines, self.valid, len(self.vocab))
         return Result(self.model, self.step, self.losses, valid, unigram, stop.requested,
                       time.perf_counter() - start)
 
     def _train_step(self):
-        k = self.step % len(self.stream)
-        if k == 0:
-            self.state = None  # a new epoch: every stream starts again from its beginning
-        x, y = self.stream.window(k)
+        """One step of Adam on a batch: the cross-entropy of ŷ⟨t⟩ against y⟨t⟩ for every t."""
+        if self.config.batching == "stream":
+            x, y = self._window()
+        else:  # whole lines from <bos>, padded; a pad is never a target
+            pick = rng.generator().integers(0, len(self.lines), self.config.batch)
+            ids, _ = pad_batch([self.lines[i] for i in pick], self.vocab.pad_id)
+            x, y, self.state = ids[:-1], ids[1:], None
         self.model.train()
         logits, state = self.model(x, self.state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                           ignore_index=self.vocab.pad_id)
         self.optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
         self.optimizer.step()
-        self.state = _detached(state)  # carried into the next window, cut from this graph
+        if self.config.batching == "stream":
+            self.state = _detached(state)  # carried into the next window, cut from this graph
         self.losses.append(loss.item())
+        self.tokens += int((y != self.vocab.pad_id).sum())
         self.step += 1
+
+    def _window(self):
+        k = self.step % len(self.stream)
+        if k == 0:
+            self.state = None  # a new epoch: every stream starts again from its beginning
+        return self.stream.window(k)
 
     def save(self):
         return save_checkpoint(self.out, self.model, dataclasses.asdict(self.config), self.step,
@@ -147,26 +174,34 @@ class Trainer:
                                rng.generator().bit_generator.state)
 
 
-def perplexity(model, ids, config):
-    """exp(mean negative log-likelihood per token) of the stream ``ids`` (held-out text)."""
-    stream = LMStream(np.asarray(ids), min(config.batch, max(1, (len(ids) - 1) // 2)),
-                      config.seq_len)
-    total, count, state = 0.0, 0, None
+def perplexity(model, lines, batch=256):
+    """exp(mean negative log-likelihood per predicted token) of ``lines`` (lists of ids, each
+    ``<bos> … <eos>``), each scored from the zero state: what ``CharLM.perplexity`` computes."""
+    total, count = 0.0, 0
     with no_grad(), nn.evaluating(model):
-        for x, y in stream:
-            logits, state = model(x, state)
+        for i in range(0, len(lines), batch):
+            ids, _ = pad_batch(lines[i:i + batch], model.vocab.pad_id)
+            logits, _ = model(ids[:-1])
             logp = logits.log_softmax(-1).data
-            total -= float(np.take_along_axis(logp, y[..., None], -1).sum())
-            count += y.size
+            y = ids[1:]
+            real = y != model.vocab.pad_id
+            total -= float(np.take_along_axis(logp, y[..., None], -1)[..., 0][real].sum())
+            count += int(real.sum())
     return math.exp(total / count)
 
 
-def unigram_perplexity(train_ids, valid_ids, size):
-    """The baseline: perplexity of predicting every token by its frequency in the training data
-    (add-one smoothed), ignoring what came before."""
-    counts = np.bincount(np.asarray(train_ids), minlength=size) + 1.0
-    logp = np.log(counts / counts.sum())
-    return math.exp(-logp[np.asarray(valid_ids)].mean())
+def unigram_perplexity(train_lines, valid_lines, size):
+    """The baseline: perplexity of predicting every token (and ``<eos>``) by its frequency in the
+    training lines (add-one smoothed), whatever came before."""
+    targets = np.concatenate([line[1:] for line in train_lines])
+    logp = np.log((np.bincount(targets, minlength=size) + 1.0) / (len(targets) + size))
+    return math.exp(-np.mean(np.concatenate([logp[line[1:]] for line in valid_lines])))
+
+
+def _lines(vocab, text):
+    """Each non-empty line as ``<bos> ids <eos>`` (an int64 array)."""
+    return [np.asarray([vocab.bos_id, *vocab.encode(line), vocab.eos_id], dtype=np.int64)
+            for line in text.splitlines() if line]
 
 
 def _detached(state):

@@ -75,9 +75,14 @@ def test_temperature_towards_zero_and_top_1_are_greedy(vocab):
 
 def test_bad_sampling_options_are_errors_and_unknown_prime_characters_warn(vocab):
     model = CharLM(vocab, 4)
-    with pytest.raises(ValueError, match="temperature must be > 0"):
-        model.sample(temperature=0)
-    with pytest.raises(ValueError, match="top_k must be between 1 and"):
+    for temperature in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="temperature must be > 0 and finite"):
+            model.sample(temperature=temperature)
+    with pytest.raises(ValueError, match="n must be an int >= 0 and max_len >= 1"):
+        model.sample(2, max_len=0)
+    assert model.sample(0) == []
+    assert all(len(s) <= 1 for s in model.sample(3, temperature=1e-320, max_len=1))
+    with pytest.raises(ValueError, match="top_k must be an int between 1 and"):
         model.sample(top_k=0)
     with pytest.warns(UserWarning, match="'Z' not in the vocabulary"):
         out = model.sample(1, prime="Zoe", max_len=3)

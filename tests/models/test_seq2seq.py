@@ -123,6 +123,13 @@ def test_decoding_respects_max_len(beam_size, max_len):
     assert model.translate(["abc", "d"], beam_size, max_len) == ["c" * max_len] * 2
 
 
+def test_with_length_normalisation_a_finished_output_beats_one_cut_at_max_len():
+    model = _biased(VOCAB["c"])  # "c" likely, <eos> the runner-up
+    model.head.bias.data[VOCAB.eos_id] = 10.0
+    assert model.beam_search("abc", 2, max_len=4, length_penalty=1.0) == ""  # <eos> at once
+    assert model.beam_search("abc", 2, max_len=4) == "cccc"  # by plain probability, cut wins
+
+
 def test_decoding_never_proposes_pad_or_bos_and_leaves_training_mode_alone():
     model = _biased(VOCAB.pad_id)
     model.head.bias.data[VOCAB.bos_id] = 20.0

@@ -85,8 +85,8 @@ class CharLM(nn.Module):
     def _encode(self, text):
         unknown = self.vocab.unknown(text)
         if unknown:
-            warnings.warn(f"CharLM: {''.join(sorted(unknown))!r} not in the vocabulary: read as "
-                          "<unk>", stacklevel=3)
+            listed = ("" if self.vocab.level == "char" else ", ").join(sorted(unknown))
+            warnings.warn(f"CharLM: {listed!r} not in the vocabulary: read as <unk>", stacklevel=3)
         return self.vocab.encode(text)
 
     # ---- sampling novel sequences ---------------------------------------------------------------
@@ -99,12 +99,18 @@ class CharLM(nn.Module):
         drawn. Returns the texts, each starting with ``prime``. Characters of ``prime`` outside the vocabulary are read as ``<unk>`` with a
         warning. Uses the random generator that ``ts.manual_seed`` sets.
         """
-        if not temperature > 0:
-            raise ValueError(f"sample: temperature must be > 0, got {temperature} (small values "
-                             "sample greedily)")
-        if top_k is not None and not 1 <= top_k <= len(self.vocab):
-            raise ValueError(f"sample: top_k must be between 1 and {len(self.vocab)}, got {top_k}")
+        if not 0 < temperature < math.inf:
+            raise ValueError(f"sample: temperature must be > 0 and finite, got {temperature} "
+                             "(small values sample greedily)")
+        if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= len(self.vocab)):
+            raise ValueError(f"sample: top_k must be an int between 1 and {len(self.vocab)}, got "
+                             f"{top_k}")
         max_len = 200 if max_len is None else max_len
+        if not (isinstance(n, int) and n >= 0 and isinstance(max_len, int) and max_len >= 1):
+            raise ValueError(f"sample: n must be an int >= 0 and max_len >= 1, got n={n}, "
+                             f"max_len={max_len}")
+        if n == 0:
+            return []
         start = [self.vocab.bos_id, *self._encode(prime)]
         out = np.full((max_len, n), self.vocab.pad_id, dtype=np.int64)
         done = np.zeros(n, dtype=bool)
@@ -127,11 +133,13 @@ class CharLM(nn.Module):
 
 def _draw(logits, temperature, top_k):
     """One token per row of ``logits`` ``(n, V)``, from softmax(logits / temperature)."""
-    z = logits.astype(np.float64) / temperature
+    z = logits.astype(np.float64)
+    with np.errstate(over="ignore"):  # a tiny temperature sends all but the best to -inf: greedy
+        z = (z - z.max(axis=1, keepdims=True)) / temperature
     if top_k is not None:
         kth = np.sort(z, axis=1)[:, -top_k][:, None]
         z = np.where(z < kth, -np.inf, z)
-    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p = np.exp(z)
     p /= p.sum(axis=1, keepdims=True)
     u = generator().random((len(p), 1))
     return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)

@@ -103,8 +103,9 @@ class Seq2Seq(nn.Module):
         ``beam_size`` have finished, or after ``max_len`` steps. The answer is the finished
         hypothesis with the best score / T_y^α, α = ``length_penalty`` (T_y counts ``<eos>``):
         α = 0 is the plain probability, which favours short outputs; α = 1 the mean per token;
-        0.7 is a common compromise. Hypotheses still open after ``max_len`` steps compete too,
-        cut there (as greedy decoding returns them). ``beam_size=1`` is greedy decoding.
+        0.7 is a common compromise. Hypotheses still open after ``max_len`` steps compete too, cut
+        there (as greedy decoding returns them), but with α > 0 only if none finished.
+        ``beam_size=1`` is greedy decoding.
         """
         if beam_size < 1:
             raise ValueError(f"beam_search: beam_size must be at least 1, got {beam_size}")
@@ -158,7 +159,9 @@ class Seq2Seq(nn.Module):
                 break
             state = _select(state, parents[keep])
         cut = [(hyp, score, max_len) for hyp, score in zip(hyps, scores)]  # open at max_len
-        ids, _, _ = max(finished + cut, key=lambda c: c[1] / c[2] ** alpha)
+        # (cut ones never paid for <eos>: length-normalised, they would beat finished ones unfairly)
+        candidates = finished + cut if alpha == 0 or not finished else finished
+        ids, _, _ = max(candidates, key=lambda c: c[1] / c[2] ** alpha)
         return ids
 
     def _log_probs(self, logits):
