@@ -23,7 +23,7 @@ from .io import CheckpointError
 from .models.charlm import CharLM
 from .models.checkpoint import load_checkpoint, save_checkpoint
 
-# flags that shape the model or its data: a resumed run must keep them
+# flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
                "tie", "batching", "seq_len", "batch", "seed", "lr")
 

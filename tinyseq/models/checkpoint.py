@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from safetensors import safe_open
 
 from ..autograd.tensor import Tensor
 from ..data.vocab import Vocab
@@ -86,9 +87,7 @@ def load_checkpoint(folder):
     if not path.is_file():
         raise CheckpointError(f"{str(folder)!r} has no {FILE}: it is not a tinyseq training "
                               f"folder (tinyseq train --out {folder} makes one)")
-    arrays = load(path)
-    from safetensors import safe_open
-
+    arrays = load(path)  # (a corrupt file is a CheckpointError here, before the header is read)
     with safe_open(str(path), framework="numpy") as f:
         meta = f.metadata() or {}
     if meta.get("kind") != KIND:
