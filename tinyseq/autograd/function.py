@@ -138,8 +138,11 @@ class Function:
         ctx = Context(flags)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays)
-        multi = isinstance(out, tuple)
-        outs = [o if type(o) is np.ndarray else np.asarray(o) for o in (out if multi else (out,))]
+        multi = type(out) is tuple
+        if multi:
+            outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
+        else:
+            outs = [out if type(out) is np.ndarray else np.asarray(out)]
         if state.anomaly:
             anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace)
         tensors = [Tensor._wrap(o, _version_of_base(o, args)) for o in outs]
@@ -171,9 +174,12 @@ def _versions_of(saved, args, outputs):
     """``(version counter, value now)`` of each tensor whose memory forward saved for backward
     (the tensor's own array, or a view of or into it)."""
     tensors = [t for t in (*args, *outputs) if isinstance(t, Tensor)]
+    by_array = {id(t.data): t for t in reversed(tensors)}  # the first owner of each array wins
     versions = []
     for a in saved:
-        owners = [t for t in tensors if a is t.data] or [
-            t for t in tensors if isinstance(a, np.ndarray) and np.may_share_memory(a, t.data)]
-        versions += [(t._version, t._version.value) for t in owners[:1]]
+        owner = by_array.get(id(a))
+        if owner is None and isinstance(a, np.ndarray):  # a view: look for the memory it shares
+            owner = next((t for t in tensors if np.may_share_memory(a, t.data)), None)
+        if owner is not None:
+            versions.append((owner._version, owner._version.value))
     return tuple(versions)
