@@ -423,3 +423,14 @@ def test_float_ops_on_integer_tensors_give_float32():
     i = ts.tensor([1, 2])
     for y in (i.exp(), i.sigmoid(), i.softmax(0), i.mean(), ts.where(i > 1, 1.0, 0.0)):
         assert y.dtype == ts.float32
+
+
+def test_no_grad_results_are_plain_tensors_and_views_still_share_versions():
+    x = ts.ones(2, 3, requires_grad=True)
+    with ts.no_grad():
+        row = x[0]  # a view into x
+        a, b = x.split(1, dim=0)  # a multi-output op
+        y = (x * 2).sum()
+    assert row.grad_fn is None and not row.requires_grad and y.item() == 12.0
+    assert row._version is x._version  # an in-place change through one is seen through the other
+    assert a.shape == b.shape == (1, 3) and a.grad_fn is None

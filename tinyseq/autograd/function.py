@@ -132,6 +132,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        if not state.grad_enabled and not state.anomaly:
+            return cls._apply_without_graph(args)
         flags = tuple(state.grad_enabled and isinstance(a, Tensor) and a._requires_grad
                       for a in args)
         needs = any(flags)
@@ -158,6 +160,18 @@ class Function:
             if ctx.saved_tensors:
                 node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
         return tuple(tensors) if multi else tensors[0]
+
+
+    @classmethod
+    def _apply_without_graph(cls, args):
+        """``apply`` under ``no_grad``: the forward and the result, no bookkeeping at all."""
+        ctx = Context((False,) * len(args))
+        out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+        if type(out) is tuple:
+            return tuple(Tensor._wrap(o, _version_of_base(o, args))
+                         for o in (o if type(o) is np.ndarray else np.asarray(o) for o in out))
+        out = out if type(out) is np.ndarray else np.asarray(out)
+        return Tensor._wrap(out, _version_of_base(out, args))
 
 
 def _version_of_base(out, args):
