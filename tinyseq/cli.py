@@ -63,7 +63,7 @@ def _training_flags(p, steps, seq_len, batch, lr):
 
 
 def build_parser():
-    parser = _Parser(prog="tinyseq", description=__doc__)
+    parser = _Parser(prog="tinyseq", description=__doc__.replace("``", ""))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -83,8 +83,10 @@ def build_parser():
 
     train = commands.add_parser(
         "train", help="train a language model on a text file or an embedded corpus",
-        description="Train a character- (or word-) level language model with truncated BPTT. "
-                    "Ctrl-C saves a checkpoint before exiting; --resume continues from it.")
+        description="Train a character- (or word-) level language model on batches of whole "
+                    "lines (or, with --batching stream, by truncated BPTT over contiguous "
+                    "streams). Ctrl-C saves a checkpoint before exiting; --resume continues "
+                    "from it.")
     train.add_argument("--data", default="names",
                        help="a UTF-8 text file, or an embedded corpus: names, shakespeare "
                             "(default names); each line is one sequence")
