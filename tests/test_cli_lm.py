@@ -53,7 +53,8 @@ def test_sample_and_score(trained, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["sample", "{run}", "--temperature", "0"], "--temperature must be > 0"),
+    (["sample", "{run}", "--temperature", "0"], "--temperature must be > 0 and finite"),
+    (["sample", "{run}", "--temperature", "inf"], "--temperature must be > 0 and finite"),
     (["sample", "{run}", "--top-k", "1000"], "--top-k must be between 1 and"),
     (["sample", "{missing}"], "no folder"),
     (["score", "{run}", "  "], "the text is empty"),

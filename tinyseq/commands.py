@@ -46,9 +46,9 @@ def train(config, out, resume=False, samples=0, progress=True):
 
 def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, seed=None):
     """Print ``n`` samples from the model trained into ``folder``."""
-    if not temperature > 0:
-        raise UsageError(f"--temperature must be > 0, got {temperature} (use a small value such "
-                         "as 0.1 for near-greedy sampling)")
+    if not 0 < temperature < float("inf"):
+        raise UsageError(f"--temperature must be > 0 and finite, got {temperature} (use a small "
+                         "value such as 0.1 for near-greedy sampling)")
     model = load_model(folder)
     if top_k is not None and not 1 <= top_k <= len(model.vocab):
         raise UsageError(f"--top-k must be between 1 and {len(model.vocab)}, got {top_k}")
