@@ -15,7 +15,7 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-__all__ = ["save", "load", "CheckpointError"]
+__all__ = ["save", "load", "write_atomic", "CheckpointError"]
 
 # The numpy dtypes that safetensors stores (it also knows bfloat16 and float8, which numpy lacks).
 _DTYPES = frozenset(np.dtype(t) for t in (
@@ -81,6 +81,14 @@ def save(state_dict, path, metadata=None):
         metadata = dict(metadata)
     data = safetensors.numpy.save(arrays, metadata=metadata)
 
+    write_atomic(path, data)
+    return path
+
+
+def write_atomic(path, data):
+    """Write ``data`` (bytes) to ``path`` as a whole or not at all: a temporary file in the same
+    folder, flushed and fsynced, then renamed onto ``path`` (an old file survives a failure).
+    The file gets the usual permissions (those ``open`` would give under the umask)."""
     final = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(final))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(final) + ".",
@@ -90,6 +98,7 @@ def save(state_dict, path, metadata=None):
             _write_all(f, data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private
         os.replace(tmp, final)
     except BaseException:
         try:
@@ -98,6 +107,12 @@ def save(state_dict, path, metadata=None):
             pass
         raise
     return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load(path):

@@ -7,14 +7,13 @@ as ``<eos>``.
 """
 import json
 import operator
-import os
-import secrets
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from ..autograd.factories import from_numpy
+from ..io import write_atomic
 
 LEVELS = ("char", "word")
 FORMAT = 1
@@ -216,16 +215,8 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
         then a rename: a crash never leaves half a file). Returns the path."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            with open(tmp, "x", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return path
+        text = json.dumps(self.to_dict(), ensure_ascii=False)
+        return Path(write_atomic(path, text.encode("utf-8")))
 
     @classmethod
     def load(cls, path):

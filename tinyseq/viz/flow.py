@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.engine import grad
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from .render import write_whole
+from ..io import write_atomic
 
 PLOT_FORMATS = ("png", "svg", "pdf")
 
@@ -152,7 +152,7 @@ def plot_gradient_flow(curves, path, title=None):
                                 "exist")
     image = io.BytesIO()
     _figure(curves, title).savefig(image, format=fmt)
-    return write_whole(path, image.getvalue())
+    return Path(write_atomic(path, image.getvalue()))
 
 
 def _check_curves(curves):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import graphviz
 
+from ..io import write_atomic
+
 FORMATS = ("svg", "png", "pdf", "dot")
 
 
@@ -25,7 +27,7 @@ def render(graph, path):
     """Write ``graph`` (a ``graphviz.Digraph`` or dot source) to ``path`` as ``.svg``, ``.png``,
     ``.pdf`` or ``.dot``, chosen by the suffix; returns the path.
 
-    The file appears whole or not at all: it is written beside its final name, then renamed.
+    The file appears whole or not at all (``ts.io.write_atomic``).
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
@@ -35,30 +37,7 @@ def render(graph, path):
     if not path.parent.is_dir():
         raise FileNotFoundError(f"render: the folder {str(path.parent)!r} does not exist")
     source = graph.source if isinstance(graph, graphviz.Digraph) else str(graph)
-    return write_whole(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt))
-
-
-def write_whole(path, data):
-    """Write ``data`` (bytes) to ``path`` beside it, then rename: the file appears whole or not at
-    all, and an old one survives a failure. Returns the path."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; a drawing is not
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_atomic(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt))
 
 
 def layout(source, fmt):
