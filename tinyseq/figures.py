@@ -8,7 +8,7 @@ from .autograd.rng import manual_seed
 from .viz.draw import draw_graph
 from .viz.flow import gradient_flow
 
-CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+CELLS = nn.recurrent.LAYERS
 
 
 def layer(cell, input_size, hidden_size, num_layers=1, seed=0):

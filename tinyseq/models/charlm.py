@@ -17,7 +17,7 @@ from ..autograd.rng import generator
 from ..autograd.tensor import Tensor
 from ..data.vocab import Vocab
 
-CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+CELLS = nn.recurrent.LAYERS
 
 
 class CharLM(nn.Module):

@@ -9,7 +9,7 @@ from .. import nn
 from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 
-CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+CELLS = nn.recurrent.LAYERS
 
 
 class SequenceClassifier(nn.Module):

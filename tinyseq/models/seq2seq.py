@@ -14,7 +14,7 @@ from ..autograd.mode import no_grad
 from ..autograd.tensor import Tensor
 from ..data import pad_batch
 
-CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
+CELLS = {k: nn.recurrent.LAYERS[k] for k in ("gru", "lstm")}
 
 
 class Seq2Seq(nn.Module):

@@ -224,3 +224,6 @@ class LSTM(_RNNBase):
 
     def _stack_states(self, finals):
         return stack([h for h, _ in finals]), stack([c for _, c in finals])
+
+
+LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}  # by the name a command-line flag gives
