@@ -119,6 +119,13 @@ ARITHMETIC = [
     case("linear_vector_input", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (3,), (4, 3),
          (4,)),
     case("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), (2, 1, 3), (1, 3)),
+    # the routes Linear takes by the number of rows: one (outer-product dW), a batch (W xᵀ), many
+    case("linear_one_row", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (1, 7), (40, 7),
+         (40,)),
+    case("linear_batch_rows", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (64, 9), (48, 9),
+         (48,)),
+    case("linear_many_rows", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (5, 13, 6),
+         (11, 6), (11,)),
     case("rmatmul_ndarray", lambda m, a: lit(m, M45) @ a, (5, 2)),
     case("expression", lambda m, a, b: (a * b - a / (b * b + 1)) ** 2 + 1 - b, (3, 1), (4,)),
 ]
@@ -458,6 +465,10 @@ INDEXING = [
     case("index_then_math", lambda m, x: (x[[0, 0, 1]] * x[1:, None]).sum(0), (3, 4)),
     case("embedding_lookup", lambda m, w: w[lit(m, np.array([[1, 0, 1], [4, 4, 4]]))].sum(1),
          (5, 3)),
+    case("embedding_negative_ids", lambda m, w: w[lit(m, np.array([-1, 4, 0, -5, 2, 2]))] ** 2,
+         (5, 3)),
+    case("embedding_rows_of_matrices", lambda m, w: w[lit(m, np.array([[3, 1], [1, 3]]))],
+         (4, 2, 3)),
 ]
 
 

@@ -134,33 +134,39 @@ class Function:
     def apply(cls, *args):
         if not state.grad_enabled and not state.anomaly:
             return cls._apply_without_graph(args)
-        flags = tuple(state.grad_enabled and isinstance(a, Tensor) and a._requires_grad
-                      for a in args)
-        needs = any(flags)
-        ctx = Context(flags)
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        grad_on, flags, arrays = state.grad_enabled, [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                flags.append(grad_on and a._requires_grad)
+            else:
+                arrays.append(a)
+                flags.append(False)
+        ctx = Context(tuple(flags))
         out = cls.forward(ctx, *arrays)
         multi = type(out) is tuple
-        if multi:
-            outs = [o if type(o) is np.ndarray else np.asarray(o) for o in out]
-        else:
-            outs = [out if type(out) is np.ndarray else np.asarray(out)]
+        outs = ([o if type(o) is np.ndarray else np.asarray(o) for o in out] if multi
+                else [out if type(out) is np.ndarray else np.asarray(out)])
         if state.anomaly:
             anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace)
         tensors = [Tensor._wrap(o, _version_of_base(o, args)) for o in outs]
-        if needs:
-            edges = tuple(edge_of(a) if f else None for a, f in zip(args, flags))
-            node = Node(cls, ctx, edges, tuple((o.shape, o.dtype) for o in outs))
-            if not all(flags):  # the tensors that need no gradient, for ts.viz to draw
-                node.consts = tuple((i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
-                                    in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor))
-            for k, t in enumerate(tensors):
-                if t.data.dtype.kind == "f":  # integer results carry no gradient
-                    t.grad_fn, t._output_nr, t._requires_grad = node, k, True
-            if ctx.saved_tensors:
-                node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
+        if True in ctx.needs_input_grad:
+            cls._record(ctx, args, flags, tensors)
         return tuple(tensors) if multi else tensors[0]
 
+    @classmethod
+    def _record(cls, ctx, args, flags, tensors):
+        """Make the node that links ``tensors`` (the outputs) to the arguments that need a gradient."""
+        edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
+        node = Node(cls, ctx, edges, tuple([(t.data.shape, t.data.dtype) for t in tensors]))
+        if False in flags:  # the tensors that need no gradient, for ts.viz to draw
+            node.consts = tuple([(i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
+                                 in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor)])
+        for k, t in enumerate(tensors):
+            if t.data.dtype.kind == "f":  # integer results carry no gradient
+                t.grad_fn, t._output_nr, t._requires_grad = node, k, True
+        if ctx.saved_tensors:
+            node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
 
     @classmethod
     def _apply_without_graph(cls, args):
@@ -186,14 +192,20 @@ def _version_of_base(out, args):
 
 def _versions_of(saved, args, outputs):
     """``(version counter, value now)`` of each tensor whose memory forward saved for backward
-    (the tensor's own array, or a view of or into it)."""
-    tensors = [t for t in (*args, *outputs) if isinstance(t, Tensor)]
-    by_array = {id(t.data): t for t in reversed(tensors)}  # the first owner of each array wins
+    (the tensor's own array, or a view of or into it; the first such argument or output)."""
+    tensors = [t for t in args if isinstance(t, Tensor)] + outputs
     versions = []
     for a in saved:
-        owner = by_array.get(id(a))
-        if owner is None and isinstance(a, np.ndarray):  # a view: look for the memory it shares
-            owner = next((t for t in tensors if np.may_share_memory(a, t.data)), None)
-        if owner is not None:
-            versions.append((owner._version, owner._version.value))
+        for t in tensors:
+            if t.data is a:
+                break
+        else:  # a view: look for the memory it shares
+            if not isinstance(a, np.ndarray):
+                continue
+            for t in tensors:
+                if np.may_share_memory(a, t.data):
+                    break
+            else:
+                continue
+        versions.append((t._version, t._version.value))
     return tuple(versions)

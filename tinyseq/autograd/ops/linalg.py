@@ -33,12 +33,22 @@ class MatMul(Function):
 class Linear(Function):
     """``x @ Wᵀ + b`` as one op (PyTorch's ``F.linear``, the notes' ``W_a [a, x] + b_a``): x
     ``(*, in)``, W ``(out, in)``, b ``(out,)`` or None. Gradients, summed over the leading dims:
-    ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``."""
+    ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``.
+
+    A recurrent step multiplies a few rows (the batch) by a wide W. OpenBLAS is slow at that as
+    ``x Wᵀ`` and at ``dYᵀ x`` with a single row, so those two cases take the faster route to the
+    same numbers: ``(W xᵀ)ᵀ``, and an outer product.
+    """
 
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        y = x.reshape(-1, x.shape[-1]) @ w.T
+        x2 = x.reshape(-1, x.shape[-1])
+        y = np.empty((x2.shape[0], w.shape[0]), np.result_type(x, w))
+        if 1 < x2.shape[0] <= 64:
+            y[...] = (w @ x2.T).T
+        else:
+            np.matmul(x2, w.T, out=y)
         if b is not None:
             y = np.add(y, b, out=y) if b.dtype == y.dtype else y + b
         return y.reshape(*x.shape[:-1], w.shape[0])
@@ -47,8 +57,10 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
+        g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = (g2 @ w).reshape(x.shape) if needs_x else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs_w else None
+        gw = None
+        if needs_w:
+            gw = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         gb = g2.sum(0) if needs_b else None
         return gx, gw, gb
