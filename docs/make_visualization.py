@@ -113,9 +113,8 @@ time step into one box (with `tinyseq graph`, `--collapse steps`):
 step coloured by the norm of the gradient that reached its outputs](img/lstm-64-steps-2-layers.svg)
 
 Each row is a layer and each box a time step, in time order from left to right, as in the course's
-picture of a deep RNN; the number under a step is ‖∂L/∂(a⟨t⟩, c⟨t⟩)‖. Parameters used by every
-step (`weight_hh_l0`, `bias_hh_l0`) stand at the start of their row, with one edge marked
-"every step". The input projection `W_ih x⟨t⟩ + b_ih` of all 64 steps is one `matmul` above each
+picture of a deep RNN; the number under a step is ‖∂L/∂(a⟨t⟩, c⟨t⟩)‖. The weight used by every
+step (`weight_hh_l0`) stands at the start of its row, with one edge marked "every step". The input projection `W_ih x⟨t⟩ + b_ih + b_hh` of all 64 steps is one `linear` above each
 row; `unbind` hands each step its slice and `stack` gathers the outputs. Read the colours from right
 to left: the gradient of a loss on the last step fades, step after step, to about 10⁻¹⁰ at `t=0`.
 

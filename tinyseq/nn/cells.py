@@ -41,9 +41,11 @@ class _Cell(Module):
         return zeros(x.shape[0], self.hidden_size, dtype=x.data.dtype)
 
     def project(self, x):
-        """The input's contribution to every gate, ``W_ih x + b_ih`` ``(*, gates·H)``: a layer
-        computes it for all time steps in one matmul, then calls ``step`` for each."""
-        return F.linear(x, self.weight_ih, self.bias_ih)
+        """What the gates get from outside the state, ``W_ih x + b_ih + b_hh`` ``(*, gates·H)``: a
+        layer computes it for all time steps in one matmul, then calls ``step`` for each, which
+        adds ``W_hh h`` in one ``linear``."""
+        bias = None if self.bias_ih is None else self.bias_ih + self.bias_hh
+        return F.linear(x, self.weight_ih, bias)
 
     def forward(self, x, state=None):
         return self.step(self.project(x), state)
@@ -70,7 +72,7 @@ class RNNCell(_Cell):
 
     def step(self, gi, h=None):
         h = self._zeros(gi) if h is None else h
-        pre = gi + F.linear(h, self.weight_hh, self.bias_hh)
+        pre = F.linear(h, self.weight_hh, gi)  # W_aa a⟨t-1⟩ + (W_ax x⟨t⟩ + b_a)
         return (pre.tanh() if self.nonlinearity == "tanh" else pre.relu()).named("a⟨t⟩")
 
 
@@ -86,6 +88,10 @@ class GRUCell(_Cell):
     def __init__(self, input_size, hidden_size, bias=True, reset_after=True):
         super().__init__(input_size, hidden_size, bias)
         self.reset_after = reset_after
+
+    def project(self, x):
+        """``W_ih x + b_ih``: ``b_hh`` stays in the step, where ``r`` multiplies its ``n`` part."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, gi, h=None):
         h = self._zeros(gi) if h is None else h
@@ -125,7 +131,7 @@ class LSTMCell(_Cell):
 
     def step(self, gi, state=None):
         h, c = (self._zeros(gi), self._zeros(gi)) if state is None else state
-        gates = gi + F.linear(h, self.weight_hh, self.bias_hh)
+        gates = F.linear(h, self.weight_hh, gi)  # W_hh a⟨t-1⟩ + (W_ih x⟨t⟩ + b)
         i, f, g, o = gates.chunk(4, 1)
         if self.peephole:
             i, f = i + c * self.weight_ci, f + c * self.weight_cf

@@ -13,14 +13,19 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one op: input ``(*, in)``, weight ``(out, in)``, bias
-    ``(out,)`` or None; returns ``(*, out)``."""
-    out_features = weight.shape[0] if weight.ndim == 2 else None
-    if (weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]
-            or (bias is not None and bias.shape != (out_features,))):
+    ``(out,)``, None, or (as in PyTorch) any shape that broadcasts to the output; returns
+    ``(*, out)``."""
+    ok = weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] == weight.shape[1]
+    if ok and bias is not None and bias.shape != (weight.shape[0],):
+        out = (*input.shape[:-1], weight.shape[0])
+        ok = len(bias.shape) <= len(out) and all(
+            b in (1, o) for b, o in zip(bias.shape[::-1], out[::-1]))
+    if not ok:
         given = f"input {input.shape}, weight {weight.shape}" + (
             "" if bias is None else f", bias {bias.shape}")
         raise ShapeError(f"linear: {given} do not fit: expected input (*, in_features), weight "
-                         "(out_features, in_features) and bias (out_features,)")
+                         "(out_features, in_features) and bias (out_features,) or broadcastable "
+                         "to the output (*, out_features)")
     return Linear.apply(input, weight, bias)
 
 

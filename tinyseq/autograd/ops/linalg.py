@@ -32,8 +32,9 @@ class MatMul(Function):
 
 class Linear(Function):
     """``x @ Wᵀ + b`` as one op (PyTorch's ``F.linear``, the notes' ``W_a [a, x] + b_a``): x
-    ``(*, in)``, W ``(out, in)``, b ``(out,)`` or None. Gradients, summed over the leading dims:
-    ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``.
+    ``(*, in)``, W ``(out, in)``, b ``(out,)``, None, or any shape that broadcasts to the output
+    ``(*, out)`` (as in ``addmm``: a recurrent step adds its input's projection this way).
+    Gradients, summed over the leading dims: ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``.
 
     A recurrent step multiplies a few rows (the batch) by a wide W. OpenBLAS is slow at that as
     ``x Wᵀ`` and at ``dYᵀ x`` with a single row, so those two cases take the faster route to the
@@ -49,9 +50,11 @@ class Linear(Function):
             y[...] = (w @ x2.T).T
         else:
             np.matmul(x2, w.T, out=y)
-        if b is not None:
-            y = np.add(y, b, out=y) if b.dtype == y.dtype else y + b
-        return y.reshape(*x.shape[:-1], w.shape[0])
+        y = y.reshape(*x.shape[:-1], w.shape[0])
+        if b is None:
+            return y
+        ctx.bias_shape = b.shape
+        return np.add(y, b, out=y) if b.dtype == y.dtype else y + b
 
     @staticmethod
     def backward(ctx, g):
@@ -62,5 +65,7 @@ class Linear(Function):
         gw = None
         if needs_w:
             gw = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
-        gb = g2.sum(0) if needs_b else None
+        gb = None
+        if needs_b:
+            gb = g2.sum(0) if len(ctx.bias_shape) == 1 else unbroadcast(g, ctx.bias_shape)
         return gx, gw, gb
