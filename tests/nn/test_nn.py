@@ -219,6 +219,9 @@ def test_linear_is_one_op_and_names_the_shapes_that_do_not_fit():
     with pytest.raises(ts.ShapeError, match=r"bias \(3,\) do not fit: expected .* bias "
                                             r"\(out_features,\)"):
         F.linear(ts.ones(2, 3), w, ts.ones(3))
+    with pytest.raises(ts.ShapeError, match=r"bias \(5, 2, 4\) do not fit.*broadcastable"):
+        F.linear(ts.ones(2, 3), w, ts.ones(5, 2, 4))  # would grow the output
+    assert F.linear(ts.ones(2, 3), w, ts.ones(2, 1)).shape == (2, 4)
 
 
 def test_evaluating_switches_dropout_off_for_a_block_and_restores_the_mode():
