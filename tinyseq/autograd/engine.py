@@ -83,6 +83,7 @@ def _root_edges(tensors, grads):
 def _walk(roots, retain_graph, capture):
     deps = _count_consumers([edge[0] for edge, _ in roots])
     needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
+    record = state.record_grad_norms
     pending = {}  # node -> one [array, owned] slot (or None) per output
     for (node, k), g in roots:
         _add(pending, node, k, g)
@@ -92,24 +93,24 @@ def _walk(roots, retain_graph, capture):
         slots = pending.pop(node, None)
         input_grads = None
         if slots is not None:
-            grads, owned = _complete(node, slots, capture)
-            if type(node) is not AccumulateGrad:  # for ts.viz; () says "ran, not recorded"
-                node.grad_sqnorms = ([None if g is None else np.vdot(g, g) for g in grads]
-                                     if state.record_grad_norms else ())
-            if isinstance(node, AccumulateGrad):
+            grads = _complete(node, slots, capture)
+            if type(node) is AccumulateGrad:
                 if capture is None:
-                    _accumulate_grad(node.leaf, grads[0], owned[0])
+                    _accumulate_grad(node.leaf, grads[0], slots[0][1])
                 continue
+            # for ts.viz; () says "ran, not recorded"
+            node.grad_sqnorms = [None if g is None else np.vdot(g, g) for g in grads] if record else ()
             if needed is None or node in needed:
                 input_grads = _run(node, grads, retain_graph)
         for i, edge in enumerate(node.next_edges):
             if edge is None:
                 continue
-            child, k = edge
+            child = edge[0]
             if input_grads is not None and input_grads[i] is not None:
-                _add(pending, child, k, input_grads[i])
-            deps[child] -= 1
-            if deps[child] == 0:
+                _add(pending, child, edge[1], input_grads[i])
+            left = deps[child] - 1
+            deps[child] = left
+            if not left:
                 ready.append(child)
 
 
@@ -159,30 +160,33 @@ def _add(pending, node, k, g):
 
 
 def _complete(node, slots, capture):
-    """The node's finished output gradients, after tensor hooks, ``retain_grad`` and capture."""
+    """The node's finished output gradients, after tensor hooks, ``retain_grad`` and capture (a
+    hook's result replaces its slot, which the engine does not own)."""
     grads = [None if s is None else s[0] for s in slots]
-    owned = [s is not None and s[1] for s in slots]
-    hooks = {0: node.leaf._hooks} if isinstance(node, AccumulateGrad) else node.hooks
-    for k, fns in (hooks or {}).items():
-        for fn in fns or ():
-            if grads[k] is not None:
-                new = fn(Tensor._wrap(np.array(grads[k])))  # a copy the hook may change
-                if new is not None:
-                    new = np.asarray(new.data if isinstance(new, Tensor) else new,
-                                     dtype=grads[k].dtype)
-                    if new.shape != grads[k].shape:
-                        raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a "
-                                         f"tensor of shape {grads[k].shape}")
-                    grads[k], owned[k] = new, False
-    for k, ref in (node.retained or {}).items():
-        t = ref()
-        if t is not None and grads[k] is not None:
-            _accumulate_grad(t, grads[k], False)
+    hooks = node.leaf._hooks and {0: node.leaf._hooks} if type(node) is AccumulateGrad else node.hooks
+    if hooks:
+        for k, fns in hooks.items():
+            for fn in fns:
+                if grads[k] is not None:
+                    new = fn(Tensor._wrap(np.array(grads[k])))  # a copy the hook may change
+                    if new is not None:
+                        new = np.asarray(new.data if isinstance(new, Tensor) else new,
+                                         dtype=grads[k].dtype)
+                        if new.shape != grads[k].shape:
+                            raise ShapeError(f"a hook returned a gradient of shape {new.shape} "
+                                             f"for a tensor of shape {grads[k].shape}")
+                        grads[k] = new
+                        slots[k] = [new, False]
+    if node.retained:
+        for k, ref in node.retained.items():
+            t = ref()
+            if t is not None and grads[k] is not None:
+                _accumulate_grad(t, grads[k], False)
     if capture is not None:
         for k, g in enumerate(grads):
             if (node, k) in capture:
                 capture[(node, k)] = g
-    return grads, owned
+    return grads
 
 
 def _accumulate_grad(t, g, owned):
@@ -219,7 +223,8 @@ def _run(node, grads, retain_graph):
     for i, (g, edge) in enumerate(zip(out, node.next_edges)):
         if edge is None or g is None:
             continue
-        g = np.asarray(g)
+        if type(g) is not np.ndarray:
+            g = np.asarray(g)
         shape, dtype = edge[0].out_meta[edge[1]]
         if g.shape != shape:
             raise ShapeError(f"backward of '{node.name}' returned a gradient of shape {g.shape} "

@@ -96,22 +96,23 @@ class GRUCell(_Cell):
     def step(self, gi, h=None):
         h = self._zeros(gi) if h is None else h
         H = self.hidden_size
-        i_r, i_z, i_n = gi.chunk(3, 1)
+        i_rz, i_n = gi.split([2 * H, H], 1)
         if self.reset_after:
-            h_r, h_z, h_n = F.linear(h, self.weight_hh, self.bias_hh).chunk(3, 1)
+            h_rz, h_n = F.linear(h, self.weight_hh, self.bias_hh).split([2 * H, H], 1)
         else:
             w_rz, w_n = self.weight_hh.split([2 * H, H], 0)
             b_rz = b_n = None
             if self.bias_hh is not None:
                 b_rz, b_n = self.bias_hh.split([2 * H, H], 0)
-            h_r, h_z = F.linear(h, w_rz, b_rz).chunk(2, 1)
-        r = (i_r + h_r).sigmoid().named("Γ_r")  # the reset (relevance) gate
-        z = (i_z + h_z).sigmoid().named("1 - Γ_u")
+            h_rz = F.linear(h, w_rz, b_rz)
+        r, z = (i_rz + h_rz).sigmoid().chunk(2, 1)  # both gates in one sigmoid
+        r.name, z.name = "Γ_r", "1 - Γ_u"  # the reset (relevance) gate; z is 1 - the update gate
         if self.reset_after:
             n = (i_n + r * h_n).tanh().named("c̃⟨t⟩")
         else:
             n = (i_n + F.linear(r * h, w_n, b_n)).tanh().named("c̃⟨t⟩")
-        return ((1 - z) * n + z * h).named("a⟨t⟩")  # c⟨t⟩ = Γ_u c̃ + (1 - Γ_u) c⟨t-1⟩ = a⟨t⟩
+        # c⟨t⟩ = Γ_u c̃ + (1 - Γ_u) c⟨t-1⟩ = (1 - z) n + z h, one op shorter as n + z (h - n)
+        return (n + z * (h - n)).named("a⟨t⟩")
 
 
 class LSTMCell(_Cell):
