@@ -145,11 +145,10 @@ class Function:
         ctx = Context(tuple(flags))
         out = cls.forward(ctx, *arrays)
         multi = type(out) is tuple
-        outs = ([o if type(o) is np.ndarray else np.asarray(o) for o in out] if multi
-                else [out if type(out) is np.ndarray else np.asarray(out)])
+        tensors = [_wrap(o, args) for o in out] if multi else [_wrap(out, args)]
         if state.anomaly:
-            anomaly.check_finite(outs, cls.name, "forward", anomaly.creation_trace)
-        tensors = [Tensor._wrap(o, _version_of_base(o, args)) for o in outs]
+            anomaly.check_finite([t.data for t in tensors], cls.name, "forward",
+                                 anomaly.creation_trace)
         if True in ctx.needs_input_grad:
             cls._record(ctx, args, flags, tensors)
         return tuple(tensors) if multi else tensors[0]
@@ -174,20 +173,25 @@ class Function:
         ctx = Context((False,) * len(args))
         out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
         if type(out) is tuple:
-            return tuple(Tensor._wrap(o, _version_of_base(o, args))
-                         for o in (o if type(o) is np.ndarray else np.asarray(o) for o in out))
-        out = out if type(out) is np.ndarray else np.asarray(out)
-        return Tensor._wrap(out, _version_of_base(out, args))
+            return tuple([_wrap(o, args) for o in out])
+        return _wrap(out, args)
 
 
-def _version_of_base(out, args):
-    """A view shares the version counter of the input it looks into, so that an in-place change
-    through either is seen by the nodes that saved the other."""
-    if out.base is not None:
-        for a in args:
-            if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
-                return a._version
-    return None
+def _wrap(out, args):
+    """A forward's result as a Tensor. A view shares the version counter of the input it looks
+    into, so that an in-place change through either is seen by the nodes that saved the other."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    base = out.base
+    if base is None:
+        return Tensor._wrap(out)
+    for a in args:  # the usual case first: a view of an argument's own array or of its base
+        if isinstance(a, Tensor) and (a.data is base or a.data.base is base):
+            return Tensor._wrap(out, a._version)
+    for a in args:
+        if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
+            return Tensor._wrap(out, a._version)
+    return Tensor._wrap(out)
 
 
 def _versions_of(saved, args, outputs):

@@ -66,8 +66,7 @@ class Scope(str):
     __slots__ = ()
 
 
-@contextlib.contextmanager
-def scope(name):
+class scope:
     """Record ``name`` in the scope path of every node created inside the block.
 
     >>> import tinyseq as ts
@@ -77,12 +76,18 @@ def scope(name):
     >>> y.grad_fn.scope
     ('layer', 't=0')
     """
-    prev = state.scope
-    state.scope = prev + (Scope(name),)
-    try:
-        yield
-    finally:
-        state.scope = prev
+
+    __slots__ = ("name", "prev")  # a class, not a generator: modules enter one per call
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.prev = state.scope
+        state.scope = self.prev + (Scope(self.name),)
+
+    def __exit__(self, *exc):
+        state.scope = self.prev
 
 
 @contextlib.contextmanager

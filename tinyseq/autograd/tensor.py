@@ -5,6 +5,7 @@ Every differentiable method here is one line that applies an op from ``ops/``; t
 the graph is ``engine.py``. Operators and dtypes behave as in PyTorch: a Python scalar never changes
 a tensor's dtype, and an integer tensor meeting a float one takes the float dtype.
 """
+import itertools
 import math
 import weakref
 
@@ -498,7 +499,7 @@ class Tensor:
             if sum(sizes) != n or min(sizes, default=0) < 0:
                 raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                                  f"shape {self.shape} has size {n}")
-            ends = np.cumsum(sizes).tolist()
+            ends = list(itertools.accumulate(sizes))
             bounds = tuple(zip([0] + ends[:-1], ends))
         return S.Split.apply(self, bounds, ax)
 

@@ -44,13 +44,13 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        x2 = x.reshape(-1, x.shape[-1])
-        y = np.empty((x2.shape[0], w.shape[0]), np.result_type(x, w))
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         if 1 < x2.shape[0] <= 64:
-            y[...] = (w @ x2.T).T
+            y = np.ascontiguousarray((w @ x2.T).T)
         else:
-            np.matmul(x2, w.T, out=y)
-        y = y.reshape(*x.shape[:-1], w.shape[0])
+            y = x2 @ w.T
+        if x.ndim != 2:
+            y = y.reshape(*x.shape[:-1], w.shape[0])
         if b is None:
             return y
         ctx.bias_shape = b.shape

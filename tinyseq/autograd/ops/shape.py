@@ -93,7 +93,7 @@ class Unbind(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.shape, ctx.axis = a.shape, axis
-        return tuple(np.moveaxis(a, axis, 0))
+        return tuple(a if axis == 0 else np.moveaxis(a, axis, 0))
 
     @staticmethod
     def backward(ctx, *grads):
