@@ -512,7 +512,10 @@ class Tensor:
 
     def unbind(self, dim=0):
         """The slices along ``dim``, each without it: one node however many slices."""
-        return S.Unbind.apply(self, norm_dim(dim, self.ndim, "unbind"))
+        ax = norm_dim(dim, self.ndim, "unbind")
+        if self.shape[ax] == 1:  # one slice is a view
+            return (S.Squeeze.apply(self, self.shape[:ax] + self.shape[ax + 1:]),)
+        return S.Unbind.apply(self, ax)
 
 
 # ---- helpers used by the methods and the module-level functions -----------------------------------
