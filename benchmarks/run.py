@@ -3,19 +3,19 @@
     python benchmarks/run.py                      # all workloads, 5 rounds, writes RESULTS.md
     python benchmarks/run.py --workload W2 --rounds 3
     python benchmarks/run.py --quick              # fewer steps per round, 3 rounds
-    python benchmarks/run.py --memory tinyseq --workload W2   # (internal) one peak-memory figure
 
-See benchmarks/README.md for what the columns mean.
+This is the parent process: it never imports torch. Each implementation runs in its own long-lived
+worker process (worker.py, which imports only that implementation's libraries); the parent sends
+every worker the same initial weights, compares their losses and gradients, then runs the timed
+rounds interleaved across the workers (a b c d, a b c d, ...), one worker at a time, and writes
+RESULTS.md. See benchmarks/README.md for the process layout and what the columns mean.
 """
 import argparse
 import datetime
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = {"W1": 200, "W2": 10, "W3": 3, "W4": 10, "S1": 2000}   # training steps (S1: chars) per round
@@ -31,81 +31,71 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="fewer steps and rounds")
     ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (default 1)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
-    ap.add_argument("--memory", metavar="IMPL", help=argparse.SUPPRESS)
     ap.add_argument("--output", default=os.path.join(HERE, "RESULTS.md"))
     return ap.parse_args()
 
 
 ARGS = parse_args()
-# Same thread count for everyone, set before numpy/torch load their BLAS.
+# The parent only compares results and builds the reference weights; the same thread variables as
+# the workers' anyway, set before numpy loads.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
 sys.path.insert(0, HERE)
-import workloads as wl  # noqa: E402
-
-torch.set_num_threads(ARGS.threads)
-
-
-def _status_kb(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+import workloads as wl  # noqa: E402  (numpy only)
+from impl_tinyseq import initial_state  # noqa: E402  (tinyseq, never torch)
+from worker import Worker, WorkerError  # noqa: E402
 
 
-def memory_child(impl_name, workload):
-    """Peak RSS growth (MiB) of a few training steps, after imports, model build and data.
+class Workers(dict):
+    """One long-lived worker process per implementation (name -> Worker), all built from ``state``.
 
-    Linux: write 5 to /proc/self/clear_refs to reset the peak (VmHWM) left by the imports, then
-    peak = VmHWM after the steps (= getrusage's ru_maxrss when nothing was reset) minus VmRSS before.
+    Started together (their imports overlap), closed on exit even after an error. An
+    implementation without a version of this workload (NotImplementedError) is left out.
     """
-    cfg = wl.WORKLOADS[workload]
-    impl = wl.IMPLEMENTATIONS[impl_name](cfg, wl.initial_state(cfg))
-    data = wl.batches(cfg, 3)
-    us = wl.uniforms(cfg.get("sample", 0))
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    base = _status_kb("VmRSS")
-    if cfg.get("sample"):
-        impl.sample(us)
-    else:
-        for x, y in data:
-            impl.step(x, y)
-    peak = max(_status_kb("VmHWM"), _status_kb("VmRSS"))
-    print(json.dumps({"peak_mib": (peak - base) / 1024}))
 
-
-def memory(impl_name, workload):
-    cmd = [sys.executable, __file__, "--memory", impl_name, "--workload", workload,
-           "--threads", str(ARGS.threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
-
-
-def build(cfg, state):
-    """Every implementation that exists for this workload (the numpy one has no GRU)."""
-    impls = {}
-    for name, cls in wl.IMPLEMENTATIONS.items():
+    def __init__(self, workload, state):
+        super().__init__()
+        self.update((name, Worker(name, workload, ARGS.threads)) for name in wl.IMPLEMENTATIONS)
         try:
-            impls[name] = cls(cfg, state)
-        except NotImplementedError:
-            pass
-    return impls
+            for name, worker in list(self.items()):
+                if not worker.request("build", state):
+                    worker.close()
+                    del self[name]
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for worker in self.values():
+            worker.close()
 
 
-def check(cfg, state):
+def memory(impl_name, workload, state):
+    """Peak RSS growth (MiB) of 3 training steps in a fresh worker process of its own."""
+    worker = Worker(impl_name, workload, ARGS.threads)
+    try:
+        return worker.request("memory") if worker.request("build", state) else None
+    finally:
+        worker.close()
+
+
+def check(cfg, workers):
     """Same weights, same batch: every loss and gradient must match torch-fused. Returns failures."""
     if cfg.get("sample"):  # the same uniforms must give the same text
-        texts = {name: impl.sample(wl.uniforms(300, seed=123)) for name, impl in build(cfg, state).items()}
-        return ([f"{name}: sampled text differs from torch-fused's at position "
-                 f"{next(i for i, (a, b) in enumerate(zip(t, texts['torch-fused'])) if a != b)}"
-                 for name, t in texts.items() if t != texts["torch-fused"]], list(texts))
+        us = wl.uniforms(300, seed=123)
+        texts = {name: w.request("check", us) for name, w in workers.items()}
+        ref = texts["torch-fused"]
+        return [f"{name}: sampled text differs from torch-fused's at position "
+                f"{next((i for i, (a, b) in enumerate(zip(t, ref)) if a != b), min(len(t), len(ref)))}"
+                for name, t in texts.items() if t != ref]
     x, y = wl.batches(cfg, 1, seed=123)[0]
-    results = {name: impl.loss_and_grads(x, y) for name, impl in build(cfg, state).items()}
+    results = {name: w.request("check", (x, y)) for name, w in workers.items()}
     ref_loss, ref_grads = results["torch-fused"]
     failures = []
     for name, (loss, grads) in results.items():
@@ -114,44 +104,30 @@ def check(cfg, state):
         for k, ref in ref_grads.items():
             g = grads.get(k)
             if g is None or g.shape != ref.shape or not np.allclose(g, ref, rtol=RTOL, atol=ATOL):
-                err = "missing" if g is None else f"max abs err {np.abs(g - ref).max():.2e}"
+                err = ("missing" if g is None else f"shape {g.shape}, expected {ref.shape}"
+                       if g.shape != ref.shape else f"max abs err {np.abs(g - ref).max():.2e}")
                 failures.append(f"{name}: grad {k} ({err})")
-    return failures, list(results)
+    return failures
 
 
-def time_workload(workload, rounds, steps):
-    cfg = wl.WORKLOADS[workload]
-    state = wl.initial_state(cfg)
-    impls = build(cfg, state)
-    if cfg.get("sample"):  # S1: one "step" is one sampled character
-        us = wl.uniforms(steps)
-        run, tokens = (lambda impl: impl.sample(us)), steps
-    else:
-        data = wl.batches(cfg, steps)
-        run, tokens = (lambda impl: [impl.step(x, y) for x, y in data]), cfg["B"] * cfg["T"] * steps
-    for impl in impls.values():  # warm-up (lazy optimiser state, allocator, oneDNN primitives)
-        impl.sample(us[:20]) if cfg.get("sample") else impl.step(*data[0])
-    rates = {name: [] for name in impls}
+def time_workload(cfg, workers, rounds, steps):
+    """Interleaved rounds across the worker processes: a b c d, a b c d, ... one at a time."""
+    tokens = steps if cfg.get("sample") else cfg["B"] * cfg["T"] * steps  # S1: a step is a character
+    for w in workers.values():  # warm-up (lazy optimiser state, allocator, oneDNN primitives)
+        w.request("warmup", steps)
+    rates = {name: [] for name in workers}
     for r in range(rounds):
-        for name, impl in impls.items():      # interleaved: a b c d, a b c d, ...
-            t0 = time.perf_counter()
-            run(impl)
-            rates[name].append(tokens / (time.perf_counter() - t0))
+        for name, w in workers.items():  # each waits for the previous one to finish its round
+            rates[name].append(tokens / w.request("round", steps))
         print(f"  round {r + 1}/{rounds}: " + ", ".join(f"{n} {v[-1]:,.0f}" for n, v in rates.items()),
               flush=True)
     return rates
 
 
-def blas_info():
-    try:
-        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        numpy_blas = f"{cfg['name']} {cfg.get('version', '')}".strip()
-        numpy_blas += f" ({cfg.get('openblas configuration', '').split('MAX_THREADS')[0].strip()})"
-    except Exception:  # older numpy
-        numpy_blas = "see numpy.show_config()"
-    torch_blas = [p.split("=")[1] for p in torch.__config__.show().replace(",", " ").split()
-                  if p.startswith("BLAS_INFO=")]
-    return numpy_blas, (torch_blas[0] if torch_blas else "?")
+def describe(infos):
+    """What each worker process has loaded, e.g. 'tinyseq (pid 7, 31k objects): numpy, tinyseq'."""
+    return "; ".join(f"{name} (pid {i['pid']}, {i['gc_objects'] / 1000:.0f}k objects): {', '.join(i['loaded'])}"
+                     for name, i in infos.items())
 
 
 def fmt_ratio(a, b):
@@ -163,31 +139,50 @@ def main():
     for w in workloads:
         if w not in wl.WORKLOADS:
             sys.exit(f"unknown workload {w!r}; choose from {', '.join(wl.WORKLOADS)}")
-    if ARGS.memory:
-        return memory_child(ARGS.memory, workloads[0])
     rounds = ARGS.rounds or (3 if ARGS.quick else 5)
-    numpy_blas, torch_blas = blas_info()
     load = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
-    rows, notes = [], []
+    rows, notes, libs, torch_leaks, worker_failed = [], [], {}, set(), False
     for w in workloads:
         cfg = wl.WORKLOADS[w]
         steps = ARGS.steps or (QUICK_STEPS if ARGS.quick else STEPS)[w]
-        print(f"{w} ({wl.DESCRIPTION[w]}): correctness check ...", flush=True)
-        failures, checked = check(cfg, wl.initial_state(cfg))
-        if failures:
-            print("  CHECK FAILED, not timed:\n    " + "\n    ".join(failures))
-            notes.append(f"{w}: correctness check FAILED, not timed: " + "; ".join(failures))
+        print(f"{w} ({wl.DESCRIPTION[w]}): one worker process per implementation; correctness check ...",
+              flush=True)
+        state = initial_state(cfg)  # the reference weights, sent to every worker
+        try:
+            with Workers(w, state) as workers:
+                infos = {name: worker.request("info") for name, worker in workers.items()}
+                for name, info in infos.items():
+                    libs.setdefault(name, info)
+                    if name in ("tinyseq", "numpy") and "torch" in info["loaded"]:
+                        torch_leaks.add(name)
+                print(f"  processes: {describe(infos)}", flush=True)
+                failures = check(cfg, workers)
+                if failures:
+                    print("  CHECK FAILED, not timed:\n    " + "\n    ".join(failures))
+                    notes.append(f"{w}: correctness check FAILED, not timed: " + "; ".join(failures))
+                    continue
+                agree = "sample the same text" if cfg.get("sample") else f"agree, rtol={RTOL}, atol={ATOL}"
+                print(f"  ok ({', '.join(workers)} {agree}); timing {rounds} rounds x {steps} "
+                      f"{'characters' if cfg.get('sample') else 'steps'}", flush=True)
+                rates = time_workload(cfg, workers, rounds, steps)
+        except WorkerError as e:
+            worker_failed = True
+            print(f"  {w}: NOT TIMED, {e}", file=sys.stderr, flush=True)
+            notes.append(f"{w}: not timed: the {e.impl} worker failed on {e.request!r}: {e.summary}")
             continue
-        agree = "sample the same text" if cfg.get("sample") else f"agree, rtol={RTOL}, atol={ATOL}"
-        print(f"  ok ({', '.join(checked)} {agree}); timing {rounds} rounds x {steps} "
-              f"{'characters' if cfg.get('sample') else 'steps'}", flush=True)
-        rates = time_workload(w, rounds, steps)
         med = {n: statistics.median(v) for n, v in rates.items()}
         mem = {}
         if not ARGS.no_memory:
-            print("  peak memory (one subprocess each) ...", flush=True)
-            mem = {n: memory(n, w) for n in med}
+            print("  peak memory (a fresh worker process each) ...", flush=True)
+            for n in med:
+                try:
+                    mem[n] = memory(n, w, state)
+                except WorkerError as e:
+                    worker_failed = True
+                    print(f"  peak memory: {e}", file=sys.stderr, flush=True)
+                    notes.append(f"{w}: no peak memory for {n}: its worker failed on {e.request!r}: "
+                                 f"{e.summary}")
         for n in wl.IMPLEMENTATIONS:
             if n not in med:
                 rows.append((w, n, None, None, None, None, None, None))
@@ -197,16 +192,25 @@ def main():
     finished = datetime.datetime.now(datetime.timezone.utc)
     load_end = os.getloadavg()
 
+    np_info = libs.get("numpy") or next(iter(libs.values()), {})
+    torch_info = libs.get("torch-fused") or libs.get("torch-composed") or {}
+    if torch_leaks:
+        notes.append(f"torch was loaded in the {' and '.join(sorted(torch_leaks))} worker process(es), "
+                     "which should import only their own libraries.")
     lines = [
         "# tinyseq benchmark results",
         "",
         f"- date: {started:%Y-%m-%d %H:%M} – {finished:%H:%M} UTC",
         f"- command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`".rstrip(),
         f"- machine: `{' '.join(platform.uname()).strip()}`, {os.cpu_count()} CPUs (nproc)",
-        f"- numpy {np.__version__}, BLAS: {numpy_blas}; torch {torch.__version__}, BLAS: {torch_blas}"
-        f" (oneDNN: {torch.backends.mkldnn.is_available()})",
+        f"- numpy {np_info.get('numpy', '?')}, BLAS: {np_info.get('numpy_blas', '?')}; "
+        f"torch {torch_info.get('torch', '?')}, BLAS: {torch_info.get('torch_blas', '?')}"
+        f" (oneDNN: {torch_info.get('onednn', '?')})",
         f"- threads: {ARGS.threads} for everyone (OMP/OPENBLAS/MKL_NUM_THREADS={ARGS.threads} set before "
         f"numpy and torch load, torch.set_num_threads({ARGS.threads}))",
+        "- processes: each implementation runs in its own long-lived worker process (`benchmarks/worker.py`) "
+        "that imports only its own libraries (the tinyseq and numpy workers never load torch); the rounds "
+        "are interleaved across the processes, one process running at a time.",
         f"- load average at start {load[0]:.2f}, at end {load_end[0]:.2f}: the machine may be shared "
         "with other jobs, so absolute numbers are noisy; the interleaved rounds keep the ratios fair.",
         f"- {rounds} interleaved rounds per workload; each round times a fixed number of full training "
@@ -227,11 +231,15 @@ def main():
         lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     lines += ["", "Peak MiB: peak RSS (VmHWM, reset via /proc/self/clear_refs after imports) during 3 training "
               "steps (S1: one sampling round) minus the RSS just before them (after imports, model "
-              "build and data), each implementation in its own process."]
+              "build and data), each implementation in a fresh worker process of its own."]
     text = "\n".join(lines) + "\n"
     with open(ARGS.output, "w") as f:
         f.write(text)
     print("\n" + text)
+    if "torch" in sys.modules:
+        print("warning: torch got imported in the parent process", file=sys.stderr)
+    if worker_failed:
+        sys.exit("a worker failed (see above and the notes in the results)")
 
 
 if __name__ == "__main__":
