@@ -12,6 +12,10 @@ if "numpy" not in sys.modules:  # (set before numpy loads its BLAS, or it has no
         os.environ.setdefault(_var, "1")
     del _var
 
+from . import _malloc  # noqa: E402
+
+_malloc.keep_freed_memory()  # one step's freed arrays stay for the next (tinyseq/_malloc.py)
+
 from . import autograd, course, data, models, nn, optim, viz  # noqa: E402
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
