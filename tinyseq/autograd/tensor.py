@@ -104,8 +104,11 @@ class Tensor:
     @name.setter
     def name(self, name):
         self._name = name
-        if self.grad_fn is not None:
-            self.grad_fn.labels = {**(self.grad_fn.labels or {}), self._output_nr: name}
+        node = self.grad_fn
+        if node is not None:
+            if node.labels is None:
+                node.labels = {}
+            node.labels[self._output_nr] = name
 
     def named(self, name):
         """Set ``name`` and return this tensor: ``f = gates.sigmoid().named("Γ_f")``."""

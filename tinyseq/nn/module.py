@@ -84,10 +84,11 @@ class Module:
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
-        for table in ("_parameters", "_modules"):
-            entries = self.__dict__.get(table, {})
-            if name in entries:
-                return entries[name]
+        d = self.__dict__
+        if name in d.get("_parameters", ()):
+            return d["_parameters"][name]
+        if name in d.get("_modules", ()):
+            return d["_modules"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def __delattr__(self, name):
