@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.mode import no_grad, scope
+from ..autograd.mode import no_grad, scope, state
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
 
@@ -103,6 +103,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if not state.grad_enabled:  # no node will be made to carry the scope (sampling, eval)
+            return self.forward(*args, **kwargs)
         with scope(self._own_name()):
             return self.forward(*args, **kwargs)
 
