@@ -44,6 +44,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, HERE)
+import report  # noqa: E402
 import workloads as wl  # noqa: E402  (numpy only)
 from impl_tinyseq import initial_state  # noqa: E402  (tinyseq, never torch)
 from worker import Worker, WorkerError  # noqa: E402
@@ -143,6 +144,7 @@ def main():
     load = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     rows, notes, libs, torch_leaks, worker_failed = [], [], {}, set(), False
+    medians, memory_mib = {}, {}
     for w in workloads:
         cfg = wl.WORKLOADS[w]
         steps = ARGS.steps or (QUICK_STEPS if ARGS.quick else STEPS)[w]
@@ -189,6 +191,7 @@ def main():
                 continue
             rows.append((w, n, med[n], min(rates[n]), max(rates[n]), fmt_ratio(med[n], med.get("torch-composed")),
                          fmt_ratio(med[n], med.get("numpy")), mem.get(n)))
+            medians[(w, n)], memory_mib[(w, n)] = med[n], mem.get(n)
     finished = datetime.datetime.now(datetime.timezone.utc)
     load_end = os.getloadavg()
 
@@ -231,10 +234,14 @@ def main():
         lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     lines += ["", "Peak MiB: peak RSS (VmHWM, reset via /proc/self/clear_refs after imports) during 3 training "
               "steps (S1: one sampling round) minus the RSS just before them (after imports, model "
-              "build and data), each implementation in a fresh worker process of its own."]
+              "build and data), each implementation in a fresh worker process of its own.",
+              "", "## Targets (issue 7), from this run", "", *report.targets(medians, memory_mib)]
     text = "\n".join(lines) + "\n"
     with open(ARGS.output, "w") as f:
         f.write(text)
+    if os.path.abspath(ARGS.output) == os.path.join(HERE, "RESULTS.md"):
+        report.include_in_page(text)
+        print(f"(and copied into {os.path.relpath(report.PAGE)})")
     print("\n" + text)
     if "torch" in sys.modules:
         print("warning: torch got imported in the parent process", file=sys.stderr)

@@ -19,3 +19,16 @@ def test_the_pictures_the_docs_show_exist():
         folder = (ROOT / page).parent
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
             assert (folder / target).is_file(), f"{page} shows {target}, which is missing"
+
+
+def test_performance_page_carries_the_latest_benchmark_results():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import report
+    finally:
+        sys.path.pop(0)
+    page = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    carried = page.split(report.BEGIN + "\n")[1].split(report.END)[0]
+    assert carried == report.body(results)  # run benchmarks/run.py to refresh both
+    assert "## Targets (issue 7)" in carried

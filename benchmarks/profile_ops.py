@@ -1,0 +1,92 @@
+"""Where tinyseq's time goes on one workload: per op, forward and backward, in one process without
+torch (the profile behind docs/performance.md).
+
+    python benchmarks/profile_ops.py W2 [--steps 5]
+
+Prints the phases of a training step (forward, backward, optimiser), then a table of every op's
+forward and backward time per step (the engine's bookkeeping for the op included), with the
+matrix products (``linear``) separated from the rest, and the time outside any op.
+"""
+import argparse
+import collections
+import os
+import sys
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import impl_tinyseq as it  # noqa: E402
+import workloads as wl  # noqa: E402
+from tinyseq.autograd import engine, function  # noqa: E402
+
+
+def timed_ops():
+    """Wrap every op's apply and every backward run with a timer; returns the totals table."""
+    totals = collections.defaultdict(lambda: [0, 0.0])  # (phase, op) -> [calls, seconds]
+    apply, run = function.Function.apply.__func__, engine._run
+
+    def timed_apply(cls, *args):
+        t0 = time.perf_counter()
+        out = apply(cls, *args)
+        entry = totals[("forward", cls.name)]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - t0
+        return out
+
+    def timed_run(node, grads, retain_graph):
+        t0 = time.perf_counter()
+        out = run(node, grads, retain_graph)
+        entry = totals[("backward", node.name)]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - t0
+        return out
+
+    function.Function.apply = classmethod(timed_apply)
+    engine._run = timed_run
+    return totals
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("workload", choices=[w for w in wl.WORKLOADS if w != "S1"])
+    ap.add_argument("--steps", type=int, default=5)
+    args = ap.parse_args()
+    cfg = wl.WORKLOADS[args.workload]
+    impl = it.Tinyseq(cfg, it.initial_state(cfg))
+    data = wl.batches(cfg, args.steps)
+    impl.step(*data[0])  # warm-up
+
+    phases = collections.Counter()
+    for x, y in data:
+        impl.opt.zero_grad()
+        t0 = time.perf_counter()
+        loss = impl._loss(x, y)
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        impl.opt.step()
+        phases.update(forward=t1 - t0, backward=t2 - t1, optimiser=time.perf_counter() - t2)
+        del loss
+    n = args.steps
+    step = sum(phases.values()) / n
+    print(f"{args.workload}: {step * 1e3:.1f} ms per step: " + ", ".join(
+        f"{k} {v / n * 1e3:.1f} ms" for k, v in phases.items()))
+
+    totals = timed_ops()
+    for x, y in data:
+        impl.step(x, y)
+    print(f"\n{'phase':9} {'op':14} {'calls/step':>10} {'µs/call':>8} {'ms/step':>8}")
+    for (phase, op), (calls, secs) in sorted(totals.items(), key=lambda kv: -kv[1][1]):
+        if secs / n > 5e-5:
+            print(f"{phase:9} {op:14} {calls // n:>10} {secs / calls * 1e6:>8.1f} {secs / n * 1e3:>8.2f}")
+    linear = sum(s for (_, op), (_, s) in totals.items() if op == "linear") / n
+    ops = sum(s for _, s in totals.values()) / n
+    print(f"\nlinear (the matrix products): {linear * 1e3:.1f} ms; other ops: "
+          f"{(ops - linear) * 1e3:.1f} ms; outside ops (layers, engine walk, optimiser): "
+          f"{(step - ops) * 1e3:.1f} ms; of {step * 1e3:.1f} ms per step (timers add a little)")
+
+
+if __name__ == "__main__":
+    main()
