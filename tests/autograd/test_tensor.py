@@ -133,3 +133,14 @@ def test_to_float_double_long_cast_and_carry_gradients_back():
     (y * y).sum().backward()
     assert x.grad.dtype == ts.float32
     np.testing.assert_allclose(x.grad.data, [3.0, 5.0])
+
+
+def test_stack_copies_even_one_tensor_and_unbind_gives_views_as_in_pytorch():
+    x = ts.zeros(2)
+    y = ts.stack([x])
+    y[0, 0] = 5.0
+    assert x.tolist() == [0.0, 0.0]  # torch.stack always copies
+    u = ts.zeros(1, 3)
+    (row,) = u.unbind(0)  # a size-1 dim too: one view
+    row[1] = 7.0
+    assert u.tolist() == [[0.0, 7.0, 0.0]]

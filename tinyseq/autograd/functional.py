@@ -35,8 +35,6 @@ def stack(tensors, dim=0):
         if t.shape != first.shape:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has shape "
                              f"{first.shape}; stack needs tensors of one shape")
-    if len(tensors) == 1:  # a stack of one is a view (one step of a recurrent layer, a sample)
-        return first.unsqueeze(dim)
     return S.Stack.apply(norm_dim(dim, first.ndim + 1, "stack"), *tensors)
 
 
