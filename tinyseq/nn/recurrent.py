@@ -12,12 +12,14 @@ import contextlib
 import numpy as np
 
 from ..autograd.functional import cat, stack, where
-from ..autograd.mode import scope
+from ..autograd.mode import is_grad_enabled, scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor
 from . import functional as F
 from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell
 from .module import Module
+
+NO_SCOPE = contextlib.nullcontext()
 
 
 class _RNNBase(Module):
@@ -77,7 +79,7 @@ class _RNNBase(Module):
     def _layer_scope(self, layer, d):
         """``layer <k>`` (``layer <k> reverse``) when there is more than one layer or direction."""
         if self.num_layers == 1 and not self.bidirectional:
-            return contextlib.nullcontext()
+            return NO_SCOPE
         return scope(f"layer {layer}" + (" reverse" if d else ""))
 
     def _run(self, cell, x, state, mask, reverse):
@@ -92,7 +94,7 @@ class _RNNBase(Module):
             state = self._zero_state(cell, inputs[0])
         outs = [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            with scope(f"t={t}"):
+            with scope(f"t={t}") if is_grad_enabled() else NO_SCOPE:  # (for ts.viz's nodes)
                 new = cell.step(inputs[t], state)
                 if mask is not None:  # past a sequence's end: keep its state, output zeros
                     new = self._where(mask[t], new, state)
