@@ -47,3 +47,8 @@ def test_freed_arrays_are_reused_without_page_faults():
 def test_glibc_variables_of_the_user_win():
     tuned, _ = run(MALLOC_TRIM_THRESHOLD_="131072")
     assert not tuned
+
+
+def test_glibc_tunables_of_the_user_win():
+    tuned, _ = run(GLIBC_TUNABLES="glibc.malloc.trim_threshold=0")
+    assert not tuned

@@ -7,9 +7,10 @@ step, about 3,700 page faults and 10 of 85 ms. Two ``mallopt`` settings keep the
 process instead, as the allocators of deep-learning frameworks do: nothing above 512 MiB of free
 heap is trimmed, and arrays below 32 MiB come from the heap.
 
-The price: after a large step the process keeps its peak memory (for reuse) until it exits. Set
-glibc's own ``MALLOC_TRIM_THRESHOLD_`` or ``MALLOC_MMAP_THRESHOLD_`` (or ``TINYSEQ_MALLOC=default``)
-and tinyseq leaves malloc alone.
+The price: after a large step the process keeps its peak memory (for reuse) until it exits, in the
+main heap and in the heap of every thread that allocated. Set glibc's own ``MALLOC_TRIM_THRESHOLD_``,
+``MALLOC_MMAP_THRESHOLD_`` or ``GLIBC_TUNABLES=glibc.malloc...`` (or ``TINYSEQ_MALLOC=default``) and
+tinyseq leaves malloc alone.
 """
 import ctypes
 import os
@@ -22,7 +23,8 @@ TRIM_THRESHOLD, MMAP_THRESHOLD = 512 << 20, 32 << 20
 def keep_freed_memory():
     """Apply the two settings; returns whether they took effect."""
     if (not sys.platform.startswith("linux") or os.environ.get("TINYSEQ_MALLOC") == "default"
-            or "MALLOC_TRIM_THRESHOLD_" in os.environ or "MALLOC_MMAP_THRESHOLD_" in os.environ):
+            or "MALLOC_TRIM_THRESHOLD_" in os.environ or "MALLOC_MMAP_THRESHOLD_" in os.environ
+            or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")):
         return False
     try:
         libc = ctypes.CDLL(None)
@@ -30,4 +32,5 @@ def keep_freed_memory():
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) and mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    # the mmap setting first: if glibc refuses it, it sets neither
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -434,3 +434,40 @@ def test_no_grad_results_are_plain_tensors_and_views_still_share_versions():
     assert row.grad_fn is None and not row.requires_grad and y.item() == 12.0
     assert row._version is x._version  # an in-place change through one is seen through the other
     assert a.shape == b.shape == (1, 3) and a.grad_fn is None
+
+
+def test_scope_is_a_decorator_and_one_instance_can_be_entered_twice():
+    x = ts.ones(2, requires_grad=True)
+    enc = ts.autograd.scope("enc")
+
+    @ts.autograd.scope("step")
+    def step(v):
+        return v * 2
+
+    with enc:
+        with enc:
+            y = step(x)
+    assert y.grad_fn.scope == ("enc", "enc", "step")
+    assert (x * 1).grad_fn.scope == ()  # left as it was
+
+
+def test_a_view_shares_the_version_of_the_argument_it_looks_into():
+    class Second(ts.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return b[:]
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g
+
+    base = np.zeros(4)
+    a, b = ts.from_numpy(base[:2]), ts.from_numpy(base[2:])  # two views of one array
+    out = Second.apply(a, b)
+    out.add_(1)
+    assert (a._version.value, b._version.value) == (0, 1)
+
+
+def test_unbind_of_a_0d_tensor_says_why():
+    with pytest.raises(IndexError, match="0-d tensor has no dim"):
+        ts.tensor(1.0).unbind()

@@ -124,6 +124,8 @@ ARITHMETIC = [
          (40,)),
     case("linear_batch_rows", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (64, 9), (48, 9),
          (48,)),
+    case("linear_one_element_bias", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (3, 4),
+         (5, 4), (1,)),
     case("linear_bias_per_row", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (6, 4), (5, 4),
          (6, 5)),
     case("linear_bias_broadcast_3d", lambda m, x, w, b: m.nn.functional.linear(x, w, b), (2, 3, 4),

@@ -144,3 +144,14 @@ def test_stack_copies_even_one_tensor_and_unbind_gives_views_as_in_pytorch():
     (row,) = u.unbind(0)  # a size-1 dim too: one view
     row[1] = 7.0
     assert u.tolist() == [[0.0, 7.0, 0.0]]
+
+
+@pytest.mark.parametrize("ids", [np.frombuffer(b"hello", np.uint8).copy(), np.array([7, -1, 7], np.int8),
+                                 np.zeros((0, 5), np.int64)], ids=["uint8", "int8", "empty"])
+def test_embedding_gradient_for_any_integer_ids(ids):
+    table = ts.randn(256, 3, requires_grad=True)
+    g = np.random.default_rng(0).standard_normal((*ids.shape, 3)).astype(np.float32)
+    ts.nn.functional.embedding(ts.tensor(ids), table).backward(g)
+    expected = np.zeros((256, 3), np.float32)
+    np.add.at(expected, ids.astype(np.int64), g)
+    np.testing.assert_allclose(table.grad.data, expected, rtol=1e-6)

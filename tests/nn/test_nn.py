@@ -153,6 +153,14 @@ def test_clip_grad_norm_matches_pytorch(max_norm):
         np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5)
 
 
+def test_clip_grad_norm_of_float32_gradients_beyond_float32_squares():
+    p = ts.zeros(4, requires_grad=True)
+    p.grad = ts.tensor(np.full(4, 1e20, np.float32))  # squares overflow float32
+    norm = nn.utils.clip_grad_norm_([p], 1.0)
+    assert norm.item() == pytest.approx(2e20, rel=1e-6)
+    np.testing.assert_allclose(p.grad.data, 0.5, rtol=1e-5)
+
+
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_pad_sequence_matches_pytorch_and_backpropagates(batch_first):
     rng = np.random.default_rng(0)

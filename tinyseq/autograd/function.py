@@ -185,8 +185,8 @@ def _wrap(out, args):
     base = out.base
     if base is None:
         return Tensor._wrap(out)
-    for a in args:  # the usual case first: a view of an argument's own array or of its base
-        if isinstance(a, Tensor) and (a.data is base or a.data.base is base):
+    for a in args:  # the usual case first: a view of an argument's own array
+        if isinstance(a, Tensor) and a.data is base:
             return Tensor._wrap(out, a._version)
     for a in args:
         if isinstance(a, Tensor) and np.may_share_memory(out, a.data):

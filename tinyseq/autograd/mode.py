@@ -66,8 +66,9 @@ class Scope(str):
     __slots__ = ()
 
 
-class scope:
-    """Record ``name`` in the scope path of every node created inside the block.
+class scope(contextlib.ContextDecorator):
+    """Record ``name`` in the scope path of every node created inside the block (or the decorated
+    function).
 
     >>> import tinyseq as ts
     >>> x = ts.ones(2, requires_grad=True)
@@ -77,17 +78,15 @@ class scope:
     ('layer', 't=0')
     """
 
-    __slots__ = ("name", "prev")  # a class, not a generator: modules enter one per call
-
-    def __init__(self, name):
-        self.name = name
+    def __init__(self, name):  # a class, not a generator: modules enter one per call
+        self.name, self._outer = name, []
 
     def __enter__(self):
-        self.prev = state.scope
-        state.scope = self.prev + (Scope(self.name),)
+        self._outer.append(state.scope)
+        state.scope = state.scope + (Scope(self.name),)
 
     def __exit__(self, *exc):
-        state.scope = self.prev
+        state.scope = self._outer.pop()
 
 
 @contextlib.contextmanager

@@ -515,6 +515,8 @@ class Tensor:
 
     def unbind(self, dim=0):
         """The slices along ``dim``, each without it: one node however many slices."""
+        if self.ndim == 0:
+            raise IndexError("unbind: a 0-d tensor has no dim to unbind along")
         ax = norm_dim(dim, self.ndim, "unbind")
         if self.shape[ax] == 1:  # one slice is a view
             return (S.Squeeze.apply(self, self.shape[:ax] + self.shape[ax + 1:]),)

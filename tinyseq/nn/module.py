@@ -103,8 +103,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if not state.grad_enabled:  # no node will be made to carry the scope (sampling, eval)
-            return self.forward(*args, **kwargs)
+        if not state.grad_enabled:  # no node will carry the scope (sampling, evaluation); a forward
+            return self.forward(*args, **kwargs)  # that turns grad back on is drawn without its box
         with scope(self._own_name()):
             return self.forward(*args, **kwargs)
 

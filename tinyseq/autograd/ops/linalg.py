@@ -67,5 +67,5 @@ class Linear(Function):
             gw = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         gb = None
         if needs_b:
-            gb = g2.sum(0) if len(ctx.bias_shape) == 1 else unbroadcast(g, ctx.bias_shape)
+            gb = g2.sum(0) if ctx.bias_shape == g.shape[-1:] else unbroadcast(g, ctx.bias_shape)
         return gx, gw, gb

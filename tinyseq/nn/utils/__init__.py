@@ -20,8 +20,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         return Tensor(np.zeros((), np.float32))
     if norm_type == float("inf"):
         total = max(float(np.abs(g).max()) for g in grads)
-    elif norm_type == 2:  # a dot product per gradient, in its own dtype as in PyTorch
+    elif norm_type == 2:  # a dot product per gradient (in float64 if float32 overflows)
         total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5
+        if not np.isfinite(total):
+            total = sum(float(np.vdot(g, g)) for g in (g.astype(np.float64) for g in grads)) ** 0.5
     else:
         total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
                     for g in grads) ** (1 / norm_type)
