@@ -14,7 +14,8 @@ def test_visualization_page_is_up_to_date():
 
 
 def test_the_pictures_the_docs_show_exist():
-    for page in ("README.md", "docs/visualization.md"):
+    for page in ("README.md", "docs/visualization.md", *sorted(
+            str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "course").glob("*.md"))):
         text = (ROOT / page).read_text(encoding="utf-8")
         folder = (ROOT / page).parent
         for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):

@@ -1,0 +1,26 @@
+"""Draws the pictures of the course pages into ``docs/img/`` (run it after changing one):
+
+    python docs/course/make_pictures.py
+
+Page 1's graph: L = tanh(w x + b)², after a backward pass that recorded every gradient.
+"""
+from pathlib import Path
+
+import tinyseq as ts
+
+IMG = Path(__file__).resolve().parent.parent / "img"
+
+
+def engine_graph():
+    x = ts.tensor(0.5).named("x")
+    w = ts.tensor(2.0, requires_grad=True).named("w")
+    b = ts.tensor(-0.5, requires_grad=True).named("b")
+    L = ((w * x + b).tanh() ** 2).named("L")
+    with ts.autograd.record_grad_norms():
+        L.backward(retain_graph=True)
+    ts.viz.render(ts.viz.draw_graph(L, show_grads=True), IMG / "course-engine-graph.svg")
+
+
+if __name__ == "__main__":
+    engine_graph()
+    print(f"wrote {IMG / 'course-engine-graph.svg'}")
