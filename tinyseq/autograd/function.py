@@ -195,21 +195,23 @@ def _wrap(out, args):
 
 
 def _versions_of(saved, args, outputs):
-    """``(version counter, value now)`` of each tensor whose memory forward saved for backward
-    (the tensor's own array, or a view of or into it; the first such argument or output)."""
+    """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
     tensors = [t for t in args if isinstance(t, Tensor)] + outputs
     versions = []
     for a in saved:
-        for t in tensors:
-            if t.data is a:
-                break
-        else:  # a view: look for the memory it shares
-            if not isinstance(a, np.ndarray):
-                continue
-            for t in tensors:
-                if np.may_share_memory(a, t.data):
-                    break
-            else:
-                continue
-        versions.append((t._version, t._version.value))
+        t = _owner(a, tensors)
+        if t is not None:
+            versions.append((t._version, t._version.value))
     return tuple(versions)
+
+
+def _owner(a, tensors):
+    """The first tensor whose array ``a`` is, else the first whose memory the view ``a`` shares."""
+    for t in tensors:
+        if t.data is a:
+            return t
+    if isinstance(a, np.ndarray):
+        for t in tensors:
+            if np.may_share_memory(a, t.data):
+                return t
+    return None
