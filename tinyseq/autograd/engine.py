@@ -164,19 +164,11 @@ def _complete(node, slots, capture):
     hook's result replaces its slot, which the engine does not own)."""
     grads = [None if s is None else s[0] for s in slots]
     hooks = node.leaf._hooks and {0: node.leaf._hooks} if type(node) is AccumulateGrad else node.hooks
-    if hooks:
-        for k, fns in hooks.items():
-            for fn in fns:
-                if grads[k] is not None:
-                    new = fn(Tensor._wrap(np.array(grads[k])))  # a copy the hook may change
-                    if new is not None:
-                        new = np.asarray(new.data if isinstance(new, Tensor) else new,
-                                         dtype=grads[k].dtype)
-                        if new.shape != grads[k].shape:
-                            raise ShapeError(f"a hook returned a gradient of shape {new.shape} "
-                                             f"for a tensor of shape {grads[k].shape}")
-                        grads[k] = new
-                        slots[k] = [new, False]
+    for k, fns in (hooks.items() if hooks else ()):
+        if grads[k] is not None:
+            new = _run_hooks(fns, grads[k])
+            if new is not grads[k]:
+                grads[k], slots[k] = new, [new, False]
     if node.retained:
         for k, ref in node.retained.items():
             t = ref()
@@ -187,6 +179,19 @@ def _complete(node, slots, capture):
             if (node, k) in capture:
                 capture[(node, k)] = g
     return grads
+
+
+def _run_hooks(fns, g):
+    """Call each hook with (a copy of) the gradient so far; one that returns a tensor replaces it."""
+    for fn in fns:
+        new = fn(Tensor._wrap(np.array(g)))
+        if new is not None:
+            new = np.asarray(new.data if isinstance(new, Tensor) else new, dtype=g.dtype)
+            if new.shape != g.shape:
+                raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a tensor "
+                                 f"of shape {g.shape}")
+            g = new
+    return g
 
 
 def _accumulate_grad(t, g, owned):
