@@ -89,6 +89,15 @@ class scope(contextlib.ContextDecorator):
         state.scope = self._outer.pop()
 
 
+NO_SCOPE = contextlib.nullcontext()
+
+
+def recording_scope(name):
+    """``scope(name)`` when grad is on, else nothing: under ``no_grad`` no node is made to carry a
+    scope (sampling, evaluation), so modules and recurrent steps skip the cost."""
+    return scope(name) if state.grad_enabled else NO_SCOPE
+
+
 @contextlib.contextmanager
 def detect_anomaly():
     """Raise ``AnomalyError`` at the first op whose forward or backward produces NaN or Inf.

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.mode import no_grad, scope, state
+from ..autograd.mode import no_grad, recording_scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
 
@@ -103,9 +103,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if not state.grad_enabled:  # no node will carry the scope (sampling, evaluation); a forward
-            return self.forward(*args, **kwargs)  # that turns grad back on is drawn without its box
-        with scope(self._own_name()):
+        # (a forward that turns grad back on under no_grad is drawn without this module's box)
+        with recording_scope(self._own_name()):
             return self.forward(*args, **kwargs)
 
     def _own_name(self):

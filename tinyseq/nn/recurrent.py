@@ -7,19 +7,16 @@ matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``
 update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
 sequence.
 """
-import contextlib
 
 import numpy as np
 
 from ..autograd.functional import cat, stack, where
-from ..autograd.mode import is_grad_enabled, scope
+from ..autograd.mode import NO_SCOPE, recording_scope, scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor
 from . import functional as F
 from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell
 from .module import Module
-
-NO_SCOPE = contextlib.nullcontext()
 
 
 class _RNNBase(Module):
@@ -94,7 +91,7 @@ class _RNNBase(Module):
             state = self._zero_state(cell, inputs[0])
         outs = [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            with scope(f"t={t}") if is_grad_enabled() else NO_SCOPE:  # (for ts.viz's nodes)
+            with recording_scope(f"t={t}"):
                 new = cell.step(inputs[t], state)
                 if mask is not None:  # past a sequence's end: keep its state, output zeros
                     new = self._where(mask[t], new, state)
