@@ -163,7 +163,10 @@ def _complete(node, slots, capture):
     """The node's finished output gradients, after tensor hooks, ``retain_grad`` and capture (a
     hook's result replaces its slot, which the engine does not own)."""
     grads = [None if s is None else s[0] for s in slots]
-    hooks = node.leaf._hooks and {0: node.leaf._hooks} if type(node) is AccumulateGrad else node.hooks
+    if type(node) is AccumulateGrad:  # a leaf keeps its hooks itself, for its one output
+        hooks = {0: node.leaf._hooks} if node.leaf._hooks else None
+    else:
+        hooks = node.hooks
     for k, fns in (hooks.items() if hooks else ()):
         if grads[k] is not None:
             new = _run_hooks(fns, grads[k])

@@ -1,4 +1,6 @@
 """Gradient clipping (the course's remedy for exploding gradients) and sequence padding."""
+import math
+
 import numpy as np
 
 from ...autograd.tensor import Tensor
@@ -20,13 +22,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         return Tensor(np.zeros((), np.float32))
     if norm_type == float("inf"):
         total = max(float(np.abs(g).max()) for g in grads)
-    elif norm_type == 2:  # a dot product per gradient (in float64 if float32 overflows)
-        total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5
-        if not np.isfinite(total):
-            total = sum(float(np.vdot(g, g)) for g in (g.astype(np.float64) for g in grads)) ** 0.5
-    else:
-        total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
-                    for g in grads) ** (1 / norm_type)
+    else:  # the 2-norm as a dot product per gradient; other norms, and squares past float32: float64
+        total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5 if norm_type == 2 else math.inf
+        if not math.isfinite(total):
+            total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
+                        for g in grads) ** (1 / norm_type)
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for g in grads:
