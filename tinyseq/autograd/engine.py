@@ -98,8 +98,8 @@ def _walk(roots, retain_graph, capture):
                 if capture is None:
                     _accumulate_grad(node.leaf, grads[0], slots[0][1])
                 continue
-            # for ts.viz; () says "ran, not recorded"
-            node.grad_sqnorms = [None if g is None else np.vdot(g, g) for g in grads] if record else ()
+            node.grad_sqnorms = ([None if g is None else np.vdot(g, g) for g in grads] if record
+                                 else ())  # for ts.viz; () says "ran, not recorded"
             if needed is None or node in needed:
                 input_grads = _run(node, grads, retain_graph)
         for i, edge in enumerate(node.next_edges):
@@ -185,7 +185,7 @@ def _complete(node, slots, capture):
 
 
 def _run_hooks(fns, g):
-    """Call each hook with (a copy of) the gradient so far; one that returns a tensor replaces it."""
+    """Call each hook with (a copy of) the gradient so far; a tensor a hook returns replaces it."""
     for fn in fns:
         new = fn(Tensor._wrap(np.array(g)))
         if new is not None:

@@ -22,7 +22,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         return Tensor(np.zeros((), np.float32))
     if norm_type == float("inf"):
         total = max(float(np.abs(g).max()) for g in grads)
-    else:  # the 2-norm as a dot product per gradient; other norms, and squares past float32: float64
+    else:  # the 2-norm as a dot product per gradient; other norms, or float32 overflow: float64
         total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5 if norm_type == 2 else math.inf
         if not math.isfinite(total):
             total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
