@@ -149,6 +149,8 @@ DAMAGE = {
     "Inf weight": (_array(HEAD, lambda a: np.where(a > 0, np.float32(np.inf), a)),
                    "model/head.weight holds NaN or infinite values"),
     "unknown array": (_array("junk", np.ones(1)), "1 unexpected array\\(s\\): \\['junk'\\]"),
+    "index with a zero": (_array("optim/01/step", np.array(1)), "unexpected array\\(s\\): "
+                                                                "\\['optim/01/step'\\]"),
     "optim for no parameter": (_array("optim/99/exp_avg", np.ones(1, np.float32)),
                                "optim/99/exp_avg is for parameter 99, but the model has 11"),
     "optim wrong shape": (_array("optim/0/exp_avg", lambda a: a.T.copy()),

@@ -242,7 +242,8 @@ class _Checker:
             generator().bit_generator.state = state
 
     def known_arrays(self):
-        pattern = r"model/.+|optim/[0-9]{1,9}/[^/]+|state/[0-9]{1,9}|losses"
+        index = r"(0|[1-9][0-9]{0,8})"  # as str(i) writes it: no sign, no leading zero
+        pattern = rf"model/.+|optim/{index}/[^/]+|state/{index}|losses"
         unknown = sorted(k for k in self.arrays if not re.fullmatch(pattern, k))
         if unknown:
             self.fail(f"it holds {len(unknown)} unexpected array(s): {unknown[:3]}")
