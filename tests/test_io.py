@@ -7,6 +7,7 @@ import pathlib
 import pickle
 import struct
 import subprocess
+import types
 
 import numpy as np
 import pytest
@@ -98,6 +99,11 @@ def test_non_numeric_dtype_refused(tmp_path, value):
     with pytest.raises(TypeError, match=r"entry 'bad' has dtype"):
         ts.save({"ok": np.ones(1), "bad": value}, p)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_any_mapping_saves(tmp_path):
+    p = ts.save(types.MappingProxyType({"a": np.ones(2)}), tmp_path / "m.safetensors")
+    assert ts.load(p)["a"].tolist() == [1.0, 1.0]
 
 
 def test_not_a_dict_refused(tmp_path):
@@ -307,6 +313,8 @@ def test_file_object_errors(tmp_path):
         ts.load(io.BytesIO(b"junk"))
     with pytest.raises(TypeError, match="expected a path or a binary file object, got int"):
         ts.load(3)
+    with pytest.raises(FileNotFoundError, match="no checkpoint file .*cannot hold a NUL"):
+        ts.load(str(tmp_path / "a\0b"))
 
 
 def test_load_options(tmp_path):
@@ -329,8 +337,13 @@ def test_save_refusals_write_nothing(tmp_path):
         ts.save({"a": np.ones(1)}, p, metadata=[("k", "v")])
     with pytest.raises(TypeError, match="expected a dict of name -> array, got str"):
         ts.save("abc", p)
-    with pytest.raises(FileNotFoundError, match="ts.save: the path is empty"):
-        ts.save({"a": np.ones(1)}, "")
+    for path in ("", str(tmp_path / "a\0b")):
+        with pytest.raises(FileNotFoundError, match="ts.save: cannot write .*: a path must be "
+                                                    "non-empty and free of NUL characters"):
+            ts.save({"a": np.ones(1)}, path)
+    with open(p, "w") as f, pytest.raises(TypeError, match=r"binary mode \('wb'\)"):
+        ts.save({"a": np.ones(1)}, f)
+    p.unlink()
     assert list(tmp_path.iterdir()) == []
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 
 import numpy as np
 import safetensors
@@ -85,14 +86,18 @@ def save(state_dict, f, metadata=None):
     """
     data = _serialize(state_dict, metadata)
     if hasattr(f, "write"):
-        f.write(data)
+        try:
+            f.write(data)
+        except TypeError:  # a text-mode file takes str only
+            raise TypeError("ts.save: the file object takes text; open the file in binary mode "
+                            "('wb')") from None
         return f
     return write_atomic(f, data, who="ts.save")
 
 
 def _serialize(state_dict, metadata):
     """The safetensors bytes of ``state_dict`` and ``metadata``, after checking both."""
-    if not isinstance(state_dict, dict):
+    if not isinstance(state_dict, Mapping):
         raise TypeError(f"ts.save: expected a dict of name -> array, got "
                         f"{type(state_dict).__name__}")
     arrays = {}
@@ -126,8 +131,9 @@ def write_atomic(path, data, who=None):
     ``who`` (the caller's name) when given."""
     final = os.fspath(path)
     prefix = f"{who}: " if who else ""
-    if not final:
-        raise FileNotFoundError(errno.ENOENT, f"{prefix}the path is empty; name the file to write")
+    if not final or "\0" in final:
+        raise FileNotFoundError(errno.ENOENT, f"{prefix}cannot write {final!r}: a path must be "
+                                f"non-empty and free of NUL characters")
     directory = os.path.dirname(os.path.abspath(final))
     tmp = None
     try:
@@ -227,6 +233,9 @@ def _check_file(name, who):
         st = os.stat(name)
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, f"{who}: no checkpoint file {name!r}") from None
+    except ValueError:  # os.stat's "embedded null byte"
+        raise FileNotFoundError(errno.ENOENT, f"{who}: no checkpoint file {name!r} (a path "
+                                f"cannot hold a NUL character)") from None
     except OSError as e:
         raise OSError(e.errno, f"{who}: cannot read {name!r}: {e.strerror}") from None
     if stat.S_ISDIR(st.st_mode):
