@@ -45,7 +45,8 @@ class CheckpointError(ValueError):
 
 
 def _as_array(name, value):
-    """``value`` (an ndarray, a Tensor, or anything ``np.asarray`` takes) as a C-contiguous array."""
+    """``value`` (an ndarray, a Tensor, or anything ``np.asarray`` takes) as a C-contiguous
+    array."""
     data = value
     if not isinstance(value, np.ndarray) and isinstance(getattr(value, "data", None), np.ndarray):
         data = value.data  # a Tensor (an ndarray's own ``.data`` is a memoryview: not this)

@@ -111,7 +111,8 @@ DAMAGE = {
     "layers zero": (_config(layers=0), "config 'layers' is 0; it must be an int >= 1"),
     "unknown cell": (_config(cell="transformer"), "config 'cell' is 'transformer'; it must be "
                                                   "one of rnn, gru, lstm"),
-    "other cell": (_config(cell="gru"), "model/rnn.weight_ih_l0 is float32 \\(24, 4\\), but .*need float32 \\(18, 4\\)"),
+    "other cell": (_config(cell="gru"), "model/rnn.weight_ih_l0 is float32 \\(24, 4\\), but "
+                                        ".*need float32 \\(18, 4\\)"),
     "dropout NaN": (_set("config", json.dumps(CONFIG).replace('"dropout": 0.0',
                                                               '"dropout": NaN')),
                     "config 'dropout' is nan; it must be a number in \\[0, 1\\)"),
@@ -245,9 +246,13 @@ def test_other_cells_and_no_state_load(tmp_path, cell, batching):
 def test_optimiser_options_that_do_not_fit(good, tmp_path):
     saved = load_checkpoint(good[0])
     model = saved.model()
-    with pytest.raises(CheckpointError, match=r"holds options \['betas', 'eps', 'lr', "
-                                              r"'weight_decay'\], not SGD's"):
+    with pytest.raises(CheckpointError, match=r"holds optimiser options \['betas', 'eps', 'lr', "
+                                              r"'weight_decay'\], not SGD's .*: it was saved "
+                                              r"with another optimiser or is damaged"):
         saved.load_optimizer(optim.SGD(model.parameters(), lr=0.1))
+    two = optim.Adam([{"params": [model.head.weight]}, {"params": [model.head.bias]}])
+    with pytest.raises(CheckpointError, match="has 1 optimiser parameter group.*Adam has 2"):
+        saved.load_optimizer(two)
     bad = _damaged(good, tmp_path, _set("optim_groups", '[{"lr": 0.01, "betas": [0.9, 1.5], '
                                                         '"eps": 1e-8, "weight_decay": 0}]'))
     adam = optim.Adam(model.parameters())

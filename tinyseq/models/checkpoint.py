@@ -348,15 +348,15 @@ def _is_options(group):
 
 def _check_groups(path, groups, optimizer):
     """The saved options must be ``optimizer``'s (same groups, same names, valid values)."""
+    name, other = type(optimizer).__name__, "it was saved with another optimiser or is damaged"
     if len(groups) != len(optimizer.param_groups):
         raise CheckpointError(f"checkpoint {str(path)!r} has {len(groups)} optimiser parameter "
-                              f"group(s), {type(optimizer).__name__} has "
-                              f"{len(optimizer.param_groups)}")
+                              f"group(s), {name} has {len(optimizer.param_groups)}: {other}")
     for saved, group in zip(groups, optimizer.param_groups):
         if set(saved) != set(group) - {"params"}:
-            raise CheckpointError(f"checkpoint {str(path)!r} holds options {sorted(saved)}, "
-                                  f"not {type(optimizer).__name__}'s "
-                                  f"{sorted(set(group) - {'params'})}")
+            raise CheckpointError(f"checkpoint {str(path)!r} holds optimiser options "
+                                  f"{sorted(saved)}, not {name}'s "
+                                  f"{sorted(set(group) - {'params'})}: {other}")
         try:
             optimizer._validate({**group, **saved})
         except (ValueError, TypeError) as e:
