@@ -107,7 +107,9 @@ DAMAGE = {
                                              "weights, but the file holds 745"),
     "hidden other size": (_config(hidden=5), "model/.* is float32 \\(.*\\), but the config "
                                              "\\(hidden=5"),
-    "layers huge": (_config(hidden=1, embedding=1, layers=10 ** 6), "need at least"),
+    "layers huge": (_config(hidden=1, embedding=1, layers=10 ** 6), "need at least 1,000,"),
+    "layers many": (_config(hidden=1, embedding=1, layers=400), "config has 400 layers, but the "
+                                                                "file holds only 11 weight arrays"),
     "layers zero": (_config(layers=0), "config 'layers' is 0; it must be an int >= 1"),
     "unknown cell": (_config(cell="transformer"), "config 'cell' is 'transformer'; it must be "
                                                   "one of rnn, gru, lstm"),

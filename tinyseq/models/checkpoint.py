@@ -230,9 +230,12 @@ class _Checker:
                       f"{vocab.level}-level")
         weights = [a for k, a in self.arrays.items() if k.startswith("model/")]
         held, needs = sum(a.size for a in weights), _least_weights(len(vocab), config)
-        if needs > held or config["layers"] > len(weights):
+        if needs > held:
             self.fail(f"its config ({_describe(config)}) and vocabulary ({len(vocab)} tokens) "
                       f"need at least {needs:,} weights, but the file holds {held:,}")
+        if config["layers"] > len(weights):
+            self.fail(f"its config has {config['layers']} layers, but the file holds only "
+                      f"{len(weights)} weight arrays")
         state = generator().bit_generator.state  # building draws initial weights: undo that
         try:
             return _build(vocab, config)
