@@ -286,4 +286,5 @@ def _not_safetensors(name, size, error, who):
 def _unreadable(name, error, who):
     """The header parsed but describes something numpy cannot build (e.g. bfloat16)."""
     return CheckpointError(f"{who}: {name!r} is not a valid safetensors checkpoint that "
-                           f"tinyseq can read: {error}")
+                           f"tinyseq can read: {error} (numpy has no bfloat16 or float8: "
+                           f"convert such tensors to float32 before saving)")
