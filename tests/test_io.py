@@ -1,7 +1,13 @@
 """ts.save / ts.load: safetensors round trips, PyTorch interchange, clear errors, atomic writes."""
+import errno
+import io
+import json
 import os
 import pathlib
 import pickle
+import struct
+import subprocess
+import types
 
 import numpy as np
 import pytest
@@ -93,6 +99,11 @@ def test_non_numeric_dtype_refused(tmp_path, value):
     with pytest.raises(TypeError, match=r"entry 'bad' has dtype"):
         ts.save({"ok": np.ones(1), "bad": value}, p)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_any_mapping_saves(tmp_path):
+    p = ts.save(types.MappingProxyType({"a": np.ones(2)}), tmp_path / "m.safetensors")
+    assert ts.load(p)["a"].tolist() == [1.0, 1.0]
 
 
 def test_not_a_dict_refused(tmp_path):
@@ -215,3 +226,181 @@ def test_save_into_missing_directory_fails_cleanly(tmp_path):
     with pytest.raises(FileNotFoundError):
         ts.save({"a": np.ones(1)}, tmp_path / "no" / "such" / "m.safetensors")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- hostile inputs: every bad path, file or value is one clear error, and nothing is lost ----
+
+def _header_file(path, header, data=b""):
+    """Write a safetensors envelope by hand: 8-byte little-endian length, JSON header, data."""
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+def test_load_a_folder_says_it_is_a_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"ts.load: .* is a folder, not a checkpoint file"):
+        ts.load(tmp_path)
+
+
+def test_load_a_pipe_or_device_refuses_without_reading(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # reading it would hang forever
+    for name in (fifo, "/dev/null"):
+        with pytest.raises(tio.CheckpointError, match="is not a regular file"):
+            ts.load(name)
+
+
+def test_load_empty_file_says_empty(tmp_path):
+    p = tmp_path / "e.safetensors"
+    p.write_bytes(b"")
+    with pytest.raises(tio.CheckpointError, match=r"'.*e\.safetensors' is not a valid .*empty"):
+        ts.load(p)
+
+
+@pytest.mark.parametrize("content, words", [
+    (struct.pack("<Q", 2 ** 60) + b"{}", "header too large"),
+    (struct.pack("<Q", 10 ** 6) + b"{}", "invalid header length"),
+])
+def test_load_huge_header_length(tmp_path, content, words):
+    p = tmp_path / "h.safetensors"
+    p.write_bytes(content)
+    with pytest.raises(tio.CheckpointError, match=words):
+        ts.load(p)
+
+
+@pytest.mark.parametrize("meta", [{"a": 1}, ["a"], {"a": None}])
+def test_load_non_str_metadata(tmp_path, meta):
+    p = _header_file(tmp_path / "m.safetensors", {
+        "__metadata__": meta, "x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}},
+        b"\0" * 4)
+    with pytest.raises(tio.CheckpointError, match="not a valid safetensors checkpoint"):
+        ts.load(p)
+    with pytest.raises(tio.CheckpointError, match="not a valid safetensors checkpoint"):
+        ts.load(io.BytesIO(p.read_bytes()))
+
+
+def test_load_bfloat16_names_the_dtype(tmp_path):
+    p = _header_file(tmp_path / "b.safetensors",
+                     {"x": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4)
+    with pytest.raises(tio.CheckpointError, match="tinyseq can read: data type .*not understood"
+                       ".*convert such tensors to float32"):
+        ts.load(p)
+    with pytest.raises(tio.CheckpointError, match="tinyseq can read: data type .*not understood"):
+        ts.load(io.BytesIO(p.read_bytes()))
+
+
+def test_file_objects_round_trip(tmp_path):
+    want = _arrays()
+    buffer = io.BytesIO()
+    assert ts.save(want, buffer, metadata={"k": "v"}) is buffer
+    buffer.seek(0)
+    _assert_same(ts.load(buffer), want)
+    arrays, meta = tio.load_with_metadata(io.BytesIO(buffer.getvalue()))
+    _assert_same(arrays, want)
+    assert meta == {"k": "v"}
+    p = tmp_path / "f.safetensors"
+    with open(p, "wb") as f:
+        ts.save(want, f)
+    with open(p, "rb") as f:
+        _assert_same(ts.load(f, map_location="cpu", weights_only=True), want)
+    assert tio.load_with_metadata(p)[1] == {}
+
+
+def test_file_object_errors(tmp_path):
+    p = ts.save({"a": np.ones(1)}, tmp_path / "a.safetensors")
+    with open(p, encoding="latin-1") as f, pytest.raises(TypeError, match=r"binary mode \('rb'\)"):
+        ts.load(f)
+    with pytest.raises(tio.CheckpointError, match="'<file object>' is not a valid"):
+        ts.load(io.BytesIO(b"junk"))
+    with pytest.raises(TypeError, match="expected a path or a binary file object, got int"):
+        ts.load(3)
+    with pytest.raises(FileNotFoundError, match="no checkpoint file .*cannot hold a NUL"):
+        ts.load(str(tmp_path / "a\0b"))
+
+
+def test_load_options(tmp_path):
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    p = ts.save({"a": np.ones(1)}, tmp_path / "a.safetensors")
+    assert ts.load(p, map_location=torch.device("cpu"))["a"].tolist() == [1.0]
+    with pytest.raises(ValueError, match="map_location must be None or 'cpu'.*'cuda'"):
+        ts.load(p, map_location="cuda")
+    with pytest.raises(TypeError, match="weights_only must be a bool"):
+        ts.load(p, weights_only="yes")
+
+
+def test_save_refusals_write_nothing(tmp_path):
+    p = tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match="'__metadata__' is reserved"):
+        ts.save({"__metadata__": np.ones(1)}, p)  # safetensors would write an unreadable file
+    with pytest.raises(ValueError, match="ts.save: safetensors cannot store.*shorter names"):
+        ts.save({"a" * (101 * 2 ** 20): np.ones(1)}, p)
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        ts.save({"a": np.ones(1)}, p, metadata=[("k", "v")])
+    with pytest.raises(TypeError, match="expected a dict of name -> array, got str"):
+        ts.save("abc", p)
+    for path in ("", str(tmp_path / "a\0b")):
+        with pytest.raises(FileNotFoundError, match="ts.save: cannot write .*: a path must be "
+                                                    "non-empty and free of NUL characters"):
+            ts.save({"a": np.ones(1)}, path)
+    with open(p, "w") as f, pytest.raises(TypeError, match=r"binary mode \('wb'\)"):
+        ts.save({"a": np.ones(1)}, f)
+    p.unlink()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_into_missing_folder_names_target_and_folder(tmp_path):
+    target = tmp_path / "no" / "m.safetensors"
+    with pytest.raises(FileNotFoundError) as e:
+        ts.save({"a": np.ones(1)}, target)
+    message = str(e.value)
+    assert f"cannot write {str(target)!r}" in message
+    assert f"the folder {str(tmp_path / 'no')!r} does not exist" in message
+    assert ".tmp" not in message and "\n" not in message
+
+
+def test_save_onto_a_folder_or_below_a_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"cannot write .*/d': that is a folder"):
+        ts.save({"a": np.ones(1)}, tmp_path / "d")
+    (tmp_path / "f").write_bytes(b"keep")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        ts.save({"a": np.ones(1)}, tmp_path / "f" / "m.safetensors")
+    assert (tmp_path / "f").read_bytes() == b"keep"
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["d", "f"]
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 64 KiB tmpfs mounted at ``tmp_path / "mnt"`` (skipped where mounting is not allowed)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root and mount permission)")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_disk_full_keeps_old_file_and_leaves_no_temporary(tiny_fs):
+    p = tiny_fs / "m.safetensors"
+    ts.save({"a": np.ones(4)}, p)
+    before = p.read_bytes()
+    with pytest.raises(OSError, match=r"ts.save: cannot write .*m\.safetensors': no space left "
+                                      r"on the device.*existing file is unchanged") as e:
+        ts.save({"a": np.ones(100_000)}, p)
+    assert e.value.errno == errno.ENOSPC and "\n" not in str(e.value)
+    assert p.read_bytes() == before
+    assert [q.name for q in tiny_fs.iterdir()] == ["m.safetensors"]
+
+
+def test_read_only_file_system_keeps_old_file(tiny_fs):
+    p = tiny_fs / "m.safetensors"
+    ts.save({"a": np.ones(4)}, p)
+    before = p.read_bytes()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    with pytest.raises(OSError, match=r"cannot write .*m\.safetensors': the file system is "
+                                      r"read-only") as e:
+        ts.save({"a": np.zeros(4)}, p)
+    assert e.value.errno == errno.EROFS
+    assert p.read_bytes() == before
+    assert [q.name for q in tiny_fs.iterdir()] == ["m.safetensors"]
