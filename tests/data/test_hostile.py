@@ -93,11 +93,12 @@ def test_getitem_takes_tokens_only():
     assert ["h"] not in V and 4 not in V and "h" in V
 
 
-@pytest.mark.parametrize("tokens", ["abc", None, 5])
-def test_constructor_wants_a_list_of_tokens(tokens):
+@pytest.mark.parametrize("tokens, level", [("the cat", "word"), (None, "char"), (5, "char")])
+def test_constructor_wants_a_list_of_tokens(tokens, level):
     with pytest.raises(TypeError, match="Vocab: tokens must be a list of str, got .*use "
                                         r"Vocab.build\(text\)"):
-        Vocab(tokens)
+        Vocab(tokens, level)
+    assert Vocab("abc").tokens[4:] == ["a", "b", "c"]  # characters in the order given
 
 
 def test_save_refuses_bad_paths_naming_the_target(tmp_path):

@@ -43,7 +43,7 @@ class Vocab:
 
     def __init__(self, tokens, level="char"):
         _check_level(level)
-        if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
+        if isinstance(tokens, str) and level == "word" or not hasattr(tokens, "__iter__"):
             raise TypeError(f"Vocab: tokens must be a list of str, got {type(tokens).__name__}; "
                             "to make the vocabulary of a text use Vocab.build(text)")
         tokens = list(tokens)
