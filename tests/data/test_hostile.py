@@ -208,3 +208,14 @@ def test_corpus_of_an_unknown_name():
         with pytest.raises(ValueError, match="corpus: unknown corpus .*; choose one of "
                                              r"\['names', 'shakespeare'\]"):
             corpus(name)
+
+
+def test_what_cannot_fit_in_memory_is_refused_naming_the_function():
+    many = Vocab([str(i) for i in range(50_000)], level="word")
+    with pytest.raises(MemoryError, match=r"Vocab.one_hot: 10000000 one-hot vectors of 50004 "
+                                          r"floats need .* GiB, more memory than there is"):
+        many.one_hot(np.full(10 ** 7, 4, dtype=np.uint8))
+    endless = np.broadcast_to(np.int64(1), (10 ** 12,))  # a view: no memory of its own
+    with pytest.raises(MemoryError, match="pad_batch: 2 sequences padded to the longest, "
+                                          "1000000000000 ids, need .* GiB"):
+        pad_batch([endless, [1]])

@@ -1,5 +1,7 @@
 """SequenceClassifier and Seq2Seq under careless or hostile input: one clear line naming the
 model, the argument, the value and the fix; nothing silently wrong (issue 13)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,17 @@ def test_seq2seq_decoding_edges(s2s):
     assert s2s.greedy("abc", max_len=0) == "" == s2s.beam_search("abc", 3, max_len=0)
     assert s2s.greedy("abc", max_len=np.int64(4)) == s2s.translate(["abc"], max_len=4)[0]
     assert len(s2s.beam_search("abc", 10 ** 9, max_len=3)) <= 3  # a beam wider than V is cut
+
+
+def test_seq2seq_warns_of_unknown_tokens_as_charlm_does(s2s):
+    with pytest.warns(UserWarning, match="greedy: source: 'q' not in the vocabulary: read as "
+                                         "<unk>") as record:
+        s2s.greedy("aqq", max_len=2)
+    assert record[0].filename == __file__  # it points at the caller's line
+    with pytest.warns(UserWarning, match="translate: source 1: 'z' not in the vocabulary"):
+        s2s.translate(["ab", "zz"], max_len=2)
+    with pytest.warns(UserWarning, match="Seq2Seq.log_prob: target: 'q' not in the vocabulary"):
+        s2s.log_prob("abc", "xq")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # training data is not warned about, batch after batch
+        s2s.loss([("aq", "x")])

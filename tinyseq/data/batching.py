@@ -94,7 +94,13 @@ def pad_batch(sequences, pad_id=0):
     if not lengths.all():
         raise ValueError(f"pad_batch: sequence {int(np.argmin(lengths))} is empty; every "
                          "sequence needs at least one id")
-    ids = np.full((lengths.max(), len(sequences)), pad_id, dtype=np.int64)
+    try:
+        ids = np.full((lengths.max(), len(sequences)), pad_id, dtype=np.int64)
+    except MemoryError:
+        need = lengths.max() * len(sequences) * 8 / 2 ** 30
+        raise MemoryError(f"pad_batch: {len(sequences)} sequences padded to the longest, "
+                          f"{lengths.max()} ids, need {need:.3g} GiB, more memory than there is; "
+                          "batch sequences of similar lengths") from None
     for b, seq in enumerate(sequences):
         ids[:len(seq), b] = seq
     return ids, lengths
@@ -130,7 +136,7 @@ def _int_array(ids, where):
     arr = _ids(ids, where)
     if arr.ndim != 1:
         raise ValueError(f"{where}: expected a 1-D sequence of ids, got shape {arr.shape}")
-    return arr
+    return arr.astype(np.int64, copy=False)
 
 
 def _int(n, name):

@@ -185,7 +185,13 @@ class Vocab:
         """
         ids = _int_array(ids, "Vocab.one_hot")
         _check_range(ids, len(self), "Vocab.one_hot")
-        out = np.zeros((*ids.shape, len(self)), dtype=np.float32)
+        try:
+            out = np.zeros((*ids.shape, len(self)), dtype=np.float32)
+        except MemoryError:
+            raise MemoryError(f"Vocab.one_hot: {ids.size} one-hot vectors of {len(self)} floats "
+                              f"need {ids.size * len(self) * 4 / 2 ** 30:.3g} GiB, more memory "
+                              "than there is; one-hot fewer ids at a time (or use an Embedding)"
+                              ) from None
         np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
         return from_numpy(out)
 
@@ -256,7 +262,8 @@ class Vocab:
 
 
 def _int_array(ids, where):
-    """``ids`` (ints, a list, a numpy array or a Tensor) as an int64 array of the same shape."""
+    """``ids`` (ints, a list, a numpy array or a Tensor) as an integer array of the same shape,
+    every id within int64."""
     if isinstance(ids, str):
         raise TypeError(f"{where}: ids must be integers, got the str {ids!r:.40}; the ids of a "
                         "text are vocab.encode(text)")
@@ -270,7 +277,7 @@ def _int_array(ids, where):
         raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}{what}")
     if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
         raise ValueError(f"{where}: id {arr.max()} is out of range (beyond int64)")
-    return arr.astype(np.int64)
+    return arr if arr.size else arr.astype(np.int64)
 
 
 def _check_range(ids, size, where):

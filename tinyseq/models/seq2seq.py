@@ -8,6 +8,7 @@ There is no attention: everything the decoder knows of the source is in the enco
 """
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class Seq2Seq(nn.Module):
         """``(source, target)`` texts -> ``src (S, B)``, ``src_lengths (B,)``, ``tgt_in (T, B)``
         (``<bos>`` + target) and ``tgt_out (T, B)`` (target + ``<eos>``), padded with pad ids."""
         pairs = _pairs(pairs)
-        src, src_lengths = pad_batch([self._source(s, "Seq2Seq.batch", b)
+        src, src_lengths = pad_batch([self._source(s, "Seq2Seq.batch", b, warn=False)
                                       for b, (s, _) in enumerate(pairs)], self.src_vocab.pad_id)
         targets = [self.tgt_vocab.encode(t) for _, t in pairs]
         v = self.tgt_vocab
@@ -99,6 +100,8 @@ class Seq2Seq(nn.Module):
     def log_prob(self, src, tgt):
         """log P(tgt, ``<eos>`` | src) in nats: Σ_t log ŷ⟨t⟩[y⟨t⟩] (texts or lists of ids)."""
         src = self._source(src, "Seq2Seq.log_prob")
+        if isinstance(tgt, str):
+            _warn_unknown(self.tgt_vocab, tgt, "Seq2Seq.log_prob: target", stacklevel=2)
         tgt = self._ids(tgt, self.tgt_vocab, "Seq2Seq.log_prob: tgt") + [self.tgt_vocab.eos_id]
         tgt_in = np.array([self.tgt_vocab.bos_id, *tgt[:-1]])[:, None]
         with no_grad(), nn.evaluating(self):
@@ -154,7 +157,9 @@ class Seq2Seq(nn.Module):
         _check_fits(max_len, len(texts), "translate")
         if not texts:
             return []
-        sources = [self._source(t, "translate", b) for b, t in enumerate(texts)]
+        sources = []
+        for b, text in enumerate(texts):  # a loop, not a comprehension: warnings name the caller
+            sources.append(self._source(text, "translate", b))
         with no_grad(), nn.evaluating(self):
             out = self._greedy(sources, max_len)
         return [self.tgt_vocab.decode(col) for col in out.T]
@@ -208,9 +213,13 @@ class Seq2Seq(nn.Module):
         logp[:, [self.tgt_vocab.pad_id, self.tgt_vocab.bos_id]] = -np.inf
         return logp
 
-    def _source(self, seq, where, b=None):
-        """A source text or ids as a list of ids, at least one (the encoder needs a step)."""
-        ids = self._ids(seq, self.src_vocab, f"{where}: source" + f" {b}" * (b is not None))
+    def _source(self, seq, where, b=None, warn=True):
+        """A source text or ids as a list of ids, at least one (the encoder needs a step);
+        ``warn``: a UserWarning names the tokens of a text that the vocabulary lacks."""
+        name = f"{where}: source" + f" {b}" * (b is not None)
+        if warn and isinstance(seq, str):
+            _warn_unknown(self.src_vocab, seq, name, stacklevel=3)
+        ids = self._ids(seq, self.src_vocab, name)
         if not ids:
             raise ValueError(f"{where}: source{f' {b}' * (b is not None)} {seq!r:.30} has no "
                              "tokens; every source needs at least one")
@@ -227,6 +236,15 @@ class Seq2Seq(nn.Module):
         if not hasattr(seq, "__len__") or len(seq) > 0:  # empty: no tokens, refused by _source
             return check_ids(seq, len(vocab), where, ndim=1).tolist()
         return []
+
+
+def _warn_unknown(vocab, text, where, stacklevel):
+    """Warn, as CharLM does, when ``text`` holds tokens that ``vocab`` reads as ``<unk>``."""
+    unknown = vocab.unknown(text)
+    if unknown:
+        listed = ("" if vocab.level == "char" else ", ").join(sorted(unknown))
+        warnings.warn(f"{where}: {listed!r} not in the vocabulary: read as <unk>",
+                      stacklevel=stacklevel + 1)
 
 
 def _pairs(pairs):
