@@ -85,6 +85,11 @@ def test_seq2seq_forward_checks_ids_and_batches(s2s):
         s2s([[4, 5]], None, [[2]])
     with pytest.raises(ValueError, match=r"Seq2Seq: tgt_in has no steps \(T=0\)"):
         s2s([[4]], None, np.zeros((0, 1), int))
+    with pytest.raises(IndexError, match="Seq2Seq: src: id -1 is out of range"):
+        s2s.encode([[-1]])
+    with pytest.raises(IndexError, match="Seq2Seq: tgt_in: id 7 is out of range: the vocabulary "
+                                         "has 7 ids"):
+        s2s.decode([[7]], s2s.encode([[4]]))
 
 
 @pytest.mark.parametrize("pairs, error, words", [

@@ -58,13 +58,17 @@ class Seq2Seq(nn.Module):
     def encode(self, src, src_lengths=None):
         """``src`` ``(S, B)`` -> the encoder's state at each source's own last step, the decoder's
         a⟨0⟩: ``(num_layers, B, H)`` (LSTM: the pair ``(h, c)``)."""
-        src = check_ids(src, len(self.src_vocab), "Seq2Seq: src")
-        _, state = self.encoder(self.drop(self.src_embedding(src)), lengths=src_lengths)
-        return state
+        return self._encode(check_ids(src, len(self.src_vocab), "Seq2Seq: src"), src_lengths)
 
     def decode(self, tgt_in, state):
         """``tgt_in`` ``(T, B)`` from ``state`` -> logits ``(T, B, V)`` and the new state."""
-        tgt_in = check_ids(tgt_in, len(self.tgt_vocab), "Seq2Seq: tgt_in")
+        return self._decode(check_ids(tgt_in, len(self.tgt_vocab), "Seq2Seq: tgt_in"), state)
+
+    def _encode(self, src, src_lengths=None):  # encode, for ids known to be good
+        _, state = self.encoder(self.drop(self.src_embedding(src)), lengths=src_lengths)
+        return state
+
+    def _decode(self, tgt_in, state):  # decode, for ids known to be good
         out, state = self.decoder(self.drop(self.tgt_embedding(tgt_in)), state)
         return self.head(self.drop(out)), state  # ŷ⟨t⟩ = softmax(W_ya a⟨t⟩ + b_y)
 
@@ -75,7 +79,7 @@ class Seq2Seq(nn.Module):
         if src.shape[1] != tgt_in.shape[1]:
             raise ValueError(f"Seq2Seq: src (S, B) has B={src.shape[1]} sequences but tgt_in "
                              f"(T, B) has B={tgt_in.shape[1]}; give one target per source")
-        return self.decode(tgt_in, self.encode(src, src_lengths))[0]
+        return self._decode(tgt_in, self._encode(src, src_lengths))[0]
 
     def batch(self, pairs):
         """``(source, target)`` texts -> ``src (S, B)``, ``src_lengths (B,)``, ``tgt_in (T, B)``
@@ -168,12 +172,12 @@ class Seq2Seq(nn.Module):
         """Token ids ``(max_len, B)``, pad after each ``<eos>``."""
         v = self.tgt_vocab
         src, src_lengths = pad_batch(sources, self.src_vocab.pad_id)
-        state = self.encode(src, src_lengths)
+        state = self._encode(src, src_lengths)
         token = np.full(len(sources), v.bos_id)
         out = []  # grows a row a step: a generous max_len costs nothing until it is used
         done = np.zeros(len(sources), dtype=bool)
         for _ in range(max_len):
-            logits, state = self.decode(token[None, :], state)
+            logits, state = self._decode(token[None, :], state)
             token = self._log_probs(logits).argmax(-1)  # y⟨t⟩ fed back as y⟨t+1⟩'s input
             out.append(np.where(done, v.pad_id, token))
             done |= token == v.eos_id
@@ -184,11 +188,11 @@ class Seq2Seq(nn.Module):
     def _beam(self, source, beam_size, max_len, alpha):
         """The ids of the best hypothesis (without ``<eos>``) for one source."""
         eos = self.tgt_vocab.eos_id
-        state = self.encode(np.array(source)[:, None])  # one hypothesis: batch of 1
+        state = self._encode(np.array(source)[:, None])  # one hypothesis: batch of 1
         hyps, scores, finished = [[]], np.zeros(1), []  # finished: (ids, Σ log ŷ, T_y)
         for t in range(max_len):
             last = [hyp[-1] if hyp else self.tgt_vocab.bos_id for hyp in hyps]
-            logits, state = self.decode(np.array(last)[None, :], state)
+            logits, state = self._decode(np.array(last)[None, :], state)
             total = scores[:, None] + self._log_probs(logits)  # (k, V): every extension
             order = np.argsort(-total, axis=None, kind="stable")[:beam_size - len(finished)]
             order = order[np.isfinite(total.flat[order])]  # a beam wider than the vocabulary
