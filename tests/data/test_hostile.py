@@ -219,3 +219,9 @@ def test_what_cannot_fit_in_memory_is_refused_naming_the_function():
     with pytest.raises(MemoryError, match="pad_batch: 2 sequences padded to the longest, "
                                           "1000000000000 ids, need .* GiB"):
         pad_batch([endless, [1]])
+
+
+def test_a_vocabulary_with_a_lone_surrogate_saves_and_loads(tmp_path):
+    # text read with errors="surrogateescape" has them; saving used to raise UnicodeEncodeError
+    v = Vocab.build("a\udcffb")
+    assert Vocab.load(v.save(tmp_path / "v.json")) == v

@@ -233,9 +233,12 @@ class Vocab:
         """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
         then a rename: a crash never leaves half a file). Returns the path."""
         path = _target(path, "Vocab.save")
-        text = json.dumps(self.to_dict(), ensure_ascii=False)
         try:
-            return Path(write_atomic(path, text.encode("utf-8")))
+            data = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (text read with surrogateescape): \u escapes
+            data = json.dumps(self.to_dict()).encode("ascii")
+        try:
+            return Path(write_atomic(path, data))
         except OSError as e:
             raise type(e)(f"Vocab.save: cannot write {path}: {e.strerror or e}") from None
 
