@@ -196,6 +196,10 @@ def with_(shapes, **changes):
                     r"one time step of x \(n_x, m, T_x\) is x\[:, :, t\]"),
     (lambda: course.gru_cell_forward(zeros(N_X, M), None, with_(GRU_SHAPES)), TypeError,
      "gru_cell_forward: c_prev must be an array or Tensor of numbers, got NoneType"),
+    (lambda: course.gru_cell_forward(np.full((N_X, M), "a"), zeros(N_A, M), with_(GRU_SHAPES)),
+     TypeError, "gru_cell_forward: xt must hold real numbers, got dtype <U1"),
+    (lambda: course.rnn_forward(zeros(N_X, M, T) * 1j, zeros(N_A, M), with_(RNN_SHAPES)),
+     TypeError, "rnn_forward: x must hold real numbers, got dtype complex128"),
 ])
 def test_bad_shapes_and_keys_are_named_in_the_course_notation(call, error, words):
     with pytest.raises(error, match=words) as e:
