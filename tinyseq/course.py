@@ -42,9 +42,9 @@ class _Shapes:
         except TypeError:
             raise TypeError(f"{self.fn}: {name} must be an array or Tensor of numbers, got "
                             f"{type(value).__name__}") from None
-        if np.dtype(t.dtype).kind not in "fiub":
-            raise TypeError(f"{self.fn}: {name} must hold real numbers, got dtype "
-                            f"{np.dtype(t.dtype)}")
+        dtype = np.asarray(t).dtype
+        if dtype.kind not in "fiub":
+            raise TypeError(f"{self.fn}: {name} must hold real numbers, got dtype {dtype}")
         if t.ndim != len(dims):
             raise ShapeError(f"{self.fn}: {name} must be {_dims(dims)} ({len(dims)}-d), got "
                              f"shape {t.shape}" + _hint(name, dims, t.shape))
