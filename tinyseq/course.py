@@ -67,9 +67,9 @@ class _Shapes:
             lacking = ", ".join(f"{key} {_dims(shapes[key])}" for key in missing)
             raise KeyError(f"{self.fn}: parameters has no {lacking}; it needs "
                            f"{', '.join(shapes)}")
-        ordered = sorted(shapes, key=lambda k: shapes[k][0] not in self.sizes)  # Wya first: n_y
-        checked = {k: self.input(f"parameters[{k!r}]", parameters[k], shapes[k]) for k in ordered}
-        return {k: checked[k] for k in shapes}
+        # in the order of ``shapes``: a size is read from the first key that has it (n_y: Wya)
+        return {k: self.input(f"parameters[{k!r}]", parameters[k], dims)
+                for k, dims in shapes.items()}
 
     def _read(self):
         """``n_x=3, m=4 from xt; n_a=5 from a_prev``: the sizes and where they were read."""
