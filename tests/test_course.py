@@ -134,3 +134,79 @@ def test_rnn_cell_forward_with_tensors_and_float32():
     a, y = course.rnn_cell_forward(ts.randn(3, 6), ts.zeros(4, 6), p)
     assert a.dtype == y.dtype == ts.float32 and a.shape == (4, 6)
     np.testing.assert_allclose(y.data.sum(axis=0), np.ones(6), rtol=1e-6)
+
+
+# ---- bad shapes and missing keys: one line in the course's notation (issue 13) ----------------
+
+N_X, N_A, N_Y, M, T = 3, 5, 2, 4, 6
+RNN_SHAPES = {"Wax": (N_A, N_X), "Waa": (N_A, N_A), "Wya": (N_Y, N_A), "ba": (N_A, 1),
+              "by": (N_Y, 1)}
+LSTM_SHAPES = {**{f"W{g}": (N_A, N_A + N_X) for g in "fico"}, **{f"b{g}": (N_A, 1) for g in "fico"},
+               "Wy": (N_Y, N_A), "by": (N_Y, 1)}
+GRU_SHAPES = {**{f"W{g}": (N_A, N_A + N_X) for g in "urc"}, **{f"b{g}": (N_A, 1) for g in "urc"}}
+
+
+def zeros(*shape):
+    return np.zeros(shape)
+
+
+def with_(shapes, **changes):
+    p = {k: zeros(*s) for k, s in shapes.items()}
+    return {k: v for k, v in {**p, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: course.rnn_cell_forward(zeros(N_X, M), zeros(N_A, M), with_(RNN_SHAPES, Wax=None)),
+     KeyError, r"rnn_cell_forward: parameters has no Wax \(n_a, n_x\); it needs Wax, Waa, Wya"),
+    (lambda: course.rnn_cell_forward(zeros(N_X, M), zeros(N_A, M), [1, 2]), TypeError,
+     "rnn_cell_forward: parameters must be a dict of arrays with keys Wax, Waa, Wya, ba, by, "
+     "got list"),
+    (lambda: course.rnn_cell_forward(zeros(N_X, M), zeros(N_A, M),
+                                     with_(RNN_SHAPES, Wax=zeros(N_X, N_A))), ts.ShapeError,
+     r"rnn_cell_forward: parameters\['Wax'\] must be \(n_a, n_x\) = \(5, 3\), got shape "
+     r"\(3, 5\) \(n_x=3, m=4 from xt; n_a=5 from a_prev\)"),
+    (lambda: course.rnn_cell_forward(zeros(N_X, M), zeros(N_A, M),
+                                     with_(RNN_SHAPES, ba=zeros(N_A, M))), ts.ShapeError,
+     r"parameters\['ba'\] must be \(n_a, 1\) = \(5, 1\), got shape \(5, 4\)"),
+    (lambda: course.rnn_cell_forward(zeros(N_X), zeros(N_A), with_(RNN_SHAPES)), ts.ShapeError,
+     r"rnn_cell_forward: xt must be \(n_x, m\) \(2-d\), got shape \(3,\); for one example use "
+     r"m = 1: xt.reshape\(-1, 1\)"),  # used to broadcast to a silently wrong (5, 5)
+    (lambda: course.rnn_forward(zeros(N_X, M), zeros(N_A, M), with_(RNN_SHAPES)), ts.ShapeError,
+     r"rnn_forward: x must be \(n_x, m, T_x\) \(3-d\), got shape \(3, 4\)"),
+    (lambda: course.rnn_forward(zeros(N_X, M, 0), zeros(N_A, M), with_(RNN_SHAPES)), ValueError,
+     "rnn_forward: x has T_x = 0 time steps"),
+    (lambda: course.rnn_forward(zeros(N_X, M, T), zeros(N_A, M), with_(RNN_SHAPES, by=None)),
+     KeyError, r"rnn_forward: parameters has no by \(n_y, 1\)"),
+    (lambda: course.rnn_forward(zeros(N_X, M, T), zeros(N_A, M),
+                                with_(RNN_SHAPES, by=zeros(N_Y + 1, 1))), ts.ShapeError,
+     r"parameters\['by'\] must be \(n_y, 1\) = \(2, 1\), got shape \(3, 1\) .*n_y=2 from "
+     r"parameters\['Wya'\]"),
+    (lambda: course.lstm_cell_forward(zeros(N_X, M), zeros(N_A, M), zeros(2, M),
+                                      with_(LSTM_SHAPES)), ts.ShapeError,
+     r"lstm_cell_forward: c_prev must be \(n_a, m\) = \(5, 4\), got shape \(2, 4\)"),
+    (lambda: course.lstm_cell_forward(zeros(N_X, M), zeros(N_A, M), zeros(N_A, M),
+                                      with_(LSTM_SHAPES, Wf=zeros(N_A, N_X))), ts.ShapeError,
+     r"parameters\['Wf'\] must be \(n_a, n_a \+ n_x\) = \(5, 8\), got shape \(5, 3\)"),
+    (lambda: course.lstm_forward(zeros(N_X, M, T), zeros(N_A, M), with_(LSTM_SHAPES, bo=None)),
+     KeyError, r"lstm_forward: parameters has no bo \(n_a, 1\); it needs Wf, Wi, Wc, Wo"),
+    (lambda: course.lstm_forward(zeros(N_X, M, T), zeros(N_A), with_(LSTM_SHAPES)),
+     ts.ShapeError, r"lstm_forward: a0 must be \(n_a, m\) \(2-d\), got shape \(5,\)"),
+    (lambda: course.gru_cell_forward(zeros(N_X, M, T), zeros(N_A, M), with_(GRU_SHAPES)),
+     ts.ShapeError, r"gru_cell_forward: xt must be \(n_x, m\) \(2-d\), got shape \(3, 4, 6\); "
+                    r"one time step of x \(n_x, m, T_x\) is x\[:, :, t\]"),
+    (lambda: course.gru_cell_forward(zeros(N_X, M), None, with_(GRU_SHAPES)), TypeError,
+     "gru_cell_forward: c_prev must be an array or Tensor of numbers, got NoneType"),
+    (lambda: course.gru_cell_forward(np.full((N_X, M), "a"), zeros(N_A, M), with_(GRU_SHAPES)),
+     TypeError, "gru_cell_forward: xt must hold real numbers, got dtype <U1"),
+    (lambda: course.rnn_forward(zeros(N_X, M, T) * 1j, zeros(N_A, M), with_(RNN_SHAPES)),
+     TypeError, "rnn_forward: x must hold real numbers, got dtype complex128"),
+])
+def test_bad_shapes_and_keys_are_named_in_the_course_notation(call, error, words):
+    with pytest.raises(error, match=words) as e:
+        call()
+    assert "\n" not in str(e.value)
+
+
+def test_an_empty_batch_is_fine():
+    a, y = course.rnn_forward(zeros(N_X, 0, T), zeros(N_A, 0), with_(RNN_SHAPES))
+    assert a.shape == (N_A, 0, T) and y.shape == (N_Y, 0, T)

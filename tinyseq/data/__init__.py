@@ -28,6 +28,6 @@ def corpus(name):
     >>> ts.data.corpus("names").split()[:3]
     ['emma', 'olivia', 'ava']
     """
-    if name not in CORPORA:
+    if not isinstance(name, str) or name not in CORPORA:
         raise ValueError(f"corpus: unknown corpus {name!r}; choose one of {sorted(CORPORA)}")
     return resources.files(__name__).joinpath(CORPORA[name]).read_text(encoding="ascii")

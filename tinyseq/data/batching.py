@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from ..autograd.rng import generator
+from .vocab import _int_array as _ids
 
 
 class LMStream:
@@ -59,7 +60,7 @@ class LMStream:
 
     def window(self, k):
         """Window ``k`` (modulo ``len(self)``, so epochs wrap): ``x, y`` int64 ``(T, B)``."""
-        start = operator.index(k) % len(self) * self.seq_len
+        start = _int(k, "LMStream.window: k") % len(self) * self.seq_len
         end = min(start + self.seq_len, self.stream_len)
         return self.streams[start:end].copy(), self.streams[start + 1:end + 1].copy()
 
@@ -80,14 +81,26 @@ def pad_batch(sequences, pad_id=0):
     >>> ids.T.tolist(), lengths.tolist()
     ([[5, 6, 7], [8, 0, 0]], [3, 1])
     """
-    sequences = [_int_array(seq, "pad_batch") for seq in sequences]
+    if isinstance(sequences, str) or not hasattr(sequences, "__iter__"):
+        raise TypeError(f"pad_batch: sequences must be a list of id sequences, got "
+                        f"{type(sequences).__name__}")
+    sequences = [_int_array(seq, f"pad_batch: sequence {b}") for b, seq in enumerate(sequences)]
     if not sequences:
         raise ValueError("pad_batch: no sequences given")
+    pad_id = _int(pad_id, "pad_batch: pad_id")
+    if not np.iinfo(np.int64).min <= pad_id <= np.iinfo(np.int64).max:
+        raise ValueError(f"pad_batch: pad_id {pad_id} does not fit in int64")
     lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
     if not lengths.all():
         raise ValueError(f"pad_batch: sequence {int(np.argmin(lengths))} is empty; every "
                          "sequence needs at least one id")
-    ids = np.full((lengths.max(), len(sequences)), pad_id, dtype=np.int64)
+    try:
+        ids = np.full((lengths.max(), len(sequences)), pad_id, dtype=np.int64)
+    except MemoryError:
+        need = lengths.max() * len(sequences) * 8 / 2 ** 30
+        raise MemoryError(f"pad_batch: {len(sequences)} sequences padded to the longest, "
+                          f"{lengths.max()} ids, need {need:.3g} GiB, more memory than there is; "
+                          "batch sequences of similar lengths") from None
     for b, seq in enumerate(sequences):
         ids[:len(seq), b] = seq
     return ids, lengths
@@ -104,23 +117,38 @@ def batches(n, batch_size, rng=None):
     [2, 2, 1]
     """
     step = _positive(batch_size, "batches: batch_size")
-    order = (generator() if rng is None else rng).permutation(operator.index(n))
+    n = _int(n, "batches: n")
+    if n < 0:
+        raise ValueError(f"batches: n must be at least 0, got {n}")
+    if not (rng is None or hasattr(rng, "permutation")):
+        raise TypeError(f"batches: rng must be a numpy.random.Generator or None, got "
+                        f"{type(rng).__name__}; e.g. numpy.random.default_rng(seed)")
+    try:
+        order = (generator() if rng is None else rng).permutation(n)
+    except MemoryError:
+        raise MemoryError(f"batches: n={n} indices need {8 * n / 2 ** 30:.3g} GiB, more "
+                          "memory than there is") from None
     return (order[i:i + step] for i in range(0, n, step))
 
 
 def _int_array(ids, where):
     """``ids`` (a list, numpy array or Tensor) as a 1-D int64 array."""
-    arr = np.asarray(ids)
+    arr = _ids(ids, where)
     if arr.ndim != 1:
         raise ValueError(f"{where}: expected a 1-D sequence of ids, got shape {arr.shape}")
-    if arr.size and arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
+    return arr.astype(np.int64, copy=False)
+
+
+def _int(n, name):
+    """``n`` as an int (numpy ints too, not bools); TypeError naming ``name`` otherwise."""
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r:.20}")
+    return operator.index(n)
 
 
 def _positive(n, name):
     """``n`` as an int, ValueError unless it is at least 1."""
-    n = operator.index(n)
+    n = _int(n, name)
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
     return n

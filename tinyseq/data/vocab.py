@@ -7,6 +7,7 @@ as ``<eos>``.
 """
 import json
 import operator
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class Vocab:
 
     def __init__(self, tokens, level="char"):
         _check_level(level)
+        if isinstance(tokens, str) and level == "word" or not hasattr(tokens, "__iter__"):
+            raise TypeError(f"Vocab: tokens must be a list of str, got {type(tokens).__name__}; "
+                            "to make the vocabulary of a text use Vocab.build(text)")
         tokens = list(tokens)
         _check_tokens(tokens, level)
         self.level = level
@@ -61,12 +65,10 @@ class Vocab:
         ['c', 'b']
         """
         _check_level(level)
-        if max_size is not None and (not isinstance(max_size, int) or max_size < 0):
-            raise ValueError(f"Vocab.build: max_size must be None or an int >= 0, got {max_size!r}")
-        if not isinstance(min_freq, int) or min_freq < 1:
-            raise ValueError(f"Vocab.build: min_freq must be an int >= 1, got {min_freq!r}")
-        if not isinstance(text, str):
-            raise TypeError(f"Vocab.build: text must be a str, got {type(text).__name__}")
+        if max_size is not None:
+            max_size = _count(max_size, "max_size", 0)
+        min_freq = _count(min_freq, "min_freq", 1)
+        _check_text(text, "Vocab.build")
         counts = Counter(text.replace("\n", "") if level == "char" else text.split())
         for special in cls.SPECIALS:
             counts.pop(special, None)
@@ -83,11 +85,14 @@ class Vocab:
         return len(self._tokens)
 
     def __getitem__(self, token):
-        """The id of ``token``; ``unk_id`` if the vocabulary does not have it."""
+        """The id of ``token`` (a str); ``unk_id`` if the vocabulary does not have it."""
+        if not isinstance(token, str):
+            raise TypeError(f"Vocab[token]: a token is a str, got {type(token).__name__} "
+                            f"{token!r:.40}; the token of an id is vocab.id_to_token(id)")
         return self._ids.get(token, self.unk_id)
 
     def __contains__(self, token):
-        return token in self._ids
+        return isinstance(token, str) and token in self._ids
 
     @property
     def tokens(self):
@@ -96,14 +101,17 @@ class Vocab:
 
     def id_to_token(self, i):
         """The token of id ``i``; ValueError if there is no such id."""
-        i = operator.index(i)
-        if not 0 <= i < len(self._tokens):
-            raise ValueError(f"Vocab: id {i} is out of range: this vocabulary has ids 0 to "
-                             f"{len(self._tokens) - 1}")
+        try:
+            i = operator.index(i)
+        except TypeError:
+            raise TypeError(f"Vocab.id_to_token: an id is an int, got {type(i).__name__} "
+                            f"{i!r:.40}") from None
+        _check_range(np.array(i), len(self), "Vocab.id_to_token")
         return self._tokens[i]
 
     def split(self, text):
         """``text`` cut into this vocabulary's tokens: its characters, or ``text.split()``."""
+        _check_text(text, "Vocab")
         return list(text) if self.level == "char" else text.split()
 
     def unknown(self, text):
@@ -122,8 +130,12 @@ class Vocab:
         >>> Vocab.build("ab").encode("ba", add_bos=True, add_eos=True)
         [2, 5, 4, 3]
         """
+        _check_text(text, "Vocab.encode")
+        if add_bos not in (0, 1) or add_eos not in (0, 1):
+            raise TypeError(f"Vocab.encode: add_bos and add_eos must be True or False, got "
+                            f"add_bos={add_bos!r:.20}, add_eos={add_eos!r:.20}")
         ids = [self._ids.get(token, self.unk_id) for token in self.split(text)]
-        return [self.bos_id] * add_bos + ids + [self.eos_id] * add_eos
+        return [self.bos_id] * int(add_bos) + ids + [self.eos_id] * int(add_eos)
 
     def encode_lines(self, text):
         """The language-model stream of ``text``: ``[bos] + encode(line) + [eos]`` for every
@@ -135,6 +147,7 @@ class Vocab:
         >>> v.encode_lines("emma\\n\\nava\\n")
         [2, 6, 5, 5, 4, 3, 2, 4, 7, 4, 3]
         """
+        _check_text(text, "Vocab.encode_lines")
         ids = []
         for line in text.split("\n"):
             if line:
@@ -157,8 +170,9 @@ class Vocab:
         ids = _int_array(ids, "Vocab.decode")
         if ids.ndim > 1:
             raise ValueError(f"Vocab.decode: expected one sequence of ids, got shape {ids.shape}")
+        _check_range(ids, len(self), "Vocab.decode")
         skip = {self.pad_id, self.bos_id, self.eos_id} if skip_special else set()
-        tokens = [self.id_to_token(i) for i in ids.reshape(-1).tolist() if i not in skip]
+        tokens = [self._tokens[i] for i in ids.reshape(-1).tolist() if i not in skip]
         return ("" if self.level == "char" else " ").join(tokens)
 
     def one_hot(self, ids):
@@ -170,11 +184,14 @@ class Vocab:
         [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
         """
         ids = _int_array(ids, "Vocab.one_hot")
-        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
-            bad = ids.min() if ids.min() < 0 else ids.max()
-            raise ValueError(f"Vocab.one_hot: id {bad} is out of range: this vocabulary has ids "
-                             f"0 to {len(self) - 1}")
-        out = np.zeros((*ids.shape, len(self)), dtype=np.float32)
+        _check_range(ids, len(self), "Vocab.one_hot")
+        try:
+            out = np.zeros((*ids.shape, len(self)), dtype=np.float32)
+        except MemoryError:
+            raise MemoryError(f"Vocab.one_hot: {ids.size} one-hot vectors of {len(self)} floats "
+                              f"need {ids.size * len(self) * 4 / 2 ** 30:.3g} GiB, more memory "
+                              "than there is; one-hot fewer ids at a time (or use an Embedding)"
+                              ) from None
         np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
         return from_numpy(out)
 
@@ -215,8 +232,15 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
         then a rename: a crash never leaves half a file). Returns the path."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False)
-        return Path(write_atomic(path, text.encode("utf-8")))
+        path = _target(path, "Vocab.save")
+        try:
+            data = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (text read with surrogateescape): \u escapes
+            data = json.dumps(self.to_dict()).encode("ascii")
+        try:
+            return Path(write_atomic(path, data))
+        except OSError as e:
+            raise type(e)(f"Vocab.save: cannot write {path}: {e.strerror or e}") from None
 
     @classmethod
     def load(cls, path):
@@ -224,22 +248,84 @@ class Vocab:
 
         FileNotFoundError if there is no such file; ValueError if it is not a vocabulary file.
         """
-        path = Path(path)
+        path = _path(path, "Vocab.load")
         if not path.exists():
             raise FileNotFoundError(f"Vocab.load: {path} does not exist")
+        if not path.is_file():
+            raise ValueError(f"Vocab.load: {path} is not a tinyseq vocabulary file: it is a "
+                             "folder, pipe or device; give the .json file that Vocab.save wrote")
         try:
             return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except RecursionError:
+            raise ValueError(f"Vocab.load: {path} is not a tinyseq vocabulary file (written by "
+                             "Vocab.save): its JSON is nested too deeply") from None
         except (OSError, UnicodeDecodeError, ValueError) as e:
             raise ValueError(f"Vocab.load: {path} is not a tinyseq vocabulary file "
                              f"(written by Vocab.save): {e}") from e
 
 
 def _int_array(ids, where):
-    """``ids`` (ints, a list, a numpy array or a Tensor) as an int64 array of the same shape."""
-    arr = np.asarray(ids)
+    """``ids`` (ints, a list, a numpy array or a Tensor) as an integer array of the same shape,
+    every id within int64."""
+    if isinstance(ids, str):
+        raise TypeError(f"{where}: ids must be integers, got the str {ids!r:.40}; the ids of a "
+                        "text are vocab.encode(text)")
+    try:
+        arr = np.asarray(ids)
+    except ValueError:  # a ragged nested list
+        raise ValueError(f"{where}: ids must be a flat sequence of ints, got a ragged nested "
+                         "list") from None
     if arr.size and arr.dtype.kind not in "iu":
-        raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}")
-    return arr.astype(np.int64)
+        what = " (None, ints beyond int64 or other objects)" * (arr.dtype == object)
+        raise TypeError(f"{where}: ids must be integers, got dtype {arr.dtype}{what}")
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{where}: id {arr.max()} is out of range (beyond int64)")
+    return arr if arr.size else arr.astype(np.int64)
+
+
+def _check_range(ids, size, where):
+    """ValueError naming the first id of ``ids`` outside ``[0, size)``."""
+    if ids.size and (ids.min() < 0 or ids.max() >= size):
+        bad = ids.min() if ids.min() < 0 else ids.max()
+        raise ValueError(f"{where}: id {bad} is out of range: this vocabulary has ids 0 to "
+                         f"{size - 1}")
+
+
+def _check_text(text, where):
+    if not isinstance(text, str):
+        raise TypeError(f"{where}: text must be a str, got {type(text).__name__}")
+
+
+def _count(n, name, least):
+    """``n`` (an int, not a bool) as an int of at least ``least``, for ``Vocab.build``."""
+    if isinstance(n, bool) or not hasattr(n, "__index__") or operator.index(n) < least:
+        raise ValueError(f"Vocab.build: {name} must be an int >= {least}"
+                         + " or None" * (name == "max_size") + f", got {n!r}")
+    return operator.index(n)
+
+
+def _path(path, where):
+    """``path`` (a str or os.PathLike) as a ``Path``; TypeError or ValueError naming ``where``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a str or a pathlib.Path, got "
+                        f"{type(path).__name__}")
+    if not os.fspath(path):
+        raise ValueError(f"{where}: the path is empty; give a file name")
+    return Path(path)
+
+
+def _target(path, where):
+    """``path`` checked to be writable as a file: its folder exists and it is not a folder."""
+    path = _path(path, where)
+    if not path.parent.exists():
+        raise FileNotFoundError(f"{where}: cannot write {path}: the folder {path.parent} does "
+                                "not exist")
+    if not path.parent.is_dir():
+        raise NotADirectoryError(f"{where}: cannot write {path}: {path.parent} is a file, not a "
+                                 "folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"{where}: cannot write {path}: it is a folder; give a file name")
+    return path
 
 
 def _check_level(level):

@@ -28,6 +28,7 @@ CLUSTER = {  # scope kind -> cluster attributes
     "step": dict(style="rounded,dashed", color="#8aa4cc", fontcolor="#45638f"),
     "group": dict(style="rounded,dotted", color="#8c8c8c", fontcolor="#555555"),
 }
+NONFINITE = "#7a0177"  # a NaN or Inf gradient norm
 PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#993404", "#662506")
 COLLAPSE = (None, "steps", "modules")
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -58,6 +59,10 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         raise ValueError(f"draw_graph: collapse must be one of {COLLAPSE}, got {collapse!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise TypeError(f"draw_graph: max_nodes must be an int, got {type(max_nodes).__name__}")
+    if max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
     graph = trace(roots)
     if show_grads and graph.unrecorded:
         warnings.warn(
@@ -150,6 +155,8 @@ def _short(item):
     """``5e-8`` for 5.2e-08, ``6`` for 6.1: a norm in four characters."""
     if item.norm is None:
         return "–" if item.recorded else "n/r"
+    if not math.isfinite(item.norm):
+        return str(item.norm)
     mantissa, exponent = f"{item.norm:.0e}".split("e")
     return mantissa if int(exponent) == 0 else f"{mantissa}e{int(exponent)}"
 
@@ -174,16 +181,18 @@ class _Scale:
     """Gradient norms -> colours of ``PALETTE`` on a log scale from the smallest to the largest."""
 
     def __init__(self, norms):
-        logs = [math.log10(n) for n in norms if n]
+        logs = [math.log10(n) for n in norms if n and math.isfinite(n)]
         self.lo, self.hi = (min(logs), max(logs)) if logs else (None, None)
 
     def colour(self, norm, recorded=True):
         """(fill, font colour); white for "no grad yet", pale grey for "not recorded", grey for
-        an exact zero."""
+        an exact zero, purple for NaN or Inf (off the scale: something diverged)."""
         if norm is None:
             return ("#ffffff" if recorded else "#f0f0f0"), "#444444"
         if norm == 0:
             return "#dddddd", "#444444"
+        if not math.isfinite(norm):
+            return NONFINITE, "#ffffff"
         span = self.hi - self.lo
         k = round((math.log10(norm) - self.lo) / span * (len(PALETTE) - 1)) if span else 4
         return PALETTE[k], "#ffffff" if k >= 5 else "#222222"

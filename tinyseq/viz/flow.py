@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.engine import grad
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from ..io import write_atomic
+from .render import target, write
 
 PLOT_FORMATS = ("png", "svg", "pdf")
 
@@ -36,8 +36,11 @@ def gradient_flow(layer, x, loss_fn=None):
     >>> curve.shape, bool((curve > 0).all())
     ((12,), True)
     """
-    _check_input(x)
     batch_first = getattr(layer, "batch_first", False)
+    _check_input(x, batch_first)
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"gradient_flow: loss_fn must be None or a function (output, state) -> "
+                        f"a one-element Tensor, got {type(loss_fn).__name__}")
     output, state = _run(layer, x)
     steps = _hidden_states(output, batch_first)
     loss = _loss(loss_fn, output, state, batch_first)
@@ -54,11 +57,15 @@ def gradient_flow(layer, x, loss_fn=None):
     return np.sqrt(squares)
 
 
-def _check_input(x):
+def _check_input(x, batch_first):
     if not isinstance(x, Tensor) or x.ndim != 3:
         raise ValueError(
             "gradient_flow: x must be a 3-d Tensor (T, B, input_size), or (B, T, input_size) "
             f"for a batch_first layer; got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
+    T, B = (x.shape[1], x.shape[0]) if batch_first else x.shape[:2]
+    if T == 0 or B == 0:
+        raise ValueError(f"gradient_flow: x of shape {x.shape} has T={T} steps and B={B} "
+                         "sequences; a gradient flows only with at least one of each")
     if not is_grad_enabled():
         raise RuntimeError("gradient_flow: grad mode is off (inside ts.no_grad()), so no graph "
                            "would be recorded; call it outside no_grad() or in ts.enable_grad()")
@@ -66,10 +73,16 @@ def _check_input(x):
 
 def _run(layer, x):
     """``layer(x)`` -> ``(output, state)``, checked to be what a recurrent layer returns."""
-    result = layer(x) if callable(layer) and hasattr(layer, "parameters") else None
+    if hasattr(layer, "weight_ih") and not hasattr(layer, "num_layers"):
+        raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM), got "
+                        f"the cell {type(layer).__name__}, which runs one step: use the layer "
+                        "that runs it over time")
+    is_module = not isinstance(layer, type) and hasattr(layer, "parameters")
+    result = layer(x) if is_module and callable(layer) else None
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
+        what = f"the class {layer.__name__}" if isinstance(layer, type) else type(layer).__name__
         raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM) "
-                        f"returning (output, state), got {type(layer).__name__}")
+                        f"returning (output, state), got {what}")
     if result[0].grad_fn is None:
         raise RuntimeError("gradient_flow: the layer's output has no graph: neither x nor the "
                            "layer's parameters require grad")
@@ -142,17 +155,10 @@ def plot_gradient_flow(curves, path, title=None):
     True
     """
     curves = _check_curves(curves)
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in PLOT_FORMATS:
-        raise ValueError(f"plot_gradient_flow: cannot write {str(path)!r}: the suffix must be one "
-                         "of " + ", ".join("." + f for f in PLOT_FORMATS))
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"plot_gradient_flow: the folder {str(path.parent)!r} does not "
-                                "exist")
+    path, fmt = target(path, PLOT_FORMATS, "plot_gradient_flow")
     image = io.BytesIO()
     _figure(curves, title).savefig(image, format=fmt)
-    return Path(write_atomic(path, image.getvalue()))
+    return Path(write(path, image.getvalue(), "plot_gradient_flow"))
 
 
 def _check_curves(curves):
@@ -162,10 +168,21 @@ def _check_curves(curves):
                          "e.g. {'rnn': ts.viz.gradient_flow(rnn, x)}")
     checked = {}
     for label, curve in curves.items():
-        curve = np.asarray(curve, dtype=np.float64)
+        try:
+            curve = np.asarray(curve, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"plot_gradient_flow: curve {label!r} must be an array of real "
+                            f"numbers, got {curve!r:.40}") from None
         if curve.ndim != 1 or curve.size == 0:
             raise ValueError(f"plot_gradient_flow: curve {label!r} must be a non-empty 1-d array "
                              f"(one norm per time step), got shape {curve.shape}")
+        bad = np.flatnonzero(~(curve >= 0) | np.isinf(curve))  # NaN, Inf or negative
+        if bad.size:
+            more = f" and {bad.size - 1} more steps" if bad.size > 1 else ""
+            raise ValueError(f"plot_gradient_flow: curve {label!r} has {curve[bad[0]]} at step "
+                             f"{bad[0]}{more}: a gradient norm is finite and >= 0; NaN or Inf "
+                             "means the gradients diverged (look at the loss and the inputs, e.g. "
+                             "with ts.autograd.detect_anomaly())")
         checked[label] = curve
     return checked
 
@@ -181,14 +198,13 @@ def _figure(curves, title):
     fig = Figure(figsize=(6.4, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    for label, curve in curves.items():
-        ax.plot(np.arange(curve.size), np.ma.masked_less_equal(curve, 0), marker=".",
-                label=str(label))
+    lines = [ax.plot(np.arange(curve.size), np.ma.masked_less_equal(curve, 0), marker=".")[0]
+             for curve in curves.values()]
     ax.set_yscale("log")
     ax.set_xlabel("time step t")
     ax.set_ylabel(r"$\Vert\partial L / \partial h^{\langle t \rangle}\Vert$")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(lines, [str(label) for label in curves])  # given, so "_x" is shown too
     if title is not None:
         ax.set_title(title)
     return fig

@@ -60,6 +60,9 @@ def ident(scope):
 
 def trace(roots):
     """The graph that produced ``roots`` (a Tensor or a list of them)."""
+    if not isinstance(roots, (Tensor, list, tuple)):
+        raise TypeError(f"draw_graph: roots must be a Tensor or a list of Tensors, got "
+                        f"{type(roots).__name__}")
     roots = [roots] if isinstance(roots, Tensor) else list(roots)
     roots = list({id(t): t for t in roots}.values())  # a tensor given twice is drawn once
     if not roots:
@@ -168,7 +171,7 @@ def _combined(norms):
     return math.sqrt(sum(n * n for n in norms)) if norms else None
 
 
-# ---- folding ---------------------------------------------------------------------------------------
+# ---- folding -------------------------------------------------------------------------------------
 def fold(graph, collapse):
     """A copy of ``graph`` with every time step (``collapse="steps"``) or every innermost module
     (``collapse="modules"``) merged into one ``folded`` item; edges inside a group disappear.

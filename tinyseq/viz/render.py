@@ -29,15 +29,42 @@ def render(graph, path):
 
     The file appears whole or not at all (``ts.io.write_atomic``).
     """
+    if not isinstance(graph, (graphviz.Digraph, str)):
+        raise TypeError(f"render: graph must be a graphviz.Digraph (from ts.viz.draw_graph) or "
+                        f"dot source text, got {type(graph).__name__}")
+    path, fmt = target(path, FORMATS, "render")
+    source = graph.source if isinstance(graph, graphviz.Digraph) else graph
+    return write(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt), "render")
+
+
+def target(path, formats, where):
+    """``(Path, format)`` of a file to write: a str or os.PathLike whose suffix is one of
+    ``formats``, in a folder that exists; TypeError, ValueError or OSError naming ``where``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a str or a pathlib.Path, got {type(path).__name__}")
+    if not os.fspath(path):
+        raise ValueError(f"{where}: the path is empty; give a file name")
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise ValueError(f"render: cannot write {str(path)!r}: the suffix must be one of "
-                         + ", ".join("." + f for f in FORMATS))
+    if fmt not in formats:
+        raise ValueError(f"{where}: cannot write {str(path)!r}: the suffix must be one of "
+                         + ", ".join("." + f for f in formats))
+    if not path.parent.exists():
+        raise FileNotFoundError(f"{where}: the folder {str(path.parent)!r} does not exist")
     if not path.parent.is_dir():
-        raise FileNotFoundError(f"render: the folder {str(path.parent)!r} does not exist")
-    source = graph.source if isinstance(graph, graphviz.Digraph) else str(graph)
-    return write_atomic(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt))
+        raise NotADirectoryError(f"{where}: cannot write {str(path)!r}: {str(path.parent)!r} is "
+                                 "a file, not a folder")
+    if path.is_dir():
+        raise IsADirectoryError(f"{where}: cannot write {str(path)!r}: it is a folder")
+    return path, fmt
+
+
+def write(path, data, where):
+    """``ts.io.write_atomic``, its OSError (read-only place, disk full) told in one line."""
+    try:
+        return write_atomic(path, data)
+    except OSError as e:
+        raise type(e)(f"{where}: cannot write {str(path)!r}: {e.strerror or e}") from None
 
 
 def layout(source, fmt):
@@ -54,7 +81,8 @@ def layout(source, fmt):
         with _captured_stderr() as printed:
             drawn = pygraphviz.AGraph(string=source).draw(format=fmt, prog="dot")
     except (ValueError, OSError) as error:  # pygraphviz's DotError is a ValueError
-        raise RuntimeError(f"render: graphviz failed: {''.join(printed).strip() or error}") from None
+        told = "".join(printed).strip()
+        raise RuntimeError(f"render: graphviz failed: {told or error}") from None
     if not drawn:
         raise RuntimeError(f"render: graphviz produced no {fmt}: {''.join(printed).strip()}")
     return drawn
