@@ -16,7 +16,7 @@ import numpy as np
 from . import anomaly
 from .function import AccumulateGrad, edge_of
 from .mode import state
-from .ops._util import ShapeError
+from .ops._util import ShapeError, unbroadcast
 from .tensor import Tensor
 
 
@@ -81,6 +81,11 @@ def _root_edges(tensors, grads):
 
 
 def _walk(roots, retain_graph, capture):
+    with np.errstate(all="ignore"):  # inf and NaN are gradients, as in torch, not warnings
+        _walk_quietly(roots, retain_graph, capture)
+
+
+def _walk_quietly(roots, retain_graph, capture):
     deps = _count_consumers([edge[0] for edge, _ in roots])
     needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
     record = state.record_grad_norms
@@ -222,24 +227,46 @@ def _run(node, grads, retain_graph):
         grads = [np.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.out_meta)]
     out = node.fn.backward(ctx, *grads)
-    out = out if isinstance(out, tuple) else (out,)
+    out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    fn = node.fn.__name__
     if len(out) != len(node.next_edges):
-        raise RuntimeError(f"backward of '{node.name}' returned {len(out)} gradients, but its "
-                           f"forward took {len(node.next_edges)} arguments (return None for "
-                           "arguments that need no gradient)")
+        raise RuntimeError(f"{fn}.backward returned {len(out)} gradient(s), but {fn}.forward took "
+                           f"{len(node.next_edges)} argument(s); return a tuple with one gradient "
+                           "per argument (None for arguments that need no gradient)")
     result = [None] * len(out)
     for i, (g, edge) in enumerate(zip(out, node.next_edges)):
         if edge is None or g is None:
             continue
         if type(g) is not np.ndarray:
-            g = np.asarray(g)
+            g = _gradient_array(g, fn, i)
         shape, dtype = edge[0].out_meta[edge[1]]
         if g.shape != shape:
-            raise ShapeError(f"backward of '{node.name}' returned a gradient of shape {g.shape} "
-                             f"for its input {i}, which has shape {shape}")
+            g = _reduce_to(g, shape, fn, i)
         result[i] = g if g.dtype == dtype else g.astype(dtype)
     if state.anomaly:
-        anomaly.check_finite(result, node.name, "backward", lambda: node.trace)
+        anomaly.check_backward(node, grads, result)
     if not retain_graph:
         node.release()
     return result
+
+
+def _gradient_array(g, fn, i):
+    """A gradient that a backward returned as something else than an ndarray, as one."""
+    a = np.asarray(g.data if isinstance(g, Tensor) else g)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}.backward returned {type(g).__name__} (dtype {a.dtype}) as the "
+                        f"gradient for its input {i}; return a numpy array of floats or None")
+    return a
+
+
+def _reduce_to(g, shape, fn, i):
+    """A gradient of a broadcast shape summed back to its input's ``shape`` (as torch does),
+    else a ``ShapeError`` naming the Function."""
+    try:
+        fits = np.broadcast_shapes(shape, g.shape) == g.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{fn}.backward returned a gradient of shape {g.shape} for its input "
+                         f"{i}, which has shape {shape}; return one of the input's shape")
+    return unbroadcast(g, shape)

@@ -409,10 +409,10 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False):
         """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
-        return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, _single(dim, self), 1)
+        return _extreme(R.Max, self, dim, keepdim, 1)
 
     def min(self, dim=None, keepdim=False):
-        return R.Min.apply(self, _axes(dim, self.ndim, "min"), keepdim, _single(dim, self), -1)
+        return _extreme(R.Min, self, dim, keepdim, -1)
 
     def argmax(self, dim=None, keepdim=False):
         """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
@@ -492,26 +492,31 @@ class Tensor:
         """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
         ax = norm_dim(dim, self.ndim, "split")
         n = self.shape[ax]
-        if isinstance(split_size_or_sections, int):
+        if isinstance(split_size_or_sections, (int, np.integer)):
             step = split_size_or_sections
             if step <= 0:
                 raise ValueError(f"split: split_size must be positive, got {step}")
             bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
-        else:
-            sizes = list(split_size_or_sections)
+        elif isinstance(split_size_or_sections, (list, tuple)):
+            sizes = [int(n) for n in split_size_or_sections]
             if sum(sizes) != n or min(sizes, default=0) < 0:
                 raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                                  f"shape {self.shape} has size {n}")
             ends = list(itertools.accumulate(sizes))
             bounds = tuple(zip([0] + ends[:-1], ends))
+        else:
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, "
+                            f"got {type(split_size_or_sections).__name__}")
         return S.Split.apply(self, bounds, ax)
 
     def chunk(self, chunks, dim=0):
         """``chunks`` pieces of size ceil(n / chunks) along ``dim`` (fewer if they run out)."""
-        if chunks <= 0:
-            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         n = self.shape[norm_dim(dim, self.ndim, "chunk")]
-        return self.split(max(-(-n // chunks), 1), dim)
+        if n == 0:  # as torch: that many empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim=0):
         """The slices along ``dim``, each without it: one node however many slices."""
@@ -561,9 +566,22 @@ def _axes(dim, ndim, op):
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
 
 
-def _single(dim, t):
-    """Whether ``max``/``min`` reduce one dim (gradient to the picked element, not shared by ties)."""
-    return isinstance(dim, int) and t.ndim > 0
+def _extreme(op, t, dim, keepdim, sign):
+    """``max``/``min`` over ``dim``, refusing to reduce nothing (there is no largest of nothing).
+
+    The gradient follows PyTorch's for the form called (see ``Max``): one int dim, no dim, a tuple.
+    """
+    axes = _axes(dim, t.ndim, op.name)
+    empty = [ax for ax in axes if t.shape[ax] == 0]
+    if dim is None and t.data.size == 0:
+        raise RuntimeError(f"{op.name}: a tensor of shape {t.shape} has no elements, so it has no "
+                           f"{op.name}imum; give dim= to reduce a dim that is not empty")
+    if empty:
+        raise IndexError(f"{op.name}: dim {empty[0]} of a tensor of shape {t.shape} has size 0, so "
+                         f"it has no {op.name}imum; reduce a dim that is not empty")
+    how = ("all" if dim is None or t.ndim == 0
+           else "dim" if isinstance(dim, (int, np.integer)) else "dims")
+    return op.apply(t, axes, keepdim, how, sign)
 
 
 def _reshape(op, t, shape):

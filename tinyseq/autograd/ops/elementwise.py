@@ -3,7 +3,7 @@ shape (``unbroadcast``)."""
 import numpy as np
 
 from ..function import Function
-from ._util import unbroadcast
+from ._util import pass_where, unbroadcast
 
 
 class Add(Function):
@@ -176,12 +176,12 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.maximum(a, 0)
+        return np.maximum(0, a)  # in this order numpy keeps -0.0 and NaN, as torch does
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * (a > 0)
+        return pass_where(a > 0, g)
 
 
 class Clamp(Function):
@@ -202,7 +202,7 @@ class Clamp(Function):
             keep &= a >= lo
         if hi is not None:
             keep &= a <= hi
-        return g * keep, None, None
+        return pass_where(keep, g), None, None
 
 
 class Where(Function):
