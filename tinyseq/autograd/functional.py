@@ -40,7 +40,7 @@ def stack(tensors, dim=0):
 
 def where(condition, input, other):
     """``input`` where ``condition`` (bool) holds, else ``other``; all three broadcast."""
-    cond = bool_tensor(condition)
+    cond = bool_tensor(condition, "where")
     a, b = _operands(input, other)
     try:
         return E.Where.apply(cond, a, b)

@@ -381,8 +381,20 @@ class Tensor:
         return E.Clamp.apply(self, min, max)
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` (bool, broadcastable to self) is True, else self."""
-        return E.MaskedFill.apply(bool_tensor(mask), np.asarray(value, dtype=self.data.dtype), self)
+        """``value`` (a number, or a 0-d tensor, which gets its gradient) where ``mask`` (bool,
+        broadcastable with self) is True, else self; the result keeps self's dtype."""
+        mask = bool_tensor(mask, "masked_fill")
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
+                                   f"tensor of shape {value.shape}; use ts.where(mask, value, x)")
+            value = value.to(self.data.dtype)
+        else:
+            value = np.asarray(value, dtype=self.data.dtype)
+        try:
+            return E.MaskedFill.apply(mask, value, self)
+        except ValueError:
+            raise broadcast_error("masked_fill", mask.shape, self.shape) from None
 
     def to(self, dtype):
         dtype = np.dtype(dtype)
@@ -538,11 +550,16 @@ def _floating(t):
     return t if t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(DEFAULT_FLOAT))
 
 
-def bool_tensor(x):
-    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept)."""
+def bool_tensor(x, op):
+    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept).
+    A mask of another dtype is refused, as torch does: 1.0 or 2 is not obviously True."""
     if isinstance(x, Tensor) and x.data.dtype == np.bool_:
         return x
-    return Tensor._wrap(np.asarray(_data(x)).astype(bool, copy=False))
+    a = np.asarray(_data(x))
+    if a.dtype != np.bool_:
+        raise RuntimeError(f"{op}: the mask must be bool, got dtype {a.dtype}; compare to make "
+                           "one (e.g. x > 0) or convert with .to(ts.bool_)")
+    return Tensor._wrap(a)
 
 
 def _index(index):
