@@ -232,7 +232,16 @@ class Tensor:
         return self.data
 
     def __setitem__(self, index, value):
-        self._inplace("__setitem__")[_index(index)] = _data(value)
+        """``t[index] = value``, outside the graph; the index means what it means in ``t[index]``."""
+        index = _index(index)
+        target = self._inplace("__setitem__")
+        try:
+            basic, advanced = I.torch_steps(index, self.ndim)
+            if basic is not None:
+                target = target[basic]  # no arrays: a view, written through
+            target[advanced] = _data(value)
+        except IndexError as e:
+            raise I.index_error(e, self.shape, index) from None
 
     def add_(self, other, alpha=1):
         np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
@@ -348,7 +357,15 @@ class Tensor:
         return compare(np.not_equal, self, other)
 
     def __getitem__(self, index):
-        return I.GetItem.apply(self, _index(index))
+        """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
+        index = _index(index)
+        try:
+            basic, advanced = I.torch_steps(index, self.ndim)
+            if basic is not None:
+                return I.GetItem.apply(I.GetItem.apply(self, basic), advanced)
+            return I.GetItem.apply(self, index)
+        except IndexError as e:
+            raise I.index_error(e, self.shape, index) from None
 
     # ---- elementwise ---------------------------------------------------------------------------
     def exp(self):
@@ -563,10 +580,20 @@ def bool_tensor(x, op):
 
 
 def _index(index):
-    """A tuple index for numpy: Tensors and lists become arrays."""
+    """A tuple index for numpy: Tensors and lists become arrays (``[]`` an empty int array), a 0-d
+    int Tensor an int (PyTorch indexes with it as with an int)."""
     items = index if isinstance(index, tuple) else (index,)
-    return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i
-                 for i in items)
+    return tuple(_index_item(i) for i in items)
+
+
+def _index_item(i):
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+    if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iub":
+        return i.item()
+    return bool(i) if isinstance(i, np.bool_) else i
 
 
 def _shape_arg(shape):
