@@ -41,14 +41,18 @@ def as_array(data, dtype=None):
     """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        return np.array(data, dtype=dtype)
-    a = np.array(data)
-    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
-        return a.astype(DEFAULT_FLOAT)
+    try:
+        a = np.array(data)
+    except ValueError:  # numpy's long "inhomogeneous shape" story
+        raise ValueError("ts.tensor: the nested lists are ragged (rows of different lengths); "
+                         "give lists of equal lengths at every level, or pad them") from None
     if a.dtype.kind not in "fiub":
         raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
+    if dtype is not None:
+        return a.astype(dtype, copy=False)  # (np.array made a copy already)
+    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
+        return a.astype(DEFAULT_FLOAT)
     return a
 
 
@@ -470,6 +474,9 @@ class Tensor:
         if self.ndim == 0:
             return _reshape(S.Flatten, self, (1,))
         lo, hi = norm_dim(start_dim, self.ndim, "flatten"), norm_dim(end_dim, self.ndim, "flatten")
+        if lo > hi:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                             f"tensor of shape {self.shape}")
         shape = self.shape[:lo] + (math.prod(self.shape[lo:hi + 1]),) + self.shape[hi + 1:]
         return _reshape(S.Flatten, self, shape)
 
@@ -507,14 +514,19 @@ class Tensor:
 
     def expand(self, *shape):
         """A broadcast view; ``-1`` keeps a dim, new dims may be added on the left."""
-        shape = _shape_arg(shape)
+        shape = check_shape("expand", _shape_arg(shape), lowest=-1)
         lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
-                     for i, n in enumerate(shape))
+        if lead < 0:
+            raise ShapeError(f"expand: {len(shape)} sizes {shape} for a tensor of shape "
+                             f"{self.shape}; give at least one size per dim")
+        if -1 in shape[:lead]:
+            raise ShapeError(f"expand: -1 (keep the size) in a new leading dim of {shape}; "
+                             "new dims need a size")
+        full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         try:
             return S.Expand.apply(self, full)
         except ValueError:
-            raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}; "
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to {shape}; "
                              "only dims of size 1 can grow, and new dims go on the left") from None
 
     def split(self, split_size_or_sections, dim=0):
@@ -527,7 +539,7 @@ class Tensor:
                 raise ValueError(f"split: split_size must be positive, got {step}")
             bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
         elif isinstance(split_size_or_sections, (list, tuple)):
-            sizes = [int(n) for n in split_size_or_sections]
+            sizes = list(check_shape("split", split_size_or_sections))
             if sum(sizes) != n or min(sizes, default=0) < 0:
                 raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                                  f"shape {self.shape} has size {n}")
@@ -607,6 +619,8 @@ def _axes(dim, ndim, op):
         return tuple(range(ndim))
     axes = tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
         norm_dim(dim, ndim, op),)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {dim} names a dim more than once")
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
 
 
@@ -628,10 +642,28 @@ def _extreme(op, t, dim, keepdim, sign):
     return op.apply(t, axes, keepdim, how, sign)
 
 
+def check_shape(op, shape, lowest=0):
+    """``shape`` as a tuple of ints, refusing other types and sizes below ``lowest`` (-1 where
+    -1 means "work this size out", as in ``reshape`` and ``expand``)."""
+    for k, n in enumerate(shape):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r} at position "
+                            f"{k} of {tuple(shape)}")
+        if n < lowest:
+            raise ShapeError(f"{op}: size {n} at position {k} of {tuple(shape)} is negative" +
+                             ("; only -1 is allowed" if lowest else ""))
+    return tuple(int(n) for n in shape)
+
+
 def _reshape(op, t, shape):
     try:
+        if shape and min(shape) < -1:  # numpy would take any negative size for -1
+            raise ValueError
         return op.apply(t, shape)
-    except ValueError:
+    except (ValueError, TypeError):
+        if list(check_shape(op.name, shape, lowest=-1)).count(-1) > 1:
+            raise ShapeError(f"{op.name}: only one size can be -1 (inferred), got "
+                             f"{tuple(shape)}") from None
         raise ShapeError(f"{op.name}: cannot reshape a tensor of shape {t.shape} ({t.numel()} "
                          f"elements) into shape {tuple(shape)}") from None
 
