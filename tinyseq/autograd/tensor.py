@@ -15,6 +15,10 @@ from . import rng
 from .mode import state
 
 DEFAULT_FLOAT = np.float32
+# Inf and NaN are values, as in torch, not numpy warnings (nor errors under the user's np.seterr):
+# the ops run their numpy code quietly (``Function.apply``, the backward walk), and so do the
+# functions below that compute or cast outside an op.
+_quiet = np.errstate(all="ignore")
 
 
 class Version:
@@ -37,6 +41,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+@_quiet
 def as_array(data, dtype=None):
     """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
     if isinstance(data, Tensor):
@@ -235,6 +240,7 @@ class Tensor:
         self._version.value += 1
         return self.data
 
+    @_quiet
     def __setitem__(self, index, value):
         """``t[index] = value``, outside the graph; the index means what it means in ``t[index]``."""
         index = _index(index)
@@ -247,6 +253,7 @@ class Tensor:
         except IndexError as e:
             raise I.index_error(e, self.shape, index) from None
 
+    @_quiet
     def add_(self, other, alpha=1):
         np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
                out=self._inplace("add_"))
@@ -255,10 +262,12 @@ class Tensor:
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
+    @_quiet
     def mul_(self, other):
         np.multiply(self.data, _data(other), out=self._inplace("mul_"))
         return self
 
+    @_quiet
     def div_(self, other):
         np.divide(self.data, _data(other), out=self._inplace("div_"))
         return self
@@ -279,6 +288,7 @@ class Tensor:
         np.clip(self.data, min, max, out=self._inplace("clamp_"))
         return self
 
+    @_quiet
     def fill_(self, value):
         self._inplace("fill_").fill(value)
         return self
@@ -286,6 +296,7 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
+    @_quiet
     def copy_(self, src):
         np.copyto(self._inplace("copy_"), _data(src), casting="same_kind")
         return self
