@@ -182,10 +182,10 @@ class Function:
 def _wrap(out, fn):
     """A forward's result as a Tensor; refuses what is not an array of numbers."""
     if type(out) is not np.ndarray:
-        out = np.asarray(out)
+        given, out = out, np.asarray(out)
         if out.dtype.kind not in "fiub":
-            raise TypeError(f"{fn.__name__}.forward returned {type(out).__name__} of dtype "
-                            f"{out.dtype}; return a numpy array of numbers (or a tuple of them)")
+            raise TypeError(f"{fn.__name__}.forward returned {type(given).__name__} (dtype "
+                            f"{out.dtype}); return a numpy array of numbers (or a tuple of them)")
     return Tensor._wrap(out)
 
 
