@@ -16,7 +16,7 @@ import numpy as np
 from . import anomaly
 from .function import AccumulateGrad, edge_of
 from .mode import state
-from .ops._util import ShapeError, unbroadcast
+from .ops._util import ShapeError, quiet, unbroadcast
 from .tensor import Tensor
 
 
@@ -80,12 +80,8 @@ def _root_edges(tensors, grads):
     return roots
 
 
+@quiet  # Inf and NaN are gradients, as in torch, not numpy warnings
 def _walk(roots, retain_graph, capture):
-    with np.errstate(all="ignore"):  # inf and NaN are gradients, as in torch, not warnings
-        _walk_quietly(roots, retain_graph, capture)
-
-
-def _walk_quietly(roots, retain_graph, capture):
     deps = _count_consumers([edge[0] for edge, _ in roots])
     needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
     record = state.record_grad_norms

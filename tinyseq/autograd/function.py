@@ -10,6 +10,7 @@ import numpy as np
 
 from . import anomaly
 from .mode import state
+from .ops._util import quiet
 from .tensor import RemovableHandle, Tensor
 
 
@@ -143,8 +144,7 @@ class Function:
                 arrays.append(a)
                 flags.append(False)
         ctx = Context(tuple(flags))
-        with np.errstate(all="ignore"):  # inf and NaN are results, as in torch, not warnings
-            out = cls.forward(ctx, *arrays)
+        out = _forward(cls.forward, ctx, arrays)
         multi = type(out) is tuple
         tensors = [_wrap(o, cls) for o in out] if multi else [_wrap(out, cls)]
         _share_versions(tensors, args)
@@ -172,11 +172,16 @@ class Function:
     def _apply_without_graph(cls, args):
         """``apply`` under ``no_grad``: the forward and the result, no bookkeeping at all."""
         ctx = Context((False,) * len(args))
-        with np.errstate(all="ignore"):
-            out = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+        out = _forward(cls.forward, ctx, [a.data if isinstance(a, Tensor) else a for a in args])
         tensors = [_wrap(o, cls) for o in out] if type(out) is tuple else [_wrap(out, cls)]
         _share_versions(tensors, args)
         return tuple(tensors) if type(out) is tuple else tensors[0]
+
+
+@quiet
+def _forward(forward, ctx, arrays):
+    """``forward(ctx, *arrays)``; Inf and NaN are results, as in torch, not numpy warnings."""
+    return forward(ctx, *arrays)
 
 
 def _wrap(out, fn):

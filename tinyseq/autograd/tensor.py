@@ -13,12 +13,9 @@ import numpy as np
 
 from . import rng
 from .mode import state
+from .ops._util import quiet
 
 DEFAULT_FLOAT = np.float32
-# Inf and NaN are values, as in torch, not numpy warnings (nor errors under the user's np.seterr):
-# the ops run their numpy code quietly (``Function.apply``, the backward walk), and so do the
-# functions below that compute or cast outside an op.
-_quiet = np.errstate(all="ignore")
 
 
 class Version:
@@ -41,7 +38,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-@_quiet
+@quiet
 def as_array(data, dtype=None):
     """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
     if isinstance(data, Tensor):
@@ -240,7 +237,7 @@ class Tensor:
         self._version.value += 1
         return self.data
 
-    @_quiet
+    @quiet
     def __setitem__(self, index, value):
         """``t[index] = value``, outside the graph; the index means what it means in ``t[index]``."""
         index = _index(index)
@@ -253,7 +250,7 @@ class Tensor:
         except IndexError as e:
             raise I.index_error(e, self.shape, index) from None
 
-    @_quiet
+    @quiet
     def add_(self, other, alpha=1):
         np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
                out=self._inplace("add_"))
@@ -262,12 +259,12 @@ class Tensor:
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
-    @_quiet
+    @quiet
     def mul_(self, other):
         np.multiply(self.data, _data(other), out=self._inplace("mul_"))
         return self
 
-    @_quiet
+    @quiet
     def div_(self, other):
         np.divide(self.data, _data(other), out=self._inplace("div_"))
         return self
@@ -288,7 +285,7 @@ class Tensor:
         np.clip(self.data, min, max, out=self._inplace("clamp_"))
         return self
 
-    @_quiet
+    @quiet
     def fill_(self, value):
         self._inplace("fill_").fill(value)
         return self
@@ -296,7 +293,7 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
-    @_quiet
+    @quiet
     def copy_(self, src):
         np.copyto(self._inplace("copy_"), _data(src), casting="same_kind")
         return self
@@ -605,11 +602,14 @@ def bool_tensor(x, op):
 def _index(index):
     """A tuple index for numpy: Tensors and lists become arrays (``[]`` an empty int array), a 0-d
     int Tensor an int (PyTorch indexes with it as with an int)."""
-    items = index if isinstance(index, tuple) else (index,)
-    return tuple(_index_item(i) for i in items)
+    if type(index) is not tuple:
+        return (_index_item(index),)
+    return tuple([_index_item(i) for i in index])
 
 
 def _index_item(i):
+    if type(i) is int or type(i) is slice:  # the usual case, first
+        return i
     if isinstance(i, Tensor):
         i = i.data
     elif isinstance(i, list):
