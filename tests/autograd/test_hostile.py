@@ -204,6 +204,17 @@ def test_where_with_tensors_and_scalars_as_torch(fn):
     assert ts.where(cond, 1.0, 0).dtype == ts.float32
 
 
+@pytest.mark.parametrize("fn", [lambda m, x, lo, hi: x.clamp(lo, hi),
+                                lambda m, x, lo, hi: x.clamp(min=lo),
+                                lambda m, x, lo, hi: x.clamp(max=hi.reshape(5, 1)),
+                                lambda m, x, lo, hi: x.clamp(hi, lo)])  # min > max: all max
+def test_clamp_with_tensor_bounds_sends_them_their_gradient_as_torch(fn):
+    x = np.array([-1.0, 0.5, 2.0, NAN, 0.3])
+    lo, hi = np.array([0.0, 0.5, 0.0, 0.0, 0.9]), np.array([0.8, 0.8, 3.0, 1.0, 0.1])
+    for ours, theirs in _run_both(fn, x, lo, hi):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 # ---- detect_anomaly: blame the op only when its inputs were finite ----------------------------
 def test_anomaly_says_the_input_was_already_nan_from_a_leaf():
     x = ts.tensor([NAN, 1.0], requires_grad=True)
@@ -304,8 +315,38 @@ def test_a_forward_returning_none_is_named():
     (lambda: ts.ones(2, 3).transpose(0, 2), IndexError, r"transpose: dim 2 is out of range"),
     (lambda: ts.ones(2, 3, 4).flatten(2, 0), ValueError, r"flatten: start_dim 2 comes after end_dim 0"),
     (lambda: ts.cat([ts.tensor(1.0), ts.tensor(2.0)]), ValueError, r"cat: tensor 0 is 0-d.*stack"),
+    (lambda: ts.Tensor(np.array(["a"])), TypeError, r"cannot make a tensor from ndarray .*<U1"),
+    (lambda: ts.from_numpy(np.array([1j])), TypeError, r"cannot make a tensor .*complex128"),
+    (lambda: ts.ones(2).to("banana"), TypeError, r"to: 'banana' is not a dtype"),
+    (lambda: ts.ones(2).to(np.complex64), TypeError, r"to: tensors hold floats, ints or bools"),
+    (lambda: ts.tensor([1.0], dtype="banana"), TypeError, r"ts.tensor: 'banana' is not a dtype"),
+    (lambda: ts.ones(2).clamp(min="a"), TypeError, r"clamp: min must be a number or a Tensor"),
+    (lambda: ts.ones(2).clamp(min=ts.zeros(3)), ValueError, r"clamp: shapes \(2,\) and \(3,\)"),
 ])
 def test_making_and_reshaping_tensors_refuse_in_one_line(make, kind, words):
     with pytest.raises(kind, match=words) as info:
         make()
     assert "\n" not in str(info.value)
+
+
+def test_a_hook_returning_something_else_than_a_gradient_is_named():
+    x = ts.ones(2, requires_grad=True)
+    x.register_hook(lambda g: "twice")
+    with pytest.raises(TypeError, match=r"a hook returned str \(dtype <U5\); return a Tensor"):
+        (x * 2).sum().backward()
+
+
+def test_quiet_ops_nest_and_leave_the_users_numpy_settings_alone():
+    class ExpInside(ts.autograd.Function):  # an op whose forward runs another op
+        @staticmethod
+        def forward(ctx, a):
+            return ts.tensor(a, dtype=ts.float64).exp().data / 0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with np.errstate(all="raise"):
+        y = ExpInside.apply(ts.tensor([1000.0], dtype=ts.float64, requires_grad=True))
+        assert np.geterr()["divide"] == "raise"
+    assert np.isinf(y.data).all()

@@ -190,7 +190,11 @@ def _run_hooks(fns, g):
     for fn in fns:
         new = fn(Tensor._wrap(np.array(g)))
         if new is not None:
-            new = np.asarray(new.data if isinstance(new, Tensor) else new, dtype=g.dtype)
+            given, new = new, np.asarray(new.data if isinstance(new, Tensor) else new)
+            if new.dtype.kind not in "fiub":
+                raise TypeError(f"a hook returned {type(given).__name__} (dtype {new.dtype}); "
+                                "return a Tensor of the gradient's shape, or None")
+            new = new.astype(g.dtype, copy=False)
             if new.shape != g.shape:
                 raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a tensor "
                                  f"of shape {g.shape}")

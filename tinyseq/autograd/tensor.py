@@ -52,10 +52,22 @@ def as_array(data, dtype=None):
         raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
     if dtype is not None:
-        return a.astype(dtype, copy=False)  # (np.array made a copy already)
+        return a.astype(_dtype("ts.tensor", dtype), copy=False)  # (np.array made a copy)
     if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
         return a.astype(DEFAULT_FLOAT)
     return a
+
+
+def _dtype(op, dtype):
+    """``dtype`` as a numpy dtype that a tensor can have (float, int or bool), else a TypeError."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
+                        "or ts.bool_") from None
+    if dtype.kind not in "fiub":
+        raise TypeError(f"{op}: tensors hold floats, ints or bools, not {dtype}")
+    return dtype
 
 
 class Tensor:
@@ -71,7 +83,8 @@ class Tensor:
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
+        numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
+        self.data = data if numeric and dtype is None else as_array(data, dtype)
         self.grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
@@ -405,9 +418,19 @@ class Tensor:
         return self ** exponent
 
     def clamp(self, min=None, max=None):
+        """Values below ``min`` become ``min``, above ``max`` become ``max`` (numbers, or Tensors
+        that broadcast with self and get their gradient where they win, as in torch)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return E.Clamp.apply(self, min, max)
+        for name, bound in (("min", min), ("max", max)):
+            if not isinstance(bound, (type(None), int, float, np.number, Tensor)):
+                raise TypeError(f"clamp: {name} must be a number or a Tensor, got "
+                                f"{type(bound).__name__}")
+        try:
+            return E.Clamp.apply(self, min, max)
+        except ValueError:
+            shapes = [np.shape(_data(b)) for b in (min, max) if b is not None]
+            raise broadcast_error("clamp", self.shape, *shapes) from None
 
     def masked_fill(self, mask, value):
         """``value`` (a number, or a 0-d tensor, which gets its gradient) where ``mask`` (bool,
@@ -426,7 +449,7 @@ class Tensor:
             raise broadcast_error("masked_fill", mask.shape, self.shape) from None
 
     def to(self, dtype):
-        dtype = np.dtype(dtype)
+        dtype = _dtype("to", dtype)
         return self if dtype == self.data.dtype else E.Cast.apply(self, dtype)
 
     def float(self):

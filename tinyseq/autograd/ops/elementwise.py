@@ -194,24 +194,32 @@ class Relu(Function):
 
 
 class Clamp(Function):
-    """``clamp(min, max)``; the gradient passes where ``min <= x <= max``, as in PyTorch."""
+    """``clamp(min, max)``; each bound is None, a number or an array. As in PyTorch, the gradient
+    goes to ``x`` where ``min <= x <= max``, to ``min`` where ``x < min < max``, to ``max`` where
+    ``x > max`` or ``max < min`` (so none goes anywhere from a NaN ``x``)."""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a)
-        ctx.bounds = lo, hi
+        ctx.save_for_backward(a, lo, hi)
         return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        keep = np.ones(a.shape, dtype=bool)
+        a, lo, hi = ctx.saved_tensors
+        keep = np.ones(g.shape, dtype=bool)
         if lo is not None:
             keep &= a >= lo
         if hi is not None:
             keep &= a <= hi
-        return pass_where(keep, g), None, None
+        needs = ctx.needs_input_grad
+        glo = ghi = None
+        if needs[1]:
+            low = (a < lo) if hi is None else (a < lo) & (lo < hi)
+            glo = unbroadcast(pass_where(low, g), np.shape(lo))
+        if needs[2]:
+            high = (a > hi) if lo is None else (a > hi) | (hi < lo)
+            ghi = unbroadcast(pass_where(high, g), np.shape(hi))
+        return unbroadcast(pass_where(keep, g), a.shape), glo, ghi
 
 
 class Where(Function):
