@@ -242,7 +242,7 @@ def _run(node, grads, retain_graph):
         shape, dtype = edge[0].out_meta[edge[1]]
         if g.shape != shape:
             g = _reduce_to(g, shape, fn, i)
-        result[i] = g if g.dtype == dtype else g.astype(dtype)
+        result[i] = g if g.dtype == dtype else _gradient_array(g, fn, i).astype(dtype)
     if state.anomaly:
         anomaly.check_backward(node, grads, result)
     if not retain_graph:
@@ -251,7 +251,7 @@ def _run(node, grads, retain_graph):
 
 
 def _gradient_array(g, fn, i):
-    """A gradient that a backward returned as something else than an ndarray, as one."""
+    """A gradient that a backward returned (maybe not as an ndarray) as an array of real numbers."""
     a = np.asarray(g.data if isinstance(g, Tensor) else g)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{fn}.backward returned {type(g).__name__} (dtype {a.dtype}) as the "
