@@ -276,7 +276,7 @@ def test_a_broadcast_gradient_is_summed_back_and_none_means_no_gradient_as_in_to
      r"Odd.backward returned a gradient of shape \(1,\) for its input 0, which has shape \(2,\)"),
     (lambda ctx, g: (np.float64(1.0), g), ts.ShapeError, r"Odd.backward .* shape \(\) for its input 0"),
     (lambda ctx, g: ("one", g), TypeError, r"Odd.backward returned str .* for its input 0"),
-    (lambda ctx, g: (g, g * 1j), TypeError, r"Odd.backward returned ndarray \(dtype complex128\)"
+    (lambda ctx, g: (g, g * 1j), TypeError, r"Odd.backward returned ndarray \(dtype complex64\)"
                                             r" as the gradient for its input 1"),
 ])
 def test_a_backward_returning_the_wrong_thing_is_named(backward, kind, words):
