@@ -304,6 +304,8 @@ def test_a_forward_returning_none_is_named():
     (lambda: ts.ones(2, 2.5), TypeError, r"ones: sizes must be ints, got float 2.5 at position 1"),
     (lambda: ts.zeros("3"), TypeError, r"zeros: sizes must be ints, got str"),
     (lambda: ts.randn(2, dtype=ts.int64), TypeError, r"randn: dtype must be float32 or float64"),
+    (lambda: ts.zeros(2, dtype=np.complex64), TypeError, r"zeros: tensors hold floats, ints or"),
+    (lambda: ts.rand(2, dtype="banana"), TypeError, r"rand: 'banana' is not a dtype"),
     (lambda: ts.arange(0, 5, 0), ValueError, r"arange: step must not be 0"),
     (lambda: ts.arange(0, INF), ValueError, r"arange: end must be a finite number, got inf"),
     (lambda: ts.arange(5, 0), ValueError, r"arange: from 5 to 0 by steps of 1 never gets there"),

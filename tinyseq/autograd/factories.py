@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from . import rng
-from .tensor import DEFAULT_FLOAT, Tensor, _shape_arg, as_array, check_shape
+from .tensor import DEFAULT_FLOAT, Tensor, _dtype, _shape_arg, as_array, check_shape
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
 
@@ -52,7 +52,7 @@ def _gib(nbytes):
 def _allocate(op, make, shape, dtype):
     """``make(shape, dtype)`` after checking ``shape``; a size this machine cannot hold is refused
     in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
-    shape, dtype = check_shape(op, shape), np.dtype(dtype)
+    shape, dtype = check_shape(op, shape), _dtype(op, dtype)
     need, have = math.prod(shape) * dtype.itemsize, _memory()
     if have is not None and need > have:
         raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {_gib(need)}, "
@@ -91,7 +91,7 @@ def ones_like(t, dtype=None, requires_grad=False):
 
 
 def _random(op, draw, size, dtype):
-    dtype = np.dtype(dtype or DEFAULT_FLOAT)
+    dtype = _dtype(op, dtype or DEFAULT_FLOAT)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
     return _allocate(op, lambda s, d: draw(rng.generator(), s, d), _shape_arg(size), dtype)
