@@ -252,7 +252,7 @@ class Tensor:
 
     @quiet
     def __setitem__(self, index, value):
-        """``t[index] = value``, outside the graph; the index means what it means in ``t[index]``."""
+        """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
         index = _index(index)
         target = self._inplace("__setitem__")
         try:
