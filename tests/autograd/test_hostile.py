@@ -186,9 +186,12 @@ def test_masked_fill_keeps_self_dtype_and_broadcasts_as_torch():
     (lambda: ts.ones(2).masked_fill(ts.ones(2) > 0, ts.ones(2)),
      r"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape \(2,\)"),
     (lambda: ts.where(ts.tensor([1.0, 0.0]), 1.0, 0.0), r"where: the mask must be bool"),
+    (lambda: ts.ones(2).masked_fill(ts.ones(2) > 0, "a"), r"masked_fill: value must be a number"),
+    (lambda: ts.tensor([1, 2]).masked_fill(ts.tensor(True), NAN),
+     r"masked_fill: nan cannot be put in a int64 tensor"),
 ])
 def test_masked_fill_and_where_refuse_bad_masks_and_values(make, words):
-    with pytest.raises((RuntimeError, ValueError), match=words):
+    with pytest.raises((RuntimeError, ValueError, TypeError), match=words):
         make()
 
 

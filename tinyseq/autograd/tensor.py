@@ -441,6 +441,11 @@ class Tensor:
                 raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
                                    f"tensor of shape {value.shape}; use ts.where(mask, value, x)")
             value = value.to(self.data.dtype)
+        elif not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                            f"{type(value).__name__}")
+        elif self.data.dtype.kind != "f" and not math.isfinite(value):
+            raise ValueError(f"masked_fill: {value} cannot be put in a {self.data.dtype} tensor")
         else:
             value = np.asarray(value, dtype=self.data.dtype)
         try:
@@ -571,7 +576,7 @@ class Tensor:
             bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
         elif isinstance(split_size_or_sections, (list, tuple)):
             sizes = list(check_shape("split", split_size_or_sections))
-            if sum(sizes) != n or min(sizes, default=0) < 0:
+            if sum(sizes) != n:
                 raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                                  f"shape {self.shape} has size {n}")
             ends = list(itertools.accumulate(sizes))

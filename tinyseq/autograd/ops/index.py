@@ -63,6 +63,12 @@ def _is_mask(i):
     return isinstance(i, np.ndarray) and i.dtype == np.bool_
 
 
+def _spanned(index):
+    """How many dims of the array the entries of ``index`` other than ``...`` index."""
+    return sum(i.ndim if _is_mask(i) else 1 for i in index
+               if i is not None and i is not Ellipsis and not isinstance(i, bool))
+
+
 def torch_steps(index, ndim):
     """``(basic, advanced)``: ``index`` (a tuple) as the two steps PyTorch takes, which numpy
     then reads as PyTorch does, ``a[basic][advanced]``; ``(None, index)`` when numpy alone agrees.
@@ -77,8 +83,6 @@ def torch_steps(index, ndim):
         return None, index
     if all(isinstance(i, (slice, np.ndarray)) for i in index):
         return None, index
-    spanned = sum(i.ndim if _is_mask(i) else 1 for i in index
-                  if i is not None and i is not Ellipsis and not isinstance(i, bool))
     basic, advanced = [], []
     for i in index:
         if _is_int(i) or isinstance(i, slice):
@@ -89,7 +93,7 @@ def torch_steps(index, ndim):
             advanced.append(slice(None) if i is None else np.arange(int(i)))
         elif i is Ellipsis:
             basic.append(i)
-            advanced += [slice(None)] * max(ndim - spanned, 0)
+            advanced += [slice(None)] * max(ndim - _spanned(index), 0)
         else:  # an int array, or a mask covering mask.ndim dims
             basic += [slice(None)] * (i.ndim if _is_mask(i) else 1)
             advanced.append(i)
@@ -111,15 +115,13 @@ def index_error(err, shape, index):
 
 def _out_of_range(shape, index):
     """``(dim, index, size)`` of the first int or int-array entry out of range, else ``None``."""
-    used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
-               for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool))
     dim = 0
     for i in index:
         if i is Ellipsis:
-            dim += max(len(shape) - used, 0)
+            dim += max(len(shape) - _spanned(index), 0)
         elif i is None or isinstance(i, bool):
             continue
-        elif isinstance(i, np.ndarray) and i.dtype == np.bool_:
+        elif _is_mask(i):
             dim += i.ndim
         else:
             if dim < len(shape) and (_is_int(i) or _is_int_array(i)) and np.size(i):
