@@ -364,3 +364,26 @@ def test_quiet_ops_nest_and_leave_the_users_numpy_settings_alone():
         y = ExpInside.apply(ts.tensor([1000.0], dtype=ts.float64, requires_grad=True))
         assert np.geterr()["divide"] == "raise"
     assert np.isinf(y.data).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_max_and_min_with_ties_and_nan_pick_and_share_as_torch(seed):
+    """torch.max(x, dim) gives all of the gradient to the index it picks (the first maximum, or
+    the first NaN); torch.max(x) shares it between the ties (the NaNs); amax multiplies."""
+    rng = np.random.default_rng(seed)
+    for _ in range(15):
+        a = rng.integers(0, 3, (3, 5)).astype(float)
+        a[rng.random((3, 5)) < 0.1 * seed] = NAN
+        for op in ("max", "min"):
+            for dim in (0, 1):
+                pick = lambda m, x: _values(getattr(x, op)(dim))  # noqa: E731
+                for ours, theirs in _run_both(pick, a):
+                    np.testing.assert_array_equal(ours, theirs)
+                arg = "arg" + op
+                np.testing.assert_array_equal(getattr(ts.tensor(a), arg)(dim).data,
+                                              getattr(torch.tensor(a), arg)(dim).numpy())
+            for ours, theirs in _run_both(lambda m, x: getattr(x, op)(), a):
+                np.testing.assert_array_equal(ours, theirs)
+        amax = lambda m, x: x.max((0, 1)) if m is ts else x.amax((0, 1))  # noqa: E731
+        for ours, theirs in _run_both(amax, a):
+            np.testing.assert_array_equal(ours, theirs)
