@@ -387,3 +387,16 @@ def test_max_and_min_with_ties_and_nan_pick_and_share_as_torch(seed):
         amax = lambda m, x: x.max((0, 1)) if m is ts else x.amax((0, 1))  # noqa: E731
         for ours, theirs in _run_both(amax, a):
             np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("call, kind, words", [
+    (lambda x: ts.autograd.gradcheck(lambda t: 1.0, (x,)), TypeError,
+     r"gradcheck: fn must return a Tensor or a tuple of Tensors, got float"),
+    (lambda x: ts.autograd.gradcheck(lambda t: t.sum(), (x,), eps=0), ValueError,
+     r"gradcheck: eps must be positive"),
+    (lambda x: ts.autograd.gradcheck(lambda t: t.sum(), (x,), atol=-1), ValueError,
+     r"atol, rtol not negative"),
+])
+def test_gradcheck_refuses_what_it_cannot_check(call, kind, words):
+    with pytest.raises(kind, match=words):
+        call(ts.ones(2, dtype=ts.float64, requires_grad=True))
