@@ -400,3 +400,15 @@ def test_max_and_min_with_ties_and_nan_pick_and_share_as_torch(seed):
 def test_gradcheck_refuses_what_it_cannot_check(call, kind, words):
     with pytest.raises(kind, match=words):
         call(ts.ones(2, dtype=ts.float64, requires_grad=True))
+
+
+@pytest.mark.parametrize("call, kind, words", [
+    (lambda x: ts.autograd.grad((x * 2).sum(), [np.ones(2)]), TypeError,
+     r"grad: inputs must be Tensors, and inputs\[0\] is a ndarray"),
+    (lambda x: ts.autograd.grad([1.0], [x]), TypeError, r"grad: outputs must be Tensors"),
+    (lambda x: (x * 2).backward(gradient="a"), TypeError,
+     r"backward: gradient must be a Tensor of numbers, got str"),
+])
+def test_backward_and_grad_refuse_what_is_not_a_tensor(call, kind, words):
+    with pytest.raises(kind, match=words):
+        call(ts.ones(2, requires_grad=True))

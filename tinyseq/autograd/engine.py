@@ -32,8 +32,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     with more than one element. An input that the outputs do not depend on is an error unless
     ``allow_unused=True``, which gives ``None`` for it.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
@@ -56,6 +55,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     return tuple(result)
 
 
+def _tensor_list(tensors, what):
+    """``tensors`` (one Tensor or a sequence of them) as a list, for ``grad``."""
+    items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: {what} must be Tensors, and {what}[{i}] is a "
+                            f"{type(t).__name__}")
+    return items
+
+
 def _root_edges(tensors, grads):
     """``(edge, gradient array)`` for each root tensor, with the gradient checked or implied."""
     roots = []
@@ -72,7 +81,11 @@ def _root_edges(tensors, grads):
                     f"gradient= a tensor of shape {t.shape}")
             g = np.ones(t.shape, dtype=t.data.dtype)
         else:
-            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=t.data.dtype)
+            given, g = g, np.asarray(g.data if isinstance(g, Tensor) else g)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"backward: gradient must be a Tensor of numbers, got "
+                                f"{type(given).__name__} (dtype {g.dtype})")
+            g = g.astype(t.data.dtype, copy=False)
             if g.shape != t.shape:
                 raise ShapeError(f"backward: gradient has shape {g.shape} but the tensor has "
                                  f"shape {t.shape}")
