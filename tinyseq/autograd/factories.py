@@ -2,6 +2,7 @@
 
 Floating tensors are float32 unless ``dtype`` says otherwise (``ts.float64`` for gradcheck).
 """
+import functools
 import math
 import os
 
@@ -37,6 +38,7 @@ def from_numpy(array):
     return Tensor(array)
 
 
+@functools.cache
 def _memory():
     """This machine's physical memory in bytes, or ``None`` where it cannot be known."""
     try:
