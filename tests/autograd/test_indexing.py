@@ -149,3 +149,13 @@ def test_embedding_style_ids_out_of_range_name_the_row_count():
     with pytest.raises(IndexError, match=r"index 10 is out of range for dim 0 of size 10"):
         table[ts.tensor([[1, 10]])]
     assert table[[]].shape == (0, 4)
+
+
+def test_setitem_with_a_value_of_the_wrong_shape_names_both_shapes():
+    x = ts.zeros(2, 3)
+    with pytest.raises(ts.ShapeError, match=r"__setitem__: a value of shape \(2,\) cannot be "
+                                            r"broadcast to the shape \(3,\)"):
+        x[0] = ts.ones(2)
+    with pytest.raises(TypeError, match=r"__setitem__: cannot write <U1 values into a tensor"):
+        x[0] = "a"
+    assert not x.data.any()

@@ -253,15 +253,21 @@ class Tensor:
     @quiet
     def __setitem__(self, index, value):
         """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
-        index = _index(index)
+        index, value = _index(index), np.asarray(_data(value))
+        if value.dtype.kind not in "fiub":
+            raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
         target = self._inplace("__setitem__")
         try:
             basic, advanced = I.torch_steps(index, self.ndim)
             if basic is not None:
                 target = target[basic]  # no arrays: a view, written through
-            target[advanced] = _data(value)
+            target[advanced] = value
         except IndexError as e:
             raise I.index_error(e, self.shape, index) from None
+        except ValueError:
+            raise ShapeError(f"__setitem__: a value of shape {value.shape} cannot be "
+                             f"broadcast to the shape {target[advanced].shape} it is written "
+                             "into") from None
 
     @quiet
     def add_(self, other, alpha=1):
