@@ -412,3 +412,18 @@ def test_gradcheck_refuses_what_it_cannot_check(call, kind, words):
 def test_backward_and_grad_refuse_what_is_not_a_tensor(call, kind, words):
     with pytest.raises(kind, match=words):
         call(ts.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("update, kind, words", [
+    (lambda t: t.add_(ts.ones(3)), ValueError,
+     r"add_: a value of shape \(3,\) cannot be broadcast to this tensor's shape \(2,\)"),
+    (lambda t: t.mul_(ts.ones(2, 2)), ValueError, r"mul_: a value of shape \(2, 2\)"),
+    (lambda t: t.copy_(ts.ones(3)), ValueError, r"copy_: a value of shape \(3,\)"),
+    (lambda t: t.long().add_(0.5), TypeError,
+     r"add_: the result is float64, which cannot be written into this int64 tensor"),
+])
+def test_in_place_updates_that_do_not_fit_are_named(update, kind, words):
+    t = ts.ones(2)
+    with pytest.raises(kind, match=words):
+        update(t)
+    assert t.tolist() == [1.0, 1.0]

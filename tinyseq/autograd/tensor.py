@@ -270,23 +270,31 @@ class Tensor:
                              "into") from None
 
     @quiet
-    def add_(self, other, alpha=1):
-        np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
-               out=self._inplace("add_"))
+    def _update(self, op, ufunc, other):
+        """``self = ufunc(self, other)`` in place; an ``other`` that does not fit is named."""
+        other = _data(other)
+        try:
+            ufunc(self.data, other, out=self._inplace(op))
+        except TypeError:  # numpy's casting error, e.g. a float result for an int tensor
+            kind = np.result_type(self.data, other)
+            raise TypeError(f"{op}: the result is {kind}, which cannot be written into this "
+                            f"{self.data.dtype} tensor; use the out-of-place op") from None
+        except ValueError:
+            raise ShapeError(f"{op}: a value of shape {np.shape(other)} cannot be broadcast to "
+                             f"this tensor's shape {self.shape}") from None
         return self
+
+    def add_(self, other, alpha=1):
+        return self._update("add_", np.add, _data(other) * alpha if alpha != 1 else other)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
-    @quiet
     def mul_(self, other):
-        np.multiply(self.data, _data(other), out=self._inplace("mul_"))
-        return self
+        return self._update("mul_", np.multiply, other)
 
-    @quiet
     def div_(self, other):
-        np.divide(self.data, _data(other), out=self._inplace("div_"))
-        return self
+        return self._update("div_", np.divide, other)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -312,10 +320,8 @@ class Tensor:
     def zero_(self):
         return self.fill_(0)
 
-    @quiet
     def copy_(self, src):
-        np.copyto(self._inplace("copy_"), _data(src), casting="same_kind")
-        return self
+        return self._update("copy_", _copy, src)
 
     def normal_(self, mean=0.0, std=1.0):
         return self.copy_(rng.generator().normal(mean, std, self.shape))
@@ -614,6 +620,11 @@ class Tensor:
 # ---- helpers used by the methods and the module-level functions -----------------------------------
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _copy(_, src, out):
+    """``copy_`` as the ufunc-like call ``Tensor._update`` makes: ``src`` into ``out``."""
+    np.copyto(out, src, casting="same_kind")
 
 
 def _floating(t):
