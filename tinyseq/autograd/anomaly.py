@@ -17,22 +17,64 @@ def creation_trace():
     return [f for f in frames if not os.path.abspath(f.filename).startswith(_ENGINE_DIR)]
 
 
-def check_finite(arrays, op_name, phase, where_made):
-    """Raise ``AnomalyError`` if any float array in ``arrays`` holds NaN or Inf.
+def _bad(a):
+    """``"NaN"`` or ``"Inf"`` if the float array ``a`` holds one, else ``None``."""
+    if a is None or not np.issubdtype(np.asarray(a).dtype, np.inexact) or np.isfinite(a).all():
+        return None
+    return "NaN" if np.isnan(a).any() else "Inf"
 
-    ``phase`` says what produced them ("forward" or "backward"); ``where_made()`` gives the stack
-    where the op was made, asked for only when there is something to report.
-    """
-    for k, a in enumerate(arrays):
-        if a is None or not np.issubdtype(np.asarray(a).dtype, np.inexact):
+
+def _origin(t):
+    """Where tensor ``t`` came from, for a message."""
+    if t.grad_fn is not None:
+        return f"the output of '{t.grad_fn.name}'"
+    return "a leaf tensor (made by you, or a parameter)"
+
+
+def check_forward(op_name, args, outputs):
+    """Raise ``AnomalyError`` if an output of ``op_name`` holds NaN/Inf. When an input already
+    held one, the message says so and where that input came from, instead of blaming the op."""
+    for k, a in enumerate(outputs):
+        kind = _bad(a)
+        if kind is None:
             continue
-        if not np.isfinite(a).all():
-            what = "output" if phase == "forward" else "gradient for input"
-            kind = "NaN" if np.isnan(a).any() else "Inf"
-            trace = where_made()
-            where = "".join(traceback.format_list(trace[-4:])) if trace else (
-                "  (not recorded: run the forward inside detect_anomaly() too to see it)\n")
+        inputs = [(i, t, _bad(t.data)) for i, t in enumerate(args) if hasattr(t, "grad_fn")]
+        culprit = next(((i, t, bad) for i, t, bad in inputs if bad), None)
+        if culprit is not None:
+            i, t, bad = culprit
             raise AnomalyError(
-                f"detect_anomaly: {phase} of '{op_name}' produced {kind} in its {what} {k}.\n"
-                f"The op was created at (most recent call last):\n{where}"
-            )
+                f"detect_anomaly: forward of '{op_name}' produced {kind} in its output {k}, but "
+                f"its input {i} already held {bad} ({_origin(t)}); look there, not at "
+                f"'{op_name}'")
+        raise AnomalyError(f"detect_anomaly: forward of '{op_name}' produced {kind} in its "
+                           f"output {k}.\n{_where(creation_trace())}")
+
+
+def check_backward(node, grads_in, result):
+    """Raise ``AnomalyError`` if a gradient ``node``'s backward returned holds NaN/Inf, saying
+    whether the gradient it received or the values its forward saved already held one."""
+    for k, a in enumerate(result):
+        kind = _bad(a)
+        if kind is None:
+            continue
+        head = (f"detect_anomaly: backward of '{node.name}' produced {kind} in its gradient for "
+                f"input {k}")
+        came = next((bad for bad in map(_bad, grads_in) if bad), None)
+        if came:
+            raise AnomalyError(f"{head}, but the gradient it received already held {came} (from "
+                               "the root gradient you passed, or a tensor hook)")
+        saved = next((bad for bad in map(_bad, node.ctx.saved_tensors) if bad), None)
+        if saved:
+            raise AnomalyError(f"{head}, but the values its forward saved already held {saved}: "
+                               "its forward inputs were not finite (run the forward inside "
+                               "detect_anomaly() to find the op that made them)")
+        raise AnomalyError(f"{head}.\n{_where(node.trace)}")
+
+
+def _where(trace):
+    """The lines that say where an op was created."""
+    if not trace:
+        return ("The op was created at: (not recorded: run the forward inside detect_anomaly() "
+                "too to see it)")
+    return ("The op was created at (most recent call last):\n"
+            + "".join(traceback.format_list(trace[-4:])))

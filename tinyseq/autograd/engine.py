@@ -16,7 +16,7 @@ import numpy as np
 from . import anomaly
 from .function import AccumulateGrad, edge_of
 from .mode import state
-from .ops._util import ShapeError
+from .ops._util import ShapeError, quiet, unbroadcast
 from .tensor import Tensor
 
 
@@ -32,8 +32,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     with more than one element. An input that the outputs do not depend on is an error unless
     ``allow_unused=True``, which gives ``None`` for it.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
@@ -56,6 +55,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     return tuple(result)
 
 
+def _tensor_list(tensors, what):
+    """``tensors`` (one Tensor or a sequence of them) as a list, for ``grad``."""
+    items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: {what} must be Tensors, and {what}[{i}] is a "
+                            f"{type(t).__name__}")
+    return items
+
+
 def _root_edges(tensors, grads):
     """``(edge, gradient array)`` for each root tensor, with the gradient checked or implied."""
     roots = []
@@ -72,7 +81,11 @@ def _root_edges(tensors, grads):
                     f"gradient= a tensor of shape {t.shape}")
             g = np.ones(t.shape, dtype=t.data.dtype)
         else:
-            g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=t.data.dtype)
+            given, g = g, np.asarray(g.data if isinstance(g, Tensor) else g)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"backward: gradient must be a Tensor of numbers, got "
+                                f"{type(given).__name__} (dtype {g.dtype})")
+            g = g.astype(t.data.dtype, copy=False)
             if g.shape != t.shape:
                 raise ShapeError(f"backward: gradient has shape {g.shape} but the tensor has "
                                  f"shape {t.shape}")
@@ -80,6 +93,7 @@ def _root_edges(tensors, grads):
     return roots
 
 
+@quiet  # Inf and NaN are gradients, as in torch, not numpy warnings
 def _walk(roots, retain_graph, capture):
     deps = _count_consumers([edge[0] for edge, _ in roots])
     needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
@@ -189,7 +203,11 @@ def _run_hooks(fns, g):
     for fn in fns:
         new = fn(Tensor._wrap(np.array(g)))
         if new is not None:
-            new = np.asarray(new.data if isinstance(new, Tensor) else new, dtype=g.dtype)
+            given, new = new, np.asarray(new.data if isinstance(new, Tensor) else new)
+            if new.dtype.kind not in "fiub":
+                raise TypeError(f"a hook returned {type(given).__name__} (dtype {new.dtype}); "
+                                "return a Tensor of the gradient's shape, or None")
+            new = new.astype(g.dtype, copy=False)
             if new.shape != g.shape:
                 raise ShapeError(f"a hook returned a gradient of shape {new.shape} for a tensor "
                                  f"of shape {g.shape}")
@@ -222,24 +240,46 @@ def _run(node, grads, retain_graph):
         grads = [np.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.out_meta)]
     out = node.fn.backward(ctx, *grads)
-    out = out if isinstance(out, tuple) else (out,)
+    out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    fn = node.fn.__name__
     if len(out) != len(node.next_edges):
-        raise RuntimeError(f"backward of '{node.name}' returned {len(out)} gradients, but its "
-                           f"forward took {len(node.next_edges)} arguments (return None for "
-                           "arguments that need no gradient)")
+        raise RuntimeError(f"{fn}.backward returned {len(out)} gradient(s), but {fn}.forward took "
+                           f"{len(node.next_edges)} argument(s); return a tuple with one gradient "
+                           "per argument (None for arguments that need no gradient)")
     result = [None] * len(out)
     for i, (g, edge) in enumerate(zip(out, node.next_edges)):
         if edge is None or g is None:
             continue
         if type(g) is not np.ndarray:
-            g = np.asarray(g)
+            g = _gradient_array(g, fn, i)
         shape, dtype = edge[0].out_meta[edge[1]]
         if g.shape != shape:
-            raise ShapeError(f"backward of '{node.name}' returned a gradient of shape {g.shape} "
-                             f"for its input {i}, which has shape {shape}")
-        result[i] = g if g.dtype == dtype else g.astype(dtype)
+            g = _reduce_to(g, shape, fn, i)
+        result[i] = g if g.dtype == dtype else _gradient_array(g, fn, i).astype(dtype)
     if state.anomaly:
-        anomaly.check_finite(result, node.name, "backward", lambda: node.trace)
+        anomaly.check_backward(node, grads, result)
     if not retain_graph:
         node.release()
     return result
+
+
+def _gradient_array(g, fn, i):
+    """A gradient that a backward returned (maybe not as an ndarray) as an array of real numbers."""
+    a = np.asarray(g.data if isinstance(g, Tensor) else g)
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}.backward returned {type(g).__name__} (dtype {a.dtype}) as the "
+                        f"gradient for its input {i}; return a numpy array of floats or None")
+    return a
+
+
+def _reduce_to(g, shape, fn, i):
+    """A gradient of a broadcast shape summed back to its input's ``shape`` (as torch does),
+    else a ``ShapeError`` naming the Function."""
+    try:
+        fits = np.broadcast_shapes(shape, g.shape) == g.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{fn}.backward returned a gradient of shape {g.shape} for its input "
+                         f"{i}, which has shape {shape}; return one of the input's shape")
+    return unbroadcast(g, shape)

@@ -2,10 +2,14 @@
 
 Floating tensors are float32 unless ``dtype`` says otherwise (``ts.float64`` for gradcheck).
 """
+import functools
+import math
+import os
+
 import numpy as np
 
 from . import rng
-from .tensor import DEFAULT_FLOAT, Tensor, _shape_arg, as_array
+from .tensor import DEFAULT_FLOAT, Tensor, _dtype, _shape_arg, as_array, check_shape
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
 
@@ -34,19 +38,50 @@ def from_numpy(array):
     return Tensor(array)
 
 
+@functools.cache
+def _memory():
+    """This machine's physical memory in bytes, or ``None`` where it cannot be known."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _gib(nbytes):
+    return f"{nbytes / 2**30:,.1f} GiB"
+
+
+def _allocate(op, make, shape, dtype):
+    """``make(shape, dtype)`` after checking ``shape``; a size this machine cannot hold is refused
+    in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
+    shape, dtype = check_shape(op, shape), _dtype(op, dtype)
+    need, have = math.prod(shape) * dtype.itemsize, _memory()
+    if have is not None and need > have:
+        raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {_gib(need)}, "
+                          f"more than this machine's memory ({_gib(have)}); use a smaller size")
+    try:
+        return make(shape, dtype)
+    except MemoryError:
+        raise MemoryError(f"{op}: could not allocate {_gib(need)} for a tensor of shape {shape} "
+                          f"and dtype {dtype}; use a smaller size or free memory") from None
+
+
 def zeros(*size, dtype=None, requires_grad=False):
-    return _make(np.zeros(_shape_arg(size), dtype or DEFAULT_FLOAT), requires_grad)
+    return _make(_allocate("zeros", np.zeros, _shape_arg(size), dtype or DEFAULT_FLOAT),
+                 requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
-    return _make(np.ones(_shape_arg(size), dtype or DEFAULT_FLOAT), requires_grad)
+    return _make(_allocate("ones", np.ones, _shape_arg(size), dtype or DEFAULT_FLOAT),
+                 requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value if not given."""
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(np.full(_shape_arg((size,)), fill_value, dtype), requires_grad)
+    return _make(_allocate("full", lambda s, d: np.full(s, fill_value, d), _shape_arg((size,)),
+                           dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
@@ -57,15 +92,22 @@ def ones_like(t, dtype=None, requires_grad=False):
     return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
 
 
+def _random(op, draw, size, dtype):
+    dtype = _dtype(op, dtype or DEFAULT_FLOAT)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
+    return _allocate(op, lambda s, d: draw(rng.generator(), s, d), _shape_arg(size), dtype)
+
+
 def randn(*size, dtype=None, requires_grad=False):
     """Standard normal samples from the generator that ``ts.manual_seed`` seeds."""
-    return _make(rng.generator().standard_normal(_shape_arg(size), dtype=dtype or DEFAULT_FLOAT),
+    return _make(_random("randn", lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype),
                  requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1) from the generator that ``ts.manual_seed`` seeds."""
-    return _make(rng.generator().random(_shape_arg(size), dtype=dtype or DEFAULT_FLOAT),
+    return _make(_random("rand", lambda g, s, d: g.random(s, dtype=d), size, dtype),
                  requires_grad)
 
 
@@ -73,7 +115,17 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     """``start, start + step, ...`` below ``end``; int64 for integer arguments, else float32."""
     if end is None:
         start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+            raise ValueError(f"arange: {name} must be a finite number, got {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: from {start} to {end} by steps of {step} never gets there; "
+                         "give a step of the other sign")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else DEFAULT_FLOAT
-    return _make(np.arange(start, end, step, dtype=dtype), requires_grad)
+    n = math.ceil((end - start) / step)
+    return _make(_allocate("arange", lambda s, d: np.arange(start, end, step, dtype=d), (n,),
+                           dtype), requires_grad)

@@ -18,6 +18,9 @@ def cat(tensors, dim=0):
     """Join tensors along the existing dim ``dim``; all other dims must match."""
     tensors = _tensors(tensors, "cat")
     first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(f"cat: tensor {i} is 0-d and has no dim to join along; use stack")
     ax = norm_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape))
@@ -40,7 +43,7 @@ def stack(tensors, dim=0):
 
 def where(condition, input, other):
     """``input`` where ``condition`` (bool) holds, else ``other``; all three broadcast."""
-    cond = bool_tensor(condition)
+    cond = bool_tensor(condition, "where")
     a, b = _operands(input, other)
     try:
         return E.Where.apply(cond, a, b)

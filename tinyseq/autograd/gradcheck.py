@@ -11,7 +11,13 @@ class GradcheckError(RuntimeError):
 
 
 def _as_outputs(out):
-    return (out,) if isinstance(out, Tensor) else tuple(out)
+    if isinstance(out, Tensor):
+        return (out,)
+    outs = tuple(out) if isinstance(out, (tuple, list)) else ()
+    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"gradcheck: fn must return a Tensor or a tuple of Tensors, got "
+                        f"{type(out).__name__}")
+    return outs
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
@@ -26,6 +32,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     >>> ts.autograd.gradcheck(lambda x: (x * x.sigmoid()).sum(), (x,))
     True
     """
+    if not (eps > 0 and atol >= 0 and rtol >= 0):
+        raise ValueError(f"gradcheck: eps must be positive and atol, rtol not negative; got "
+                         f"eps={eps}, atol={atol}, rtol={rtol}")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     xs = [Tensor(np.array(t.data, dtype=np.float64), requires_grad=t.requires_grad)
           if isinstance(t, Tensor) and t.data.dtype.kind == "f" else t for t in inputs]

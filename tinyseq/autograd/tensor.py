@@ -13,6 +13,7 @@ import numpy as np
 
 from . import rng
 from .mode import state
+from .ops._util import quiet
 
 DEFAULT_FLOAT = np.float32
 
@@ -37,19 +38,36 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+@quiet
 def as_array(data, dtype=None):
     """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        return np.array(data, dtype=dtype)
-    a = np.array(data)
-    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
-        return a.astype(DEFAULT_FLOAT)
+    try:
+        a = np.array(data)
+    except ValueError:  # numpy's long "inhomogeneous shape" story
+        raise ValueError("ts.tensor: the nested lists are ragged (rows of different lengths); "
+                         "give lists of equal lengths at every level, or pad them") from None
     if a.dtype.kind not in "fiub":
         raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
+    if dtype is not None:
+        return a.astype(_dtype("ts.tensor", dtype), copy=False)  # (np.array made a copy)
+    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
+        return a.astype(DEFAULT_FLOAT)
     return a
+
+
+def _dtype(op, dtype):
+    """``dtype`` as a numpy dtype that a tensor can have (float, int or bool), else a TypeError."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
+                        "or ts.bool_") from None
+    if dtype.kind not in "fiub":
+        raise TypeError(f"{op}: tensors hold floats, ints or bools, not {dtype}")
+    return dtype
 
 
 class Tensor:
@@ -65,7 +83,8 @@ class Tensor:
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
+        numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
+        self.data = data if numeric and dtype is None else as_array(data, dtype)
         self.grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
@@ -231,24 +250,51 @@ class Tensor:
         self._version.value += 1
         return self.data
 
+    @quiet
     def __setitem__(self, index, value):
-        self._inplace("__setitem__")[_index(index)] = _data(value)
+        """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
+        index, value = _index(index), np.asarray(_data(value))
+        if value.dtype.kind not in "fiub":
+            raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
+        target = self._inplace("__setitem__")
+        try:
+            basic, advanced = I.torch_steps(index, self.ndim)
+            if basic is not None:
+                target = target[basic]  # no arrays: a view, written through
+            target[advanced] = value
+        except IndexError as e:
+            raise I.index_error(e, self.shape, index) from None
+        except ValueError:
+            raise ShapeError(f"__setitem__: a value of shape {value.shape} cannot be "
+                             f"broadcast to the shape {target[advanced].shape} it is written "
+                             "into") from None
+
+    @quiet
+    def _update(self, op, ufunc, other):
+        """``self = ufunc(self, other)`` in place; an ``other`` that does not fit is named."""
+        other = _data(other)
+        try:
+            ufunc(self.data, other, out=self._inplace(op))
+        except TypeError:  # numpy's casting error, e.g. a float result for an int tensor
+            kind = np.result_type(self.data, other)
+            raise TypeError(f"{op}: the result is {kind}, which cannot be written into this "
+                            f"{self.data.dtype} tensor; use the out-of-place op") from None
+        except ValueError:
+            raise ShapeError(f"{op}: a value of shape {np.shape(other)} cannot be broadcast to "
+                             f"this tensor's shape {self.shape}") from None
+        return self
 
     def add_(self, other, alpha=1):
-        np.add(self.data, _data(other) * alpha if alpha != 1 else _data(other),
-               out=self._inplace("add_"))
-        return self
+        return self._update("add_", np.add, _data(other) * alpha if alpha != 1 else other)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        np.multiply(self.data, _data(other), out=self._inplace("mul_"))
-        return self
+        return self._update("mul_", np.multiply, other)
 
     def div_(self, other):
-        np.divide(self.data, _data(other), out=self._inplace("div_"))
-        return self
+        return self._update("div_", np.divide, other)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -266,6 +312,7 @@ class Tensor:
         np.clip(self.data, min, max, out=self._inplace("clamp_"))
         return self
 
+    @quiet
     def fill_(self, value):
         self._inplace("fill_").fill(value)
         return self
@@ -274,8 +321,7 @@ class Tensor:
         return self.fill_(0)
 
     def copy_(self, src):
-        np.copyto(self._inplace("copy_"), _data(src), casting="same_kind")
-        return self
+        return self._update("copy_", _copy, src)
 
     def normal_(self, mean=0.0, std=1.0):
         return self.copy_(rng.generator().normal(mean, std, self.shape))
@@ -348,7 +394,15 @@ class Tensor:
         return compare(np.not_equal, self, other)
 
     def __getitem__(self, index):
-        return I.GetItem.apply(self, _index(index))
+        """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
+        index = _index(index)
+        try:
+            basic, advanced = I.torch_steps(index, self.ndim)
+            if basic is not None:
+                return I.GetItem.apply(I.GetItem.apply(self, basic), advanced)
+            return I.GetItem.apply(self, index)
+        except IndexError as e:
+            raise I.index_error(e, self.shape, index) from None
 
     # ---- elementwise ---------------------------------------------------------------------------
     def exp(self):
@@ -376,16 +430,43 @@ class Tensor:
         return self ** exponent
 
     def clamp(self, min=None, max=None):
+        """Values below ``min`` become ``min``, above ``max`` become ``max`` (numbers, or Tensors
+        that broadcast with self and get their gradient where they win, as in torch)."""
         if min is None and max is None:
             raise ValueError("clamp: give at least one of min and max")
-        return E.Clamp.apply(self, min, max)
+        for name, bound in (("min", min), ("max", max)):
+            if not isinstance(bound, (type(None), int, float, np.number, Tensor)):
+                raise TypeError(f"clamp: {name} must be a number or a Tensor, got "
+                                f"{type(bound).__name__}")
+        try:
+            return E.Clamp.apply(self, min, max)
+        except ValueError:
+            shapes = [np.shape(_data(b)) for b in (min, max) if b is not None]
+            raise broadcast_error("clamp", self.shape, *shapes) from None
 
     def masked_fill(self, mask, value):
-        """``value`` where ``mask`` (bool, broadcastable to self) is True, else self."""
-        return E.MaskedFill.apply(bool_tensor(mask), np.asarray(value, dtype=self.data.dtype), self)
+        """``value`` (a number, or a 0-d tensor, which gets its gradient) where ``mask`` (bool,
+        broadcastable with self) is True, else self; the result keeps self's dtype."""
+        mask = bool_tensor(mask, "masked_fill")
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
+                                   f"tensor of shape {value.shape}; use ts.where(mask, value, x)")
+            value = value.to(self.data.dtype)
+        elif not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                            f"{type(value).__name__}")
+        elif self.data.dtype.kind != "f" and not math.isfinite(value):
+            raise ValueError(f"masked_fill: {value} cannot be put in a {self.data.dtype} tensor")
+        else:
+            value = np.asarray(value, dtype=self.data.dtype)
+        try:
+            return E.MaskedFill.apply(mask, value, self)
+        except ValueError:
+            raise broadcast_error("masked_fill", mask.shape, self.shape) from None
 
     def to(self, dtype):
-        dtype = np.dtype(dtype)
+        dtype = _dtype("to", dtype)
         return self if dtype == self.data.dtype else E.Cast.apply(self, dtype)
 
     def float(self):
@@ -409,10 +490,10 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False):
         """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
-        return R.Max.apply(self, _axes(dim, self.ndim, "max"), keepdim, _single(dim, self), 1)
+        return _extreme(R.Max, self, dim, keepdim, 1)
 
     def min(self, dim=None, keepdim=False):
-        return R.Min.apply(self, _axes(dim, self.ndim, "min"), keepdim, _single(dim, self), -1)
+        return _extreme(R.Min, self, dim, keepdim, -1)
 
     def argmax(self, dim=None, keepdim=False):
         """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
@@ -441,6 +522,9 @@ class Tensor:
         if self.ndim == 0:
             return _reshape(S.Flatten, self, (1,))
         lo, hi = norm_dim(start_dim, self.ndim, "flatten"), norm_dim(end_dim, self.ndim, "flatten")
+        if lo > hi:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                             f"tensor of shape {self.shape}")
         shape = self.shape[:lo] + (math.prod(self.shape[lo:hi + 1]),) + self.shape[hi + 1:]
         return _reshape(S.Flatten, self, shape)
 
@@ -478,40 +562,50 @@ class Tensor:
 
     def expand(self, *shape):
         """A broadcast view; ``-1`` keeps a dim, new dims may be added on the left."""
-        shape = _shape_arg(shape)
+        shape = check_shape("expand", _shape_arg(shape), lowest=-1)
         lead = len(shape) - self.ndim
-        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
-                     for i, n in enumerate(shape))
+        if lead < 0:
+            raise ShapeError(f"expand: {len(shape)} sizes {shape} for a tensor of shape "
+                             f"{self.shape}; give at least one size per dim")
+        if -1 in shape[:lead]:
+            raise ShapeError(f"expand: -1 (keep the size) in a new leading dim of {shape}; "
+                             "new dims need a size")
+        full = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
         try:
             return S.Expand.apply(self, full)
         except ValueError:
-            raise ShapeError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}; "
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to {shape}; "
                              "only dims of size 1 can grow, and new dims go on the left") from None
 
     def split(self, split_size_or_sections, dim=0):
         """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
         ax = norm_dim(dim, self.ndim, "split")
         n = self.shape[ax]
-        if isinstance(split_size_or_sections, int):
+        if isinstance(split_size_or_sections, (int, np.integer)):
             step = split_size_or_sections
             if step <= 0:
                 raise ValueError(f"split: split_size must be positive, got {step}")
             bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
-        else:
-            sizes = list(split_size_or_sections)
-            if sum(sizes) != n or min(sizes, default=0) < 0:
+        elif isinstance(split_size_or_sections, (list, tuple)):
+            sizes = list(check_shape("split", split_size_or_sections))
+            if sum(sizes) != n:
                 raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
                                  f"shape {self.shape} has size {n}")
             ends = list(itertools.accumulate(sizes))
             bounds = tuple(zip([0] + ends[:-1], ends))
+        else:
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, "
+                            f"got {type(split_size_or_sections).__name__}")
         return S.Split.apply(self, bounds, ax)
 
     def chunk(self, chunks, dim=0):
         """``chunks`` pieces of size ceil(n / chunks) along ``dim`` (fewer if they run out)."""
-        if chunks <= 0:
-            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
         n = self.shape[norm_dim(dim, self.ndim, "chunk")]
-        return self.split(max(-(-n // chunks), 1), dim)
+        if n == 0:  # as torch: that many empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim=0):
         """The slices along ``dim``, each without it: one node however many slices."""
@@ -528,23 +622,46 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _copy(_, src, out):
+    """``copy_`` as the ufunc-like call ``Tensor._update`` makes: ``src`` into ``out``."""
+    np.copyto(out, src, casting="same_kind")
+
+
 def _floating(t):
     """``t`` itself if floating, else its values as float32 (``exp`` of an int tensor is float32)."""
     return t if t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(DEFAULT_FLOAT))
 
 
-def bool_tensor(x):
-    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept)."""
+def bool_tensor(x, op):
+    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept).
+    A mask of another dtype is refused, as torch does: 1.0 or 2 is not obviously True."""
     if isinstance(x, Tensor) and x.data.dtype == np.bool_:
         return x
-    return Tensor._wrap(np.asarray(_data(x)).astype(bool, copy=False))
+    a = np.asarray(_data(x))
+    if a.dtype != np.bool_:
+        raise RuntimeError(f"{op}: the mask must be bool, got dtype {a.dtype}; compare to make "
+                           "one (e.g. x > 0) or convert with .to(ts.bool_)")
+    return Tensor._wrap(a)
 
 
 def _index(index):
-    """A tuple index for numpy: Tensors and lists become arrays."""
-    items = index if isinstance(index, tuple) else (index,)
-    return tuple(i.data if isinstance(i, Tensor) else np.asarray(i) if isinstance(i, list) else i
-                 for i in items)
+    """A tuple index for numpy: Tensors and lists become arrays (``[]`` an empty int array), a 0-d
+    int Tensor an int (PyTorch indexes with it as with an int)."""
+    if type(index) is not tuple:
+        return (_index_item(index),)
+    return tuple([_index_item(i) for i in index])
+
+
+def _index_item(i):
+    if type(i) is int or type(i) is slice:  # the usual case, first
+        return i
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+    if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iub":
+        return i.item()
+    return bool(i) if isinstance(i, np.bool_) else i
 
 
 def _shape_arg(shape):
@@ -558,18 +675,51 @@ def _axes(dim, ndim, op):
         return tuple(range(ndim))
     axes = tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
         norm_dim(dim, ndim, op),)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {dim} names a dim more than once")
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
 
 
-def _single(dim, t):
-    """Whether ``max``/``min`` reduce one dim (gradient to the picked element, not shared by ties)."""
-    return isinstance(dim, int) and t.ndim > 0
+def _extreme(op, t, dim, keepdim, sign):
+    """``max``/``min`` over ``dim``, refusing to reduce nothing (there is no largest of nothing).
+
+    The gradient follows PyTorch's for the form called (see ``Max``): one int dim, no dim, a tuple.
+    """
+    axes = _axes(dim, t.ndim, op.name)
+    empty = [ax for ax in axes if t.shape[ax] == 0]
+    if dim is None and t.data.size == 0:
+        raise RuntimeError(f"{op.name}: a tensor of shape {t.shape} has no elements, so it has no "
+                           f"{op.name}imum; give dim= to reduce a dim that is not empty")
+    if empty:
+        raise IndexError(f"{op.name}: dim {empty[0]} of a tensor of shape {t.shape} has size 0, so "
+                         f"it has no {op.name}imum; reduce a dim that is not empty")
+    how = ("all" if dim is None or t.ndim == 0
+           else "dim" if isinstance(dim, (int, np.integer)) else "dims")
+    return op.apply(t, axes, keepdim, how, sign)
+
+
+def check_shape(op, shape, lowest=0):
+    """``shape`` as a tuple of ints, refusing other types and sizes below ``lowest`` (-1 where
+    -1 means "work this size out", as in ``reshape`` and ``expand``)."""
+    for k, n in enumerate(shape):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r} at position "
+                            f"{k} of {tuple(shape)}")
+        if n < lowest:
+            raise ShapeError(f"{op}: size {n} at position {k} of {tuple(shape)} is negative" +
+                             ("; only -1 is allowed" if lowest else ""))
+    return tuple(int(n) for n in shape)
 
 
 def _reshape(op, t, shape):
     try:
+        if shape and min(shape) < -1:  # numpy would take any negative size for -1
+            raise ValueError
         return op.apply(t, shape)
-    except ValueError:
+    except (ValueError, TypeError):
+        if list(check_shape(op.name, shape, lowest=-1)).count(-1) > 1:
+            raise ShapeError(f"{op.name}: only one size can be -1 (inferred), got "
+                             f"{tuple(shape)}") from None
         raise ShapeError(f"{op.name}: cannot reshape a tensor of shape {t.shape} ({t.numel()} "
                          f"elements) into shape {tuple(shape)}") from None
 

@@ -3,7 +3,7 @@ shape (``unbroadcast``)."""
 import numpy as np
 
 from ..function import Function
-from ._util import unbroadcast
+from ._util import pass_where, unbroadcast
 
 
 class Add(Function):
@@ -55,7 +55,8 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        # (in torch's order: a / b / b is 0, not NaN, where b * b underflows to 0)
+        gb = unbroadcast(-g * (a / b / b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -73,13 +74,21 @@ class Pow(Function):
         ga = gb = None
         if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1), which is 0 where b = 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                da = np.where(b == 0, 0, b * a ** (b - 1))
+                da = np.where(b == 0, 0, b * _power(a, b - 1))
             ga = unbroadcast(g * da, a.shape)
         if ctx.needs_input_grad[1]:  # d(a^b)/db = a^b log a, taken as 0 where a = 0 and b >= 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 dlog = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
             gb = unbroadcast(g * dlog, b.shape)
         return ga, gb
+
+
+def _power(a, e):
+    """``a ** e``, with torch's kernel for the exponent -0.5 (``1 / sqrt``: -inf at -0.0, NaN at
+    -inf, where ``**`` gives inf and 0), so that the gradient of ``x ** 0.5`` is torch's."""
+    if e.ndim == 0 and e == -0.5:
+        return 1 / np.sqrt(a)
+    return a ** e
 
 
 class Neg(Function):
@@ -142,7 +151,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * np.sign(a)
+        return g * np.subtract(a > 0, a < 0, dtype=g.dtype)  # sign, 0 at NaN as torch's sgn
 
 
 class Tanh(Function):
@@ -176,33 +185,41 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.maximum(a, 0)
+        return np.maximum(0, a)  # in this order numpy keeps -0.0 and NaN, as torch does
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * (a > 0)
+        return pass_where(~(a <= 0), g)  # NaN passes its gradient, as in torch
 
 
 class Clamp(Function):
-    """``clamp(min, max)``; the gradient passes where ``min <= x <= max``, as in PyTorch."""
+    """``clamp(min, max)``; each bound is None, a number or an array. As in PyTorch, the gradient
+    goes to ``x`` where ``min <= x <= max``, to ``min`` where ``x < min < max``, to ``max`` where
+    ``x > max`` or ``max < min`` (so none goes anywhere from a NaN ``x``)."""
 
     @staticmethod
     def forward(ctx, a, lo, hi):
-        ctx.save_for_backward(a)
-        ctx.bounds = lo, hi
+        ctx.save_for_backward(a, lo, hi)
         return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        keep = np.ones(a.shape, dtype=bool)
+        a, lo, hi = ctx.saved_tensors
+        keep = np.ones(g.shape, dtype=bool)
         if lo is not None:
             keep &= a >= lo
         if hi is not None:
             keep &= a <= hi
-        return g * keep, None, None
+        needs = ctx.needs_input_grad
+        glo = ghi = None
+        if needs[1]:
+            low = (a < lo) if hi is None else (a < lo) & (lo < hi)
+            glo = unbroadcast(pass_where(low, g), np.shape(lo))
+        if needs[2]:
+            high = (a > hi) if lo is None else (a > hi) | (hi < lo)
+            ghi = unbroadcast(pass_where(high, g), np.shape(hi))
+        return unbroadcast(pass_where(keep, g), a.shape), glo, ghi
 
 
 class Where(Function):

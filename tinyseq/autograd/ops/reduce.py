@@ -1,9 +1,11 @@
 """Reductions and the softmax family. ``axes`` is always a tuple of non-negative axes; without
 ``keepdim`` the backward puts the reduced axes back (``reduced_shape``) before broadcasting."""
+import math
+
 import numpy as np
 
 from ..function import Function
-from ._util import reduced_shape
+from ._util import pass_where, reduced_shape
 
 
 class Sum(Function):
@@ -19,42 +21,56 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """The sum over ``axes`` divided by the count (NaN over nothing, as torch, without numpy's
+    "Mean of empty slice" warning)."""
+
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
-        return a.mean(axis=axes, keepdims=keepdim)
+        ctx.count = count = math.prod([a.shape[i] for i in axes])
+        return np.true_divide(a.sum(axis=axes, keepdims=keepdim), count)
 
     @staticmethod
     def backward(ctx, g):
-        count = np.prod([ctx.shape[i] for i in ctx.axes], dtype=np.int64)
-        g = g.reshape(reduced_shape(ctx.shape, ctx.axes)) / np.asarray(count, dtype=g.dtype)
+        g = np.true_divide(g.reshape(reduced_shape(ctx.shape, ctx.axes)), ctx.count)
         return np.broadcast_to(g, ctx.shape), None, None
 
 
 class Max(Function):
-    """``max``/``min`` (``sign`` -1 for min) over ``axes``.
+    """``max``/``min`` (``sign`` -1 for min) over ``axes``; ``how`` says which of PyTorch's
+    gradients to give:
 
-    Over a single ``dim`` the gradient goes to the one element ``argmax`` picks (``torch.max(x, dim)``);
-    over all dims or a tuple it is shared evenly between tied elements (``torch.amax``).
+    - ``"dim"`` (one int dim, ``torch.max(x, dim)``): all of it to the element ``argmax`` picks;
+    - ``"all"`` (no dim, ``torch.max(x)``): shared evenly between the tied elements (the NaNs, if
+      the result is NaN), 0 elsewhere;
+    - ``"dims"`` (a tuple of dims, ``torch.amax``): ``g / count * mask``, as torch computes it
+      (so an Inf from above gives NaN off the maximum, as in torch).
     """
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, single, sign):
+    def forward(ctx, a, axes, keepdim, how, sign):
         out = a.max(axis=axes, keepdims=True) if sign > 0 else a.min(axis=axes, keepdims=True)
-        if single:  # one-hot at the picked index
+        ctx.shape, ctx.how, ctx.keep_shape = a.shape, how, out.shape
+        if how == "dim":
             ax = axes[0]
             pick = a.argmax(axis=ax) if sign > 0 else a.argmin(axis=ax)
-            ctx.mask = np.zeros(a.shape, dtype=a.dtype)
-            np.put_along_axis(ctx.mask, np.expand_dims(pick, ax), 1, axis=ax)
+            ctx.pick, ctx.axis = np.expand_dims(pick, ax), ax
         else:
-            mask = a == out
-            ctx.mask = mask / mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
-        ctx.keep_shape = out.shape
+            mask = np.isnan(a) if how == "all" and np.isnan(out).all() else a == out
+            ctx.mask, ctx.count = mask, mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
         return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.keep_shape) * ctx.mask, None, None, None, None
+        g = g.reshape(ctx.keep_shape)
+        if ctx.how == "dim":
+            full = np.zeros(ctx.shape, dtype=g.dtype)
+            np.put_along_axis(full, ctx.pick, g, axis=ctx.axis)
+        elif ctx.how == "all":
+            full = pass_where(ctx.mask, g / ctx.count)
+        else:
+            full = g / ctx.count * ctx.mask
+        return full, None, None, None, None
 
 
 class Min(Max):
@@ -66,7 +82,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):
-        m = a.max(axis=axes, keepdims=True)
+        m = a.max(axis=axes, keepdims=True, initial=-np.inf)  # (initial: a size-0 dim is fine)
         m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf gives -inf, not nan
         with np.errstate(divide="ignore"):
             out = m + np.log(np.exp(a - m).sum(axis=axes, keepdims=True))
@@ -85,7 +101,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis):
-        e = np.exp(a - a.max(axis=axis, keepdims=True))
+        e = np.exp(a - a.max(axis=axis, keepdims=True, initial=-np.inf))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -104,7 +120,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, a, axis):
-        shifted = a - a.max(axis=axis, keepdims=True)
+        shifted = a - a.max(axis=axis, keepdims=True, initial=-np.inf)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis

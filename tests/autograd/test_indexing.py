@@ -1,0 +1,161 @@
+"""Indexing against PyTorch: every mix of ints, slices, None, ``...``, int lists and tensors,
+bool masks and bools, drawn by hypothesis. Values, shapes and gradients must equal torch's, and an
+index torch refuses must be refused with an ``IndexError`` that starts with ``index:``."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinyseq as ts
+from tests.torch_compare import torch
+from tinyseq.autograd.ops.index import _out_of_range
+from tinyseq.autograd.tensor import _index
+
+SETTINGS = settings(max_examples=300, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def shapes_and_indices(draw):
+    """A shape and an index tuple for it; now and then one that torch refuses (out of range,
+    arrays that do not broadcast, a mask of the wrong size, too many entries)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4))
+    adv = draw(st.sampled_from([(2,), (1,), (3,), (2, 2), (1, 3), (0,)]))
+    items, left, ellipsis = [], len(shape), False
+    for _ in range(draw(st.integers(1, 5))):
+        kinds = ["int", "slice", "none", "bool", "list", "array", "mask"]
+        kind = draw(st.sampled_from(kinds + ([] if ellipsis else ["ellipsis"])))
+        n = shape[len(shape) - left] if left > 0 else 1
+        if kind == "int":
+            items.append(draw(st.integers(-n - 1, n)))
+        elif kind == "slice":
+            bound = st.none() | st.integers(-n - 1, n + 1)
+            items.append(slice(draw(bound), draw(bound), draw(st.sampled_from([None, 1, 2, 3]))))
+        elif kind == "none":
+            items.append(None)
+        elif kind == "bool":
+            items.append(draw(st.booleans()))
+        elif kind == "ellipsis":
+            ellipsis = True
+            items.append(Ellipsis)
+        elif kind in ("list", "array"):
+            ids = draw(hnp.arrays(np.int64, adv, elements=st.integers(-n, n - 1)))
+            items.append(ids.tolist() if kind == "list" and len(adv) == 1 else ids)
+        else:
+            dims = shape[len(shape) - left:][:draw(st.integers(1, 2))] or (1,)
+            items.append(draw(hnp.arrays(np.bool_, dims)))
+        left -= {"int": 1, "slice": 1, "list": 1, "array": 1}.get(kind, 0)
+        left -= items[-1].ndim if kind == "mask" else 0
+    return shape, tuple(items)
+
+
+def _refused_by_us(shape, index):
+    """Whether tinyseq finds an index value out of range (torch does not look when the result is
+    empty: it checks values only while reading them)."""
+    return _out_of_range(shape, _index(index)) is not None
+
+
+def _torch_index(index):
+    return tuple(torch.from_numpy(i) if isinstance(i, np.ndarray) else i for i in index)
+
+
+def _run_torch(x, index):
+    """torch's result (and the gradient of ``sum(result * w)``), or the exception it raised."""
+    t = torch.from_numpy(x).requires_grad_()
+    try:
+        y = t[_torch_index(index)]
+    except (IndexError, RuntimeError, ValueError) as e:
+        return e, None, None
+    w = np.random.default_rng(0).standard_normal(tuple(y.shape))
+    (y * torch.from_numpy(w)).sum().backward()
+    return y.detach().numpy(), w, t.grad.numpy()
+
+
+@SETTINGS
+@given(shapes_and_indices())
+def test_getitem_matches_torch_values_shapes_and_gradients(case):
+    shape, index = case
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    want, w, want_grad = _run_torch(x, index)
+    t = ts.tensor(x, dtype=ts.float64, requires_grad=True)
+    if isinstance(want, Exception):
+        with pytest.raises(IndexError, match=r"^index: "):
+            t[index]
+        return
+    if want.size == 0 and _refused_by_us(shape, index):
+        # torch checks index values only while reading them, and an empty result reads none
+        with pytest.raises(IndexError, match=r"^index: index -?\d+ is out of range"):
+            t[index]
+        return
+    y = t[index]
+    assert y.shape == want.shape, f"{index}: shape {y.shape}, torch {want.shape}"
+    np.testing.assert_array_equal(y.data, want)
+    (y * ts.tensor(w, dtype=ts.float64)).sum().backward()
+    np.testing.assert_allclose(t.grad.data, want_grad, rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(shapes_and_indices())
+def test_setitem_writes_where_getitem_reads(case):
+    shape, index = case
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    t, u = ts.tensor(x, dtype=ts.float64), torch.from_numpy(x.copy())
+    try:
+        u[_torch_index(index)] = -1.0
+    except (IndexError, RuntimeError, ValueError):
+        with pytest.raises(IndexError, match=r"^index: "):
+            t[index] = -1.0
+        return
+    try:
+        t[index] = -1.0
+    except IndexError as e:  # allowed only where getitem refuses too: see the test above
+        assert u[_torch_index(index)].numel() == 0 and _refused_by_us(shape, index), e
+    np.testing.assert_array_equal(t.data, u.numpy())
+
+
+def test_an_int_next_to_index_arrays_is_applied_first_as_in_torch():
+    x = ts.arange(24).reshape(2, 3, 4)
+    assert x[0, :, [0, 1]].shape == (3, 2)  # numpy: (2, 3)
+    np.testing.assert_array_equal(x[0, :, [0, 1]].data, [[0, 1], [4, 5], [8, 9]])
+    assert x[ts.tensor(1), :, ts.tensor([3, 0])].shape == (3, 2)  # a 0-d tensor is an int
+    assert x[:, 1, [0, 1]].shape == (2, 2)
+    y = ts.zeros(2, 3, 4)
+    y[0, :, [0, 1]] = ts.tensor(np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(y.data[0, :, :2], np.arange(6.0).reshape(3, 2))
+
+
+@pytest.mark.parametrize("index", [(0, slice(None), [0, 2]), (slice(None), 1, [1, 1, 0]),
+                                   ([1, 0], slice(1, 3), 2), (Ellipsis, [0, 0], None, 1)])
+def test_gradcheck_of_mixed_indices(index):
+    x = ts.randn(2, 3, 4, dtype=ts.float64, requires_grad=True)
+    assert ts.autograd.gradcheck(lambda a: a[index] ** 2, (x,))
+
+
+@pytest.mark.parametrize("index, words", [
+    ((slice(None), [0, 7]), r"index 7 is out of range for dim 1 of size 3"),
+    ((5,), r"index 5 is out of range for dim 0 of size 2"),
+    ((Ellipsis, -5), r"index -5 is out of range for dim 2 of size 4"),
+    ((0, 0, 0, 0), r"too many indices"),
+    ((1.5,), r"only integers"),
+    (([0, 1], [0, 1, 2]), r"shape mismatch.*\(2,\) \(3,\)"),
+])
+def test_bad_indices_are_one_line_index_errors(index, words):
+    with pytest.raises(IndexError, match=r"^index: .*" + words + r".*\(2, 3, 4\)"):
+        ts.zeros(2, 3, 4)[index]
+
+
+def test_embedding_style_ids_out_of_range_name_the_row_count():
+    table = ts.zeros(10, 4, requires_grad=True)
+    with pytest.raises(IndexError, match=r"index 10 is out of range for dim 0 of size 10"):
+        table[ts.tensor([[1, 10]])]
+    assert table[[]].shape == (0, 4)
+
+
+def test_setitem_with_a_value_of_the_wrong_shape_names_both_shapes():
+    x = ts.zeros(2, 3)
+    with pytest.raises(ts.ShapeError, match=r"__setitem__: a value of shape \(2,\) cannot be "
+                                            r"broadcast to the shape \(3,\)"):
+        x[0] = ts.ones(2)
+    with pytest.raises(TypeError, match=r"__setitem__: cannot write <U1 values into a tensor"):
+        x[0] = "a"
+    assert not x.data.any()
