@@ -37,14 +37,13 @@ class _Shapes:
 
     def input(self, name, value, dims):
         """``value`` as a Tensor of shape ``dims`` (e.g. ``("n_x", "m")``)."""
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "fiub":
+            raise TypeError(f"{self.fn}: {name} must hold real numbers, got dtype {value.dtype}")
         try:
             t = _t(value)
         except TypeError:
             raise TypeError(f"{self.fn}: {name} must be an array or Tensor of numbers, got "
                             f"{type(value).__name__}") from None
-        dtype = np.asarray(t).dtype
-        if dtype.kind not in "fiub":
-            raise TypeError(f"{self.fn}: {name} must hold real numbers, got dtype {dtype}")
         if t.ndim != len(dims):
             raise ShapeError(f"{self.fn}: {name} must be {_dims(dims)} ({len(dims)}-d), got "
                              f"shape {t.shape}" + _hint(name, dims, t.shape))
