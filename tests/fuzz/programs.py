@@ -1,35 +1,15 @@
-"""Random op programs over the tensor API that tinyseq shares with PyTorch, run on both and compared.
+"""Random op programs over the tensor API that tinyseq shares with PyTorch, run on both, compared.
 
 A program is Python source over a library module ``m`` (``torch`` or ``tinyseq``): leaf inputs
-``x0, x1, ...`` (float64, most of them requiring grad) and one op a line (``v3 = v2.clamp(min=0.0)``).
-``generate(seed, family)`` writes one, deterministically: it runs every new line on PyTorch as it
-writes it, so each op is chosen for the real shapes it meets, and a line that PyTorch refuses ends
-the program (the refusal is then part of what is compared). Some lines are made invalid on purpose.
-
-``check(program)`` runs the program on both libraries, then the backward of a weighted sum of its
-unconsumed outputs (weights fixed by the seed), and returns the first ``Discrepancy`` or ``None``:
-
-- every value: shape, dtype, ``requires_grad``, NaN positions, infinities and their signs, the sign of
-  zeros, and the other values to a relative tolerance of 1e-10;
-- the gradient of every input that requires grad (``None`` where PyTorch leaves ``None``: an input
-  the loss does not reach) and of every intermediate value (by ``retain_grad``; there ``None`` and
-  zeros are the same), so that a wrong gradient is blamed on the op that made it;
-- refusals: where PyTorch raises, tinyseq must raise at the same line with a one-line message from a
-  ``raise`` of its own (not an error escaping from numpy or Python); tinyseq may not raise elsewhere;
-- tinyseq may not let a numpy ``RuntimeWarning`` out (PyTorch is silent).
-
-``shrink(program, discrepancy)`` drops lines, outputs, inputs' gradients and input sizes while the
-same discrepancy stays, and ``Program.source()`` is a script that runs on both libraries.
-
-Left out on purpose (they differ by design or are about to change):
-- ``max(dim)``/``min(dim)`` return values only in tinyseq today (issue 15 makes them PyTorch's
-  ``(values, indices)``): only the values are compared, through ``values(r)``, which takes ``r[0]``
-  of a tuple and ``r`` itself otherwise, so programs keep working after the change.
-- ``max``/``min`` over a tuple of dims: tinyseq accepts it (an extension), PyTorch has ``amax``.
-- ``view`` of a tensor that PyTorch holds non-contiguous: PyTorch refuses, tinyseq has no strides.
-- ``.T`` of other than 2-D tensors (deprecated in PyTorch); ``sum(dim=())`` (deprecated meaning).
-- argmax/argmin over ties (either index is right); in-place ops; dtypes other than float64 inputs
-  (int64 index arrays and bool masks aside).
+``x0, x1, ...`` (float64, most requiring grad), then one op a line (``v3 = v2.clamp(min=0.0)``).
+``generate(seed, family)`` writes one deterministically, running each new line on PyTorch as it
+writes it, so that every op is chosen for the shapes it meets; a line PyTorch refuses ends the
+program. ``check(program)`` runs it on both libraries, with the backward of a weighted sum of its
+unconsumed values, and returns the first ``Discrepancy`` (values, refusals, every gradient, numpy
+warnings) or None. ``shrink`` makes a failing program small; ``Program.source()`` is a script that
+runs it on both libraries. What is compared, and what is left out on purpose and why (``max(dim)``
+values only, compared through ``values(r)`` so that issue 15's ``(values, indices)`` keeps
+working), is in README.md next to this file.
 """
 import dataclasses
 import math
@@ -48,6 +28,8 @@ NAN, INF = float("nan"), float("inf")
 RTOL = ATOL = 1e-10
 FAMILIES = ("elementwise", "reduce", "shape", "index", "mixed")
 MAX_NUMEL = 256
+# ops whose zero results may be -0.0 or +0.0 by the order of a sum or the choice among ties
+ACCUMULATE = ("matmul", "sum", "mean", "logsumexp", "softmax", "log_softmax", "max", "min")
 _NAME = re.compile(r"\b[xv]\d+\b")
 _TS_DIR = str(__import__("pathlib").Path(ts.__file__).parent)
 
@@ -57,7 +39,7 @@ def values(r):
     return r[0] if isinstance(r, tuple) else r
 
 
-# ---- programs --------------------------------------------------------------------------------------
+# ---- programs -----------------------------------------------------------------------------------
 @dataclasses.dataclass
 class Program:
     """Leaf inputs (name -> (array, requires_grad)), op lines ``(name, expr, label)``, outputs."""
@@ -94,7 +76,7 @@ class Program:
                 "for k, x in leaves.items()})\n")
 
 
-def literal(a, grad=False, const=False):
+def literal(a, grad=False):
     """Source that makes the array ``a`` in library ``m`` (float64 for floats)."""
     rg = ", requires_grad=True" if grad else ""
     if a.dtype == np.bool_:
@@ -112,7 +94,7 @@ def loss_lines(program, ns):
     terms = []
     for expr in outs:
         rng = np.random.default_rng([program.seed, zlib.crc32(expr.encode())])
-        shape = tuple(evaluate(expr, ns).shape)
+        shape = tuple(eval(expr, ns).shape)
         w = np.round(rng.uniform(0.1, 2.0, shape) * rng.choice([-1, 1], shape), 2)
         terms.append(f"({expr} * {literal(w)}).sum()")
     return [f"loss = {' + '.join(terms)}", "loss.backward()"] if terms else []
@@ -133,11 +115,7 @@ def unconsumed(program, ns):
     return out
 
 
-def evaluate(expr, ns):
-    return eval(expr, ns)
-
-
-# ---- generating ------------------------------------------------------------------------------------
+# ---- generating ---------------------------------------------------------------------------------
 class _Gen:
     """The state of one program being written: its rng, the torch namespace, the pools of values."""
 
@@ -226,7 +204,7 @@ class _Gen:
         return self.new_input(tuple(s))
 
     def add_line(self, expr, label):
-        """Run ``expr`` on PyTorch as a new line; False when PyTorch refuses it (the program ends)."""
+        """Run ``expr`` on PyTorch as a new line; False when PyTorch refuses it (the end)."""
         name = f"v{len(self.program.lines) + 1}"
         self.program.lines.append((name, expr, label))
         try:
@@ -316,7 +294,7 @@ def op_binary(g, x, t):
 
 
 def _num(v):
-    """A number as an operand: negative ones in parentheses (``(-1.5) ** x``, not ``-(1.5 ** x)``)."""
+    """A number as an operand; a negative one in parentheses: ``(-1.5) ** x``."""
     return f"({v!r})" if math.copysign(1, v) < 0 else repr(v)
 
 
@@ -666,7 +644,7 @@ def generate(seed, family="mixed"):
     return g.program
 
 
-# ---- running and comparing ------------------------------------------------------------------------
+# ---- running and comparing ----------------------------------------------------------------------
 @dataclasses.dataclass
 class Run:
     """What one library made of a program: its namespace, and the error (line, exception) if any."""
@@ -681,14 +659,29 @@ def execute(body, lib, retain=(), tail=()):
     ``retain`` and run the loss lines ``tail`` (a list, or a function of the namespace that makes
     it). Records numpy warnings; returns the Run and the loss lines."""
     ns = base_namespace(lib)
-    with warnings.catch_warnings(record=True) as caught:
+    caught = []
+    with warnings.catch_warnings():
         warnings.simplefilter("always")
+        warnings.showwarning = lambda message, category, *args: caught.append(
+            _warning_origin(message, category))
         error = _exec(body, ns, 0)
         if error is None:
             _retain(ns, retain)
             tail = tail(ns) if callable(tail) else tail
             error = _exec(tail, ns, len(body))
-    return Run(ns, error, _numpy_warnings(caught)), ([] if callable(tail) else tail)
+    found = [w for w in caught if w]
+    return Run(ns, error, found), ([] if callable(tail) else tail)
+
+
+def _warning_origin(message, category):
+    """(the tinyseq function that let a numpy RuntimeWarning out, the message), or None."""
+    if not issubclass(category, RuntimeWarning):
+        return None
+    frame = sys._getframe(2)
+    while frame and not frame.f_code.co_filename.startswith(_TS_DIR):
+        frame = frame.f_back
+    where = frame.f_code.co_qualname if frame else "?"
+    return where, f"{category.__name__}: {message}"
 
 
 def _exec(lines, ns, offset):
@@ -699,11 +692,6 @@ def _exec(lines, ns, offset):
         at = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == "<fuzz>"]
         return offset + (at[0] if at else 1) - 1, e
     return None
-
-
-def _numpy_warnings(caught):
-    return [f"{w.category.__name__}: {w.message}" for w in caught
-            if issubclass(w.category, RuntimeWarning)]
 
 
 def _retain(ns, names):
@@ -810,37 +798,60 @@ def check(program, refusals=None):
 
 
 def _first_difference(program, lines, ref, got, refusals):
-    n_in = len(program.inputs)
-    labels = {n_in + i: lab for i, (_, _, lab) in enumerate(program.lines)}
-    stop = min(e[0] for e in (ref.error, got.error) if e) if (ref.error or got.error) else len(lines)
+    """Values line by line, then the refusal (if any), then gradients, then warnings.
+
+    A zero whose sign differs after a sum, matmul or max/min is let through (the order of a sum or
+    the pick among tied zeros decides it); what differs after it is labelled as following it,
+    since 1 / -0.0 and 1 / 0.0 are infinities of opposite signs.
+    """
+    errors = [e[0] for e in (ref.error, got.error) if e]
+    stop = min(errors) if errors else len(lines)
+    d, zero_from = _value_difference(program, lines, ref, got, stop)
+    if d is None and errors:
+        return _refusal_difference(program, lines, ref, got, stop, refusals)
+    if d is None:
+        d = _compare_grads(program, lines, ref, got)
+    if d is None and got.warnings:
+        where, message = got.warnings[0]
+        d = Discrepancy("warning", where, "(the program)", message)
+    if d is not None and zero_from and d.kind in ("value", "nan", "inf", "grad"):
+        d.label += f" after a signed zero of {zero_from}"
+    return d
+
+
+def _value_difference(program, lines, ref, got, stop):
+    """The first value that differs before line ``stop``, and the op after which zeros' signs
+    are no longer compared (or None)."""
+    n_in, zero_from = len(program.inputs), None
     for i, (name, _, label) in enumerate(program.lines):
         if n_in + i >= stop:
             break
         diff = _compare_value(got.ns.get(name), ref.ns.get(name))
-        if diff:
-            return Discrepancy(diff[0], label, lines[n_in + i], diff[1])
-    if ref.error or got.error:
-        label = labels.get(stop, "loss" if stop >= n_in else "input")
-        where = lines[stop]
-        if not got.error or got.error[0] > stop:
-            return Discrepancy("ts-silent", label, where,
-                               f"torch raised {_msg(ref.error[1])}; tinyseq did not")
-        if not ref.error or ref.error[0] > stop:
-            return Discrepancy("ts-raised", label, where,
-                               f"tinyseq raised {_msg(got.error[1])}; torch did not")
-        if not _clear_refusal(got.error[1]):
-            return Discrepancy("unclear-error", label, where,
-                               f"tinyseq: {_msg(got.error[1])} (not a one-line refusal of its "
-                               f"own); torch: {_msg(ref.error[1])}")
-        if refusals is not None:
-            refusals.append((where, _msg(ref.error[1]), _msg(got.error[1])))
-        return None
-    diff = _compare_grads(program, lines, ref, got)
-    if diff:
-        return diff
-    if got.warnings:
-        return Discrepancy("warning", got.warnings[0].split(" encountered")[0], "(the program)",
-                           "; ".join(sorted(set(got.warnings))))
+        if diff and diff[0] == "signed-zero" and (zero_from or label.startswith(ACCUMULATE)):
+            zero_from = zero_from or label
+        elif diff:
+            return Discrepancy(diff[0], label, lines[n_in + i], diff[1]), zero_from
+    return None, zero_from
+
+
+def _refusal_difference(program, lines, ref, got, stop, refusals):
+    """Both must refuse at line ``stop``, tinyseq by a clear refusal of its own."""
+    n_in = len(program.inputs)
+    label = program.lines[stop - n_in][2] if n_in <= stop < n_in + len(program.lines) else "loss"
+    where = lines[stop]
+    if not got.error or got.error[0] > stop:
+        return Discrepancy("ts-silent", label, where,
+                           f"torch raised {_msg(ref.error[1])}; tinyseq did not")
+    if not ref.error or ref.error[0] > stop:
+        return Discrepancy("ts-raised", label, where,
+                           f"tinyseq raised {_msg(got.error[1])}; torch did not")
+    if not _clear_refusal(got.error[1]):
+        label = label.split("[")[0] + ": " + re.sub(r"-?\d+", "N", _msg(got.error[1]))[:50]
+        return Discrepancy("unclear-error", label, where,
+                           f"tinyseq: {_msg(got.error[1])} (not a one-line refusal of its "
+                           f"own); torch: {_msg(ref.error[1])}")
+    if refusals is not None:
+        refusals.append((where, _msg(ref.error[1]), _msg(got.error[1])))
     return None
 
 
@@ -907,7 +918,7 @@ def _grad_diff(gt, go, strict):
     return ("grad" if d[0] != "shape" else "grad-shape", d[1]) if d else None
 
 
-# ---- shrinking ------------------------------------------------------------------------------------
+# ---- shrinking ----------------------------------------------------------------------------------
 def shrink(program, found, budget=150):
     """A smaller program with the same discrepancy (kind and op), trying at most ``budget``
     candidates: fewer lines, fewer outputs, fewer inputs that require grad, smaller inputs."""
@@ -921,12 +932,20 @@ def shrink(program, found, budget=150):
                 d = check(cand)
             except Exception:  # noqa: BLE001  (a candidate the harness cannot run is no smaller)
                 d = None
-            if d is not None and d.signature == found.signature:
+            if d is not None and _narrower(d, found):
                 best, found, improved = cand, d, True
                 break
             if tries >= budget:
                 break
     return best, found
+
+
+def _narrower(d, found):
+    """The same discrepancy, or a wrong gradient blamed on fewer of the same ops."""
+    if d.signature == found.signature:
+        return True
+    return (d.kind == found.kind and d.kind.startswith("grad")
+            and set(d.label.split(",")) < set(found.label.split(",")))
 
 
 def _candidates(p):
@@ -996,20 +1015,18 @@ def fuzz(seeds, family, shrink_limit=20, budget=150):
     Returns ``(groups, refusals, count)``: ``groups`` maps a signature to ``[count, program,
     discrepancy]`` (the program shrunk for the first ``shrink_limit`` new signatures).
     """
-    groups, refusals, count = {}, [], 0
+    groups, refusals, count, alias = {}, [], 0, {}
     for seed in seeds:
         p = generate(seed, family)
         count += 1
         d = check(p, refusals)
         if d is None:
             continue
-        if d.signature in groups:
-            groups[d.signature][0] += 1
-            continue
-        if len(groups) < shrink_limit:
+        sig = alias.get(d.signature, d.signature)
+        if sig not in groups and len(groups) < shrink_limit:
             p, d = shrink(p, d, budget)
-        groups[d.signature] = groups.get(d.signature, [0, p, d])
-        groups[d.signature][0] += 1
+            alias[sig] = sig = alias.get(d.signature, d.signature)
+        groups.setdefault(sig, [0, p, d])[0] += 1
     return groups, refusals, count
 
 

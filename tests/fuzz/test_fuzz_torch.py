@@ -47,7 +47,7 @@ def _write_report(family, groups, refusals, count):
             f.write(f"# refused: {line}\n#   torch:   {theirs}\n#   tinyseq: {ours}\n")
 
 
-# ---- the fuzzer itself -----------------------------------------------------------------------------
+# ---- the fuzzer itself --------------------------------------------------------------------------
 def test_programs_are_deterministic():
     for seed in (0, 7, 123):
         assert P.generate(seed).source() == P.generate(seed).source()
