@@ -554,14 +554,16 @@ def _slice(g, size):
 
 
 def _index_label(kinds):
-    """index[...] by what the index holds; "sep" when advanced indices are split apart by a
-    slice, None or Ellipsis (PyTorch then puts the indexed dims first)."""
+    """index[sep] when advanced indices (int arrays, bool masks, and ints with them) are split
+    apart by a slice, None or Ellipsis: numpy then puts the indexed dims first counting the ints
+    among them, PyTorch does not count the ints; index[adv] with other advanced indices;
+    index[basic] without."""
     adv = [i for i, k in enumerate(kinds) if k in ("int", "array", "bool")]
-    arrays = [k for k in kinds if k in ("array", "bool")]
-    sep = arrays and len(adv) > 1 and any(kinds[i] not in ("int", "array", "bool")
-                                          for i in range(adv[0], adv[-1]))
-    label = "index[" + ",".join(sorted(set(kinds))) + "]"
-    return label + "sep" if sep else label
+    if not any(k in ("array", "bool") for k in kinds):
+        return "index[basic]"
+    if any(kinds[i] not in ("int", "array", "bool") for i in range(adv[0], adv[-1])):
+        return "index[sep]"
+    return "index[adv]"
 
 
 def _mask_index(g, x, t):
