@@ -113,7 +113,7 @@ def test_wrong_gradient_is_found_blamed_and_shrunk(monkeypatch):
     p = _program([("x0 * 2.0", "*"), ("v1.exp()", "exp"), ("v2.sum()", "sum"),
                   ("x1.tanh()", "tanh")], x0=[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], x1=[1.0, 2.0])
     found = P.check(p)
-    assert (found.kind, found.label) == ("grad", "exp")
+    assert found is not None and (found.kind, found.label) == ("grad", "exp")
     small, again = P.shrink(p, found)
     assert again.signature == found.signature
     assert [e for _, e, _ in small.lines] == ["x0.exp()"] and list(small.inputs) == ["x0"]
