@@ -106,9 +106,9 @@ def test_save_refuses_bad_paths_naming_the_target(tmp_path):
     (tmp_path / "file").write_text("x")
     cases = [(None, TypeError, "path must be a str or a pathlib.Path, got NoneType"),
              ("", ValueError, "the path is empty"),
-             (tmp_path / "no" / "v.json", FileNotFoundError, "folder .*no does not exist"),
-             (tmp_path / "file" / "v.json", NotADirectoryError, "file is a file, not a folder"),
-             (tmp_path, IsADirectoryError, "it is a folder; give a file name")]
+             (tmp_path / "no" / "v.json", FileNotFoundError, "folder .*no' does not exist"),
+             (tmp_path / "file" / "v.json", NotADirectoryError, "file' is a file, not a folder"),
+             (tmp_path, IsADirectoryError, "that is a folder")]
     for path, error, words in cases:
         with pytest.raises(error, match="Vocab.save: .*" + words) as e:
             V.save(path)
@@ -117,10 +117,10 @@ def test_save_refuses_bad_paths_naming_the_target(tmp_path):
 
 
 def test_save_turns_os_errors_into_one_line(tmp_path, monkeypatch):
-    def full(path, data):
+    def full(f, data):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr("tinyseq.data.vocab.write_atomic", full)
-    with pytest.raises(OSError, match=r"Vocab.save: cannot write .*v.json: No space left"):
+    monkeypatch.setattr("tinyseq.io._write_all", full)
+    with pytest.raises(OSError, match=r"Vocab.save: cannot write .*v.json.: no space left"):
         V.save(tmp_path / "v.json")
 
 

@@ -71,10 +71,10 @@ def test_render_refuses_bad_graphs_and_paths(loss, tmp_path):
 
 
 def test_render_tells_an_os_error_in_one_line(loss, tmp_path, monkeypatch):
-    def full(path, data):
+    def full(f, data):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(sys.modules["tinyseq.viz.render"], "write_atomic", full)
-    with pytest.raises(OSError, match=r"render: cannot write '.*g.dot': No space left on device"):
+    monkeypatch.setattr("tinyseq.io._write_all", full)
+    with pytest.raises(OSError, match=r"render: cannot write .*g.dot.: no space left on the device"):
         viz.render(viz.draw_graph(loss), tmp_path / "g.dot")
 
 

@@ -232,15 +232,12 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
         then a rename: a crash never leaves half a file). Returns the path."""
-        path = _target(path, "Vocab.save")
+        path = _path(path, "Vocab.save")
         try:
             data = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (text read with surrogateescape): \u escapes
             data = json.dumps(self.to_dict()).encode("ascii")
-        try:
-            return Path(write_atomic(path, data))
-        except OSError as e:
-            raise type(e)(f"Vocab.save: cannot write {path}: {e.strerror or e}") from None
+        return Path(write_atomic(path, data, who="Vocab.save"))
 
     @classmethod
     def load(cls, path):
@@ -312,20 +309,6 @@ def _path(path, where):
     if not os.fspath(path):
         raise ValueError(f"{where}: the path is empty; give a file name")
     return Path(path)
-
-
-def _target(path, where):
-    """``path`` checked to be writable as a file: its folder exists and it is not a folder."""
-    path = _path(path, where)
-    if not path.parent.exists():
-        raise FileNotFoundError(f"{where}: cannot write {path}: the folder {path.parent} does "
-                                "not exist")
-    if not path.parent.is_dir():
-        raise NotADirectoryError(f"{where}: cannot write {path}: {path.parent} is a file, not a "
-                                 "folder")
-    if path.is_dir():
-        raise IsADirectoryError(f"{where}: cannot write {path}: it is a folder; give a file name")
-    return path
 
 
 def _check_level(level):

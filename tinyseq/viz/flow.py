@@ -12,7 +12,8 @@ import numpy as np
 from ..autograd.engine import grad
 from ..autograd.mode import is_grad_enabled
 from ..autograd.tensor import Tensor
-from .render import target, write
+from ..io import write_atomic
+from .render import target
 
 PLOT_FORMATS = ("png", "svg", "pdf")
 
@@ -158,7 +159,7 @@ def plot_gradient_flow(curves, path, title=None):
     path, fmt = target(path, PLOT_FORMATS, "plot_gradient_flow")
     image = io.BytesIO()
     _figure(curves, title).savefig(image, format=fmt)
-    return Path(write(path, image.getvalue(), "plot_gradient_flow"))
+    return Path(write_atomic(path, image.getvalue(), who="plot_gradient_flow"))
 
 
 def _check_curves(curves):

@@ -34,7 +34,8 @@ def render(graph, path):
                         f"dot source text, got {type(graph).__name__}")
     path, fmt = target(path, FORMATS, "render")
     source = graph.source if isinstance(graph, graphviz.Digraph) else graph
-    return write(path, source.encode("utf-8") if fmt == "dot" else layout(source, fmt), "render")
+    data = source.encode("utf-8") if fmt == "dot" else layout(source, fmt)
+    return write_atomic(path, data, who="render")
 
 
 def target(path, formats, where):
@@ -57,14 +58,6 @@ def target(path, formats, where):
     if path.is_dir():
         raise IsADirectoryError(f"{where}: cannot write {str(path)!r}: it is a folder")
     return path, fmt
-
-
-def write(path, data, where):
-    """``ts.io.write_atomic``, its OSError (read-only place, disk full) told in one line."""
-    try:
-        return write_atomic(path, data)
-    except OSError as e:
-        raise type(e)(f"{where}: cannot write {str(path)!r}: {e.strerror or e}") from None
 
 
 def layout(source, fmt):
