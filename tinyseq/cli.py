@@ -215,6 +215,8 @@ def _refusing(parser, args):
     except (commands.UsageError, DataError, CheckpointError, TooLarge,
             TrainingDiverged) as error:
         parser.error(str(error))
+    except BrokenPipeError:
+        raise
     except OSError as error:
         parser.error(_os_error(error))
     except MemoryError:
@@ -224,9 +226,8 @@ def _refusing(parser, args):
 
 def _os_error(error):
     """``path: cause`` of a failed read or write (disk full, read-only, no permission, ...)."""
-    path = error.filename if error.filename is not None else "a file"
     cause = error.strerror or str(error)
-    return f"cannot write or read {str(path)!r}: {cause}; an existing checkpoint there is intact"
+    return f"{str(error.filename)!r}: {cause}" if error.filename is not None else cause
 
 
 def _in_main_thread():

@@ -29,6 +29,7 @@ from .models.checkpoint import FILE, load_checkpoint, save_checkpoint
 # flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
                "tie", "batching", "seq_len", "batch", "seed", "lr")
+BASE_MEMORY = 150 * 2 ** 20  # Python, numpy and tinyseq themselves
 MAX_LINE = 1000  # tokens in one line that --batching lines trains in one piece, from the zero state
 
 
@@ -99,6 +100,8 @@ class Trainer:
                                   "new run saves, or give another --out")
         _, text = load_text(config.data)
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        if config.batching == "lines":
+            _check_line_lengths(config, text)
         self.train_text, self.valid_text = split(text)
         if not self.valid_text and config.batching == "stream":
             self.train_text, self.valid_text = _split_tail(text)
@@ -106,8 +109,6 @@ class Trainer:
             raise DataError(f"{config.data}: {len(self.train_text.splitlines())} line(s) are too "
                             "few: every tenth line is held out to measure the model, so the data "
                             "needs at least 10 non-empty lines (or use --batching stream)")
-        if config.batching == "lines":
-            _check_line_lengths(config, self.train_text)
         rng.manual_seed(config.seed)
         saved = load_checkpoint(self.out) if resume else None
         if saved is not None:
@@ -117,10 +118,6 @@ class Trainer:
                                                            max_size=config.max_vocab)
         self.lines = _lines(self.vocab, self.train_text)
         self.valid = _lines(self.vocab, self.valid_text)
-        check_memory(config, len(self.vocab), max(map(len, self.lines)) - 1)
-        self.model = CharLM(self.vocab, config.hidden, config.layers, config.cell,
-                            config.embedding or None, config.dropout, config.tie)
-        self.optimizer = optim.Adam(self.model.parameters(), lr=config.lr)
         if config.batching == "stream":
             ids = np.concatenate(self.lines)
             if len(ids) < config.batch * config.seq_len + 1:
@@ -128,6 +125,10 @@ class Trainer:
                                 f"--batch {config.batch} streams of --seq-len {config.seq_len}; "
                                 "use smaller values or more data")
             self.stream = LMStream(ids, config.batch, config.seq_len)
+        check_memory(config, len(self.vocab), max(map(len, self.lines)) - 1)
+        self.model = CharLM(self.vocab, config.hidden, config.layers, config.cell,
+                            config.embedding or None, config.dropout, config.tie)
+        self.optimizer = optim.Adam(self.model.parameters(), lr=config.lr)
         self.out.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(self.out)
         self.step, self.losses, self.state, self.saved_step = 0, [], None, None
@@ -182,8 +183,10 @@ class Trainer:
         loss.backward()
         norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
         value = loss.item()
-        if not (math.isfinite(value) and math.isfinite(norm.item())):
-            self._diverged(value, norm.item())
+        if not math.isfinite(value):
+            self._diverged(f"the loss is {value}", self.step + 1)
+        if not math.isfinite(norm.item()):
+            self._diverged(f"the gradient's norm is {norm.item()}", self.step + 1)
         self.optimizer.step()
         if self.config.batching == "stream":
             self.state = _detached(state)  # carried into the next window, cut from this graph
@@ -197,19 +200,27 @@ class Trainer:
             self.state = None  # a new epoch: every stream starts again from its beginning
         return self.stream.window(k)
 
-    def _diverged(self, loss, norm):
-        what = f"the loss is {loss}" if not math.isfinite(loss) else f"the gradient norm is {norm}"
+    def _diverged(self, what, step):
         kept = (f"the checkpoint of step {self.saved_step} in {self.out} is kept"
                 if self.saved_step is not None else "no checkpoint was written")
-        raise TrainingDiverged(f"training diverged at step {self.step + 1}: {what} (--lr "
+        raise TrainingDiverged(f"training diverged at step {step}: {what} (--lr "
                                f"{self.config.lr}, --clip {self.config.clip}); {kept}; lower --lr "
                                "(or --clip) and train again")
 
     def save(self):
-        """Write the checkpoint; its config records a fingerprint of the data for --resume."""
+        """Write the checkpoint; its config records a fingerprint of the data for --resume.
+        Weights that are no longer finite are never saved (``TrainingDiverged``)."""
+        if not all(np.isfinite(p.data).all() for p in self.model.parameters()):
+            self._diverged("the weights are no longer finite", self.step)
         config = {**dataclasses.asdict(self.config), "data_sha256": self.fingerprint}
-        path = save_checkpoint(self.out, self.model, config, self.step, self.optimizer,
-                               self.state, self.losses, rng.generator().bit_generator.state)
+        try:
+            path = save_checkpoint(self.out, self.model, config, self.step, self.optimizer,
+                                   self.state, self.losses, rng.generator().bit_generator.state)
+        except OSError as error:  # disk full, read-only, ...: the file written before is whole
+            kept = ("the checkpoint of step {} there is intact".format(self.saved_step)
+                    if self.saved_step is not None else "no checkpoint was written")
+            raise CheckpointError(f"cannot save the checkpoint of step {self.step} in "
+                                  f"{str(self.out)!r}: {error.strerror or error}; {kept}") from None
         self.saved_step = self.step
         return path
 
@@ -353,23 +364,39 @@ def memory_needed(config, vocab_size, longest):
     count = v * e + gates * (x * h + (config.layers - 1) * h * h + config.layers * (h * h + 2 * h))
     count += h * v + v
     steps = config.seq_len if config.batching == "stream" else longest
-    per_token = config.layers * gates * h * 8 + 6 * v + 2 * x
-    nodes = steps * config.layers * 64 * 1024  # the graph's Python objects
+    per_token = config.layers * gates * h * 28 + 6 * v + 2 * x  # (measured: about 28)
+    nodes = steps * config.layers * 48 * 1024  # the graph's Python objects
     params, step = 4 * 4 * count, 4 * steps * config.batch * per_token + nodes
-    return params + step, params, step
+    return BASE_MEMORY + params + step, params, step
 
 
 def available_memory():
-    """Bytes of memory available to a new allocation (``MemAvailable`` on Linux, else the
-    machine's physical memory)."""
+    """Bytes of memory available to a new allocation: Linux's ``MemAvailable`` (else the
+    machine's physical memory), or less if a cgroup (a container's limit) allows less."""
+    have = _meminfo("/proc/meminfo", "MemAvailable:")
+    if have is None:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit, used = (_number("/sys/fs/cgroup/memory." + name) for name in ("max", "current"))
+    return min(have, limit - used) if limit is not None and used is not None else have
+
+
+def _meminfo(path, key):
     try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        with open(path) as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith(key)),
+                        None)
     except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return None
+
+
+def _number(path):
+    """The integer in the file at ``path``; None if there is none (or it says ``max``)."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def _size(n):
