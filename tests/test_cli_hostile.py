@@ -96,6 +96,14 @@ def test_out_must_be_a_folder_name(capsys, names, out, message):
     assert message in err
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["sample", ""], "sample: DIR is empty ('')"), (["score", " ", "emma"], "score: DIR is empty"),
+    (["train", "--data", "", "--out", "o"], "train: --data is empty"),
+])
+def test_an_empty_folder_or_data_name_is_refused(capsys, argv, message):
+    assert message in refused(capsys, *argv)
+
+
 def test_sigterm_saves_like_ctrl_c_and_exits_143(tmp_path, names):
     out = tmp_path / "run"
     proc = spawn("train", "--data", names, *TINY, "--steps", "100000", "--save-every", "3",

@@ -244,6 +244,7 @@ def _status(result):
 def _run(commands, args):
     from .training import LMConfig
 
+    _check_not_empty(commands, args)
     if args.command == "demo":
         config = LMConfig(data="names", cell="lstm", hidden=128, layers=1, embedding=32,
                           batch=64, steps=args.steps, lr=4e-3, seed=args.seed,
@@ -276,6 +277,16 @@ def _run(commands, args):
         _check_out("gradflow", args.out, ("png", "svg", "pdf"))
         commands.gradflow(cells, args.steps, args.hidden, args.seed, args.out)
     return 0
+
+
+def _check_not_empty(commands, args):
+    """An empty (or blank) folder or file name would mean the current directory: refuse it."""
+    for name, flag, what in (("dir", "DIR", "the folder tinyseq train wrote"),
+                             ("data", "--data", "a text file or an embedded corpus")):
+        value = getattr(args, name, None)
+        if value is not None and not value.strip():
+            raise commands.UsageError(f"{args.command}: {flag} is empty ({value!r}); give "
+                                      f"{what}")
 
 
 def _check_model_flags(config):
