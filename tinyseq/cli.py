@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-SEEDS = (-2 ** 63, 2 ** 64 - 1)  # what ts.manual_seed (and torch.manual_seed) accepts
+from .autograd.rng import SEEDS  # what ts.manual_seed (and torch.manual_seed) accepts
 
 
 class _Parser(argparse.ArgumentParser):
