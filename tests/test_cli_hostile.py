@@ -155,7 +155,8 @@ def test_resume_on_changed_data_is_refused(capsys, tmp_path):
     before = checkpoint_bytes(out)
     data.write_text("\n".join(["bob", "al", "xi"] * 10))
     err = refused(capsys, *argv, "--steps", "2", "--resume")
-    assert "is not the text this checkpoint was trained on" in err and checkpoint_bytes(out) == before
+    assert "is not the text this checkpoint was trained on" in err
+    assert checkpoint_bytes(out) == before
 
 
 def test_a_checkpoint_without_a_fingerprint_resumes_with_a_warning(capsys, tmp_path, names):
@@ -249,7 +250,8 @@ def test_non_finite_or_out_of_range_numbers_are_refused(capsys, names, tmp_path,
 def test_temperature_nan_and_seed_out_of_range_for_sample(capsys, run_dir):
     assert "--temperature: must be a number" in refused(capsys, "sample", run_dir,
                                                         "--temperature", "nan")
-    assert "--seed: must be an integer" in refused(capsys, "sample", run_dir, "--seed", -2 ** 63 - 1)
+    err = refused(capsys, "sample", run_dir, "--seed", -2 ** 63 - 1)
+    assert "--seed: must be an integer" in err
 
 
 def test_negative_seeds_work_as_in_torch(capsys, run_dir):

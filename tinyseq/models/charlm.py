@@ -98,7 +98,8 @@ class CharLM(nn.Module):
         ``temperature`` divides the logits (below 1: safer, towards 0: greedy; above 1: wilder);
         ``top_k`` keeps only the k likeliest tokens; ``<pad>``, ``<bos>`` and ``<unk>`` are never
         drawn. Returns the texts, each starting with ``prime``. Characters of ``prime`` outside
-        the vocabulary are read as ``<unk>`` with a warning. Uses the random generator that ``ts.manual_seed`` sets.
+        the vocabulary are read as ``<unk>`` with a warning. Uses the random generator that
+        ``ts.manual_seed`` sets.
         """
         if not 0 < temperature < math.inf:
             raise ValueError(f"sample: temperature must be > 0 and finite, got {temperature} "
