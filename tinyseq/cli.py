@@ -112,8 +112,8 @@ def build_parser():
         "train", help="train a language model on a text file or an embedded corpus",
         description="Train a character- (or word-) level language model on batches of whole "
                     "lines (or, with --batching stream, by truncated BPTT over contiguous "
-                    "streams). Ctrl-C or SIGTERM saves a checkpoint before exiting; --resume continues "
-                    "from it.")
+                    "streams). Ctrl-C or SIGTERM saves a checkpoint before exiting; --resume "
+                    "continues from it.")
     train.add_argument("--data", default="names",
                        help="a UTF-8 text file, or an embedded corpus: names, shakespeare "
                             "(default names); each line is one sequence")
