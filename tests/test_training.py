@@ -89,3 +89,22 @@ def test_every_tenth_line_is_held_out():
     train, valid = split("\n".join(f"w{i}" for i in range(30)))
     assert valid.split() == ["w9", "w19", "w29"]
     assert len(train.split()) == 27 and "w9" not in train.split()
+
+
+def test_sigterm_stops_after_the_step_and_saves_like_ctrl_c(names, tmp_path):
+    def terminate(step):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # what kill, timeout and schedulers send
+
+    result = Trainer(small(names, steps=10), tmp_path / "run").run(progress=False,
+                                                                   on_step=terminate)
+    assert result.interrupted and result.signal == signal.SIGTERM and result.step == 3
+    assert load_checkpoint(tmp_path / "run").step == 3
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back after the run
+
+
+def test_a_trained_folder_is_kept_unless_resumed_or_overwritten(names, tmp_path):
+    Trainer(small(names, steps=1), tmp_path / "run").run(progress=False)
+    with pytest.raises(CheckpointError, match="already holds a trained model: add --resume"):
+        Trainer(small(names, steps=2), tmp_path / "run")
+    assert Trainer(small(names, steps=2), tmp_path / "run", overwrite=True).step == 0

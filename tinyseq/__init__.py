@@ -5,6 +5,30 @@
 import os
 import sys
 
+
+def _running_the_command():
+    """True when this import is the ``tinyseq`` command starting (the console script, or
+    ``python -m tinyseq.cli``), not a program or a session importing the library."""
+    if os.path.basename(sys.argv[0]) == "tinyseq":
+        return True
+    if sys.argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
+        return False
+    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq.cli" after "-m", or "-mtinyseq.cli"
+    return module.removeprefix("-m") in ("tinyseq", "tinyseq.cli")
+
+
+def _interrupted_while_starting(signum, frame):
+    """Ctrl-C before the command's own handling is in place (``cli.main`` replaces this): the
+    same one line as later, exit status 130, no traceback from the half-done imports."""
+    os.write(2, b"tinyseq: interrupted\n")
+    os._exit(130)
+
+
+if _running_the_command():
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
 if "numpy" not in sys.modules:  # (set before numpy loads its BLAS, or it has no effect)
     # tinyseq's matrices are small: BLAS threads only add overhead, and on a busy machine they
     # make a training step many times slower. An explicit setting of yours wins.

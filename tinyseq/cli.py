@@ -3,8 +3,12 @@ shows what it learned; ``train``, ``sample`` and ``score`` do the same for any t
 size; ``graph`` draws an unrolled recurrent layer; ``gradflow`` plots the gradient flowing back
 through time. ``tinyseq COMMAND --help`` explains every flag."""
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
+
+from .autograd.rng import SEEDS  # what ts.manual_seed (and torch.manual_seed) accepts
 
 
 class _Parser(argparse.ArgumentParser):
@@ -15,10 +19,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive(kind):
+    """A number > 0 (and finite: ``inf`` and ``nan`` are not sizes, rates or times)."""
     def parse(text):
         value = kind(text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not 0 < value < float("inf"):
+            what = "positive" if kind is int else "a finite number > 0"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     parse.__name__ = kind.__name__
     return parse
@@ -31,6 +37,21 @@ def _nonnegative(text):
     return value
 
 
+def _seed(text):
+    value = int(text)
+    if not SEEDS[0] <= value <= SEEDS[1]:
+        raise argparse.ArgumentTypeError(f"must be an integer from -2**63 to 2**64 - 1, got "
+                                         f"{text}")
+    return value
+
+
+def _float(text):
+    value = float(text)
+    if value != value:
+        raise argparse.ArgumentTypeError("must be a number, got nan")
+    return value
+
+
 def _model_flags(p, hidden, layers, embedding):
     p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
                    help="the recurrent cell (default lstm)")
@@ -40,7 +61,7 @@ def _model_flags(p, hidden, layers, embedding):
                    help=f"stacked recurrent layers (default {layers})")
     p.add_argument("--embedding", type=int, default=embedding,
                    help=f"embedding size; 0 feeds one-hot vectors (default {embedding})")
-    p.add_argument("--dropout", type=float, default=0.0,
+    p.add_argument("--dropout", type=_float, default=0.0,
                    help="dropout between layers and before the output layer (default 0)")
     p.add_argument("--tie", action="store_true",
                    help="share the embedding with the output layer (needs --embedding = --hidden)")
@@ -57,9 +78,14 @@ def _training_flags(p, steps, seq_len, batch, lr):
                    f"(default {lr})")
     p.add_argument("--clip", type=_positive(float), default=5.0,
                    help="clip the gradient's norm to this, against exploding gradients (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--time-limit", type=_positive(float), default=None,
                    help="stop (and save) after this many seconds")
+
+
+def _overwrite_flag(p):
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the model already in --out (when the new run first saves)")
 
 
 def build_parser():
@@ -79,14 +105,15 @@ def build_parser():
                       help="stop training after this many seconds (default 90)")
     demo.add_argument("--samples", type=_nonnegative, default=10,
                       help="names to sample (default 10)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    _overwrite_flag(demo)
 
     train = commands.add_parser(
         "train", help="train a language model on a text file or an embedded corpus",
         description="Train a character- (or word-) level language model on batches of whole "
                     "lines (or, with --batching stream, by truncated BPTT over contiguous "
-                    "streams). Ctrl-C saves a checkpoint before exiting; --resume continues "
-                    "from it.")
+                    "streams). Ctrl-C or SIGTERM saves a checkpoint before exiting; --resume "
+                    "continues from it.")
     train.add_argument("--data", default="names",
                        help="a UTF-8 text file, or an embedded corpus: names, shakespeare "
                             "(default names); each line is one sequence")
@@ -101,6 +128,7 @@ def build_parser():
     train.add_argument("--out", required=True, help="the folder for the checkpoint and the rest")
     train.add_argument("--resume", action="store_true",
                        help="continue from the checkpoint in --out (same model and data flags)")
+    _overwrite_flag(train)
     train.add_argument("--samples", type=_nonnegative, default=5,
                        help="samples to print at the end (default 5)")
     train.add_argument("--batching", choices=("lines", "stream"), default="lines",
@@ -113,14 +141,14 @@ def build_parser():
         description="Draw novel sequences from a model trained with tinyseq train or demo.")
     sample.add_argument("dir", help="the folder tinyseq train wrote")
     sample.add_argument("--n", type=_positive(int), default=10, help="how many (default 10)")
-    sample.add_argument("--temperature", type=float, default=1.0,
+    sample.add_argument("--temperature", type=_float, default=1.0,
                         help="> 0; below 1 safer, near 0 greedy, above 1 wilder (default 1)")
     sample.add_argument("--prime", default="", help="text every sample starts with")
     sample.add_argument("--top-k", type=_positive(int), default=None,
                         help="sample among the k likeliest tokens only")
     sample.add_argument("--max-len", type=_positive(int), default=None,
                         help="new tokens at most per sample (default 200)")
-    sample.add_argument("--seed", type=int, default=None, help="random seed")
+    sample.add_argument("--seed", type=_seed, default=None, help="random seed")
 
     score = commands.add_parser(
         "score", help="the log-probability and perplexity of a text under a trained model",
@@ -153,45 +181,86 @@ def build_parser():
     flow.add_argument("--steps", type=_positive(int), default=50, help="time steps (default 50)")
     flow.add_argument("--hidden", type=_positive(int), default=32,
                       help="hidden units (default 32)")
-    flow.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    flow.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     flow.add_argument("--out", default="gradflow.png",
                       help="output file: .png, .svg or .pdf (default gradflow.png)")
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from . import commands
-    from .data import DataError
-    from .io import CheckpointError
-
+    """Run the command; every user error is one line on stderr and exit status 2."""
     try:
-        return _run(commands, args)
-    except (commands.UsageError, DataError, CheckpointError) as error:
-        parser.error(str(error))
+        if _in_main_thread():  # (tinyseq/__init__.py exits on Ctrl-C while the command starts)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return _refusing(parser, args)
     except KeyboardInterrupt:  # a second Ctrl-C, or one outside training: stop, no traceback
         print("tinyseq: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output went away (tinyseq sample | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _refusing(parser, args):
+    """``_run``, with what the user can fix turned into one line and exit status 2."""
+    from . import commands
+    from .data import DataError
+    from .io import CheckpointError
+    from .training import TooLarge, TrainingDiverged
+
+    try:
+        return _run(commands, args)
+    except (commands.UsageError, DataError, CheckpointError, TooLarge,
+            TrainingDiverged) as error:
+        parser.error(str(error))
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        parser.error(_os_error(error))
+    except MemoryError:
+        parser.error(f"{args.command}: out of memory; use smaller sizes (see tinyseq "
+                     f"{args.command} --help)")
+
+
+def _os_error(error):
+    """``path: cause`` of a failed read or write (disk full, read-only, no permission, ...)."""
+    cause = error.strerror or str(error)
+    return f"{str(error.filename)!r}: {cause}" if error.filename is not None else cause
+
+
+def _in_main_thread():
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _status(result):
+    """0, or 128 + the signal that stopped training (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + result.signal if result.interrupted else 0
 
 
 def _run(commands, args):
     from .training import LMConfig
 
+    _check_not_empty(commands, args)
     if args.command == "demo":
         config = LMConfig(data="names", cell="lstm", hidden=128, layers=1, embedding=32,
                           batch=64, steps=args.steps, lr=4e-3, seed=args.seed,
                           time_limit=args.time_limit, save_every=500)
-        result = commands.train(config, args.out, samples=args.samples)
-        return 130 if result.interrupted else 0
+        result = commands.train(config, args.out, overwrite=args.overwrite,
+                                samples=args.samples)
+        return _status(result)
     if args.command == "train":
         config = LMConfig(**{k: getattr(args, k) for k in (
             "data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
             "tie", "batching", "seq_len", "batch", "steps", "lr", "clip", "seed", "save_every",
             "time_limit")})
         _check_model_flags(config)
-        result = commands.train(config, args.out, resume=args.resume, samples=args.samples)
-        return 130 if result.interrupted else 0
+        result = commands.train(config, args.out, resume=args.resume, overwrite=args.overwrite,
+                                samples=args.samples)
+        return _status(result)
     if args.command == "sample":
         commands.sample(args.dir, args.n, args.temperature, args.prime, args.top_k, args.max_len,
                         args.seed)
@@ -208,6 +277,16 @@ def _run(commands, args):
         _check_out("gradflow", args.out, ("png", "svg", "pdf"))
         commands.gradflow(cells, args.steps, args.hidden, args.seed, args.out)
     return 0
+
+
+def _check_not_empty(commands, args):
+    """An empty (or blank) folder or file name would mean the current directory: refuse it."""
+    for name, flag, what in (("dir", "DIR", "the folder tinyseq train wrote"),
+                             ("data", "--data", "a text file or an embedded corpus")):
+        value = getattr(args, name, None)
+        if value is not None and not value.strip():
+            raise commands.UsageError(f"{args.command}: {flag} is empty ({value!r}); give "
+                                      f"{what}")
 
 
 def _check_model_flags(config):

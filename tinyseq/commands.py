@@ -3,6 +3,9 @@
 """
 import contextlib
 import csv
+import io
+import math
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -12,6 +15,7 @@ import numpy as np
 from . import figures, viz
 from .autograd import rng
 from .autograd.mode import record_grad_norms
+from .io import write_atomic
 from .models.checkpoint import load_checkpoint
 from .models.charlm import CharLM
 from .nn import functional as F
@@ -21,20 +25,30 @@ class UsageError(ValueError):
     """A mistake in how the command was called: printed as one line, exit status 2."""
 
 
-def train(config, out, resume=False, samples=0, progress=True):
+MAX_SAMPLES = 1000  # names train and demo print at the end; tinyseq sample --n draws any number
+SAMPLE_CHUNK = 100  # tinyseq sample draws (and prints) this many at a time
+
+
+def train(config, out, resume=False, overwrite=False, samples=0, progress=True):
     """Train a language model into ``out``; print where things went and what it learned."""
     from .training import Trainer
 
-    trainer = Trainer(config, out, resume=resume)
+    if samples > MAX_SAMPLES:
+        raise UsageError(f"--samples {samples}: at most {MAX_SAMPLES} are printed after training; "
+                         "draw more with tinyseq sample --n")
+    with _warnings_as_lines():
+        trainer = Trainer(config, out, resume=resume, overwrite=overwrite)
     if trainer.step >= config.steps:
         print(f"the checkpoint is at step {trainer.step}, --steps {config.steps}: nothing to "
               "train; raise --steps to train more")
     result = trainer.run(progress=progress)
     written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json",
                *write_loss_curve(result.losses, trainer.out), draw_model(trainer, trainer.out)]
+    written = [path for path in written if path is not None]
     if result.interrupted:
-        print(f"interrupted at step {result.step}: saved {written[0]}; continue with the same "
-              "command and --resume")
+        name = "Ctrl-C" if result.signal == signal.SIGINT else signal.Signals(result.signal).name
+        print(f"stopped by {name} at step {result.step}: saved {written[0]}; continue with the "
+              "same command and --resume")
     print(f"step {result.step}: training loss {_mean_tail(result.losses):.3f}, held-out "
           f"perplexity {result.valid_perplexity:.2f} (unigram baseline "
           f"{result.unigram_perplexity:.2f}) in {result.seconds:.0f} s")
@@ -45,7 +59,8 @@ def train(config, out, resume=False, samples=0, progress=True):
 
 
 def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, seed=None):
-    """Print ``n`` samples from the model trained into ``folder``."""
+    """Print ``n`` samples from the model trained into ``folder``, ``SAMPLE_CHUNK`` at a time
+    (any ``n``: they are printed as they are drawn, never all held in memory)."""
     if not 0 < temperature < float("inf"):
         raise UsageError(f"--temperature must be > 0 and finite, got {temperature} (use a small "
                          "value such as 0.1 for near-greedy sampling)")
@@ -54,12 +69,11 @@ def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, se
         raise UsageError(f"--top-k must be between 1 and {len(model.vocab)}, got {top_k}")
     if seed is not None:
         rng.manual_seed(seed)
-    with _warnings_as_lines():
-        texts = model.sample(n, prime=prime, temperature=temperature, top_k=top_k,
-                             max_len=max_len)
-    for text in texts:
-        print(text)
-    return texts
+    for start in range(0, n, SAMPLE_CHUNK):
+        with _warnings_as_lines(quiet=start > 0):  # (a warning about --prime: once)
+            texts = model.sample(min(SAMPLE_CHUNK, n - start), prime=prime,
+                                 temperature=temperature, top_k=top_k, max_len=max_len)
+        print("\n".join(texts), flush=True)
 
 
 def score(folder, text):
@@ -70,6 +84,9 @@ def score(folder, text):
     model = load_model(folder)
     with _warnings_as_lines():
         log_p, ppl = model.log_prob(text), model.perplexity(text)
+    if not math.isfinite(log_p):
+        print(f"tinyseq: warning: the model gives log P = {log_p}: its weights are not finite "
+              "(a diverged run?); retrain it with a lower --lr", file=sys.stderr)
     print(f"log P = {log_p:.4f} nats ({log_p / 0.6931471805599453:.4f} bits), "
           f"perplexity {ppl:.3f}")
     return log_p, ppl
@@ -87,10 +104,11 @@ def load_model(folder):
 def write_loss_curve(losses, folder):
     """``loss.csv`` always, ``loss.png`` too when matplotlib (the plot extra) is installed."""
     folder = Path(folder)
-    with open(folder / "loss.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["step", "loss"])
-        writer.writerows((i + 1, f"{loss:.6f}") for i, loss in enumerate(losses))
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(["step", "loss"])
+    writer.writerows((i + 1, f"{loss:.6f}") for i, loss in enumerate(losses))
+    write_atomic(folder / "loss.csv", table.getvalue().encode())
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -114,7 +132,7 @@ def write_loss_curve(losses, folder):
 
 def draw_model(trainer, folder, steps=3):
     """``graph.svg``: the model reading the first ``steps`` tokens of its training text, with the
-    gradient norm of every op of that loss."""
+    gradient norm of every op of that loss (None, and not drawn, if a gradient is not finite)."""
     model, vocab = trainer.model, trainer.vocab
     first = trainer.train_text.splitlines()[0]
     ids = np.asarray([vocab.bos_id, *vocab.encode(first), vocab.eos_id][:steps + 1])
@@ -123,24 +141,45 @@ def draw_model(trainer, folder, steps=3):
     loss = F.cross_entropy(logits.reshape(-1, len(vocab)), ids[1:], reduction="sum").named("L")
     with record_grad_norms():
         loss.backward()
-    path = viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
+    try:  # (viz cannot colour infinite gradient norms: a model with huge weights has them)
+        path = viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
+    except ValueError:
+        path = None
+        print("tinyseq: warning: graph.svg not drawn: the model's gradients are not finite (its "
+              "weights are huge: lower --lr)", file=sys.stderr)
     model.zero_grad()
     model.train()
     return path
 
 
+MAX_GRAPH_OPS = 200_000  # ops graph builds (and traces) at most, however few boxes it draws
+MAX_BOXES = 2000  # boxes a drawing can have and still be read
+
+
 def graph(cell, steps, layers, collapse, out):
-    try:
-        drawing = figures.unrolled_graph(cell, steps, layers, collapse=collapse)
-    except viz.GraphTooLarge as error:
+    """Draw ``cell`` unrolled over ``steps`` steps into ``out``; its size is checked first."""
+    boxes, ops = figures.unrolled_graph_size(cell, steps, layers, collapse)
+    if ops > MAX_GRAPH_OPS:
+        raise UsageError(f"graph: --steps {steps} and --layers {layers} build {ops:,} ops, more "
+                         f"than {MAX_GRAPH_OPS:,}: use fewer steps or layers")
+    if boxes > MAX_BOXES:
         advice = "use fewer steps or layers" if collapse else "add --collapse steps"
         how = f"folded by --collapse {collapse}" if collapse else "in full"
-        raise UsageError(f"graph: {steps} steps {how} make {error.nodes} boxes, more than "
-                         f"{error.limit} can be read: {advice}") from None
+        raise UsageError(f"graph: {steps} steps {how} make {boxes} boxes, more than "
+                         f"{MAX_BOXES} can be read: {advice}")
+    drawing = figures.unrolled_graph(cell, steps, layers, collapse=collapse)
     print(f"wrote {viz.render(drawing, out)}")
 
 
 def gradflow(cells, steps, hidden, seed, out):
+    """Plot the gradient flowing back through ``steps`` steps of each cell into ``out``."""
+    from .training import available_memory
+
+    need, have = figures.gradient_flows_memory(steps, hidden), available_memory()
+    if need > have:
+        raise UsageError(f"gradflow: --steps {steps} with --hidden {hidden} need about "
+                         f"{need / 2 ** 30:,.1f} GB of memory, more than the "
+                         f"{have / 2 ** 30:,.1f} GB available: use fewer steps or hidden units")
     curves = figures.gradient_flows(cells, steps, hidden_size=hidden, seed=seed)
     try:
         path = viz.plot_gradient_flow(curves, out, title=f"gradient flow back through {steps} "
@@ -154,10 +193,11 @@ def gradflow(cells, steps, hidden, seed, out):
 
 
 @contextlib.contextmanager
-def _warnings_as_lines():
-    """Warnings inside the block are printed as ``tinyseq: warning: ...``, one line each, once."""
+def _warnings_as_lines(quiet=False):
+    """Warnings inside the block are printed as ``tinyseq: warning: ...``, one line each, once
+    (not at all if ``quiet``)."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("ignore" if quiet else "always")
         yield
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"tinyseq: warning: {message}", file=sys.stderr)

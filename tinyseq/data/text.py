@@ -4,6 +4,7 @@ import codecs
 from pathlib import Path
 
 SAMPLE = 8192  # bytes looked at to tell text from binary
+MAX_BYTES = 256 * 2 ** 20  # text files larger than this are refused before reading them
 CONTROL = bytes(b for b in range(32) if chr(b) not in "\t\n\v\f\r\x1b") + b"\x7f"
 
 
@@ -32,11 +33,19 @@ def load_text(source):
                         f"{', '.join(CORPORA)}); give a corpus name or the path of a text file")
     if path.is_dir():
         raise DataError(f"{path} is a directory; give the path of a text file inside it")
+    if not path.is_file():  # opening a pipe waits for a writer; /dev/zero never ends
+        raise DataError(f"{path} is not a regular file (a device, pipe or socket); save the "
+                        "text to a file and give its path")
     return path.name, _decode(path, _read(path))
 
 
 def _read(path):
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise DataError(f"{path} has {size / 2 ** 20:,.0f} MB, more than the "
+                            f"{MAX_BYTES // 2 ** 20:,} MB tinyseq trains on (it holds the text "
+                            "in memory, several bytes per character); use a part of it")
         return path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}; check that it is a readable file")

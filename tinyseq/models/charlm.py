@@ -65,7 +65,8 @@ class CharLM(nn.Module):
     def perplexity(self, text):
         """exp(-log P(text) / N), N the predicted tokens (each line's tokens and its <eos>)."""
         lines = self._lines(text)
-        return math.exp(-self.log_prob(text) / sum(len(ids) - 1 for ids in lines))
+        nll = -self.log_prob(text) / sum(len(ids) - 1 for ids in lines)
+        return math.exp(nll) if nll < 709 else (math.inf if nll == nll else nll)  # no Overflow
 
     def _lines(self, text):
         lines = [[self.vocab.bos_id, *self._encode(line), self.vocab.eos_id]
@@ -96,8 +97,9 @@ class CharLM(nn.Module):
 
         ``temperature`` divides the logits (below 1: safer, towards 0: greedy; above 1: wilder);
         ``top_k`` keeps only the k likeliest tokens; ``<pad>``, ``<bos>`` and ``<unk>`` are never
-        drawn. Returns the texts, each starting with ``prime``. Characters of ``prime`` outside the vocabulary are read as ``<unk>`` with a
-        warning. Uses the random generator that ``ts.manual_seed`` sets.
+        drawn. Returns the texts, each starting with ``prime``. Characters of ``prime`` outside
+        the vocabulary are read as ``<unk>`` with a warning. Uses the random generator that
+        ``ts.manual_seed`` sets.
         """
         if not 0 < temperature < math.inf:
             raise ValueError(f"sample: temperature must be > 0 and finite, got {temperature} "
@@ -111,24 +113,32 @@ class CharLM(nn.Module):
                              f"max_len={max_len}")
         if n == 0:
             return []
-        start = [self.vocab.bos_id, *self._encode(prime)]
-        out = np.full((max_len, n), self.vocab.pad_id, dtype=np.int64)
-        done = np.zeros(n, dtype=bool)
+        start = np.asarray([self.vocab.bos_id, *self._encode(prime)])
+        rows, done = [], np.zeros(n, dtype=bool)
         never = [self.vocab.pad_id, self.vocab.bos_id, self.vocab.unk_id]  # not text to write
         with no_grad(), nn.evaluating(self):
-            logits, state = self(np.repeat(np.asarray(start)[:, None], n, axis=1))
-            for t in range(max_len):
+            logits, state = self._read(start, n)
+            for _ in range(max_len):
                 scores = logits.data[-1].copy()
                 scores[:, never] = -np.inf
                 token = _draw(scores, temperature, top_k)  # (n,)
-                out[t] = np.where(done, self.vocab.pad_id, token)
+                rows.append(np.where(done, self.vocab.pad_id, token))
                 done |= token == self.vocab.eos_id
                 if done.all():
                     break
                 logits, state = self(token[None, :], state)
+        out = np.stack(rows)
         space = " " if self.vocab.level == "word" and prime.strip() else ""
         return [prime + (space + text if text else "")
                 for text in (self.vocab.decode(col) for col in out.T)]
+
+    def _read(self, ids, n, window=256):
+        """The logits of the last of ``ids`` and the state after them, for ``n`` copies; read
+        ``window`` tokens at a time, so a long prime never holds all its logits at once."""
+        state = None
+        for i in range(0, len(ids), window):
+            logits, state = self(np.repeat(ids[i:i + window, None], n, axis=1), state)
+        return logits, state
 
 
 def _draw(logits, temperature, top_k):
