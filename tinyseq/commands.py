@@ -44,7 +44,6 @@ def train(config, out, resume=False, overwrite=False, samples=0, progress=True):
     result = trainer.run(progress=progress)
     written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json",
                *write_loss_curve(result.losses, trainer.out), draw_model(trainer, trainer.out)]
-    written = [path for path in written if path is not None]
     if result.interrupted:
         name = "Ctrl-C" if result.signal == signal.SIGINT else signal.Signals(result.signal).name
         print(f"stopped by {name} at step {result.step}: saved {written[0]}; continue with the "
@@ -132,7 +131,7 @@ def write_loss_curve(losses, folder):
 
 def draw_model(trainer, folder, steps=3):
     """``graph.svg``: the model reading the first ``steps`` tokens of its training text, with the
-    gradient norm of every op of that loss (None, and not drawn, if a gradient is not finite)."""
+    gradient norm of every op of that loss (a norm that is not finite is drawn off the scale)."""
     model, vocab = trainer.model, trainer.vocab
     first = trainer.train_text.splitlines()[0]
     ids = np.asarray([vocab.bos_id, *vocab.encode(first), vocab.eos_id][:steps + 1])
@@ -141,12 +140,7 @@ def draw_model(trainer, folder, steps=3):
     loss = F.cross_entropy(logits.reshape(-1, len(vocab)), ids[1:], reduction="sum").named("L")
     with record_grad_norms():
         loss.backward()
-    try:  # (viz cannot colour infinite gradient norms: a model with huge weights has them)
-        path = viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
-    except ValueError:
-        path = None
-        print("tinyseq: warning: graph.svg not drawn: the model's gradients are not finite (its "
-              "weights are huge: lower --lr)", file=sys.stderr)
+    path = viz.render(viz.draw_graph(loss, show_grads=True), Path(folder) / "graph.svg")
     model.zero_grad()
     model.train()
     return path
