@@ -220,9 +220,14 @@ class Trainer:
             kept = ("the checkpoint of step {} there is intact".format(self.saved_step)
                     if self.saved_step is not None else "no checkpoint was written")
             raise CheckpointError(f"cannot save the checkpoint of step {self.step} in "
-                                  f"{str(self.out)!r}: {error.strerror or error}; {kept}") from None
+                                  f"{str(self.out)!r}: {_cause(error)}; {kept}") from None
         self.saved_step = self.step
         return path
+
+
+def _cause(error):
+    """The system's words for why ``error`` (an OSError) happened, without the path."""
+    return os.strerror(error.errno) if error.errno else str(error)
 
 
 def perplexity(model, lines, budget=2 ** 24):
