@@ -1,0 +1,54 @@
+"""Argument checks shared by the layers, losses and optimisers: each refuses a bad value in one
+line that names the function, the argument, the value and what is allowed."""
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+
+class DTypeError(TypeError, RuntimeError):
+    """A tensor of the wrong dtype (PyTorch raises RuntimeError, Python code expects TypeError)."""
+
+
+class OutOfRangeError(IndexError, ValueError):
+    """An id or class index outside its range (PyTorch raises IndexError)."""
+
+
+def tensor(owner, name, value):
+    """Refuse anything but a Tensor (a numpy array too: convert it with ``ts.tensor``)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{owner}: {name} must be a Tensor, got {type(value).__name__}; "
+                        "convert it with ts.tensor(...)")
+    return value
+
+
+def size(owner, name, value, minimum=0):
+    """``value`` as an int ``>= minimum``; a float, a bool or a string is refused (TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def flag(owner, name, value):
+    """``value`` as a bool; anything but True/False (or a numpy bool) is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def number(owner, name, value, low=-math.inf, high=math.inf, high_open=False):
+    """``value`` as a float in ``[low, high]`` (``[low, high)`` with ``high_open``); NaN, a bool
+    and a non-number are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} "
+                        f"({type(value).__name__})")
+    ok = low <= value < high if high_open else low <= value <= high
+    if not ok:  # NaN fails every comparison
+        close = ")" if high_open else "]"
+        raise ValueError(f"{owner}: {name} must be in [{low}, {high}{close}, got {value}")
+    return float(value)
