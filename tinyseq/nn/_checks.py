@@ -50,5 +50,6 @@ def number(owner, name, value, low=-math.inf, high=math.inf, high_open=False):
     ok = low <= value < high if high_open else low <= value <= high
     if not ok:  # NaN fails every comparison
         close = ")" if high_open else "]"
-        raise ValueError(f"{owner}: {name} must be in [{low}, {high}{close}, got {value}")
+        rule = "a number" if (low, high) == (-math.inf, math.inf) else f"in [{low}, {high}{close}"
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value}")
     return float(value)

@@ -114,7 +114,8 @@ def one_hot(indices, num_classes=-1):
                          "pass num_classes")
     n = int(idx.max()) + 1 if num_classes == -1 else num_classes
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise OutOfRangeError(f"one_hot: indices must be in [0, {n}), got [{idx.min()}, {idx.max()}]")
+        raise OutOfRangeError(f"one_hot: indices must be in [0, {n}), got "
+                              f"[{idx.min()}, {idx.max()}]")
     return Tensor._wrap((idx[..., None] == np.arange(n)).astype(np.int64))
 
 

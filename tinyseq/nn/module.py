@@ -201,8 +201,8 @@ class Module:
             problems += [f"unexpected keys: {', '.join(map(str, unexpected))}"] * bool(
                 unexpected)
         if problems:
-            dtypes_only = not any(p.startswith(("shape", "missing", "unexpected")) for p in problems)
-            error = DTypeError if dtypes_only else ShapeError
+            keys_or_shapes = ("shape", "missing", "unexpected")
+            error = ShapeError if any(p.startswith(keys_or_shapes) for p in problems) else DTypeError
             raise error(f"load_state_dict for {name}: nothing was loaded: " + "; ".join(problems))
         with no_grad():
             for k, v in values.items():

@@ -19,6 +19,10 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
+    def _validate(self, group):
+        super()._validate(group)
+        self._require("alpha", group["alpha"], lambda a: a <= 1, "in [0, 1]")
+
     def _update(self, p, g, state, group):
         alpha, momentum = group["alpha"], group["momentum"]
         if not state:

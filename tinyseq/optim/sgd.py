@@ -18,10 +18,9 @@ class SGD(Optimizer):
 
     def _validate(self, group):
         super()._validate(group)
-        if group["nesterov"]:
-            self._require(group["momentum"] > 0 and group["dampening"] == 0, "nesterov=True with "
-                          "momentum/dampening", (group["momentum"], group["dampening"]),
-                          "used with momentum > 0 and dampening = 0")
+        if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _update(self, p, g, state, group):
         momentum, wd = group["momentum"], group["weight_decay"]
