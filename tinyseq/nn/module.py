@@ -235,6 +235,14 @@ class Module:
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _module(container, i, value):
+    """``value`` if it is a Module (a container silently skipping anything else would lose it)."""
+    if not isinstance(value, Module):
+        raise TypeError(f"{container}: item {i} is a {type(value).__name__}, not a Module; wrap "
+                        "a function in a Module subclass (or use ts.nn.ReLU(), ...)")
+    return value
+
+
 def _loadable(value):
     """``value`` as a numpy array, or a sentence saying why it cannot be one."""
     try:
@@ -287,7 +295,7 @@ class Sequential(_Container):
     def __init__(self, *modules):
         super().__init__()
         for i, m in enumerate(modules):
-            setattr(self, str(i), m)
+            setattr(self, str(i), _module("Sequential", i, m))
 
     def forward(self, x):
         for m in self._modules.values():
@@ -303,7 +311,8 @@ class ModuleList(_Container):
         self.extend(modules)
 
     def append(self, module):
-        setattr(self, str(len(self._modules)), module)
+        i = len(self._modules)
+        setattr(self, str(i), _module("ModuleList", i, module))
         return self
 
     def extend(self, modules):
