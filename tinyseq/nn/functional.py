@@ -247,7 +247,11 @@ def _floating(op, input):
 
 
 def _indices(x, op):
-    idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+    try:
+        idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+    except ValueError:  # a ragged nested list
+        raise TypeError(f"{op}: expected integer (int64) indices, got a ragged "
+                        f"{type(x).__name__}; pass a Tensor of ids") from None
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer (int64) indices, got dtype {idx.dtype}; "
                         "convert with .long()")

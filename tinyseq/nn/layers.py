@@ -7,6 +7,7 @@ from ..autograd import rng
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
+from ._checks import DTypeError
 from .module import Module, Parameter
 
 
@@ -122,10 +123,9 @@ class LayerNorm(Module):
         if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
             raise ShapeError(f"LayerNorm: normalized_shape={shape} expects an input of shape "
                              f"(*, {', '.join(map(str, shape))}), got {x.shape}")
-        dtype, want = x.data.dtype, None if self.weight is None else self.weight.data.dtype
-        if dtype.kind != "f" or want is not None and dtype != want:
-            raise TypeError(f"LayerNorm: input dtype {dtype} does not match the layer's "
-                            f"{want or 'floating-point'} parameters; convert it with .to()")
+        if x.data.dtype.kind != "f":
+            raise DTypeError(f"LayerNorm: input must be floating-point, got dtype "
+                             f"{x.data.dtype}; convert it with .float()")
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"

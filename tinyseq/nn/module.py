@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd.mode import no_grad, recording_scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
+from . import _checks
 from ._checks import DTypeError
 
 
@@ -210,8 +211,9 @@ class Module:
         return missing, unexpected
 
     def train(self, mode=True):
+        mode = _checks.flag(f"{type(self).__name__}.train", "mode", mode)
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self):
