@@ -105,6 +105,13 @@ REFUSED = {
                              TypeError, "ModuleList: item 0 is a int, not a Module"),
     "CrossEntropyLoss ignore_index 1.5": (lambda: nn.CrossEntropyLoss(ignore_index=1.5), None,
                                           TypeError, "CrossEntropyLoss: ignore_index must be an"),
+    "Linear(10**15, 4)": (lambda: nn.Linear(10**15, 4), None,  # torch: an allocator error
+                          MemoryError, r"Linear: 4,000,000,000,000,004 parameters need "
+                                       r"[\d,]+ GiB, more than this machine's"),
+    "LSTM num_layers 10**15": (lambda: nn.LSTM(3, 4, num_layers=10**15), None,  # torch: hangs
+                               MemoryError, "LSTM: .* parameters need .* choose smaller sizes"),
+    "Embedding(5, 10**15)": (lambda: nn.Embedding(5, 10**15), None,
+                             MemoryError, "Embedding: 5,000,000,000,000,000 parameters need"),
     # layers called with bad inputs
     "Embedding id -1": (lambda: nn.Embedding(10, 4)(ts.tensor([3, -1])),
                         lambda: torch.nn.Embedding(10, 4)(torch.tensor([3, -1])),
@@ -302,6 +309,14 @@ REFUSED = {
         lambda: optim.SGD(_w(), lr=.1, nesterov=True),
         lambda: torch.optim.SGD(_tw(), lr=.1, nesterov=True),
         ValueError, "SGD: nesterov=True needs momentum > 0 and dampening = 0, got momentum=0"),
+    "SGD dampening nan": (lambda: optim.SGD(_w(), lr=.1, dampening=float("nan")), None,
+                          ValueError, "SGD: dampening must be a number, got nan"),
+    "SGD dampening None": (lambda: optim.SGD(_w(), lr=.1, dampening=None), None,
+                           TypeError, "SGD: dampening must be a number, got None"),
+    "SGD nesterov None": (lambda: optim.SGD(_w(), lr=.1, momentum=.9, nesterov=None), None,
+                          TypeError, "SGD: nesterov must be True or False, got None"),
+    "RMSprop centered 'yes'": (lambda: optim.RMSprop(_w(), centered="yes"), None,
+                               TypeError, "RMSprop: centered must be True or False, got 'yes'"),
     "RMSprop alpha 2": (lambda: optim.RMSprop(_w(), alpha=2), None,  # torch: NaN after steps
                         ValueError, r"RMSprop: invalid alpha 2; it must be in \[0, 1\]"),
     "Adagrad lr_decay -1": (lambda: optim.Adagrad(_w(), lr_decay=-1),

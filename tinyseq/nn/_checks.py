@@ -2,6 +2,7 @@
 line that names the function, the argument, the value and what is allowed."""
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -32,6 +33,23 @@ def size(owner, name, value, minimum=0):
     if value < minimum:
         raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value}")
     return int(value)
+
+
+def _physical_memory():
+    """This machine's memory in bytes (inf where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def affordable(owner, count, what="parameters"):
+    """Refuse, before allocating, ``count`` values (drawn in float64: 8 bytes each) that cannot
+    fit in this machine's memory, instead of a MemoryError (or an endless loop of layers)."""
+    memory = _physical_memory()
+    if count * 8 > memory:
+        raise MemoryError(f"{owner}: {count:,} {what} need {count * 8 / 2**30:,.0f} GiB, more "
+                          f"than this machine's {memory / 2**30:,.0f} GiB; choose smaller sizes")
 
 
 def flag(owner, name, value):

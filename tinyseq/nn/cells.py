@@ -32,6 +32,7 @@ class _Cell(Module):
         input_size = _checks.size(name, "input_size", input_size)
         hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
         bias = _checks.flag(name, "bias", bias)
+        _checks.affordable(name, self.gates * hidden_size * (input_size + hidden_size + 2))
         self.input_size, self.hidden_size = input_size, hidden_size
         n = self.gates * hidden_size
         self.weight_ih = self._uniform(n, input_size)

@@ -26,6 +26,7 @@ class Linear(Module):
         in_features = _checks.size("Linear", "in_features", in_features)
         out_features = _checks.size("Linear", "out_features", out_features)
         bias = _checks.flag("Linear", "bias", bias)
+        _checks.affordable("Linear", (in_features + 1) * out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
         self.weight = _uniform((out_features, in_features), bound)
@@ -47,6 +48,7 @@ class Embedding(Module):
         super().__init__()
         num_embeddings = _checks.size("Embedding", "num_embeddings", num_embeddings)
         embedding_dim = _checks.size("Embedding", "embedding_dim", embedding_dim)
+        _checks.affordable("Embedding", num_embeddings * embedding_dim)
         if padding_idx is not None:
             padding_idx = _checks.size("Embedding", "padding_idx", padding_idx, -num_embeddings)
             if padding_idx >= num_embeddings:
@@ -103,6 +105,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape)
+        _checks.affordable("LayerNorm", 2 * math.prod(self.normalized_shape))
         self.eps = _checks.number("LayerNorm", "eps", eps, 0)
         shape = self.normalized_shape
         elementwise_affine = _checks.flag("LayerNorm", "elementwise_affine", elementwise_affine)

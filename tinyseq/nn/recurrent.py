@@ -32,6 +32,9 @@ class _RNNBase(Module):
         bias, batch_first, bidirectional = (_checks.flag(name, k, v) for k, v in (
             ("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
         dropout = _checks.number(name, "dropout", dropout, 0, 1)
+        D, gates = 1 + bidirectional, self.cell_class.gates
+        _checks.affordable(name, num_layers * D * gates * hidden_size * (
+            max(input_size, D * hidden_size) + hidden_size + 2))
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.batch_first, self.dropout, self.bidirectional = batch_first, dropout, bidirectional
         self.bias = bias

@@ -1,4 +1,7 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+import math
+
+from ..nn import _checks
 from .optimizer import Optimizer
 
 
@@ -18,6 +21,8 @@ class SGD(Optimizer):
 
     def _validate(self, group):
         super()._validate(group)
+        self._require("dampening", group["dampening"], math.isfinite, "a finite number")
+        _checks.flag("SGD", "nesterov", group["nesterov"])
         if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
