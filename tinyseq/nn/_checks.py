@@ -12,9 +12,13 @@ from ..autograd.tensor import Tensor
 class DTypeError(TypeError, RuntimeError):
     """A tensor of the wrong dtype (PyTorch raises RuntimeError, Python code expects TypeError)."""
 
+    __module__ = "tinyseq.nn"  # where users import it from (and tracebacks name it)
+
 
 class OutOfRangeError(IndexError, ValueError):
     """An id or class index outside its range (PyTorch raises IndexError)."""
+
+    __module__ = "tinyseq.nn"
 
 
 def tensor(owner, name, value):
