@@ -154,6 +154,8 @@ REFUSED = {
     "one_hot empty": (lambda: F.one_hot(ts.zeros(0, dtype=ts.int64)),
                       lambda: torch.nn.functional.one_hot(torch.zeros(0, dtype=torch.long)),
                       ValueError, "one_hot: cannot infer num_classes from empty indices"),
+    "one_hot of id 10**15": (lambda: F.one_hot(ts.tensor([10**15])), None,  # torch: alloc error
+                             MemoryError, "one_hot: 1,000,000,000,000,001 values need"),
     "pad_sequence []": (lambda: pad_sequence([]),
                         lambda: torch.nn.utils.rnn.pad_sequence([]),
                         ValueError, "pad_sequence: received an empty list of sequences"),

@@ -116,6 +116,7 @@ def one_hot(indices, num_classes=-1):
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise OutOfRangeError(f"one_hot: indices must be in [0, {n}), got "
                               f"[{idx.min()}, {idx.max()}]")
+    _checks.affordable("one_hot", idx.size * n, "values")
     return Tensor._wrap((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
