@@ -179,17 +179,20 @@ def test_load_state_dict_rejects_a_different_layout():
         optim.SGD([b, a], lr=0.1, momentum=0.9).load_state_dict(opt.state_dict())
 
 
+FINITE = "it must be a finite number >= 0"
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
-    (lambda p: optim.SGD(p, lr=-1.0), "SGD: invalid learning rate -1.0; it must be >= 0"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "SGD: invalid momentum -0.5; it must be >= 0"),
+    (lambda p: optim.SGD(p, lr=-1.0), "SGD: invalid learning rate -1.0; " + FINITE),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "SGD: invalid momentum -0.5; " + FINITE),
     (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "SGD: invalid weight_decay -1"),
-    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "SGD: invalid nesterov=True with momentum"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "SGD: nesterov=True needs momentum > 0"),
     (lambda p: optim.SGD([{"params": p, "lr": -2.0}], lr=0.1), "SGD: invalid learning rate -2.0"),
-    (lambda p: optim.Adam(p, lr=-0.1), "Adam: invalid learning rate -0.1; it must be >= 0"),
+    (lambda p: optim.Adam(p, lr=-0.1), "Adam: invalid learning rate -0.1; " + FINITE),
     (lambda p: optim.Adam(p, betas=(1.0, 0.9)), r"Adam: invalid betas\[0\] 1.0; it must be in \["),
     (lambda p: optim.AdamW(p, betas=(0.9, -0.1)), r"AdamW: invalid betas\[1\] -0.1"),
-    (lambda p: optim.Adam(p, eps=-1e-8), "Adam: invalid eps -1e-08; it must be >= 0"),
+    (lambda p: optim.Adam(p, eps=-1e-8), "Adam: invalid eps -1e-08; " + FINITE),
     (lambda p: optim.Adagrad(p, eps=-1.0), "Adagrad: invalid eps -1.0"),
     (lambda p: optim.RMSprop(p, alpha=-0.9), "RMSprop: invalid alpha -0.9"),
     (lambda p: optim.RMSprop(p, momentum=-1), "RMSprop: invalid momentum -1"),

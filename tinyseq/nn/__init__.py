@@ -1,5 +1,6 @@
 """Modules and parameters, layers, losses and utilities, composed from autograd ops."""
 from . import functional, utils  # noqa: F401
+from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layers import Dropout, Embedding, LayerNorm, Linear, ReLU, Sigmoid, Tanh
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -9,4 +10,4 @@ from .module import Module, ModuleList, Parameter, Sequential, evaluating
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
            "Tanh", "Sigmoid", "ReLU", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM", "evaluating",
-           "functional", "utils"]
+           "functional", "utils", "DTypeError", "OutOfRangeError"]

@@ -11,7 +11,9 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.factories import zeros
-from . import functional as F
+from ..autograd.ops._util import ShapeError
+from ..autograd.tensor import Tensor
+from . import _checks, functional as F
 from .module import Module, Parameter
 
 
@@ -26,6 +28,11 @@ class _Cell(Module):
 
     def __init__(self, input_size, hidden_size, bias=True):
         super().__init__()
+        name = type(self).__name__
+        input_size = _checks.size(name, "input_size", input_size)
+        hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
+        bias = _checks.flag(name, "bias", bias)
+        _checks.affordable(name, self.gates * hidden_size * (input_size + hidden_size + 2))
         self.input_size, self.hidden_size = input_size, hidden_size
         n = self.gates * hidden_size
         self.weight_ih = self._uniform(n, input_size)
@@ -48,7 +55,22 @@ class _Cell(Module):
         return F.linear(x, self.weight_ih, bias)
 
     def forward(self, x, state=None):
+        """One step: x ``(B, input_size)`` and the state (None: zeros) -> the new state."""
+        self._check_input(x)
+        if state is not None:
+            self._check_state(state, x)
         return self.step(self.project(x), state)
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        _checks.tensor(name, "input", x)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ShapeError(f"{name}: expected an input (B, input_size) = (B, {self.input_size})"
+                             f", got shape {x.shape}")
+        F._float_like(name, x, self.weight_ih)
+
+    def _check_state(self, state, x):
+        _check_hidden(type(self).__name__, "hx", state, (x.shape[0], self.hidden_size))
 
     def extra_repr(self):
         options = [f"{self.input_size}, {self.hidden_size}"]
@@ -87,7 +109,7 @@ class GRUCell(_Cell):
 
     def __init__(self, input_size, hidden_size, bias=True, reset_after=True):
         super().__init__(input_size, hidden_size, bias)
-        self.reset_after = reset_after
+        self.reset_after = _checks.flag("GRUCell", "reset_after", reset_after)
 
     def project(self, x):
         """``W_ih x + b_ih``: ``b_hh`` stays in the step, where ``r`` multiplies its ``n`` part."""
@@ -115,6 +137,19 @@ class GRUCell(_Cell):
         return (n + z * (h - n)).named("a⟨t⟩")
 
 
+def _check_hidden(owner, what, h, expected):
+    """A state Tensor of shape ``expected`` and a floating-point dtype."""
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{owner}: {what} must be a Tensor of shape {expected}, got "
+                        f"{type(h).__name__}")
+    if h.shape != expected:
+        raise ShapeError(f"{owner}: {what} must have shape {expected} (batch, hidden_size), got "
+                         f"{h.shape}")
+    if h.data.dtype.kind != "f":
+        raise _checks.DTypeError(f"{owner}: {what} must be floating-point, got dtype "
+                                 f"{h.data.dtype}; convert it with .float()")
+
+
 class LSTMCell(_Cell):
     """The LSTM: ``c' = Γ_f c + Γ_u c̃``, ``h' = Γ_o tanh(c')`` (PyTorch's i, f, g, o = Γ_u, Γ_f, c̃,
     Γ_o). With ``peephole=True`` the input and forget gates also see ``c⟨t-1⟩`` and the output gate
@@ -124,11 +159,18 @@ class LSTMCell(_Cell):
 
     def __init__(self, input_size, hidden_size, bias=True, peephole=False):
         super().__init__(input_size, hidden_size, bias)
-        self.peephole = peephole
+        self.peephole = _checks.flag("LSTMCell", "peephole", peephole)
         if peephole:
             self.weight_ci = self._uniform(hidden_size)
             self.weight_cf = self._uniform(hidden_size)
             self.weight_co = self._uniform(hidden_size)
+
+    def _check_state(self, state, x):
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise TypeError(f"LSTMCell: the state must be a tuple (h, c), got "
+                            f"{type(state).__name__}")
+        for what, s in zip(("h", "c"), state):
+            _check_hidden("LSTMCell", what, s, (x.shape[0], self.hidden_size))
 
     def step(self, gi, state=None):
         h, c = (self._zeros(gi), self._zeros(gi)) if state is None else state

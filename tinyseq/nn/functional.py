@@ -7,6 +7,8 @@ from ..autograd.functional import where
 from ..autograd.ops._util import ShapeError
 from ..autograd.ops.linalg import Linear
 from ..autograd.tensor import Tensor
+from . import _checks
+from ._checks import DTypeError, OutOfRangeError
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -15,6 +17,7 @@ def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one op: input ``(*, in)``, weight ``(out, in)``, bias
     ``(out,)``, None, or (as in PyTorch) any shape that broadcasts to the output; returns
     ``(*, out)``."""
+    _checks.tensor("linear", "input", input)
     ok = weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] == weight.shape[1]
     if ok and bias is not None and bias.shape != (weight.shape[0],):
         out = (*input.shape[:-1], weight.shape[0])
@@ -26,15 +29,43 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: {given} do not fit: expected input (*, in_features), weight "
                          "(out_features, in_features) and bias (out_features,) or broadcastable "
                          "to the output (*, out_features)")
+    _float_like("linear", input, weight)
     return Linear.apply(input, weight, bias)
+
+
+def _float_like(op, input, weight):
+    """Refuse an int or bool input to floating-point weights (PyTorch: "mat1 and mat2 must have
+    the same dtype"); float64 into float32 weights computes in float64, as numpy does."""
+    if input.data.dtype.kind != "f" and weight.data.dtype.kind == "f":
+        raise DTypeError(f"{op}: input of dtype {input.data.dtype} cannot be multiplied by "
+                         f"{weight.data.dtype} weights (they must have the same dtype); convert "
+                         f"the input with .to(ts.{weight.data.dtype})")
 
 
 def embedding(input, weight, padding_idx=None):
     """Rows of ``weight`` ``(num, dim)`` picked by the int64 ``input`` ``(*)``: ``(*, dim)``.
 
-    Repeated indices sum their gradients; the ``padding_idx`` row gets none.
+    Ids must be in ``[0, num)``. Repeated indices sum their gradients; the ``padding_idx`` row
+    (negative counts from the end) gets none.
     """
-    idx = _indices(input, "embedding")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        padding_idx = _checks.size("embedding", "padding_idx", padding_idx, -n)
+        if padding_idx >= n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is outside the {n} embeddings")
+        padding_idx %= n
+    return _embedding(input, weight, padding_idx, "embedding")
+
+
+def _embedding(input, weight, padding_idx, name):
+    """``embedding`` with ``name`` (the layer or the function) in its errors."""
+    idx = _indices(input, name)
+    n = weight.shape[0]
+    if idx.size:
+        low, high = idx.min(), idx.max()
+        if low < 0 or high >= n:
+            raise OutOfRangeError(f"{name}: id {low if low < 0 else high} is out of range for "
+                                  f"{n} embeddings (ids must be in [0, {n}))")
     out = weight[idx]
     if padding_idx is not None:
         out = where(Tensor._wrap(idx == padding_idx)[..., None], out.detach(), out)
@@ -43,8 +74,8 @@ def embedding(input, weight, padding_idx=None):
 
 def dropout(input, p=0.5, training=True):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (train only)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    _checks.number("dropout", "p", p, 0, 1)
+    _checks.tensor("dropout", "input", input)
     if not training or p == 0:
         return input
     dtype = input.data.dtype
@@ -77,49 +108,109 @@ def log_softmax(input, dim):
 def one_hot(indices, num_classes=-1):
     """int64 one-hot vectors ``(*, num_classes)`` (the course's representation of words)."""
     idx = _indices(indices, "one_hot")
-    n = int(idx.max()) + 1 if num_classes < 0 else num_classes
+    num_classes = _checks.size("one_hot", "num_classes", num_classes, -1)
+    if num_classes == -1 and not idx.size:
+        raise ValueError(f"one_hot: cannot infer num_classes from empty indices {idx.shape}; "
+                         "pass num_classes")
+    n = int(idx.max()) + 1 if num_classes == -1 else num_classes
     if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(f"one_hot: indices must be in [0, {n}), got [{idx.min()}, {idx.max()}]")
+        raise OutOfRangeError(f"one_hot: indices must be in [0, {n}), got "
+                              f"[{idx.min()}, {idx.max()}]")
+    _checks.affordable("one_hot", idx.size * n, "values")
     return Tensor._wrap((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
 def nll_loss(input, target, ignore_index=-100, reduction="mean"):
     """``-input[n, target[n]]`` averaged over the targets that are not ``ignore_index``.
 
-    input ``(N, C)`` or ``(N, C, d1...)`` log-probabilities; target int64 ``(N)`` or ``(N, d1...)``.
+    input ``(N, C)`` or ``(N, C, d1...)`` log-probabilities with int targets ``(N)`` or
+    ``(N, d1...)``; or one unbatched ``(C)`` with a 0-d target. With every target ignored, the mean
+    is NaN, as in PyTorch.
     """
-    _check_reduction(reduction, "nll_loss")
-    idx = _indices(target, "nll_loss")
-    if input.ndim < 1 or idx.shape != input.shape[:1] + input.shape[2:]:
-        raise ShapeError(f"nll_loss: target of shape {idx.shape} does not fit input of shape "
-                         f"{input.shape}; expected target shape {input.shape[:1] + input.shape[2:]}"
-                         " (input is (N, C) or (N, C, d1...), target (N) or (N, d1...))")
-    C = input.shape[1] if input.ndim > 1 else input.shape[0]
+    _floating("nll_loss", input)
+    return _nll(input, target, ignore_index, reduction, "nll_loss")
+
+
+def _nll(logp, target, ignore_index, reduction, op):
+    """``nll_loss`` with ``op`` (the function the user called) in its errors."""
+    _check_reduction(reduction, op)
+    ignore_index = _checks.size(op, "ignore_index", ignore_index, -np.inf)
+    idx = _indices(target, op)
+    expected = logp.shape[:1] + logp.shape[2:] if logp.ndim > 1 else ()
+    if logp.ndim < 1 or idx.shape != expected:
+        raise ShapeError(f"{op}: target of shape {idx.shape} does not fit input of shape "
+                         f"{logp.shape}; expected target shape {expected} (input is (N, C) or "
+                         "(N, C, d1...) with target (N) or (N, d1...), or (C) with a 0-d target)")
+    C = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
     valid = idx != ignore_index
-    if np.any((idx[valid] < 0) | (idx[valid] >= C)):
-        raise ValueError(f"nll_loss: target values must be in [0, {C}) or ignore_index "
-                         f"({ignore_index}), got values in [{idx.min()}, {idx.max()}]")
-    logp = input.unsqueeze(0) if input.ndim == 1 else input
+    _check_classes(op, idx[valid], C, ignore_index)
+    if logp.ndim == 1:
+        logp = logp.unsqueeze(0)
     logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, C)  # (M, C), class last
     flat, ok = np.where(valid, idx, 0).reshape(-1), valid.reshape(-1)
-    picked = logp[np.arange(flat.size), flat] * Tensor._wrap(ok.astype(input.data.dtype))
+    picked = logp[np.arange(flat.size), flat] * Tensor._wrap(ok.astype(logp.data.dtype))
     if reduction == "none":
         return -picked.reshape(*idx.shape)
     total = -picked.sum()
-    return total if reduction == "sum" else total / int(ok.sum())
+    if reduction == "sum":
+        return total
+    count = int(ok.sum())
+    return total / count if count else total * np.nan  # no target counted: NaN, as in PyTorch
+
+
+def _check_classes(op, targets, C, ignore_index):
+    """Every (not ignored) target a class index in ``[0, C)``."""
+    if targets.size and (targets.min() < 0 or targets.max() >= C):
+        bad = targets.min() if targets.min() < 0 else targets.max()
+        raise OutOfRangeError(f"{op}: target {bad} is out of bounds for {C} classes (targets "
+                              f"must be in [0, {C}) or ignore_index={ignore_index})")
 
 
 def cross_entropy(input, target, ignore_index=-100, reduction="mean"):
-    """``nll_loss(log_softmax(input, 1), target)``: logits ``(N, C)`` or ``(N, C, d1...)``."""
-    return nll_loss(input.log_softmax(1 if input.ndim > 1 else 0), target, ignore_index, reduction)
+    """``nll_loss(log_softmax(input, 1), target)``: logits ``(N, C)`` or ``(N, C, d1...)`` (or
+    ``(C)`` unbatched) with int class targets, or, as in PyTorch, a float target of the input's
+    shape holding class probabilities: ``-Σ_c target · log_softmax(input)`` per element."""
+    _floating("cross_entropy", input)
+    if input.ndim < 1:
+        raise ShapeError("cross_entropy: input must have a class dimension: (C), (N, C) or "
+                         f"(N, C, d1...), got shape {input.shape}")
+    logp = input.log_softmax(1 if input.ndim > 1 else 0)
+    if _dtype_of(target).kind == "f":
+        return _soft_cross_entropy(logp, target, reduction)
+    return _nll(logp, target, ignore_index, reduction, "cross_entropy")
+
+
+def _soft_cross_entropy(logp, target, reduction):
+    """Cross-entropy against class probabilities ``target`` (the shape of the input)."""
+    _check_reduction(reduction, "cross_entropy")
+    if tuple(np.shape(target)) != logp.shape:
+        raise DTypeError(f"cross_entropy: expected integer (int64) indices as target, got dtype "
+                         f"{_dtype_of(target)} of shape {tuple(np.shape(target))}; convert with "
+                         ".long() (a float target is read as class probabilities and must have "
+                         f"the input's shape {logp.shape})")
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, logp.data.dtype))
+    loss = -(t * logp).sum(1 if logp.ndim > 1 else 0)
+    return _reduce(loss, reduction)
 
 
 def binary_cross_entropy(input, target, reduction="mean"):
-    """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100."""
+    """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100;
+    ``input`` and ``target`` must be in [0, 1] (as PyTorch, which also refuses NaN)."""
     _check_reduction(reduction, "binary_cross_entropy")
+    _floating("binary_cross_entropy", input)
     y = _like(target, input, "binary_cross_entropy")
+    _probabilities("binary_cross_entropy", "input", input.data, " (for logits use "
+                   "binary_cross_entropy_with_logits)")
+    _probabilities("binary_cross_entropy", "target", y.data, "")
     loss = -(y * _log_clamped(input) + (1 - y) * _log_clamped(1 - input))
     return _reduce(loss, reduction)
+
+
+def _probabilities(op, name, a, hint):
+    """Refuse values outside [0, 1] or NaN, with the range found."""
+    if a.size and not (a.min() >= 0 and a.max() <= 1):  # NaN fails both comparisons
+        raise ValueError(f"{op}: all elements of {name} must be between 0 and 1, got values in "
+                         f"[{a.min()}, {a.max()}]{hint}")
 
 
 def _log_clamped(p):
@@ -131,6 +222,7 @@ def _log_clamped(p):
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """``binary_cross_entropy(sigmoid(x), y)`` as ``max(x, 0) - x y + log(1 + exp(-|x|))``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _floating("binary_cross_entropy_with_logits", input)
     y = _like(target, input, "binary_cross_entropy_with_logits")
     loss = input.relu() - input * y + (1 + (-input.abs()).exp()).log()
     return _reduce(loss, reduction)
@@ -138,12 +230,29 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 
 def mse_loss(input, target, reduction="mean"):
     _check_reduction(reduction, "mse_loss")
+    _floating("mse_loss", input)
     diff = input - _like(target, input, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
+def _dtype_of(x):
+    return x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+
+
+def _floating(op, input):
+    """Refuse an input that is not a floating-point Tensor."""
+    _checks.tensor(op, "input", input)
+    if input.data.dtype.kind != "f":
+        raise DTypeError(f"{op}: input must be floating-point, got dtype {input.data.dtype}; "
+                         "convert it with .float()")
+
+
 def _indices(x, op):
-    idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+    try:
+        idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+    except ValueError:  # a ragged nested list
+        raise TypeError(f"{op}: expected integer (int64) indices, got a ragged "
+                        f"{type(x).__name__}; pass a Tensor of ids") from None
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: expected integer (int64) indices, got dtype {idx.dtype}; "
                         "convert with .long()")

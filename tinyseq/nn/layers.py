@@ -4,7 +4,10 @@ import math
 import numpy as np
 
 from ..autograd import rng
-from . import functional as F
+from ..autograd.ops._util import ShapeError
+from ..autograd.tensor import Tensor
+from . import _checks, functional as F
+from ._checks import DTypeError
 from .module import Module, Parameter
 
 
@@ -20,6 +23,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        in_features = _checks.size("Linear", "in_features", in_features)
+        out_features = _checks.size("Linear", "out_features", out_features)
+        bias = _checks.flag("Linear", "bias", bias)
+        _checks.affordable("Linear", (in_features + 1) * out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
         self.weight = _uniform((out_features, in_features), bound)
@@ -39,9 +46,15 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
         super().__init__()
-        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
-            raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the "
-                             f"{num_embeddings} embeddings")
+        num_embeddings = _checks.size("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = _checks.size("Embedding", "embedding_dim", embedding_dim)
+        _checks.affordable("Embedding", num_embeddings * embedding_dim)
+        if padding_idx is not None:
+            padding_idx = _checks.size("Embedding", "padding_idx", padding_idx, -num_embeddings)
+            if padding_idx >= num_embeddings:
+                raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the "
+                                 f"{num_embeddings} embeddings (allowed: {-num_embeddings} to "
+                                 f"{num_embeddings - 1})")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
@@ -50,7 +63,7 @@ class Embedding(Module):
         self.weight = Parameter(w)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F._embedding(input, self.weight, self.padding_idx, "Embedding")
 
     def extra_repr(self):
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
@@ -62,9 +75,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p = _checks.number("Dropout", "p", p, 0, 1)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -93,16 +104,38 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.normalized_shape, self.eps = shape, eps
+        self.normalized_shape = _normalized_shape(normalized_shape)
+        _checks.affordable("LayerNorm", 2 * math.prod(self.normalized_shape))
+        self.eps = _checks.number("LayerNorm", "eps", eps, 0)
+        shape = self.normalized_shape
+        elementwise_affine = _checks.flag("LayerNorm", "elementwise_affine", elementwise_affine)
         self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, np.float32)) if elementwise_affine else None
 
     def forward(self, x):
+        self._check_input(x)
         dims = tuple(range(-len(self.normalized_shape), 0))
         centred = x - x.mean(dims, keepdim=True)
         out = centred / ((centred * centred).mean(dims, keepdim=True) + self.eps).sqrt()
         return out if self.weight is None else out * self.weight + self.bias
 
+    def _check_input(self, x):
+        shape = self.normalized_shape
+        if not isinstance(x, Tensor):
+            raise TypeError(f"LayerNorm: expected a Tensor input, got {type(x).__name__}")
+        if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
+            raise ShapeError(f"LayerNorm: normalized_shape={shape} expects an input of shape "
+                             f"(*, {', '.join(map(str, shape))}), got {x.shape}")
+        if x.data.dtype.kind != "f":
+            raise DTypeError(f"LayerNorm: input must be floating-point, got dtype "
+                             f"{x.data.dtype}; convert it with .float()")
+
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"
+
+
+def _normalized_shape(value):
+    """``LayerNorm``'s ``normalized_shape``, an int or a sequence of ints, as a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_checks.size("LayerNorm", "normalized_shape", n) for n in value)
+    return (_checks.size("LayerNorm", "normalized_shape", value),)

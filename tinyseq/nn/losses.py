@@ -1,5 +1,7 @@
 """Loss modules: each calls its ``functional`` form with the options given at construction."""
-from . import functional as F
+import math
+
+from . import _checks, functional as F
 from .module import Module
 
 
@@ -18,7 +20,8 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, ignore_index=-100, reduction="mean"):
         super().__init__(reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = _checks.size(type(self).__name__, "ignore_index", ignore_index,
+                                         -math.inf)
 
     def forward(self, input, target):
         return F.cross_entropy(input, target, self.ignore_index, self.reduction)

@@ -9,12 +9,15 @@ as a cluster; parameters are named by their module's path (``lstm.weight_hh_l0``
 import contextlib
 import weakref
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..autograd.mode import no_grad, recording_scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor, as_array
+from . import _checks
+from ._checks import DTypeError
 
 
 class Parameter(Tensor):
@@ -175,33 +178,42 @@ class Module:
         return OrderedDict((name, p.data) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values into the parameters (in place: optimisers keep working).
+        """Copy values into the parameters (in place: optimisers keep working), all or nothing:
+        every key, shape and dtype is checked before the first copy.
 
         Values may be numpy arrays, Tensors, or anything ``np.asarray`` takes (e.g. torch tensors
-        after ``.numpy()``). With ``strict``, missing and unexpected keys are errors; a shape
-        mismatch always is. Returns ``(missing_keys, unexpected_keys)``.
+        after ``.numpy()``); they are cast to the parameter's dtype as PyTorch's ``copy_`` does
+        (float64 -> float32, ints, bools; NaN loads as in PyTorch), but a value that cannot be cast
+        within its kind (complex, text, objects) is refused. With ``strict``, missing and
+        unexpected keys are errors; a shape mismatch always is. Every problem is named in one
+        line. Returns ``(missing_keys, unexpected_keys)``.
         """
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict for {name}: expected a dict-like state_dict "
+                            f"(name -> array), got {type(state_dict).__name__}")
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        values = {k: np.asarray(state_dict[k].data if isinstance(state_dict[k], Tensor)
-                                else state_dict[k]) for k in own if k in state_dict}
-        problems = [f"shape mismatch for {k}: the checkpoint has {v.shape}, the model has "
-                    f"{own[k].shape}" for k, v in values.items() if v.shape != own[k].shape]
+        values = {k: _loadable(state_dict[k]) for k in own if k in state_dict}
+        problems = [p for p in (_mismatch(k, v, own[k]) for k, v in values.items()) if p]
         if strict:
             problems += [f"missing keys: {', '.join(missing)}"] * bool(missing)
-            problems += [f"unexpected keys: {', '.join(unexpected)}"] * bool(unexpected)
+            problems += [f"unexpected keys: {', '.join(map(str, unexpected))}"] * bool(
+                unexpected)
         if problems:
-            raise ShapeError(f"load_state_dict for {type(self).__name__}:\n  "
-                             + "\n  ".join(problems))
+            keys_or_shapes = ("shape", "missing", "unexpected")
+            error = ShapeError if any(p.startswith(keys_or_shapes) for p in problems) else DTypeError
+            raise error(f"load_state_dict for {name}: nothing was loaded: " + "; ".join(problems))
         with no_grad():
             for k, v in values.items():
                 own[k].copy_(v)
         return missing, unexpected
 
     def train(self, mode=True):
+        mode = _checks.flag(f"{type(self).__name__}.train", "mode", mode)
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self):
@@ -223,6 +235,35 @@ class Module:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _module(container, i, value):
+    """``value`` if it is a Module (a container silently skipping anything else would lose it)."""
+    if not isinstance(value, Module):
+        raise TypeError(f"{container}: item {i} is a {type(value).__name__}, not a Module; wrap "
+                        "a function in a Module subclass (or use ts.nn.ReLU(), ...)")
+    return value
+
+
+def _loadable(value):
+    """``value`` as a numpy array, or a sentence saying why it cannot be one."""
+    try:
+        return np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError, RuntimeError) as error:  # ragged lists, torch tensors with grad
+        return f"cannot be read as an array ({str(error).splitlines()[0]})"
+
+
+def _mismatch(key, value, param):
+    """Why ``value`` (an array, or a sentence from ``_loadable``) cannot be copied into
+    ``param``, or None."""
+    if isinstance(value, str):
+        return f"{key}: {value}"
+    if not np.can_cast(value.dtype, param.data.dtype, "same_kind"):
+        return f"{key}: a {value.dtype} value cannot be copied into a {param.data.dtype} parameter"
+    if value.shape != param.shape:
+        return f"shape mismatch for {key}: the checkpoint has {value.shape}, the model has " \
+               f"{param.shape}"
+    return None
 
 
 @contextlib.contextmanager
@@ -256,7 +297,7 @@ class Sequential(_Container):
     def __init__(self, *modules):
         super().__init__()
         for i, m in enumerate(modules):
-            setattr(self, str(i), m)
+            setattr(self, str(i), _module("Sequential", i, m))
 
     def forward(self, x):
         for m in self._modules.values():
@@ -272,7 +313,8 @@ class ModuleList(_Container):
         self.extend(modules)
 
     def append(self, module):
-        setattr(self, str(len(self._modules)), module)
+        i = len(self._modules)
+        setattr(self, str(i), _module("ModuleList", i, module))
         return self
 
     def extend(self, modules):

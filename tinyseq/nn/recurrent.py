@@ -14,8 +14,8 @@ from ..autograd.functional import cat, stack, where
 from ..autograd.mode import NO_SCOPE, recording_scope, scope
 from ..autograd.ops._util import ShapeError
 from ..autograd.tensor import Tensor
-from . import functional as F
-from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell
+from . import _checks, functional as F
+from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell, _check_hidden
 from .module import Module
 
 
@@ -25,11 +25,16 @@ class _RNNBase(Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, **cell_options):
         super().__init__()
-        if num_layers < 1 or hidden_size < 1:
-            raise ValueError(f"{type(self).__name__}: num_layers and hidden_size must be >= 1, "
-                             f"got {num_layers} and {hidden_size}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), got {dropout}")
+        name = type(self).__name__
+        input_size = _checks.size(name, "input_size", input_size, 1)
+        hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
+        num_layers = _checks.size(name, "num_layers", num_layers, 1)
+        bias, batch_first, bidirectional = (_checks.flag(name, k, v) for k, v in (
+            ("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
+        dropout = _checks.number(name, "dropout", dropout, 0, 1)
+        D, gates = 1 + bidirectional, self.cell_class.gates
+        _checks.affordable(name, num_layers * D * gates * hidden_size * (
+            max(input_size, D * hidden_size) + hidden_size + 2))
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.batch_first, self.dropout, self.bidirectional = batch_first, dropout, bidirectional
         self.bias = bias
@@ -86,7 +91,8 @@ class _RNNBase(Module):
         if not flat.requires_grad:
             flat.name = x.name  # a named input keeps its name in ts.viz's drawings
         # W_ih x⟨t⟩ + b_ih for every t, in one matmul
-        inputs = cell.project(flat).reshape(T, B, -1).unbind(0)
+        projected = cell.project(flat)
+        inputs = projected.reshape(T, B, projected.shape[-1]).unbind(0)
         if state is None:
             state = self._zero_state(cell, inputs[0])
         outs = [None] * T
@@ -124,13 +130,20 @@ class _RNNBase(Module):
     # ---- checks -------------------------------------------------------------------------------------
     def _check_input(self, input):
         name = type(self).__name__
-        if not isinstance(input, Tensor) or input.ndim != 3:
-            shape = getattr(input, "shape", None)
-            layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
-            raise ShapeError(f"{name}: expected a 3-d input {layout}, got shape {shape}")
+        _checks.tensor(name, "input", input)
+        layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
+        if input.ndim != 3:
+            hint = "; for one unbatched sequence add a batch dim with .unsqueeze(" + (
+                "0)" if self.batch_first else "1)") if input.ndim == 2 else ""
+            raise ShapeError(f"{name}: expected a 3-d input {layout}, got shape {input.shape}"
+                             + hint)
         if input.shape[2] != self.input_size:
             raise ShapeError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
                              f"but the layer was built with input_size={self.input_size}")
+        if input.shape[1 if self.batch_first else 0] == 0:
+            raise ShapeError(f"{name}: the input {layout} has no time steps (shape "
+                             f"{input.shape}); a sequence needs at least one step")
+        F._float_like(name, input, self.weight_ih_l0)
         if not self.batch_first:
             return input
         x = input.transpose(0, 1)
@@ -140,10 +153,10 @@ class _RNNBase(Module):
 
     def _check_state(self, h, what, n, B):
         expected = (n, B, self.hidden_size)
-        if not isinstance(h, Tensor) or h.shape != expected:
+        if isinstance(h, Tensor) and h.shape != expected:
             raise ShapeError(f"{type(self).__name__}: {what} must have shape {expected} "
-                             f"(num_layers * directions, batch, hidden_size), got "
-                             f"{getattr(h, 'shape', type(h).__name__)}")
+                             f"(num_layers * directions, batch, hidden_size), got {h.shape}")
+        _check_hidden(type(self).__name__, what, h, expected)
 
     def _masks(self, lengths, T, B):
         if lengths is None:
@@ -153,7 +166,7 @@ class _RNNBase(Module):
         if lengths.shape != (B,) or lengths.dtype.kind not in "iu":
             raise ValueError(f"{name}: lengths must be {B} integers (one per sequence), got "
                              f"shape {lengths.shape} of dtype {lengths.dtype}")
-        if lengths.min() < 1 or lengths.max() > T:
+        if B and (lengths.min() < 1 or lengths.max() > T):
             raise ValueError(f"{name}: lengths must be between 1 and T={T}, got "
                              f"{lengths.min()}..{lengths.max()}")
         steps = np.arange(T)[:, None, None] < lengths[None, :, None]  # (T, B, 1)
@@ -216,7 +229,8 @@ class LSTM(_RNNBase):
         if hx is None:
             return [None] * n
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ShapeError("LSTM: hx must be a tuple (h_0, c_0)")
+            raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0) of two Tensors, got "
+                            f"{type(hx).__name__}")
         self._check_state(hx[0], "h_0", n, B)
         self._check_state(hx[1], "c_0", n, B)
         return list(zip(hx[0].unbind(0), hx[1].unbind(0)))

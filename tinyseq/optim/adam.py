@@ -17,13 +17,15 @@ class Adam(Optimizer):
     decoupled = False  # AdamW: decay p itself instead of adding weight_decay * p to the gradient
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def _validate(self, group):
         super()._validate(group)
-        for i, beta in enumerate(group["betas"]):
-            self._require(0 <= beta < 1, f"betas[{i}]", beta, "in [0, 1)")
+        name, betas = type(self).__name__, group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            self._require(f"betas[{i}]", beta, lambda b: 0 <= b < 1, "in [0, 1)")
 
     def _update(self, p, g, state, group):
         lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]

@@ -1,8 +1,12 @@
 """The base class of every optimiser: parameter groups, ``step``, ``zero_grad`` and checkpoints."""
+import math
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.mode import enable_grad, no_grad
+from ..nn import _checks
 
 _NAMES = {"lr": "learning rate"}
 
@@ -12,7 +16,8 @@ class Optimizer:
 
     ``params`` is an iterable of Tensors, or of dicts (parameter groups: ``{"params": [...]}``
     plus any option that overrides ``defaults`` for that group). Each subclass names the options
-    that must be >= 0 in ``nonnegative`` and writes ``_update(p, g, state, group)`` on numpy
+    that must be finite numbers >= 0 in ``nonnegative`` (NaN and inf refused: an infinite learning
+    rate is a NaN model after one step) and writes ``_update(p, g, state, group)`` on numpy
     arrays: ``p`` (the parameter's data) and its state arrays change in place.
     """
 
@@ -24,7 +29,7 @@ class Optimizer:
         self.state = {}  # parameter Tensor -> {name: value}, filled at its first update
         groups = [params] if isinstance(params, Tensor) else list(params)
         if not groups:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -33,7 +38,13 @@ class Optimizer:
     def add_param_group(self, group):
         """Add ``{"params": [...], **options}``; options it leaves out come from ``defaults``."""
         name = type(self).__name__
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' key, got "
+                            f"{group!r:.80}")
         params = group["params"]
+        if not isinstance(params, Tensor) and not hasattr(params, "__iter__"):
+            raise TypeError(f"{name}: params must be Tensors (or dicts of parameter groups), "
+                            f"got {type(params).__name__}")
         params = [params] if isinstance(params, Tensor) else list(params)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
@@ -57,10 +68,13 @@ class Optimizer:
 
     def _validate(self, group):
         for key in self.nonnegative:
-            self._require(group[key] >= 0, _NAMES.get(key, key), group[key], ">= 0")
+            self._require(_NAMES.get(key, key), group[key], lambda v: 0 <= v < math.inf,
+                          "a finite number >= 0")
 
-    def _require(self, ok, what, value, rule):
-        if not ok:
+    def _require(self, what, value, ok, rule):
+        """Refuse ``value`` unless ``ok(value)``; a value that is not a number is a TypeError."""
+        _checks.number(type(self).__name__, what, value)
+        if not ok(value):
             raise ValueError(f"{type(self).__name__}: invalid {what} {value!r}; it must be {rule}")
 
     def zero_grad(self, set_to_none=True):
@@ -103,24 +117,36 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Take options and state from ``state_dict()``'s output, matching parameters by index."""
+        """Take options and state from ``state_dict()``'s output, matching parameters by index;
+        all or nothing: everything is checked before the optimiser changes."""
+        name = f"{type(self).__name__}.load_state_dict"
+        keys = {"state", "param_groups"}
+        if not isinstance(state_dict, Mapping) or not keys <= state_dict.keys():
+            got = (f"a dict with keys {sorted(map(str, state_dict))}"
+                   if isinstance(state_dict, Mapping) else type(state_dict).__name__)
+            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups' (what "
+                            f"state_dict() returns), got {got}")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, but the "
                              f"optimizer has {len(self.param_groups)}")
-        params = {}
+        params, groups = {}, []
         for group, saved in zip(self.param_groups, saved_groups):
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError(f"loaded state dict has a parameter group of "
                                  f"{len(saved['params'])} parameters where the optimizer's has "
                                  f"{len(group['params'])}")
             params.update(zip(saved["params"], group["params"]))
+            groups.append({**group, **{k: v for k, v in saved.items() if k != "params"}})
+            self._validate(groups[-1])
         state = {}
         for i, s in state_dict["state"].items():
-            p = params[int(i)]
-            state[p] = {k: _copy(v, p) for k, v in s.items()}
-        for group, saved in zip(self.param_groups, saved_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            if int(i) not in params:
+                raise ValueError(f"{name}: the state names parameter {i}, but the parameter "
+                                 f"groups number {len(params)} parameters")
+            state[params[int(i)]] = {k: _copy(v, params[int(i)]) for k, v in s.items()}
+        for group, new in zip(self.param_groups, groups):
+            group.update(new)
         self.state = state
 
 

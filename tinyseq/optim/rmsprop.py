@@ -1,6 +1,7 @@
 """RMSprop: steps divided by a running root-mean-square of the gradient."""
 import numpy as np
 
+from ..nn import _checks
 from .optimizer import Optimizer
 
 
@@ -18,6 +19,11 @@ class RMSprop(Optimizer):
                  centered=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
+
+    def _validate(self, group):
+        super()._validate(group)
+        self._require("alpha", group["alpha"], lambda a: a <= 1, "in [0, 1]")
+        _checks.flag("RMSprop", "centered", group["centered"])
 
     def _update(self, p, g, state, group):
         alpha, momentum = group["alpha"], group["momentum"]

@@ -1,4 +1,7 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+import math
+
+from ..nn import _checks
 from .optimizer import Optimizer
 
 
@@ -18,10 +21,11 @@ class SGD(Optimizer):
 
     def _validate(self, group):
         super()._validate(group)
-        if group["nesterov"]:
-            self._require(group["momentum"] > 0 and group["dampening"] == 0, "nesterov=True with "
-                          "momentum/dampening", (group["momentum"], group["dampening"]),
-                          "used with momentum > 0 and dampening = 0")
+        self._require("dampening", group["dampening"], math.isfinite, "a finite number")
+        _checks.flag("SGD", "nesterov", group["nesterov"])
+        if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _update(self, p, g, state, group):
         momentum, wd = group["momentum"], group["weight_decay"]

@@ -4,20 +4,32 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor
+from .. import _checks
 from . import rnn  # noqa: F401
 
 
-def _with_grads(parameters):
+def _with_grads(parameters, op):
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: parameters must be Tensors, but item {i} is a "
+                            f"{type(p).__name__}")
     return [p for p in params if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
-    """Scale all gradients together so their joint norm is at most ``max_norm``.
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so their joint norm is at most ``max_norm`` (>= 0; inf: no
+    clipping). A non-finite total norm makes every gradient NaN, as in PyTorch, or raises with
+    ``error_if_nonfinite=True``.
 
     Returns the total norm before clipping (a 0-d float32 Tensor), as PyTorch does.
     """
-    grads = [p.grad.data for p in _with_grads(parameters)]
+    max_norm = _checks.number("clip_grad_norm_", "max_norm", max_norm, 0)
+    norm_type = _checks.number("clip_grad_norm_", "norm_type", norm_type, 0)
+    if norm_type == 0:
+        raise ValueError("clip_grad_norm_: norm_type must be > 0 (2 for the Euclidean norm, "
+                         "inf for the largest element), got 0")
+    grads = [p.grad.data for p in _with_grads(parameters, "clip_grad_norm_")]
     if not grads:
         return Tensor(np.zeros((), np.float32))
     if norm_type == float("inf"):
@@ -27,14 +39,20 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
         if not math.isfinite(total):
             total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
                         for g in grads) ** (1 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of the gradients is {total}, so "
+                           "they cannot be clipped; look for the NaN/Inf gradient (or pass "
+                           "error_if_nonfinite=False)")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
+    if coef < 1 or math.isnan(coef):
         for g in grads:
             g *= np.asarray(coef, dtype=g.dtype)
     return Tensor(np.asarray(total, dtype=np.float32))
 
 
 def clip_grad_value_(parameters, clip_value):
-    """Clamp every gradient element into ``[-clip_value, clip_value]`` in place."""
-    for p in _with_grads(parameters):
+    """Clamp every gradient element into ``[-clip_value, clip_value]`` in place (``clip_value``
+    >= 0: a negative one would set every gradient to it, as PyTorch does without a word)."""
+    clip_value = _checks.number("clip_grad_value_", "clip_value", clip_value, 0)
+    for p in _with_grads(parameters, "clip_grad_value_"):
         np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)

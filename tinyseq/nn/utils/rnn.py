@@ -1,17 +1,41 @@
 """Padding variable-length sequences into one batch."""
 from ...autograd.factories import full
 from ...autograd.functional import cat, stack
+from ...autograd.ops._util import ShapeError
+from ...autograd.tensor import Tensor
+from .. import _checks
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0):
     """Sequences ``(L_i, *)`` padded with ``padding_value`` to ``(max L, B, *)`` (or ``(B, max L, *)``).
 
-    Differentiable: each sequence's gradient comes back through the padding.
+    The sequences must be Tensors of at least one dimension with the same trailing dims ``*`` and
+    dtype. Differentiable: each sequence's gradient comes back through the padding.
     """
+    sequences = list(sequences) if not isinstance(sequences, Tensor) else list(sequences.unbind(0))
     if not sequences:
-        raise ValueError("pad_sequence: expects a non-empty list of sequences")
+        raise ValueError("pad_sequence: received an empty list of sequences")
+    _check_sequences(sequences)
+    batch_first = _checks.flag("pad_sequence", "batch_first", batch_first)
+    _checks.number("pad_sequence", "padding_value", padding_value)
     longest = max(s.shape[0] for s in sequences)
     padded = [s if s.shape[0] == longest else cat(
         [s, full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.data.dtype)])
         for s in sequences]
     return stack(padded, 1 if not batch_first else 0)
+
+
+def _check_sequences(sequences):
+    """Tensors ``(L_i, *)`` with one trailing shape and one dtype."""
+    first = sequences[0]
+    for i, s in enumerate(sequences):
+        _checks.tensor("pad_sequence", f"sequence {i}", s)
+        if s.ndim == 0:
+            raise ShapeError(f"pad_sequence: sequence {i} is 0-d; each sequence must be (L, *)")
+        if s.shape[1:] != first.shape[1:]:
+            raise ShapeError(f"pad_sequence: sequence {i} has shape {s.shape} but sequence 0 has "
+                             f"{first.shape}; all must share the trailing dims after the length")
+        if s.data.dtype != first.data.dtype:
+            raise _checks.DTypeError(f"pad_sequence: sequence {i} has dtype {s.data.dtype} but "
+                                     f"sequence 0 has {first.data.dtype}; convert them to one "
+                                     "dtype")

@@ -1,0 +1,77 @@
+"""Argument checks shared by the layers, losses and optimisers: each refuses a bad value in one
+line that names the function, the argument, the value and what is allowed."""
+import math
+import numbers
+import os
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+
+
+class DTypeError(TypeError, RuntimeError):
+    """A tensor of the wrong dtype (PyTorch raises RuntimeError, Python code expects TypeError)."""
+
+    __module__ = "tinyseq.nn"  # where users import it from (and tracebacks name it)
+
+
+class OutOfRangeError(IndexError, ValueError):
+    """An id or class index outside its range (PyTorch raises IndexError)."""
+
+    __module__ = "tinyseq.nn"
+
+
+def tensor(owner, name, value):
+    """Refuse anything but a Tensor (a numpy array too: convert it with ``ts.tensor``)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{owner}: {name} must be a Tensor, got {type(value).__name__}; "
+                        "convert it with ts.tensor(...)")
+    return value
+
+
+def size(owner, name, value, minimum=0):
+    """``value`` as an int ``>= minimum``; a float, a bool or a string is refused (TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def _physical_memory():
+    """This machine's memory in bytes (inf where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def affordable(owner, count, what="parameters"):
+    """Refuse, before allocating, ``count`` values (drawn in float64: 8 bytes each) that cannot
+    fit in this machine's memory, instead of a MemoryError (or an endless loop of layers)."""
+    memory = _physical_memory()
+    if count * 8 > memory:
+        raise MemoryError(f"{owner}: {count:,} {what} need {count * 8 / 2**30:,.0f} GiB, more "
+                          f"than this machine's {memory / 2**30:,.0f} GiB; choose smaller sizes")
+
+
+def flag(owner, name, value):
+    """``value`` as a bool; anything but True/False (or a numpy bool) is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def number(owner, name, value, low=-math.inf, high=math.inf, high_open=False):
+    """``value`` as a float in ``[low, high]`` (``[low, high)`` with ``high_open``); NaN, a bool
+    and a non-number are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} "
+                        f"({type(value).__name__})")
+    ok = low <= value < high if high_open else low <= value <= high
+    if not ok:  # NaN fails every comparison
+        close = ")" if high_open else "]"
+        rule = "a number" if (low, high) == (-math.inf, math.inf) else f"in [{low}, {high}{close}"
+        raise ValueError(f"{owner}: {name} must be {rule}, got {value}")
+    return float(value)
