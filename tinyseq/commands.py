@@ -167,7 +167,7 @@ def graph(cell, steps, layers, collapse, out):
 
 def gradflow(cells, steps, hidden, seed, out):
     """Plot the gradient flowing back through ``steps`` steps of each cell into ``out``."""
-    from .training import available_memory
+    from .autograd.memory import available_memory
 
     need, have = figures.gradient_flows_memory(steps, hidden), available_memory()
     if need > have:

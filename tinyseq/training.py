@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from . import nn, optim
 from .autograd import rng
+from .autograd.memory import available_memory
 from .autograd.mode import no_grad
 from .data import DataError, LMStream, Vocab, load_text, pad_batch
 from .io import CheckpointError
@@ -373,35 +374,6 @@ def memory_needed(config, vocab_size, longest):
     nodes = steps * config.layers * 48 * 1024  # the graph's Python objects
     params, step = 4 * 4 * count, 4 * steps * config.batch * per_token + nodes
     return BASE_MEMORY + params + step, params, step
-
-
-def available_memory():
-    """Bytes of memory available to a new allocation: Linux's ``MemAvailable`` (else the
-    machine's physical memory), or less if a cgroup (a container's limit) allows less."""
-    have = _meminfo("/proc/meminfo", "MemAvailable:")
-    if have is None:
-        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit, used = (_number("/sys/fs/cgroup/memory." + name) for name in ("max", "current"))
-    return min(have, limit - used) if limit is not None and used is not None else have
-
-
-def _meminfo(path, key):
-    try:
-        with open(path) as f:
-            return next((int(line.split()[1]) * 1024 for line in f if line.startswith(key)),
-                        None)
-    except OSError:
-        return None
-
-
-def _number(path):
-    """The integer in the file at ``path``; None if there is none (or it says ``max``)."""
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def _size(n):

@@ -2,13 +2,12 @@
 
 Floating tensors are float32 unless ``dtype`` says otherwise (``ts.float64`` for gradcheck).
 """
-import functools
 import math
-import os
 
 import numpy as np
 
 from . import rng
+from .memory import gib, physical_memory
 from .tensor import DEFAULT_FLOAT, Tensor, _dtype, _shape_arg, as_array, check_shape
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
@@ -38,31 +37,18 @@ def from_numpy(array):
     return Tensor(array)
 
 
-@functools.cache
-def _memory():
-    """This machine's physical memory in bytes, or ``None`` where it cannot be known."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _gib(nbytes):
-    return f"{nbytes / 2**30:,.1f} GiB"
-
-
 def _allocate(op, make, shape, dtype):
     """``make(shape, dtype)`` after checking ``shape``; a size this machine cannot hold is refused
     in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
     shape, dtype = check_shape(op, shape), _dtype(op, dtype)
-    need, have = math.prod(shape) * dtype.itemsize, _memory()
+    need, have = math.prod(shape) * dtype.itemsize, physical_memory()
     if have is not None and need > have:
-        raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {_gib(need)}, "
-                          f"more than this machine's memory ({_gib(have)}); use a smaller size")
+        raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {gib(need)}, "
+                          f"more than this machine's memory ({gib(have)}); use a smaller size")
     try:
         return make(shape, dtype)
     except MemoryError:
-        raise MemoryError(f"{op}: could not allocate {_gib(need)} for a tensor of shape {shape} "
+        raise MemoryError(f"{op}: could not allocate {gib(need)} for a tensor of shape {shape} "
                           f"and dtype {dtype}; use a smaller size or free memory") from None
 
 

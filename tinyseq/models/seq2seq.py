@@ -7,13 +7,13 @@ generation feeds back its own choice, greedily or by beam search, until it write
 There is no attention: everything the decoder knows of the source is in the encoder's last state.
 """
 import math
-import os
 import warnings
 
 import numpy as np
 
 from .. import nn
 from ..autograd.factories import from_numpy
+from ..autograd.memory import physical_memory
 from ..autograd.mode import no_grad
 from ..data import Vocab, pad_batch
 from .classifier import check_cell, check_ids, check_int, check_sizes
@@ -278,10 +278,7 @@ def _select(state, rows):
 def _check_fits(max_len, width, where):
     """MemoryError unless ``max_len`` steps of ``width`` ids (the output, at worst) fit in this
     machine's memory: refused at once, rather than after hours of decoding."""
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): nothing to compare with
-        return
+    memory = physical_memory()
     need = 8 * max_len * width
     if need > memory:
         raise MemoryError(f"{where}: max_len={max_len} could need {need / 2 ** 30:.3g} GiB for "

@@ -2,10 +2,10 @@
 line that names the function, the argument, the value and what is allowed."""
 import math
 import numbers
-import os
 
 import numpy as np
 
+from ..autograd.memory import physical_memory
 from ..autograd.tensor import Tensor
 
 
@@ -39,18 +39,10 @@ def size(owner, name, value, minimum=0):
     return int(value)
 
 
-def _physical_memory():
-    """This machine's memory in bytes (inf where the OS does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return math.inf
-
-
 def affordable(owner, count, what="parameters"):
     """Refuse, before allocating, ``count`` values (drawn in float64: 8 bytes each) that cannot
     fit in this machine's memory, instead of a MemoryError (or an endless loop of layers)."""
-    memory = _physical_memory()
+    memory = physical_memory()
     if count * 8 > memory:
         raise MemoryError(f"{owner}: {count:,} {what} need {count * 8 / 2**30:,.0f} GiB, more "
                           f"than this machine's {memory / 2**30:,.0f} GiB; choose smaller sizes")
