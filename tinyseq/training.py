@@ -243,7 +243,7 @@ def perplexity(model, lines, budget=2 ** 24):
             logp = logits.log_softmax(-1).data
             y = ids[1:]
             real = y != model.vocab.pad_id
-            total -= float(np.take_along_axis(logp, y[..., None], -1)[..., 0][real].sum())
+            total -= float(np.take_along_axis(logp, y[..., None], -1)[..., 0][real].sum(dtype=np.float64))
             count += int(real.sum())
     return _exp(total / count)
 

@@ -3,6 +3,8 @@
 The first section needs no PyTorch; the comparisons take the ``torch`` fixture, which skips them
 when PyTorch is not installed.
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -286,3 +288,16 @@ def test_scheduler_lrs_match_torch(torch, make):
         ours.step()
         sched.step()
         ref_sched.step()
+
+
+@pytest.mark.parametrize("make", [lambda ps: ts.optim.SGD(ps, lr=1e38, momentum=0.9),
+                                  lambda ps: ts.optim.Adam(ps, lr=1e38),
+                                  lambda ps: ts.optim.RMSprop(ps, lr=1e38)])
+def test_a_diverging_step_warns_nothing_and_keeps_inf_and_nan(make):
+    """torch is silent when a diverging run pushes weights to inf and NaN; so is tinyseq."""
+    p = ts.tensor([3e38, -3e38, 1.0], requires_grad=True)
+    p.grad = ts.tensor([float("inf"), -3e38, float("nan")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make([p]).step()
+    assert np.isnan(p.data[2]) and not np.isfinite(p.data[0])

@@ -94,7 +94,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        # a diverging run's inf and NaN go into the weights without numpy warnings, as in torch
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
