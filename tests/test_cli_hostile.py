@@ -239,7 +239,7 @@ def test_a_very_long_line_is_refused_for_lines_and_trains_as_a_stream(capsys, tm
     ("--dropout", "nan", "--dropout: must be a number, got nan"),
     ("--dropout", "inf", "--dropout must be in [0, 1)"),
     ("--seed", str(2 ** 64), "--seed: must be an integer from -2**63 to 2**64 - 1"),
-    ("--seed", "1.5", "--seed: invalid _seed value"),
+    ("--seed", "1.5", "--seed: invalid seed value"),
 ])
 def test_non_finite_or_out_of_range_numbers_are_refused(capsys, names, tmp_path, flag, value,
                                                         message):

@@ -11,14 +11,14 @@ from pathlib import Path
 from .autograd.rng import SEEDS  # what ts.manual_seed (and torch.manual_seed) accepts
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse, but a user error is one line (``tinyseq: error: ...``) and exit status 2."""
 
     def error(self, message):
         self.exit(2, f"tinyseq: error: {message}\n")
 
 
-def _positive(kind):
+def positive(kind):
     """A number > 0 (and finite: ``inf`` and ``nan`` are not sizes, rates or times)."""
     def parse(text):
         value = kind(text)
@@ -30,14 +30,14 @@ def _positive(kind):
     return parse
 
 
-def _nonnegative(text):
+def nonnegative(text):
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 
-def _seed(text):
+def seed(text):
     value = int(text)
     if not SEEDS[0] <= value <= SEEDS[1]:
         raise argparse.ArgumentTypeError(f"must be an integer from -2**63 to 2**64 - 1, got "
@@ -45,7 +45,7 @@ def _seed(text):
     return value
 
 
-def _float(text):
+def number(text):
     value = float(text)
     if value != value:
         raise argparse.ArgumentTypeError("must be a number, got nan")
@@ -55,31 +55,31 @@ def _float(text):
 def _model_flags(p, hidden, layers, embedding):
     p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
                    help="the recurrent cell (default lstm)")
-    p.add_argument("--hidden", type=_positive(int), default=hidden,
+    p.add_argument("--hidden", type=positive(int), default=hidden,
                    help=f"hidden units per layer, the size of a⟨t⟩ (default {hidden})")
-    p.add_argument("--layers", type=_positive(int), default=layers,
+    p.add_argument("--layers", type=positive(int), default=layers,
                    help=f"stacked recurrent layers (default {layers})")
     p.add_argument("--embedding", type=int, default=embedding,
                    help=f"embedding size; 0 feeds one-hot vectors (default {embedding})")
-    p.add_argument("--dropout", type=_float, default=0.0,
+    p.add_argument("--dropout", type=number, default=0.0,
                    help="dropout between layers and before the output layer (default 0)")
     p.add_argument("--tie", action="store_true",
                    help="share the embedding with the output layer (needs --embedding = --hidden)")
 
 
 def _training_flags(p, steps, seq_len, batch, lr):
-    p.add_argument("--seq-len", type=_positive(int), default=seq_len,
+    p.add_argument("--seq-len", type=positive(int), default=seq_len,
                    help=f"with --batching stream: time steps per window (default {seq_len})")
-    p.add_argument("--batch", type=_positive(int), default=batch,
+    p.add_argument("--batch", type=positive(int), default=batch,
                    help=f"lines (or streams) per step (default {batch})")
-    p.add_argument("--steps", type=_positive(int), default=steps,
+    p.add_argument("--steps", type=positive(int), default=steps,
                    help=f"total optimiser steps, counting those of a resumed run (default {steps})")
-    p.add_argument("--lr", type=_positive(float), default=lr, help=f"Adam's step size "
+    p.add_argument("--lr", type=positive(float), default=lr, help=f"Adam's step size "
                    f"(default {lr})")
-    p.add_argument("--clip", type=_positive(float), default=5.0,
+    p.add_argument("--clip", type=positive(float), default=5.0,
                    help="clip the gradient's norm to this, against exploding gradients (default 5)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    p.add_argument("--time-limit", type=_positive(float), default=None,
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    p.add_argument("--time-limit", type=positive(float), default=None,
                    help="stop (and save) after this many seconds")
 
 
@@ -89,7 +89,7 @@ def _overwrite_flag(p):
 
 
 def build_parser():
-    parser = _Parser(prog="tinyseq", description=__doc__.replace("``", ""))
+    parser = Parser(prog="tinyseq", description=__doc__.replace("``", ""))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -99,13 +99,13 @@ def build_parser():
                     "perplexity, and write the checkpoint, vocabulary, loss curve and model graph "
                     "into --out.")
     demo.add_argument("--out", default="tinyseq-demo", help="output folder (default tinyseq-demo)")
-    demo.add_argument("--steps", type=_positive(int), default=3000,
+    demo.add_argument("--steps", type=positive(int), default=3000,
                       help="optimiser steps (default 3000)")
-    demo.add_argument("--time-limit", type=_positive(float), default=90.0,
+    demo.add_argument("--time-limit", type=positive(float), default=90.0,
                       help="stop training after this many seconds (default 90)")
-    demo.add_argument("--samples", type=_nonnegative, default=10,
+    demo.add_argument("--samples", type=nonnegative, default=10,
                       help="names to sample (default 10)")
-    demo.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    demo.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     _overwrite_flag(demo)
 
     train = commands.add_parser(
@@ -119,17 +119,17 @@ def build_parser():
                             "(default names); each line is one sequence")
     train.add_argument("--level", choices=("char", "word"), default="char",
                        help="tokens are characters or whitespace-separated words (default char)")
-    train.add_argument("--max-vocab", type=_positive(int), default=None,
+    train.add_argument("--max-vocab", type=positive(int), default=None,
                        help="keep the most frequent tokens only; the rest become <unk>")
     _model_flags(train, hidden=256, layers=2, embedding=64)
     _training_flags(train, steps=2000, seq_len=64, batch=32, lr=3e-3)
-    train.add_argument("--save-every", type=_positive(int), default=200,
+    train.add_argument("--save-every", type=positive(int), default=200,
                        help="steps between checkpoints (default 200)")
     train.add_argument("--out", required=True, help="the folder for the checkpoint and the rest")
     train.add_argument("--resume", action="store_true",
                        help="continue from the checkpoint in --out (same model and data flags)")
     _overwrite_flag(train)
-    train.add_argument("--samples", type=_nonnegative, default=5,
+    train.add_argument("--samples", type=nonnegative, default=5,
                        help="samples to print at the end (default 5)")
     train.add_argument("--batching", choices=("lines", "stream"), default="lines",
                        help="lines: batches of whole lines, each from the zero state (default); "
@@ -140,15 +140,15 @@ def build_parser():
         "sample", help="sample text from a trained model",
         description="Draw novel sequences from a model trained with tinyseq train or demo.")
     sample.add_argument("dir", help="the folder tinyseq train wrote")
-    sample.add_argument("--n", type=_positive(int), default=10, help="how many (default 10)")
-    sample.add_argument("--temperature", type=_float, default=1.0,
+    sample.add_argument("--n", type=positive(int), default=10, help="how many (default 10)")
+    sample.add_argument("--temperature", type=number, default=1.0,
                         help="> 0; below 1 safer, near 0 greedy, above 1 wilder (default 1)")
     sample.add_argument("--prime", default="", help="text every sample starts with")
-    sample.add_argument("--top-k", type=_positive(int), default=None,
+    sample.add_argument("--top-k", type=positive(int), default=None,
                         help="sample among the k likeliest tokens only")
-    sample.add_argument("--max-len", type=_positive(int), default=None,
+    sample.add_argument("--max-len", type=positive(int), default=None,
                         help="new tokens at most per sample (default 200)")
-    sample.add_argument("--seed", type=_seed, default=None, help="random seed")
+    sample.add_argument("--seed", type=seed, default=None, help="random seed")
 
     score = commands.add_parser(
         "score", help="the log-probability and perplexity of a text under a trained model",
@@ -163,8 +163,8 @@ def build_parser():
                     "steps, after a backward pass, each box coloured by its gradient norm.")
     graph.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
                        help="the recurrent cell (default lstm)")
-    graph.add_argument("--steps", type=_positive(int), default=4, help="time steps (default 4)")
-    graph.add_argument("--layers", type=_positive(int), default=1,
+    graph.add_argument("--steps", type=positive(int), default=4, help="time steps (default 4)")
+    graph.add_argument("--layers", type=positive(int), default=1,
                        help="stacked layers (default 1)")
     graph.add_argument("--collapse", choices=("steps", "modules"), default=None,
                        help="fold each time step (or module) into one box")
@@ -178,10 +178,10 @@ def build_parser():
                     "pip install 'tinyseq[plot]'.")
     flow.add_argument("--cells", default="rnn,gru,lstm",
                       help="comma-separated cells (default rnn,gru,lstm)")
-    flow.add_argument("--steps", type=_positive(int), default=50, help="time steps (default 50)")
-    flow.add_argument("--hidden", type=_positive(int), default=32,
+    flow.add_argument("--steps", type=positive(int), default=50, help="time steps (default 50)")
+    flow.add_argument("--hidden", type=positive(int), default=32,
                       help="hidden units (default 32)")
-    flow.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    flow.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     flow.add_argument("--out", default="gradflow.png",
                       help="output file: .png, .svg or .pdf (default gradflow.png)")
     return parser

@@ -125,11 +125,13 @@ def test_seq2seq_log_prob_checks_its_ids(s2s):
     (lambda m: m.greedy("abc", max_len=-1), ValueError, "greedy: max_len must be at least 0"),
     (lambda m: m.greedy("abc", max_len=2.5), TypeError, "greedy: max_len must be an int"),
     (lambda m: m.greedy("abc", max_len=10 ** 15), MemoryError,
-     "greedy: max_len=1000000000000000 could need .* GiB for the output, more than this"),
+     "greedy: max_len=1000000000000000 could need .* GiB, more than this"),
     (lambda m: m.greedy(""), ValueError, "greedy: source '' has no tokens"),
     (lambda m: m.beam_search("abc", 2.5), TypeError, "beam_search: beam_size must be an int"),
     (lambda m: m.beam_search("abc", "3"), TypeError, "beam_search: beam_size must be an int"),
     (lambda m: m.beam_search("abc", 0), ValueError, "beam_search: beam_size must be at least 1"),
+    (lambda m: m.beam_search("abc", 10 ** 9, max_len=12), MemoryError,  # (used to run for ever)
+     "beam_search: beam_size=1000000000 with max_len=12 could need .* GiB, more than this"),
     (lambda m: m.beam_search("abc", 2, max_len=-3), ValueError,  # used to answer ''
      "beam_search: max_len must be at least 0"),
     (lambda m: m.beam_search("abc", 2, length_penalty=float("nan")), ValueError,

@@ -9,8 +9,6 @@ but the rule helps: the RNN must carry the first letter in a⟨t⟩ across the w
 compare every later letter with it. A ``SequenceClassifier`` reads a⟨T_x⟩ and says yes or no.
 The default cell is a GRU: it learns this rule in fewer steps than an LSTM (docs/seq2seq.md).
 """
-import argparse
-
 import numpy as np
 
 from .. import nn
@@ -18,7 +16,7 @@ from ..autograd.factories import from_numpy
 from ..autograd.rng import manual_seed
 from ..data import Vocab, pad_batch
 from ..models.classifier import SequenceClassifier
-from .fit import fit
+from .fit import check_batch, command, fit, refusals
 
 ALPHABET = "abcdef"
 VOCAB = Vocab(ALPHABET)
@@ -72,6 +70,7 @@ def train(steps=1000, seed=0, batch_size=64, cell="gru", hidden_size=64, lr=5e-3
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     (texts, labels), test = datasets(seed)
+    check_batch("classify.train", batch_size, len(texts))
     model = SequenceClassifier(len(VOCAB), 2, hidden_size=hidden_size, cell=cell,
                                pad_id=VOCAB.pad_id)
 
@@ -88,21 +87,17 @@ def train(steps=1000, seed=0, batch_size=64, cell="gru", hidden_size=64, lr=5e-3
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tinyseq.examples.classify",
-                                description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="gru",
-                   help="recurrent cell (default gru)")
-    p.add_argument("--hidden", type=int, default=64, help="hidden size (default 64)")
-    p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=5e-3, help="Adam's step size (default 5e-3)")
+    p = command("python -m tinyseq.examples.classify", __doc__.splitlines()[0], steps=1000,
+                hidden=64, cells=("gru", "rnn", "lstm"))
     args = p.parse_args(argv)
-    model, metrics = train(args.steps, args.seed, args.batch, args.cell, args.hidden, args.lr)
+    seed = args.seed % 2**64  # numpy takes no negative seed; ts.manual_seed wraps them alike
+    with refusals(p):
+        model, metrics = train(args.steps, seed, args.batch, args.cell, args.hidden,
+                               args.lr)
     print(f"train accuracy    {metrics['train_accuracy']:.1%}")
     print(f"held-out accuracy {metrics['test_accuracy']:.1%} "
           f"(majority baseline {metrics['baseline']:.1%})")
-    texts, labels = datasets(args.seed)[1]
+    texts, labels = datasets(seed)[1]
     predicted = model.predict(*encode(texts[:6]))
     for text, label, guess in zip(texts, labels, predicted):
         print(f"  {text:<20} rule {label}  model {guess}")

@@ -8,15 +8,15 @@ read one character at a time, with vocabularies built from the generated text. D
 numerals throughout, and two-digit years 50-99 are 19xx, 00-49 20xx, so every source has exactly
 one answer. The ``Seq2Seq`` has no attention: the encoder's last state must carry the whole date.
 """
-import argparse
 import datetime
 
 import numpy as np
 
 from ..autograd.rng import manual_seed
+from ..cli import positive
 from ..data import Vocab
 from ..models.seq2seq import Seq2Seq
-from .fit import fit
+from .fit import check_batch, command, fit, refusals
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december"]
@@ -73,9 +73,11 @@ def train(steps=800, seed=0, batch_size=64, cell="lstm", hidden_size=128, lr=5e-
     manual_seed(seed)
     rng = np.random.default_rng(seed)
     pairs, test = datasets(seed)
+    check_batch("dates.train", batch_size, len(pairs))
     src_vocab = Vocab.build("".join(src for src, _ in pairs))
     tgt_vocab = Vocab.build("".join(tgt for _, tgt in pairs))
     model = Seq2Seq(src_vocab, tgt_vocab, hidden_size=hidden_size, cell=cell)
+    evaluate(model, test[:1], beam_size)  # a beam_size it would refuse: now, not after training
     losses = fit(model, lambda: model.loss([pairs[i] for i in rng.integers(0, len(pairs),
                                                                              batch_size)]),
                  steps, lr, clip, "dates", progress)
@@ -87,19 +89,14 @@ def train(steps=800, seed=0, batch_size=64, cell="lstm", hidden_size=128, lr=5e-
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tinyseq.examples.dates",
-                                description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=800, help="training steps (default 800)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--cell", choices=("gru", "lstm"), default="lstm",
-                   help="recurrent cell (default lstm)")
-    p.add_argument("--hidden", type=int, default=128, help="hidden size (default 128)")
-    p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    p.add_argument("--lr", type=float, default=5e-3, help="Adam's step size (default 5e-3)")
-    p.add_argument("--beam", type=int, default=4, help="beam width (default 4)")
+    p = command("python -m tinyseq.examples.dates", __doc__.splitlines()[0], steps=800,
+                hidden=128, cells=("lstm", "gru"))
+    p.add_argument("--beam", type=positive(int), default=4, help="beam width (default 4)")
     args = p.parse_args(argv)
-    _, metrics = train(args.steps, args.seed, args.batch, args.cell, args.hidden, args.lr,
-                       beam_size=args.beam)
+    seed = args.seed % 2**64  # numpy takes no negative seed; ts.manual_seed wraps them alike
+    with refusals(p):
+        _, metrics = train(args.steps, seed, args.batch, args.cell, args.hidden,
+                           args.lr, beam_size=args.beam)
     outputs = metrics["outputs"]
     print(f"held-out exact match ({len(outputs)} dates): greedy {metrics['greedy']:.1%}, "
           f"beam search (width {args.beam}) {metrics['beam']:.1%}")

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import nn
 from ..autograd.factories import from_numpy
-from ..autograd.memory import physical_memory
+from ..autograd.memory import gib, physical_memory
 from ..autograd.mode import no_grad
 from ..data import Vocab, pad_batch
 from .classifier import check_cell, check_ids, check_int, check_sizes
@@ -117,7 +117,7 @@ class Seq2Seq(nn.Module):
     def greedy(self, src, max_len=50):
         """The output that takes the likeliest token at every step: a text."""
         src, max_len = self._source(src, "greedy"), check_int("greedy", "max_len", max_len, 0)
-        _check_fits(max_len, 1, "greedy")
+        _check_fits("greedy", f"max_len={max_len}", 8 * max_len)
         with no_grad(), nn.evaluating(self):
             return self.tgt_vocab.decode(self._greedy([src], max_len)[:, 0])
 
@@ -136,7 +136,12 @@ class Seq2Seq(nn.Module):
         """
         beam_size = check_int("beam_search", "beam_size", beam_size, 1)
         max_len = check_int("beam_search", "max_len", max_len, 0)
-        _check_fits(max_len, min(beam_size, len(self.tgt_vocab)), "beam_search")
+        vocab = len(self.tgt_vocab)  # a hypothesis: its ids and a row of scores, (V,) float64
+        # hypotheses in the beam at once, at most: beam_size, or every output of max_len tokens
+        grows = max_len * math.log(vocab) >= math.log(beam_size)
+        width = beam_size if grows else vocab ** max_len
+        _check_fits("beam_search", f"beam_size={beam_size} with max_len={max_len}",
+                    8 * width * (vocab + max_len))
         if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)):
             raise TypeError(f"beam_search: length_penalty must be a number (0: none, 0.7: "
                             f"common), got {type(length_penalty).__name__}")
@@ -158,7 +163,7 @@ class Seq2Seq(nn.Module):
         if check_int("translate", "beam_size", beam_size, 1) != 1:
             return [self.beam_search(t, beam_size, max_len, length_penalty) for t in texts]
         max_len = check_int("translate", "max_len", max_len, 0)
-        _check_fits(max_len, len(texts), "translate")
+        _check_fits("translate", f"max_len={max_len}", 8 * max_len * len(texts))
         if not texts:
             return []
         sources = []
@@ -275,12 +280,10 @@ def _select(state, rows):
     return state[:, rows]
 
 
-def _check_fits(max_len, width, where):
-    """MemoryError unless ``max_len`` steps of ``width`` ids (the output, at worst) fit in this
-    machine's memory: refused at once, rather than after hours of decoding."""
+def _check_fits(where, what, need):
+    """MemoryError unless ``need`` bytes (the output or the beam, at worst) fit in this machine's
+    memory: refused at once, rather than after hours of decoding."""
     memory = physical_memory()
-    need = 8 * max_len * width
     if need > memory:
-        raise MemoryError(f"{where}: max_len={max_len} could need {need / 2 ** 30:.3g} GiB for "
-                          f"the output, more than this machine's {memory / 2 ** 30:.3g} GiB; "
-                          "use a smaller max_len")
+        raise MemoryError(f"{where}: {what} could need {gib(need)}, more than this machine's "
+                          f"{gib(memory)}; use smaller values")
