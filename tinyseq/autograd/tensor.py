@@ -254,6 +254,7 @@ class Tensor:
     def __setitem__(self, index, value):
         """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
         index, value = _index(index), np.asarray(_data(value))
+        I.check_masks(self.shape, index)
         if value.dtype.kind not in "fiub":
             raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
         target = self._inplace("__setitem__")
@@ -396,6 +397,7 @@ class Tensor:
     def __getitem__(self, index):
         """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
         index = _index(index)
+        I.check_masks(self.shape, index)
         try:
             basic, advanced = I.torch_steps(index, self.ndim)
             if basic is not None:
@@ -653,7 +655,13 @@ def _index(index):
 
 
 def _index_item(i):
-    if type(i) is int or type(i) is slice:  # the usual case, first
+    if type(i) is int:  # the usual case, first
+        return i
+    if type(i) is slice:
+        if i.step is not None and i.step <= 0:
+            fix = (" (to reverse a dim of size n, index it with ts.arange(n - 1, -1, -1))"
+                   if i.step < 0 else "")
+            raise ValueError(f"index: a slice step must be greater than zero, got {i.step}{fix}")
         return i
     if isinstance(i, Tensor):
         i = i.data
