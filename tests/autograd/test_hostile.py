@@ -427,3 +427,53 @@ def test_in_place_updates_that_do_not_fit_are_named(update, kind, words):
     with pytest.raises(kind, match=words):
         update(t)
     assert t.tolist() == [1.0, 1.0]
+
+
+# ---- pow and clamp: torch's kernels, down to the sign of a zero --------------------------------
+def _assert_same_bits(ours, theirs):
+    """Equal values (to the last bit or two: torch's vectorised ``pow`` is not C's), NaN and
+    infinities at the same places and zeros of the same sign."""
+    np.testing.assert_allclose(ours, theirs, rtol=4e-16, atol=0)
+    assert (np.signbit(ours) == np.signbit(theirs))[~np.isnan(theirs)].all(), (ours, theirs)
+
+
+SPECIAL = [-0.0, 0.0, -INF, INF, NAN, -2.0, 3.0, 0.7, 1e-160, 1e200]
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, "tensor 0", "tensor [0]"])
+def test_pow_with_exponent_0_has_gradient_exactly_0_even_from_inf_as_torch(exponent):
+    def fn(m, x):
+        e = exponent
+        if isinstance(e, str):
+            e = m.tensor(0.0 if e == "tensor 0" else [0.0], dtype=m.float64)
+        return (x ** e) * INF
+    for ours, theirs in _run_both(fn, np.array(SPECIAL)):
+        _assert_same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("exponent", [-0.5, 0.5, 2, 3, -1, -2, 1.5, -3.0,
+                                      "tensor 0.5", "tensor -0.5", "tensor 1.5", "full 0.5"])
+def test_pow_values_and_gradients_have_torchs_bits_at_zeros_and_infinities(exponent):
+    def fn(m, x):
+        e = exponent
+        if isinstance(e, str):
+            kind, value = e.split()
+            e = m.tensor(float(value) if kind == "tensor" else [float(value)] * len(SPECIAL),
+                         dtype=m.float64)
+        return x ** e
+    for ours, theirs in _run_both(fn, np.array(SPECIAL)):
+        _assert_same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, None), (-0.0, None), (None, 0.0), (None, -0.0),
+                                    (0.0, -0.0), (-0.0, 0.0), (0, 1), (NAN, None), (-1.0, NAN)])
+@pytest.mark.parametrize("form", ["numbers", "tensors", "in place"])
+def test_clamp_keeps_its_input_unless_strictly_outside_as_torch(lo, hi, form):
+    x = [-0.0, 0.0, NAN, 1.0, -1.0, INF, -INF]
+
+    def clamp(m):
+        bounds = [b if b is None or form != "tensors" else m.tensor(b, dtype=m.float64)
+                  for b in (lo, hi)]
+        t = m.tensor(x, dtype=m.float64)
+        return t.clamp_(*bounds) if form == "in place" else t.clamp(*bounds)
+    _assert_same_bits(clamp(ts).data, clamp(torch).numpy())

@@ -310,7 +310,10 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min=None, max=None):
-        np.clip(self.data, min, max, out=self._inplace("clamp_"))
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        target = self._inplace("clamp_")
+        target[...] = E.clamp_values(target, _data(min), _data(max))
         return self
 
     @quiet
@@ -356,7 +359,9 @@ class Tensor:
         return binary(E.Div, other, self)
 
     def __pow__(self, other):
-        return binary(E.Pow, self, other)
+        """``self ** other``; a number exponent takes torch's kernels for it (``E.PowScalar``)."""
+        scalar = isinstance(other, (int, float, np.number))
+        return binary(E.PowScalar if scalar else E.Pow, self, other)
 
     def __rpow__(self, other):
         return binary(E.Pow, other, self)
