@@ -477,3 +477,54 @@ def test_clamp_keeps_its_input_unless_strictly_outside_as_torch(lo, hi, form):
         t = m.tensor(x, dtype=m.float64)
         return t.clamp_(*bounds) if form == "in place" else t.clamp(*bounds)
     _assert_same_bits(clamp(ts).data, clamp(torch).numpy())
+
+
+@pytest.mark.parametrize("make", [lambda m: m.arange(3) ** -1, lambda m: m.arange(3) ** -2,
+                                  lambda m: m.tensor([True]) ** -1])
+def test_integers_to_a_negative_integer_power_are_refused_as_torch(make):
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        make(torch)
+    with pytest.raises(RuntimeError, match=r"^pow: integers to negative integer powers are not "
+                                           r"allowed \(exponent -\d\); make the base float"):
+        make(ts)
+    with pytest.raises(RuntimeError, match=r"^pow: integers to negative"):  # torch computes it
+        ts.arange(3) ** ts.tensor([-1, 1, 1])
+
+
+@pytest.mark.parametrize("make", [lambda m: m.tensor([1.0]) + 1e300,
+                                  lambda m: m.arange(3) * -1e39,
+                                  lambda m: m.tensor([2.0]) ** 1e39])
+def test_a_number_too_big_for_float32_is_inf_without_a_warning_as_torch(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = make(ts)
+    theirs = make(torch)
+    assert ours.dtype == ts.float32 and theirs.dtype == torch.float32
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("update, kind, words", [
+    (lambda t: t.clamp_(min=ts.zeros(2)), ts.ShapeError, r"clamp_: shapes \(3,\) and \(2,\)"),
+    (lambda t: t.clamp_(min=ts.zeros(2, 3)), RuntimeError,
+     r"clamp_: the result, of shape \(2, 3\) .* tensor of shape \(3,\)"),
+    (lambda t: t.clamp_(min="a"), TypeError, r"clamp_: min must be a number or a Tensor, got str"),
+    (lambda t: t.clamp_(), ValueError, r"clamp_: give at least one of min and max"),
+])
+def test_clamp_in_place_refuses_what_does_not_fit_and_leaves_the_tensor_alone(update, kind, words):
+    t = ts.tensor([1.0, -2.0, 3.0])
+    with pytest.raises(kind, match="^" + words):
+        update(t)
+    assert t.tolist() == [1.0, -2.0, 3.0] and t._version.value == 0
+
+
+def test_clamp_of_integers_by_a_float_is_float32_and_in_place_refused_as_torch():
+    assert ts.arange(3).clamp(min=0.5).dtype == torch.arange(3).clamp(min=0.5).numpy().dtype
+    assert ts.arange(3).clamp(min=0.5).tolist() == [0.5, 1.0, 2.0]
+    assert ts.arange(3).clamp(max=ts.tensor(0.5, dtype=ts.float64)).dtype == ts.float64
+    t = ts.arange(3)
+    with pytest.raises(RuntimeError):
+        torch.arange(3).clamp_(min=0.5)
+    with pytest.raises(RuntimeError, match=r"^clamp_: the result, of shape \(3,\) and dtype "
+                                           r"float\d+, cannot be written .* dtype int64"):
+        t.clamp_(min=0.5)
+    assert t.tolist() == [0, 1, 2]

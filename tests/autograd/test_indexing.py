@@ -200,3 +200,17 @@ def test_a_mask_of_the_wrong_shape_is_refused_even_when_something_is_empty(shape
             else:
                 x[index]
     assert ts.zeros(0, 1)[np.zeros((0, 1), bool)].shape == (0,)  # the right shape still works
+
+
+def test_an_integer_tensor_of_one_element_is_an_index_as_in_torch():
+    x = ts.arange(6)
+    assert x[ts.tensor(1):ts.tensor([5]):ts.tensor(2)].tolist() == [1, 3]
+    assert list(range(ts.tensor(3))) == [0, 1, 2] and [7, 8][ts.tensor(1)] == 8
+    for bad in (ts.tensor(1.0), ts.tensor([1, 2])):
+        with pytest.raises(TypeError, match=r"^index: a slice step must be an integer, got Tensor"):
+            x[::bad]
+        with pytest.raises(TypeError, match=r"^only an integer tensor of one element can be an "
+                                            r"index, not one of dtype"):
+            range(bad)
+    with pytest.raises(TypeError, match=r"^index: a slice step must be an integer, got str 'a'"):
+        x[::"a"]

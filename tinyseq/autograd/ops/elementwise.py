@@ -65,6 +65,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _refuse_negative_int_powers(a, b)
         out = _pow(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -91,6 +92,7 @@ class PowScalar(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _refuse_negative_int_powers(a, b)
         ctx.save_for_backward(a, b)
         return _power(a, b)
 
@@ -100,6 +102,14 @@ class PowScalar(Function):
         if b == 0:
             return np.zeros(a.shape, dtype=g.dtype), None
         return g * (b * _power(a.astype(g.dtype, copy=False), b - 1)), None
+
+
+def _refuse_negative_int_powers(a, e):
+    """Integers to a negative integer power are not integers: refused (torch refuses a number
+    exponent; it makes 0 of all but 1 and -1 for a tensor one, which tinyseq does not copy)."""
+    if a.dtype.kind in "iub" and e.dtype.kind in "iu" and e.size and e.min() < 0:
+        raise RuntimeError(f"pow: integers to negative integer powers are not allowed (exponent "
+                           f"{e.min()}); make the base float, e.g. x.to(ts.float32) ** e")
 
 
 def _pow(a, e):
