@@ -269,20 +269,20 @@ class Clamp(Function):
 
 
 def clamp_values(a, lo, hi):
-    """``a`` clamped to ``[lo, hi]`` as torch does it: ``max`` with ``lo``, then ``min`` with
-    ``hi``, each keeping its input unless it is strictly beyond the bound (``np.clip`` takes the
-    bound, whose zero may have the other sign), and NaN where a bound is NaN."""
-    out = a
-    for bound, pick in ((lo, np.maximum), (hi, np.minimum)):
-        if bound is not None:
-            new = pick(out, bound)
-            out = np.where(new == out, out, new) if _has_zero(bound) else new
-    return out
+    """``a`` clamped to ``[lo, hi]`` as torch does it with number bounds: ``max`` with ``lo``,
+    then ``min`` with ``hi``, each keeping its input unless it is strictly beyond the bound, NaN
+    where a bound is NaN. Only the sign of a zero tells that from ``np.clip``, which gives the
+    bound: at a zero bound (or a Tensor one), numpy's ``maximum`` and ``minimum`` run with the
+    bound first, as they return their second operand when both are equal (as relu's 0). (With
+    Tensor bounds torch's own vector and scalar loops differ on such ties.)"""
+    if not (_maybe_zero(lo) or _maybe_zero(hi)):
+        return np.clip(a, lo, hi)  # one pass
+    out = a if lo is None else np.maximum(lo, a)
+    return out if hi is None else np.minimum(hi, out)
 
 
-def _has_zero(bound):
-    """Whether the bound (a number or an array) holds a zero, whose sign a tie could change."""
-    return bound == 0 if isinstance(bound, (int, float)) else bool(np.any(bound == 0))
+def _maybe_zero(bound):
+    return bound == 0 if isinstance(bound, (int, float)) else bound is not None
 
 
 class Where(Function):
