@@ -810,7 +810,7 @@ def check(program, refusals=None, explained=None):
 
 
 def explanation(program, d, ref, got):
-    """Why the value or gradient difference ``d`` is no bug of the op it is blamed on, or None:
+    """Why the difference ``d`` is no bug of the op it is blamed on, or None:
 
     - "rounding at a kink": the op has a kink (``KINKS``, or its line compares) and one of its
       operands differs from torch's by rounding alone (within the tolerance, not bitwise equal):
@@ -818,11 +818,18 @@ def explanation(program, d, ref, got):
       torch's value, so the gradient goes to the bound in one library and to the input in the
       other;
     - "a signed zero of OP": after the let-through signed zero of OP (a sum, matmul or max/min),
-      an operand differs from torch's in the sign of a zero alone (1 / -0.0 is -inf).
+      an operand differs from torch's in the sign of a zero alone (1 / -0.0 is -inf);
+    - "an index out of range into an empty result": tinyseq refuses it, torch checks indices
+      only while it reads elements, and reads none (``tests/autograd/test_indexing.py`` too).
 
     A value is explained only if the line, run again by tinyseq on torch's operands, gives
     torch's value; a gradient only by its operands (a bug in the backward of an op whose operand
     differs so can hide, in that program: most programs have operands equal to torch's)."""
+    if d.kind == "ts-raised":
+        name = next((n for n, e, _ in program.lines if f"{n} = {e}" == d.line), None)
+        empty = isinstance(ref.ns.get(name), torch.Tensor) and ref.ns[name].numel() == 0
+        out_of_range = re.search(r"IndexError: index: index -?\d+ is out of range", d.detail)
+        return "an index out of range into an empty result" if empty and out_of_range else None
     if d.kind not in ("value", "nan", "inf", "signed-zero", "grad"):
         return None
     if d.kind == "grad":  # the users of the value whose gradient differs

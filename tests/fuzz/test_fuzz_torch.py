@@ -44,7 +44,7 @@ def _write_report(family, groups, refusals, count, explained):
     differ = sum(c for c, _, _ in groups.values())
     with open(path, "a") as f:
         f.write(f"######## {family}: {count} programs, {differ} differ in {len(groups)} ways, "
-                f"{len(refusals)} refused by both, {len(explained)} explained by an operand\n"
+                f"{len(refusals)} refused by both, {len(explained)} explained\n"
                 f"{P.report(groups)}\n")
         for reason, d in explained:
             f.write(f"# explained by {reason}: {d}\n")
@@ -218,3 +218,16 @@ def test_what_follows_a_signed_zero_of_matmul_is_explained_by_it_alone(monkeypat
     found = P.check(p)  # a wrong division is still found: run on torch's v1 it is still wrong
     assert found is not None and (found.kind, found.label) == ("inf", "/ after a signed zero of "
                                                                       "matmul")
+
+
+def test_an_index_out_of_range_into_an_empty_result_is_explained():
+    """torch reads no element of ``x[:0, [5]]``, so it checks no index; tinyseq refuses."""
+    explained = []
+    assert P.check(_program([("x0[:0, [5]]", "index[adv]")], x0=[[1.0, 2.0]]),
+                   explained=explained) is None
+    ((reason, d),) = explained
+    assert reason == "an index out of range into an empty result" and d.kind == "ts-raised"
+    found = P.check(_program([("x0[:1, [5]]", "index[adv]")], x0=[[1.0, 2.0]]))
+    assert found is None  # both refuse: not empty
+    with pytest.raises(IndexError, match=r"index 5 is out of range"):
+        ts.zeros(1, 2)[:0, [5]]
