@@ -190,7 +190,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        """An integer tensor of one element as an index (in a slice, ``range``, a list), as torch."""
+        """An integer tensor of one element as an index (in a slice, ``range``, a list)."""
         if self.data.size != 1 or self.data.dtype.kind not in "iu":
             raise TypeError(f"only an integer tensor of one element can be an index, not one of "
                             f"dtype {self.data.dtype} and shape {self.shape}")

@@ -61,7 +61,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """``a ** b`` with a Tensor exponent (or base): C's ``pow`` elementwise, as torch computes it."""
+    """``a ** b`` with a Tensor exponent (or base): C's ``pow`` elementwise, as in torch."""
 
     @staticmethod
     def forward(ctx, a, b):
