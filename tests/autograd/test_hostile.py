@@ -427,3 +427,104 @@ def test_in_place_updates_that_do_not_fit_are_named(update, kind, words):
     with pytest.raises(kind, match=words):
         update(t)
     assert t.tolist() == [1.0, 1.0]
+
+
+# ---- pow and clamp: torch's kernels, down to the sign of a zero --------------------------------
+def _assert_same_bits(ours, theirs):
+    """Equal values (to the last bit or two: torch's vectorised ``pow`` is not C's), NaN and
+    infinities at the same places and zeros of the same sign."""
+    np.testing.assert_allclose(ours, theirs, rtol=4e-16, atol=0)
+    assert (np.signbit(ours) == np.signbit(theirs))[~np.isnan(theirs)].all(), (ours, theirs)
+
+
+SPECIAL = [-0.0, 0.0, -INF, INF, NAN, -2.0, 3.0, 0.7, 1e-160, 1e200]
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, "tensor 0", "tensor [0]"])
+def test_pow_with_exponent_0_has_gradient_exactly_0_even_from_inf_as_torch(exponent):
+    def fn(m, x):
+        e = exponent
+        if isinstance(e, str):
+            e = m.tensor(0.0 if e == "tensor 0" else [0.0], dtype=m.float64)
+        return (x ** e) * INF
+    for ours, theirs in _run_both(fn, np.array(SPECIAL)):
+        _assert_same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("exponent", [-0.5, 0.5, 2, 3, -1, -2, 1.5, -3.0,
+                                      "tensor 0.5", "tensor -0.5", "tensor 1.5", "full 0.5"])
+def test_pow_values_and_gradients_have_torchs_bits_at_zeros_and_infinities(exponent):
+    def fn(m, x):
+        e = exponent
+        if isinstance(e, str):
+            kind, value = e.split()
+            e = m.tensor(float(value) if kind == "tensor" else [float(value)] * len(SPECIAL),
+                         dtype=m.float64)
+        return x ** e
+    for ours, theirs in _run_both(fn, np.array(SPECIAL)):
+        _assert_same_bits(ours, theirs)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, None), (-0.0, None), (None, 0.0), (None, -0.0),
+                                    (0.0, -0.0), (-0.0, 0.0), (0, 1), (NAN, None), (-1.0, NAN)])
+@pytest.mark.parametrize("form", ["numbers", "tensors", "in place"])
+def test_clamp_keeps_its_input_unless_strictly_outside_as_torch(lo, hi, form):
+    x = [-0.0, 0.0, NAN, 1.0, -1.0, INF, -INF]
+
+    def clamp(m):
+        bounds = [b if b is None or form != "tensors" else m.tensor(b, dtype=m.float64)
+                  for b in (lo, hi)]
+        t = m.tensor(x, dtype=m.float64)
+        return t.clamp_(*bounds) if form == "in place" else t.clamp(*bounds)
+    _assert_same_bits(clamp(ts).data, clamp(torch).numpy())
+
+
+@pytest.mark.parametrize("make", [lambda m: m.arange(3) ** -1, lambda m: m.arange(3) ** -2,
+                                  lambda m: m.tensor([True]) ** -1])
+def test_integers_to_a_negative_integer_power_are_refused_as_torch(make):
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        make(torch)
+    with pytest.raises(RuntimeError, match=r"^pow: integers to negative integer powers are not "
+                                           r"allowed \(exponent -\d\); make the base float"):
+        make(ts)
+    with pytest.raises(RuntimeError, match=r"^pow: integers to negative"):  # torch computes it
+        ts.arange(3) ** ts.tensor([-1, 1, 1])
+
+
+@pytest.mark.parametrize("make", [lambda m: m.tensor([1.0]) + 1e300,
+                                  lambda m: m.arange(3) * -1e39,
+                                  lambda m: m.tensor([2.0]) ** 1e39])
+def test_a_number_too_big_for_float32_is_inf_without_a_warning_as_torch(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = make(ts)
+    theirs = make(torch)
+    assert ours.dtype == ts.float32 and theirs.dtype == torch.float32
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("update, kind, words", [
+    (lambda t: t.clamp_(min=ts.zeros(2)), ts.ShapeError, r"clamp_: shapes \(3,\) and \(2,\)"),
+    (lambda t: t.clamp_(min=ts.zeros(2, 3)), RuntimeError,
+     r"clamp_: the result, of shape \(2, 3\) .* tensor of shape \(3,\)"),
+    (lambda t: t.clamp_(min="a"), TypeError, r"clamp_: min must be a number or a Tensor, got str"),
+    (lambda t: t.clamp_(), ValueError, r"clamp_: give at least one of min and max"),
+])
+def test_clamp_in_place_refuses_what_does_not_fit_and_leaves_the_tensor_alone(update, kind, words):
+    t = ts.tensor([1.0, -2.0, 3.0])
+    with pytest.raises(kind, match="^" + words):
+        update(t)
+    assert t.tolist() == [1.0, -2.0, 3.0] and t._version.value == 0
+
+
+def test_clamp_of_integers_by_a_float_is_float32_and_in_place_refused_as_torch():
+    assert ts.arange(3).clamp(min=0.5).dtype == torch.arange(3).clamp(min=0.5).numpy().dtype
+    assert ts.arange(3).clamp(min=0.5).tolist() == [0.5, 1.0, 2.0]
+    assert ts.arange(3).clamp(max=ts.tensor(0.5, dtype=ts.float64)).dtype == ts.float64
+    t = ts.arange(3)
+    with pytest.raises(RuntimeError):
+        torch.arange(3).clamp_(min=0.5)
+    with pytest.raises(RuntimeError, match=r"^clamp_: the result, of shape \(3,\) and dtype "
+                                           r"float\d+, cannot be written .* dtype int64"):
+        t.clamp_(min=0.5)
+    assert t.tolist() == [0, 1, 2]

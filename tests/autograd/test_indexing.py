@@ -159,3 +159,58 @@ def test_setitem_with_a_value_of_the_wrong_shape_names_both_shapes():
     with pytest.raises(TypeError, match=r"__setitem__: cannot write <U1 values into a tensor"):
         x[0] = "a"
     assert not x.data.any()
+
+
+@pytest.mark.parametrize("index, words", [
+    ((slice(None, None, -1),), r"got -1 \(to reverse a dim of size n, index it with "
+                               r"ts.arange\(n - 1, -1, -1\)\)$"),
+    ((0, slice(3, 0, -2)), r"got -2 \("),
+    ((slice(None, None, 0),), r"got 0$"),
+])
+def test_slice_steps_below_1_are_refused_as_torch_does(index, words):
+    with pytest.raises(ValueError):
+        torch.zeros(2, 3)[index]
+    x = ts.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"^index: a slice step must be greater than zero, "
+                                         + words):
+        x[index]
+    with pytest.raises(ValueError, match=r"^index: a slice step must be greater than zero"):
+        x[index] = 1.0
+    assert not x.data.any()
+    assert ts.arange(4)[ts.arange(3, -1, -1)].tolist() == [3, 2, 1, 0]  # what the message offers
+
+
+@pytest.mark.parametrize("shape, index, words", [
+    ((0, 1), (Ellipsis, np.zeros(0, bool)), r"\(0,\) indexes dim 1 of a tensor of shape \(0, 1\), "
+                                            r"of sizes \(1,\)"),
+    ((2, 1), (np.zeros(0, bool),), r"\(0,\) indexes dim 0 of .* of sizes \(2,\)"),
+    ((2, 3), (slice(None), np.zeros(0, bool)), r"\(0,\) indexes dim 1 .* of sizes \(3,\)"),
+    ((0, 2), (np.zeros((0, 3), bool),), r"\(0, 3\) indexes dims 0 to 1 .* of sizes \(0, 2\)"),
+    ((2, 3), (np.ones(2, bool), np.zeros(0, bool)), r"\(0,\) indexes dim 1 .*"),
+])
+def test_a_mask_of_the_wrong_shape_is_refused_even_when_something_is_empty(shape, index, words):
+    with pytest.raises(IndexError, match="mask"):
+        torch.zeros(shape)[_torch_index(index)]
+    x = ts.zeros(*shape)
+    for write in (False, True):
+        with pytest.raises(IndexError, match=r"^index: a bool mask of shape " + words
+                                             + r"; a mask must have the shape of the dims"):
+            if write:
+                x[index] = 1.0
+            else:
+                x[index]
+    assert ts.zeros(0, 1)[np.zeros((0, 1), bool)].shape == (0,)  # the right shape still works
+
+
+def test_an_integer_tensor_of_one_element_is_an_index_as_in_torch():
+    x = ts.arange(6)
+    assert x[ts.tensor(1):ts.tensor([5]):ts.tensor(2)].tolist() == [1, 3]
+    assert list(range(ts.tensor(3))) == [0, 1, 2] and [7, 8][ts.tensor(1)] == 8
+    for bad in (ts.tensor(1.0), ts.tensor([1, 2])):
+        with pytest.raises(TypeError, match=r"^index: a slice step must be an integer, got Tensor"):
+            x[::bad]
+        with pytest.raises(TypeError, match=r"^only an integer tensor of one element can be an "
+                                            r"index, not one of dtype"):
+            range(bad)
+    with pytest.raises(TypeError, match=r"^index: a slice step must be an integer, got str 'a'"):
+        x[::"a"]

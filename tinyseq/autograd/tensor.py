@@ -7,6 +7,7 @@ a tensor's dtype, and an integer tensor meeting a float one takes the float dtyp
 """
 import itertools
 import math
+import operator
 import weakref
 
 import numpy as np
@@ -188,6 +189,13 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """An integer tensor of one element as an index (in a slice, ``range``, a list)."""
+        if self.data.size != 1 or self.data.dtype.kind not in "iu":
+            raise TypeError(f"only an integer tensor of one element can be an index, not one of "
+                            f"dtype {self.data.dtype} and shape {self.shape}")
+        return int(self.data.reshape(()))
+
     __hash__ = object.__hash__
 
     def __repr__(self):
@@ -254,6 +262,7 @@ class Tensor:
     def __setitem__(self, index, value):
         """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
         index, value = _index(index), np.asarray(_data(value))
+        I.check_masks(self.shape, index)
         if value.dtype.kind not in "fiub":
             raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
         target = self._inplace("__setitem__")
@@ -309,7 +318,17 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min=None, max=None):
-        np.clip(self.data, min, max, out=self._inplace("clamp_"))
+        """``clamp`` in place; the result must keep self's shape and fit in its dtype."""
+        _check_bounds("clamp_", min, max)
+        try:
+            out = E.clamp_values(self.data, _data(min), _data(max))
+        except ValueError:
+            raise broadcast_error("clamp_", self.shape, *_bound_shapes(min, max)) from None
+        if out.shape != self.shape or not np.can_cast(out.dtype, self.data.dtype, "same_kind"):
+            raise RuntimeError(f"clamp_: the result, of shape {out.shape} and dtype {out.dtype}, "
+                               f"cannot be written into this tensor of shape {self.shape} and "
+                               f"dtype {self.data.dtype}; use the out-of-place clamp")
+        self._inplace("clamp_")[...] = out
         return self
 
     @quiet
@@ -355,7 +374,9 @@ class Tensor:
         return binary(E.Div, other, self)
 
     def __pow__(self, other):
-        return binary(E.Pow, self, other)
+        """``self ** other``; a number exponent takes torch's kernels for it (``E.PowScalar``)."""
+        scalar = isinstance(other, (int, float, np.number))
+        return binary(E.PowScalar if scalar else E.Pow, self, other)
 
     def __rpow__(self, other):
         return binary(E.Pow, other, self)
@@ -396,6 +417,7 @@ class Tensor:
     def __getitem__(self, index):
         """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
         index = _index(index)
+        I.check_masks(self.shape, index)
         try:
             basic, advanced = I.torch_steps(index, self.ndim)
             if basic is not None:
@@ -432,17 +454,14 @@ class Tensor:
     def clamp(self, min=None, max=None):
         """Values below ``min`` become ``min``, above ``max`` become ``max`` (numbers, or Tensors
         that broadcast with self and get their gradient where they win, as in torch)."""
-        if min is None and max is None:
-            raise ValueError("clamp: give at least one of min and max")
-        for name, bound in (("min", min), ("max", max)):
-            if not isinstance(bound, (type(None), int, float, np.number, Tensor)):
-                raise TypeError(f"clamp: {name} must be a number or a Tensor, got "
-                                f"{type(bound).__name__}")
+        _check_bounds("clamp", min, max)
+        x = self
+        if x.data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+            x = x.to(DEFAULT_FLOAT)  # integers and a float bound: float32, as in torch
         try:
-            return E.Clamp.apply(self, min, max)
+            return E.Clamp.apply(x, min, max)
         except ValueError:
-            shapes = [np.shape(_data(b)) for b in (min, max) if b is not None]
-            raise broadcast_error("clamp", self.shape, *shapes) from None
+            raise broadcast_error("clamp", self.shape, *_bound_shapes(min, max)) from None
 
     def masked_fill(self, mask, value):
         """``value`` (a number, or a 0-d tensor, which gets its gradient) where ``mask`` (bool,
@@ -644,6 +663,20 @@ def bool_tensor(x, op):
     return Tensor._wrap(a)
 
 
+def _check_bounds(op, lo, hi):
+    """``clamp``'s bounds: at least one, each None, a number or a Tensor."""
+    if lo is None and hi is None:
+        raise ValueError(f"{op}: give at least one of min and max")
+    for name, bound in (("min", lo), ("max", hi)):
+        if not isinstance(bound, (type(None), int, float, np.number, Tensor)):
+            raise TypeError(f"{op}: {name} must be a number or a Tensor, got "
+                            f"{type(bound).__name__}")
+
+
+def _bound_shapes(lo, hi):
+    return [np.shape(_data(b)) for b in (lo, hi) if b is not None]
+
+
 def _index(index):
     """A tuple index for numpy: Tensors and lists become arrays (``[]`` an empty int array), a 0-d
     int Tensor an int (PyTorch indexes with it as with an int)."""
@@ -653,7 +686,11 @@ def _index(index):
 
 
 def _index_item(i):
-    if type(i) is int or type(i) is slice:  # the usual case, first
+    if type(i) is int:  # the usual case, first
+        return i
+    if type(i) is slice:
+        if i.step is not None and not (type(i.step) is int and i.step > 0):
+            _check_step(i.step)
         return i
     if isinstance(i, Tensor):
         i = i.data
@@ -662,6 +699,19 @@ def _index_item(i):
     if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iub":
         return i.item()
     return bool(i) if isinstance(i, np.bool_) else i
+
+
+def _check_step(step):
+    """Refuse a slice step that is not a positive integer, as torch does."""
+    try:
+        step = operator.index(step)
+    except TypeError:
+        raise TypeError(f"index: a slice step must be an integer, got {type(step).__name__} "
+                        f"{step!r}") from None
+    if step <= 0:
+        fix = " (to reverse a dim of size n, index it with ts.arange(n - 1, -1, -1))"
+        raise ValueError(f"index: a slice step must be greater than zero, got {step}"
+                         + (fix if step < 0 else ""))
 
 
 def _shape_arg(shape):
@@ -737,9 +787,12 @@ def _operand(x, dtype):
         x = x.item()
     if not isinstance(x, (bool, int, float)):
         return as_array(x)
-    if kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool):
-        return np.asarray(x, dtype=dtype)
-    return np.asarray(x, dtype=DEFAULT_FLOAT if isinstance(x, float) else np.int64)
+    if not (kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool)):
+        dtype = DEFAULT_FLOAT if isinstance(x, float) else np.int64
+    if isinstance(x, float) and not abs(x) < 3e38:  # inf in float32 (or 16), as in torch
+        with np.errstate(over="ignore"):
+            return np.asarray(x, dtype=dtype)
+    return np.asarray(x, dtype=dtype)
 
 
 def _operands(a, b):

@@ -61,9 +61,12 @@ class Div(Function):
 
 
 class Pow(Function):
+    """``a ** b`` with a Tensor exponent (or base): C's ``pow`` elementwise, as in torch."""
+
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        _refuse_negative_int_powers(a, b)
+        out = _pow(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -72,23 +75,66 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         a, b = a.astype(out.dtype, copy=False), b.astype(out.dtype, copy=False)  # full precision
         ga = gb = None
-        if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1), which is 0 where b = 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                da = np.where(b == 0, 0, b * _power(a, b - 1))
-            ga = unbroadcast(g * da, a.shape)
+        if ctx.needs_input_grad[0]:  # d(a^b)/da = b a^(b-1), exactly 0 where b = 0 (a select)
+            ga = unbroadcast(np.where(b == 0, np.zeros((), g.dtype), g * (b * _pow(a, b - 1))),
+                             a.shape)
         if ctx.needs_input_grad[1]:  # d(a^b)/db = a^b log a, taken as 0 where a = 0 and b >= 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dlog = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+            dlog = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
             gb = unbroadcast(g * dlog, b.shape)
         return ga, gb
 
 
+class PowScalar(Function):
+    """``a ** b`` with a number ``b`` (a 0-d array here), with torch's kernels for the exponents
+    it computes otherwise than ``pow`` (``_power``); the gradient is exactly 0 for ``b = 0``."""
+
+    name = "pow"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _refuse_negative_int_powers(a, b)
+        ctx.save_for_backward(a, b)
+        return _power(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        if b == 0:
+            return np.zeros(a.shape, dtype=g.dtype), None
+        return g * (b * _power(a.astype(g.dtype, copy=False), b - 1)), None
+
+
+def _refuse_negative_int_powers(a, e):
+    """Integers to a negative integer power are not integers: refused (torch refuses a number
+    exponent; it makes 0 of all but 1 and -1 for a tensor one, which tinyseq does not copy)."""
+    if a.dtype.kind in "iub" and e.dtype.kind in "iu" and e.size and e.min() < 0:
+        raise RuntimeError(f"pow: integers to negative integer powers are not allowed (exponent "
+                           f"{e.min()}); make the base float, e.g. x.to(ts.float32) ** e")
+
+
+def _pow(a, e):
+    """``np.power(a, e)``, but ``pow`` also where numpy takes ``sqrt`` for an exponent 0.5 that
+    broadcasts (it gives -0.0 and NaN at -0.0 and -inf, ``pow`` and torch 0.0 and inf)."""
+    out = np.power(a, e)
+    if e.size == 1 and e.dtype.kind == "f" and e.flat[0] == 0.5:
+        out = np.where(np.isneginf(a), np.inf, out) + 0.0
+    return out
+
+
 def _power(a, e):
-    """``a ** e``, with torch's kernel for the exponent -0.5 (``1 / sqrt``: -inf at -0.0, NaN at
-    -inf, where ``**`` gives inf and 0), so that the gradient of ``x ** 0.5`` is torch's."""
-    if e.ndim == 0 and e == -0.5:
+    """``a ** e`` for a number ``e`` as torch's CPU kernel computes it: ``sqrt``, ``1 / sqrt``,
+    ``1 / a``, ``a * a``, ``a * a * a`` and ``1 / (a * a)`` for the exponents 0.5, -0.5, -1, 2, 3,
+    -2, else ``pow``. They differ from ``pow`` at -0.0 and -inf (-0.5: -inf and NaN, not inf and
+    0; 0.5: -0.0 and NaN, not 0.0 and inf) or in the last bit (3, -2). Integers: ``pow``."""
+    if a.dtype.kind != "f":
+        return a ** e
+    if e == -0.5:
         return 1 / np.sqrt(a)
-    return a ** e
+    if e == 3:
+        return a * a * a
+    if e == -2:
+        return 1 / (a * a)
+    return a ** e  # numpy's own kernels for 0.5, -1 and 2 are torch's
 
 
 class Neg(Function):
@@ -201,7 +247,7 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a, lo, hi)
-        return np.clip(a, lo, hi)
+        return clamp_values(a, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
@@ -220,6 +266,23 @@ class Clamp(Function):
             high = (a > hi) if lo is None else (a > hi) | (hi < lo)
             ghi = unbroadcast(pass_where(high, g), np.shape(hi))
         return unbroadcast(pass_where(keep, g), a.shape), glo, ghi
+
+
+def clamp_values(a, lo, hi):
+    """``a`` clamped to ``[lo, hi]`` as torch does it with number bounds: ``max`` with ``lo``,
+    then ``min`` with ``hi``, each keeping its input unless it is strictly beyond the bound, NaN
+    where a bound is NaN. Only the sign of a zero tells that from ``np.clip``, which gives the
+    bound: at a zero bound (or a Tensor one), numpy's ``maximum`` and ``minimum`` run with the
+    bound first, as they return their second operand when both are equal (as relu's 0). (With
+    Tensor bounds torch's own vector and scalar loops differ on such ties.)"""
+    if not (_maybe_zero(lo) or _maybe_zero(hi)):
+        return np.clip(a, lo, hi)  # one pass
+    out = a if lo is None else np.maximum(lo, a)
+    return out if hi is None else np.minimum(hi, out)
+
+
+def _maybe_zero(bound):
+    return bound == 0 if isinstance(bound, (int, float)) else bound is not None
 
 
 class Where(Function):

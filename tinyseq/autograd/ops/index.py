@@ -113,21 +113,40 @@ def index_error(err, shape, index):
     return IndexError(f"index: {reason} (indexing a tensor of shape {shape})")
 
 
+def check_masks(shape, index):
+    """Refuse a bool mask whose shape is not that of the dims it indexes, as torch does (numpy
+    lets a mask of size 0, or any mask into an empty tensor, through)."""
+    for i in index:  # (a plain loop first: this runs at every index)
+        if type(i) is np.ndarray and i.dtype == np.bool_:
+            break
+    else:
+        return
+    for dim, i in _entries(shape, index):
+        if _is_mask(i) and shape[dim:dim + i.ndim] != i.shape and dim + i.ndim <= len(shape):
+            dims = f"dim {dim}" if i.ndim == 1 else f"dims {dim} to {dim + i.ndim - 1}"
+            raise IndexError(f"index: a bool mask of shape {i.shape} indexes {dims} of a tensor "
+                             f"of shape {shape}, of sizes {shape[dim:dim + i.ndim]}; a mask must "
+                             "have the shape of the dims it indexes")
+
+
 def _out_of_range(shape, index):
     """``(dim, index, size)`` of the first int or int-array entry out of range, else ``None``."""
+    for dim, i in _entries(shape, index):
+        if dim < len(shape) and (_is_int(i) or _is_int_array(i)) and np.size(i):
+            n = shape[dim]
+            for v in (np.min(i), np.max(i)):
+                if not -n <= v < n:
+                    return dim, int(v), n
+    return None
+
+
+def _entries(shape, index):
+    """``(dim, entry)`` for each entry of ``index`` that indexes dims of an array of ``shape``,
+    ``dim`` the first of them (``None``, True, False and ``...`` index none)."""
     dim = 0
     for i in index:
         if i is Ellipsis:
             dim += max(len(shape) - _spanned(index), 0)
-        elif i is None or isinstance(i, bool):
-            continue
-        elif _is_mask(i):
-            dim += i.ndim
-        else:
-            if dim < len(shape) and (_is_int(i) or _is_int_array(i)) and np.size(i):
-                n = shape[dim]
-                for v in (np.min(i), np.max(i)):
-                    if not -n <= v < n:
-                        return dim, int(v), n
-            dim += 1
-    return None
+        elif i is not None and not isinstance(i, bool):
+            yield dim, i
+            dim += i.ndim if _is_mask(i) else 1
