@@ -323,6 +323,8 @@ class MaskedFill(Where):
 
 
 class Clone(Function):
+    moves_data_only = True
+
     @staticmethod
     def forward(ctx, a):
         return a.copy()

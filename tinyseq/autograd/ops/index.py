@@ -16,6 +16,7 @@ class GetItem(Function):
     """``a[index]``; ``index`` is a tuple. Repeated integer indices accumulate their gradients."""
 
     name = "index"
+    moves_data_only = True
 
     @staticmethod
     def forward(ctx, a, index):

@@ -10,6 +10,7 @@ from ._util import unbroadcast
 
 
 class Reshape(Function):
+    moves_data_only = True
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -37,6 +38,7 @@ class Unsqueeze(Reshape):
 
 
 class Permute(Function):
+    moves_data_only = True
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -52,6 +54,7 @@ class Transpose(Permute):
 
 
 class Expand(Function):
+    moves_data_only = True
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -64,6 +67,7 @@ class Expand(Function):
 
 class Split(Function):
     """Cut ``a`` along ``axis`` at ``bounds`` (start, stop) pairs; one output per piece."""
+    moves_data_only = True
 
     materialize_grads = False
 
@@ -87,6 +91,7 @@ class Split(Function):
 
 class Unbind(Function):
     """The slices ``a[..., i, ...]`` along ``axis``, each without that axis."""
+    moves_data_only = True
 
     materialize_grads = False
 
@@ -109,6 +114,7 @@ class Unbind(Function):
 
 class Cat(Function):
     """Join the arrays along an existing ``axis``; backward hands each its slice of the gradient."""
+    moves_data_only = True
 
     @staticmethod
     def forward(ctx, axis, *arrays):
@@ -123,6 +129,7 @@ class Cat(Function):
 
 class Stack(Function):
     """Join the arrays along a new ``axis``; backward hands each its slice of the gradient."""
+    moves_data_only = True
 
     @staticmethod
     def forward(ctx, axis, *arrays):
