@@ -528,3 +528,18 @@ def test_clamp_of_integers_by_a_float_is_float32_and_in_place_refused_as_torch()
                                            r"float\d+, cannot be written .* dtype int64"):
         t.clamp_(min=0.5)
     assert t.tolist() == [0, 1, 2]
+
+
+def test_an_assigned_grad_must_fit_the_tensor_as_in_torch():
+    p = ts.ones(2, requires_grad=True)
+    for bad, error, words in [(ts.ones(3), RuntimeError, r"shape \(3,\) .* shape \(2,\)"),
+                              (ts.ones(2, dtype=ts.float64), RuntimeError, "dtype float64"),
+                              (np.ones(2, np.float32), TypeError, "must be a Tensor or None")]:
+        with pytest.raises(error, match=words):
+            p.grad = bad
+        assert p.grad is None  # nothing assigned
+    p.grad = ts.full((2,), 0.5)
+    ts.optim.SGD([p], lr=1.0).step()
+    assert p.tolist() == [0.5, 0.5]
+    p.grad = None
+    assert p.grad is None

@@ -217,7 +217,7 @@ def _run_hooks(fns, g):
 
 def _accumulate_grad(t, g, owned):
     if t.grad is None:
-        t.grad = Tensor._wrap(g if owned else np.array(g))
+        t._grad = Tensor._wrap(g if owned else np.array(g))  # (its shape and dtype are right)
     else:
         np.add(t.grad.data, g, out=t.grad.data)
 

@@ -79,14 +79,14 @@ class Tensor:
     ``ts.viz`` (a module names its parameters by its path: ``lstm.weight_hh_l0``).
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
+    __slots__ = ("data", "_grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
                  "_accumulator", "_hooks", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
         self.data = data if numeric and dtype is None else as_array(data, dtype)
-        self.grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
+        self._grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
             self.requires_grad = True
@@ -96,12 +96,31 @@ class Tensor:
         """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = t.grad_fn = t._name = t._accumulator = t._hooks = None
+        t._grad = t.grad_fn = t._name = t._accumulator = t._hooks = None
         t._requires_grad, t._output_nr = False, 0
         t._version = version if version is not None else Version()
         return t
 
     # ---- attributes ------------------------------------------------------------------------
+    @property
+    def grad(self):
+        """What ``backward()`` accumulated for this tensor: a Tensor of its shape, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """As in torch, an assigned gradient must be None or a Tensor of this shape and dtype
+        (an optimiser would otherwise fail later, or broadcast it silently)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            if value.data.shape != self.data.shape or value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"cannot assign a gradient of shape {value.data.shape} and "
+                                   f"dtype {value.data.dtype} to a tensor of shape "
+                                   f"{self.data.shape} and dtype {self.data.dtype}")
+        self._grad = value
+
     @property
     def requires_grad(self):
         return self._requires_grad
