@@ -213,11 +213,13 @@ def test_data_that_is_not_a_regular_file_is_refused(capsys, tmp_path):
     assert "is a directory" in refused(capsys, "train", "--data", tmp_path, "--out", tmp_path)
 
 
-def test_a_huge_file_is_refused_without_reading_it(capsys, tmp_path):
+def test_a_file_too_large_for_memory_is_refused_without_reading_it(capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setattr("tinyseq.data.text.available_memory", lambda: 4 * 2 ** 30)
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as f:
-        f.truncate(300 * 2 ** 20)  # sparse: no disk used
-    assert "more than the 256 MB tinyseq trains on" in refused(
+        f.truncate(300 * 2 ** 20)  # sparse: no disk used; 16 bytes a character need 4.7 GiB
+    assert "has 300 MB: too large to train on in this machine's free memory" in refused(
         capsys, "train", "--data", huge, "--out", tmp_path / "o")
 
 
@@ -361,3 +363,14 @@ def test_a_full_disk_is_one_line_and_the_checkpoint_stays(capsys, tmpfs, names):
     err = refused(capsys, *first[:-4], "--steps", "2", "--resume", "--out", point / "run")
     assert "No space left on device" in err and str(point / "run") in err
     assert checkpoint_bytes(point / "run") == before
+
+
+def test_files_of_the_users_in_out_are_not_replaced_without_a_word(capsys, tmp_path, names):
+    out = tmp_path / "project"
+    out.mkdir()
+    (out / "loss.csv").write_text("precious\n")
+    err = refused(capsys, "train", "--data", names, *TINY, "--steps", "1", "--out", out)
+    assert "already holds loss.csv, which this run would replace" in err
+    assert (out / "loss.csv").read_text() == "precious\n"
+    assert run(capsys, "train", "--data", names, *TINY, "--steps", "1", "--out", out,
+               "--overwrite")[0] == 0

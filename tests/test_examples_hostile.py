@@ -36,10 +36,11 @@ def test_bad_values_are_one_line_before_training(capsys, main, argv, words):
     assert "it/s" not in err  # refused before the first training step
 
 
-def test_a_beam_too_wide_for_memory_is_refused_before_training(capsys):
-    err = refusal(capsys, dates.main, "--beam", "1000000000")
-    assert "beam_search: beam_size=1000000000 with max_len=12 could need" in err
-    assert "it/s" not in err
+@pytest.mark.parametrize("beam", ["65", "100000", "1000000000"])
+def test_a_beam_too_wide_is_refused_before_training(capsys, beam):
+    err = refusal(capsys, dates.main, "--beam", beam)
+    assert "dates.train: beam_size must be from 1 to 64 (each step decodes" in err
+    assert err.rstrip().endswith(f"got {beam}") and "it/s" not in err
 
 
 def test_a_negative_seed_trains_as_torch_seeds_do(capsys):

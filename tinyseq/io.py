@@ -200,8 +200,8 @@ def load(f, map_location=None, weights_only=True):
     if map_location is not None and str(map_location) != "cpu":
         raise ValueError(f"ts.load: map_location must be None or 'cpu' (tinyseq runs on the "
                          f"CPU), got {map_location!r}")
-    if not isinstance(weights_only, bool):
-        raise TypeError(f"ts.load: weights_only must be a bool, got {weights_only!r}")
+    if not (weights_only is None or isinstance(weights_only, bool)):  # (None: torch's default)
+        raise TypeError(f"ts.load: weights_only must be None or a bool, got {weights_only!r}")
     return load_with_metadata(f)[0]
 
 

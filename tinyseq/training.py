@@ -27,6 +27,8 @@ from .io import CheckpointError
 from .models.charlm import CharLM
 from .models.checkpoint import FILE, load_checkpoint, save_checkpoint
 
+OUTPUTS = ("vocab.json", "loss.csv", "loss.png", "graph.svg")  # written beside the checkpoint
+
 # flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
                "tie", "batching", "seq_len", "batch", "seed", "lr")
@@ -99,6 +101,11 @@ class Trainer:
             raise CheckpointError(f"--out {str(self.out)!r} already holds a trained model: add "
                                   "--resume to continue it, --overwrite to replace it when the "
                                   "new run saves, or give another --out")
+        taken = [name for name in OUTPUTS if (self.out / name).exists()]
+        if not resume and not overwrite and taken:  # files of the user's that a run would replace
+            raise CheckpointError(f"--out {str(self.out)!r} already holds {', '.join(taken)}, "
+                                  "which this run would replace: give another --out, or "
+                                  "--overwrite to replace them")
         _, text = load_text(config.data)
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()
         if config.batching == "lines":

@@ -472,3 +472,9 @@ def test_a_view_shares_the_version_of_the_argument_it_looks_into():
 def test_unbind_of_a_0d_tensor_says_why():
     with pytest.raises(IndexError, match="0-d tensor has no dim"):
         ts.tensor(1.0).unbind()
+
+
+def test_copy_casts_into_the_tensors_dtype_as_torch():
+    a = ts.zeros(3, dtype=ts.int64)
+    a.copy_(ts.tensor([1.7, -2.5, 3.0]))
+    assert a.tolist() == [1, -2, 3] and a.dtype == ts.int64  # torch truncates the same way

@@ -1,6 +1,7 @@
 """Hostile input to the engine and its ops (issue 13): Inf and NaN flow through gradients as in
 torch (an op that masks selects, it does not multiply by 0), no numpy warning leaks from any op,
 size-0 dims work as in torch, and what cannot work is refused in one line that names the op."""
+import re
 import warnings
 
 import numpy as np
@@ -543,3 +544,27 @@ def test_an_assigned_grad_must_fit_the_tensor_as_in_torch():
     assert p.tolist() == [0.5, 0.5]
     p.grad = None
     assert p.grad is None
+
+
+@pytest.mark.parametrize("value, dtype, words", [
+    (300, np.uint8, "300 does not fit in uint8 (from 0 to 255)"),
+    (2 ** 63, ts.int64, "9223372036854775808 does not fit in int64"),
+    (1e10, np.int32, "10000000000.0 does not fit in int32"),
+    (float("nan"), ts.int64, "nan does not fit in int64"),
+])
+def test_a_value_the_dtype_cannot_hold_is_refused_not_wrapped(value, dtype, words):
+    with pytest.raises(OverflowError, match=re.escape(f"ts.tensor: {words}")):
+        ts.tensor(value, dtype=dtype)
+
+
+def test_values_the_dtype_holds_are_made_as_torch_makes_them():
+    assert ts.tensor([1, 2 ** 64], dtype=ts.float64).tolist() == [1.0, 2.0 ** 64]
+    assert ts.tensor([1.5, -2.7], dtype=ts.int64).tolist() == [1, -2]  # truncated, as torch
+
+
+def test_a_numpy_integer_dim_is_a_dim():
+    x = ts.arange(6.0).reshape(2, 3)
+    for op in ("sum", "mean", "logsumexp", "max"):
+        r = getattr(x, op)(np.int64(1))
+        v = r[0] if isinstance(r, tuple) else r
+        assert v.shape == (2,), op

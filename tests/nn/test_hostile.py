@@ -1,6 +1,8 @@
 """Issue 13 for ts.nn, ts.optim: every bad argument refused in one line naming the function, the
 value and the fix, where PyTorch refuses it too (checked against torch when it is installed); what
 PyTorch accepts (batch 0, unbatched cross-entropy, class-probability targets) gives its values."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -493,3 +495,23 @@ def test_optimizer_load_state_dict_is_all_or_nothing():
     with pytest.raises(TypeError, match=r"Adam.load_state_dict: expected a dict with 'state' "
                                         r"and 'param_groups' .*got a dict with keys \['foo'\]"):
         opt.load_state_dict({"foo": 1})
+
+
+@needs_torch
+def test_clipping_an_infinite_norm_is_silent_and_as_torch():
+    p = ts.ones(3, requires_grad=True)
+    p.grad = ts.tensor([float("inf"), 1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        total = ts.nn.utils.clip_grad_norm_([p], 1.0)
+    q = torch.ones(3, requires_grad=True)
+    q.grad = torch.tensor([float("inf"), 1.0, 2.0])
+    assert total.item() == torch.nn.utils.clip_grad_norm_([q], 1.0).item() == float("inf")
+    np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())  # [nan, 0, 0]
+
+
+def test_what_torch_accepts_is_accepted():
+    assert pad_sequence([ts.zeros(2, 3, dtype=ts.float64), ts.ones(4, 3)]).dtype == ts.float64
+    assert ts.nn.Linear(3, 4, bias=0).bias is None
+    assert ts.nn.LSTMCell(3, 4, bias=0).bias_ih is None
+    assert ts.nn.LayerNorm(4, elementwise_affine=0).weight is None

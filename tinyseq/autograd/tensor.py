@@ -41,22 +41,40 @@ class RemovableHandle:
 
 @quiet
 def as_array(data, dtype=None):
-    """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``."""
+    """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``;
+    a value that ``dtype`` cannot hold is refused, never wrapped round."""
     if isinstance(data, Tensor):
         data = data.data
+    target = None if dtype is None else _dtype("ts.tensor", dtype)
     try:
         a = np.array(data)
-    except ValueError:  # numpy's long "inhomogeneous shape" story
+        if a.dtype.kind == "O" and target is not None:  # ints past int64: fine as floats
+            a = np.array(data, dtype=target)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise ValueError(f"ts.tensor: {e}") from None
         raise ValueError("ts.tensor: the nested lists are ragged (rows of different lengths); "
                          "give lists of equal lengths at every level, or pad them") from None
+    except OverflowError:
+        raise OverflowError(f"ts.tensor: a value does not fit in {target}; use a wider "
+                            "dtype") from None
     if a.dtype.kind not in "fiub":
         raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
                         f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
-    if dtype is not None:
-        return a.astype(_dtype("ts.tensor", dtype), copy=False)  # (np.array made a copy)
-    if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT:
-        return a.astype(DEFAULT_FLOAT)
-    return a
+    if target is None:
+        return a.astype(DEFAULT_FLOAT) if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT else a
+    if target.kind in "iu" and a.size and not np.can_cast(a.dtype, target):
+        _check_fits(a, target)  # a cast that would wrap round: refused, as torch does
+    return a.astype(target, copy=False)
+
+
+def _check_fits(a, target):
+    info = np.iinfo(target)
+    low, high = a.min(), a.max()
+    if not (info.min <= low and high <= info.max):  # (NaN fails both)
+        bad = low if not info.min <= low else high
+        raise OverflowError(f"ts.tensor: {bad} does not fit in {target} (from {info.min} to "
+                            f"{info.max}); use a wider dtype")
 
 
 def _dtype(op, dtype):
@@ -662,7 +680,7 @@ def _data(x):
 
 def _copy(_, src, out):
     """``copy_`` as the ufunc-like call ``Tensor._update`` makes: ``src`` into ``out``."""
-    np.copyto(out, src, casting="same_kind")
+    np.copyto(out, src, casting="unsafe")  # any dtype into any, as torch.Tensor.copy_ casts
 
 
 def _floating(t):
@@ -740,7 +758,7 @@ def _shape_arg(shape):
 
 def _axes(dim, ndim, op):
     """The axes a reduction over ``dim`` covers; ``None`` or ``()`` mean all of them."""
-    if dim is None or dim == ():
+    if dim is None or (isinstance(dim, tuple) and not dim):
         return tuple(range(ndim))
     axes = tuple(norm_dim(d, ndim, op) for d in dim) if isinstance(dim, (tuple, list)) else (
         norm_dim(dim, ndim, op),)

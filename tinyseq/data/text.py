@@ -3,8 +3,10 @@ that say what is wrong with the file and how to fix it."""
 import codecs
 from pathlib import Path
 
+from ..autograd.memory import available_memory
+
 SAMPLE = 8192  # bytes looked at to tell text from binary
-MAX_BYTES = 256 * 2 ** 20  # text files larger than this are refused before reading them
+BYTES_PER_CHAR = 16  # memory a character of training text takes (its id, the lines, the str)
 CONTROL = bytes(b for b in range(32) if chr(b) not in "\t\n\v\f\r\x1b") + b"\x7f"
 
 
@@ -42,10 +44,10 @@ def load_text(source):
 def _read(path):
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise DataError(f"{path} has {size / 2 ** 20:,.0f} MB, more than the "
-                            f"{MAX_BYTES // 2 ** 20:,} MB tinyseq trains on (it holds the text "
-                            "in memory, several bytes per character); use a part of it")
+        if size * BYTES_PER_CHAR > available_memory():
+            raise DataError(f"{path} has {size / 2 ** 20:,.0f} MB: too large to train on in "
+                            f"this machine's free memory (tinyseq holds the text in memory, "
+                            f"about {BYTES_PER_CHAR} bytes per character); use a part of it")
         return path.read_bytes()
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}; check that it is a readable file")

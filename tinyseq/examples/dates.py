@@ -63,6 +63,9 @@ def evaluate(model, pairs, beam_size):
     return [(src, tgt, g, b) for (src, tgt), g, b in zip(pairs, greedy, beam)]
 
 
+MAX_BEAM = 64  # wider beams only take longer: dates have few likely spellings
+
+
 def train(steps=800, seed=0, batch_size=64, cell="lstm", hidden_size=128, lr=5e-3, clip=1.0,
           beam_size=4, progress=True):
     """Train a ``Seq2Seq`` on generated dates; returns ``(model, metrics)``.
@@ -74,10 +77,12 @@ def train(steps=800, seed=0, batch_size=64, cell="lstm", hidden_size=128, lr=5e-
     rng = np.random.default_rng(seed)
     pairs, test = datasets(seed)
     check_batch("dates.train", batch_size, len(pairs))
+    if not 1 <= beam_size <= MAX_BEAM:  # refused now, not after training
+        raise ValueError(f"dates.train: beam_size must be from 1 to {MAX_BEAM} (each step decodes "
+                         f"every kept hypothesis of every held-out date), got {beam_size}")
     src_vocab = Vocab.build("".join(src for src, _ in pairs))
     tgt_vocab = Vocab.build("".join(tgt for _, tgt in pairs))
     model = Seq2Seq(src_vocab, tgt_vocab, hidden_size=hidden_size, cell=cell)
-    evaluate(model, test[:1], beam_size)  # a beam_size it would refuse: now, not after training
     losses = fit(model, lambda: model.loss([pairs[i] for i in rng.integers(0, len(pairs),
                                                                              batch_size)]),
                  steps, lr, clip, "dates", progress)

@@ -31,7 +31,7 @@ class _Cell(Module):
         name = type(self).__name__
         input_size = _checks.size(name, "input_size", input_size)
         hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
-        bias = _checks.flag(name, "bias", bias)
+        bias = bool(bias)  # (any truthy value, as in torch)
         _checks.affordable(name, self.gates * hidden_size * (input_size + hidden_size + 2))
         self.input_size, self.hidden_size = input_size, hidden_size
         n = self.gates * hidden_size

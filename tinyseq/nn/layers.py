@@ -25,7 +25,7 @@ class Linear(Module):
         super().__init__()
         in_features = _checks.size("Linear", "in_features", in_features)
         out_features = _checks.size("Linear", "out_features", out_features)
-        bias = _checks.flag("Linear", "bias", bias)
+        bias = bool(bias)  # (any truthy value, as in torch)
         _checks.affordable("Linear", (in_features + 1) * out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
@@ -108,7 +108,7 @@ class LayerNorm(Module):
         _checks.affordable("LayerNorm", 2 * math.prod(self.normalized_shape))
         self.eps = _checks.number("LayerNorm", "eps", eps, 0)
         shape = self.normalized_shape
-        elementwise_affine = _checks.flag("LayerNorm", "elementwise_affine", elementwise_affine)
+        elementwise_affine = bool(elementwise_affine)  # (any truthy value, as in torch)
         self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, np.float32)) if elementwise_affine else None
 

@@ -19,8 +19,9 @@ def _with_grads(parameters, op):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so their joint norm is at most ``max_norm`` (>= 0; inf: no
-    clipping). A non-finite total norm makes every gradient NaN, as in PyTorch, or raises with
-    ``error_if_nonfinite=True``.
+    clipping). A non-finite total norm is PyTorch's too: a NaN norm makes every gradient NaN, an
+    infinite one zeroes the finite elements (and makes the infinite ones NaN), without a warning;
+    ``error_if_nonfinite=True`` raises instead.
 
     Returns the total norm before clipping (a 0-d float32 Tensor), as PyTorch does.
     """
@@ -37,16 +38,18 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     else:  # the 2-norm as a dot product per gradient; other norms, or float32 overflow: float64
         total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5 if norm_type == 2 else math.inf
         if not math.isfinite(total):
-            total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
-                        for g in grads) ** (1 / norm_type)
+            with np.errstate(over="ignore"):  # a norm past float64 is inf, silently
+                total = sum(float((np.abs(g.astype(np.float64)) ** norm_type).sum())
+                            for g in grads) ** (1 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of the gradients is {total}, so "
                            "they cannot be clipped; look for the NaN/Inf gradient (or pass "
                            "error_if_nonfinite=False)")
     coef = max_norm / (total + 1e-6)
     if coef < 1 or math.isnan(coef):
-        for g in grads:
-            g *= np.asarray(coef, dtype=g.dtype)
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, silently, as in torch
+            for g in grads:
+                g *= np.asarray(coef, dtype=g.dtype)
     return Tensor(np.asarray(total, dtype=np.float32))
 
 

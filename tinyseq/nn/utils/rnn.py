@@ -26,7 +26,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
 
 
 def _check_sequences(sequences):
-    """Tensors ``(L_i, *)`` with one trailing shape and one dtype."""
+    """Tensors ``(L_i, *)`` with one trailing shape (dtypes are promoted, as in torch)."""
     first = sequences[0]
     for i, s in enumerate(sequences):
         _checks.tensor("pad_sequence", f"sequence {i}", s)
@@ -35,7 +35,3 @@ def _check_sequences(sequences):
         if s.shape[1:] != first.shape[1:]:
             raise ShapeError(f"pad_sequence: sequence {i} has shape {s.shape} but sequence 0 has "
                              f"{first.shape}; all must share the trailing dims after the length")
-        if s.data.dtype != first.data.dtype:
-            raise _checks.DTypeError(f"pad_sequence: sequence {i} has dtype {s.data.dtype} but "
-                                     f"sequence 0 has {first.data.dtype}; convert them to one "
-                                     "dtype")
