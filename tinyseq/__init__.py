@@ -47,7 +47,7 @@ from .autograd.factories import (arange, bool_, float32, float64, from_numpy, fu
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
 from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
-from .autograd.ops._util import ShapeError
+from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
 from .autograd.rng import manual_seed
 from .io import load, save
 
@@ -57,4 +57,4 @@ __version__ = "0.1.0"
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
            "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
-           "ShapeError", "save", "load", *METHODS]
+           "ShapeError", "DTypeError", "OutOfRangeError", "save", "load", *METHODS]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .autograd.factories import from_numpy, tensor, zeros
 from .autograd.functional import cat, stack
-from .autograd.ops._util import ShapeError
+from .autograd.errors import ShapeError
 from .autograd.tensor import Tensor
 
 RNN = {"Wax": ("n_a", "n_x"), "Waa": ("n_a", "n_a"), "Wya": ("n_y", "n_a"), "ba": ("n_a", 1),

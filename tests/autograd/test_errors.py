@@ -99,3 +99,16 @@ def test_failed_op_leaves_the_inputs_untouched():
     y = (x * 2).sum()
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.full((2, 3), 2.0))
+
+
+def test_the_error_classes_are_public_and_one_each():
+    from tinyseq.autograd import errors
+
+    assert ts.ShapeError is ts.autograd.ShapeError is errors.ShapeError
+    assert ts.DTypeError is ts.nn.DTypeError is errors.DTypeError
+    assert ts.OutOfRangeError is ts.nn.OutOfRangeError is errors.OutOfRangeError
+    for error, bases in [(ts.ShapeError, (ValueError, RuntimeError)),
+                         (ts.DTypeError, (TypeError, RuntimeError)),
+                         (ts.OutOfRangeError, (IndexError, ValueError))]:
+        assert issubclass(error, bases) and error.__module__ == "tinyseq"
+

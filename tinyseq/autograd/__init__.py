@@ -7,8 +7,9 @@ from .function import Context, Function, Node
 from .gradcheck import GradcheckError, gradcheck
 from .mode import (detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms,
                    scope)
-from .ops._util import ShapeError
+from .errors import DTypeError, OutOfRangeError, ShapeError
 
 __all__ = ["Tensor", "Function", "Context", "Node", "backward", "grad", "gradcheck",
            "GradcheckError", "scope", "detect_anomaly", "AnomalyError", "no_grad", "enable_grad",
-           "is_grad_enabled", "record_grad_norms", "ShapeError"]
+           "is_grad_enabled", "record_grad_norms", "ShapeError", "DTypeError",
+           "OutOfRangeError"]

@@ -16,7 +16,8 @@ import numpy as np
 from . import anomaly
 from .function import AccumulateGrad, edge_of
 from .mode import state
-from .ops._util import ShapeError, quiet, unbroadcast
+from .errors import ShapeError
+from .ops._util import quiet, unbroadcast
 from .tensor import Tensor
 
 

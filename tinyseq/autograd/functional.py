@@ -3,7 +3,8 @@
 import numpy as np
 
 from .ops import elementwise as E, shape as S
-from .ops._util import ShapeError, broadcast_error, norm_dim
+from .errors import ShapeError
+from .ops._util import broadcast_error, norm_dim
 from .tensor import Tensor, _data, _operands, as_array, bool_tensor, matmul  # noqa: F401  (matmul re-exported)
 
 

@@ -895,4 +895,5 @@ def matmul(a, b):
 # The ops import Tensor, so they are imported after it is defined.
 from . import engine  # noqa: E402
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S  # noqa: E402
-from .ops._util import ShapeError, broadcast_error, norm_dim  # noqa: E402
+from .errors import ShapeError
+from .ops._util import broadcast_error, norm_dim  # noqa: E402

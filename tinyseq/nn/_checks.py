@@ -5,20 +5,9 @@ import numbers
 
 import numpy as np
 
+from ..autograd.errors import DTypeError, OutOfRangeError  # noqa: F401  (the checks raise them)
 from ..autograd.memory import physical_memory
 from ..autograd.tensor import Tensor
-
-
-class DTypeError(TypeError, RuntimeError):
-    """A tensor of the wrong dtype (PyTorch raises RuntimeError, Python code expects TypeError)."""
-
-    __module__ = "tinyseq.nn"  # where users import it from (and tracebacks name it)
-
-
-class OutOfRangeError(IndexError, ValueError):
-    """An id or class index outside its range (PyTorch raises IndexError)."""
-
-    __module__ = "tinyseq.nn"
 
 
 def tensor(owner, name, value):

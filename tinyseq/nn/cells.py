@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.factories import zeros
-from ..autograd.ops._util import ShapeError
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
 from .module import Module, Parameter

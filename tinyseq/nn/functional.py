@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.functional import where
-from ..autograd.ops._util import ShapeError
+from ..autograd.errors import ShapeError
 from ..autograd.ops.linalg import Linear
 from ..autograd.tensor import Tensor
 from . import _checks

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..autograd import rng
-from ..autograd.ops._util import ShapeError
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
 from ._checks import DTypeError

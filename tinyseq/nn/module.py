@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd.mode import no_grad, recording_scope
-from ..autograd.ops._util import ShapeError
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor, as_array
 from . import _checks
 from ._checks import DTypeError

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.functional import cat, stack, where
 from ..autograd.mode import NO_SCOPE, recording_scope, scope
-from ..autograd.ops._util import ShapeError
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
 from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell, _check_hidden

@@ -4,6 +4,8 @@ import functools
 
 import numpy as np
 
+from ..errors import ShapeError
+
 # ``@quiet`` runs a function with numpy's floating-point warnings (and errors, under a user's
 # ``np.seterr``) off: Inf and NaN are values, as in torch. The user's own settings are kept.
 if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
@@ -15,12 +17,6 @@ else:  # numpy 1's errstate restores the wrong state when one instance is entere
             with np.errstate(all="ignore"):
                 return fn(*args, **kwargs)
         return run
-
-
-class ShapeError(ValueError, RuntimeError):
-    """Shapes that an op cannot combine. Catchable as ``ValueError`` or as ``RuntimeError``."""
-
-    __module__ = "tinyseq"  # shown as tinyseq.ShapeError
 
 
 def unbroadcast(grad, shape):

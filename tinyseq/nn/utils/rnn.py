@@ -1,7 +1,7 @@
 """Padding variable-length sequences into one batch."""
 from ...autograd.factories import full
 from ...autograd.functional import cat, stack
-from ...autograd.ops._util import ShapeError
+from ...autograd.errors import ShapeError
 from ...autograd.tensor import Tensor
 from .. import _checks
 
