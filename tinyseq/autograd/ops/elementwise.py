@@ -1,5 +1,6 @@
 """Elementwise ops. Binary ops broadcast as numpy does and sum their gradients back to each input's
-shape (``unbroadcast``)."""
+shape (``unbroadcast``). Forwards and backwards run with numpy's floating-point warnings off
+(``Function.apply`` and the backward walk see to it): Inf and NaN are values, as in torch."""
 import numpy as np
 
 from ..function import Function
@@ -164,8 +165,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log(-1) = nan, as torch
-            return np.log(a)
+        return np.log(a)  # log 0 = -inf, log(-1) = nan, as torch
 
     @staticmethod
     def backward(ctx, g):
@@ -176,16 +176,14 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(invalid="ignore"):
-            out = np.sqrt(a)
+        out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0, as torch
-            return g / (2 * out)
+        return g / (2 * out)  # inf at 0, as torch
 
 
 class Abs(Function):
@@ -216,8 +214,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(over="ignore"):  # exp(1000) = inf gives exactly 0: right, and no warning
-            out = 1 / (1 + np.exp(-a))
+        out = 1 / (1 + np.exp(-a))  # exp(1000) = inf gives exactly 0: right
         ctx.save_for_backward(out)
         return out
 

@@ -84,8 +84,7 @@ class LogSumExp(Function):
     def forward(ctx, a, axes, keepdim):
         m = a.max(axis=axes, keepdims=True, initial=-np.inf)  # (initial: a size-0 dim is fine)
         m = np.where(np.isfinite(m), m, 0)  # a slice of all -inf gives -inf, not nan
-        with np.errstate(divide="ignore"):
-            out = m + np.log(np.exp(a - m).sum(axis=axes, keepdims=True))
+        out = m + np.log(np.exp(a - m).sum(axis=axes, keepdims=True))
         ctx.save_for_backward(a, out)
         ctx.axes = axes
         return out if keepdim else out.squeeze(axes)

@@ -11,6 +11,7 @@ from ._util import unbroadcast
 
 class Reshape(Function):
     moves_data_only = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -39,6 +40,7 @@ class Unsqueeze(Reshape):
 
 class Permute(Function):
     moves_data_only = True
+
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -55,6 +57,7 @@ class Transpose(Permute):
 
 class Expand(Function):
     moves_data_only = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
