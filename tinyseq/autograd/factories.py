@@ -42,7 +42,7 @@ def _allocate(op, make, shape, dtype):
     in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
     shape, dtype = check_shape(op, shape), _dtype(op, dtype)
     need, have = math.prod(shape) * dtype.itemsize, physical_memory()
-    if have is not None and need > have:
+    if need > have:
         raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {gib(need)}, "
                           f"more than this machine's memory ({gib(have)}); use a smaller size")
     try:
