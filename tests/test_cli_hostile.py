@@ -374,3 +374,11 @@ def test_files_of_the_users_in_out_are_not_replaced_without_a_word(capsys, tmp_p
     assert (out / "loss.csv").read_text() == "precious\n"
     assert run(capsys, "train", "--data", names, *TINY, "--steps", "1", "--out", out,
                "--overwrite")[0] == 0
+
+
+def test_resume_and_overwrite_together_are_refused(capsys, run_dir, names):
+    before = checkpoint_bytes(run_dir)
+    err = refused(capsys, "train", "--data", names, *TINY, "--out", run_dir, "--resume",
+                  "--overwrite")
+    assert "argument --overwrite: not allowed with argument --resume" in err
+    assert checkpoint_bytes(run_dir) == before

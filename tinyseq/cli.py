@@ -126,9 +126,11 @@ def build_parser():
     train.add_argument("--save-every", type=positive(int), default=200,
                        help="steps between checkpoints (default 200)")
     train.add_argument("--out", required=True, help="the folder for the checkpoint and the rest")
-    train.add_argument("--resume", action="store_true",
-                       help="continue from the checkpoint in --out (same model and data flags)")
-    _overwrite_flag(train)
+    keep_or_replace = train.add_mutually_exclusive_group()  # continue it, or replace it
+    keep_or_replace.add_argument("--resume", action="store_true",
+                                 help="continue from the checkpoint in --out (same model and "
+                                      "data flags)")
+    _overwrite_flag(keep_or_replace)
     train.add_argument("--samples", type=nonnegative, default=5,
                        help="samples to print at the end (default 5)")
     train.add_argument("--batching", choices=("lines", "stream"), default="lines",
