@@ -240,7 +240,7 @@ def _in_main_thread():
 
 def _status(result):
     """0, or 128 + the signal that stopped training (130 for Ctrl-C, 143 for SIGTERM)."""
-    return 128 + result.signal if result.interrupted else 0
+    return 128 + result.signal if result.signal else 0
 
 
 def _run(commands, args):

@@ -17,7 +17,6 @@ from .autograd import rng
 from .autograd.mode import record_grad_norms
 from .io import write_atomic
 from .models.checkpoint import load_checkpoint
-from .models.charlm import CharLM
 from .nn import functional as F
 
 
@@ -93,11 +92,7 @@ def score(folder, text):
 
 def load_model(folder):
     """The CharLM saved in ``folder`` (its vocabulary and weights)."""
-    saved = load_checkpoint(folder)
-    c = saved.config
-    model = CharLM(saved.vocab, c["hidden"], c["layers"], c["cell"], c["embedding"] or None,
-                   c["dropout"], c["tie"])
-    return saved.load_model(model)
+    return load_checkpoint(folder).model()
 
 
 def write_loss_curve(losses, folder):
@@ -167,13 +162,13 @@ def graph(cell, steps, layers, collapse, out):
 
 def gradflow(cells, steps, hidden, seed, out):
     """Plot the gradient flowing back through ``steps`` steps of each cell into ``out``."""
-    from .autograd.memory import available_memory
+    from .autograd.memory import available_memory, gib
 
     need, have = figures.gradient_flows_memory(steps, hidden), available_memory()
     if need > have:
         raise UsageError(f"gradflow: --steps {steps} with --hidden {hidden} need about "
-                         f"{need / 2 ** 30:,.1f} GB of memory, more than the "
-                         f"{have / 2 ** 30:,.1f} GB available: use fewer steps or hidden units")
+                         f"{gib(need)} of memory, more than the {gib(have)} available: use fewer "
+                         "steps or hidden units")
     curves = figures.gradient_flows(cells, steps, hidden_size=hidden, seed=seed)
     try:
         path = viz.plot_gradient_flow(curves, out, title=f"gradient flow back through {steps} "

@@ -24,10 +24,8 @@ from .autograd.memory import available_memory
 from .autograd.mode import no_grad
 from .data import DataError, LMStream, Vocab, load_text, pad_batch
 from .io import CheckpointError
-from .models.charlm import CharLM
-from .models.checkpoint import FILE, load_checkpoint, save_checkpoint
-
-OUTPUTS = ("vocab.json", "loss.csv", "loss.png", "graph.svg")  # written beside the checkpoint
+from .models.charlm import CharLM, _exp
+from .models.checkpoint import FILE, OUTPUTS, load_checkpoint, save_checkpoint
 
 # flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",
@@ -70,9 +68,12 @@ class Result:
     losses: list
     valid_perplexity: float
     unigram_perplexity: float
-    interrupted: bool
     seconds: float
     signal: int = None  # the signal that stopped the run (SIGINT or SIGTERM), if one did
+
+    @property
+    def interrupted(self):
+        return self.signal is not None
 
 
 class TooLarge(ValueError):
@@ -172,7 +173,7 @@ class Trainer:
             self.save()
         valid = perplexity(self.model, self.valid)
         unigram = unigram_perplexity(self.lines, self.valid, len(self.vocab))
-        return Result(self.model, self.step, self.losses, valid, unigram, bool(stop.requested),
+        return Result(self.model, self.step, self.losses, valid, unigram,
                       time.perf_counter() - start, stop.requested)
 
     def _train_step(self):
@@ -189,12 +190,12 @@ class Trainer:
                                            ignore_index=self.vocab.pad_id)
         self.optimizer.zero_grad()
         loss.backward()
-        norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip).item()
         value = loss.item()
         if not math.isfinite(value):
             self._diverged(f"the loss is {value}", self.step + 1)
-        if not math.isfinite(norm.item()):
-            self._diverged(f"the gradient's norm is {norm.item()}", self.step + 1)
+        if not math.isfinite(norm):
+            self._diverged(f"the gradient's norm is {norm}", self.step + 1)
         self.optimizer.step()
         if self.config.batching == "stream":
             self.state = _detached(state)  # carried into the next window, cut from this graph
@@ -209,11 +210,16 @@ class Trainer:
         return self.stream.window(k)
 
     def _diverged(self, what, step):
-        kept = (f"the checkpoint of step {self.saved_step} in {self.out} is kept"
-                if self.saved_step is not None else "no checkpoint was written")
+        kept = self._kept(f"in {self.out} is kept")
         raise TrainingDiverged(f"training diverged at step {step}: {what} (--lr "
                                f"{self.config.lr}, --clip {self.config.clip}); {kept}; lower --lr "
                                "(or --clip) and train again")
+
+    def _kept(self, how):
+        """What became of the checkpoint saved before: ``the checkpoint of step N <how>``."""
+        if self.saved_step is None:
+            return "no checkpoint was written"
+        return f"the checkpoint of step {self.saved_step} {how}"
 
     def save(self):
         """Write the checkpoint; its config records a fingerprint of the data for --resume.
@@ -223,10 +229,9 @@ class Trainer:
         config = {**dataclasses.asdict(self.config), "data_sha256": self.fingerprint}
         try:
             path = save_checkpoint(self.out, self.model, config, self.step, self.optimizer,
-                                   self.state, self.losses, rng.generator().bit_generator.state)
+                                   self.state, self.losses)  # (and the generator's state)
         except OSError as error:  # disk full, read-only, ...: the file written before is whole
-            kept = ("the checkpoint of step {} there is intact".format(self.saved_step)
-                    if self.saved_step is not None else "no checkpoint was written")
+            kept = self._kept("there is intact")
             raise CheckpointError(f"cannot save the checkpoint of step {self.step} in "
                                   f"{str(self.out)!r}: {_cause(error)}; {kept}") from None
         self.saved_step = self.step
@@ -266,11 +271,6 @@ def _groups(lines, size):
         longest = max(longest, len(line))
     if group:
         yield group
-
-
-def _exp(x):
-    """``math.exp``, but ``inf`` instead of an OverflowError (and NaN stays NaN)."""
-    return math.exp(x) if x < 709 else (math.inf if x == x else x)
 
 
 def unigram_perplexity(train_lines, valid_lines, size):
@@ -326,9 +326,9 @@ def _out_folder(out):
 
 
 def _remove_stale_temporaries(folder):
-    """The temporary files a run killed while writing its checkpoint left behind."""
-    for pattern in (f".{FILE}.*.tmp", ".vocab.json.*.tmp"):
-        for stale in folder.glob(pattern):
+    """The temporary files a run killed while writing its files left behind."""
+    for name in (FILE, *OUTPUTS):
+        for stale in folder.glob(f".{name}.*.tmp"):
             stale.unlink(missing_ok=True)
 
 

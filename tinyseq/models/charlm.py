@@ -66,7 +66,7 @@ class CharLM(nn.Module):
         """exp(-log P(text) / N), N the predicted tokens (each line's tokens and its <eos>)."""
         lines = self._lines(text)
         nll = -self.log_prob(text) / sum(len(ids) - 1 for ids in lines)
-        return math.exp(nll) if nll < 709 else (math.inf if nll == nll else nll)  # no Overflow
+        return _exp(nll)
 
     def _lines(self, text):
         lines = [[self.vocab.bos_id, *self._encode(line), self.vocab.eos_id]
@@ -153,3 +153,8 @@ def _draw(logits, temperature, top_k):
     p /= p.sum(axis=1, keepdims=True)
     u = generator().random((len(p), 1))
     return np.minimum((p.cumsum(axis=1) < u).sum(axis=1), p.shape[1] - 1)
+
+
+def _exp(x):
+    """``math.exp``, but ``inf`` instead of an OverflowError (and NaN stays NaN)."""
+    return math.exp(x) if x < 709 else (math.inf if x == x else x)

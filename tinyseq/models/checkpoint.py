@@ -26,8 +26,10 @@ from .charlm import CELLS, CharLM
 FILE = "checkpoint.safetensors"
 KIND = "tinyseq.CharLM/1"
 HEADER = ("kind", "config", "step", "vocab", "state", "optim_groups", "rng")
-# What a training folder holds besides the checkpoint (a folder of only these is tinyseq's).
-_OURS = re.compile(r"vocab\.json|loss\.csv|loss\.png|graph\.svg|\.checkpoint\.safetensors\..*\.tmp")
+OUTPUTS = ("vocab.json", "loss.csv", "loss.png", "graph.svg")  # a run writes them beside FILE
+_NAMES = "|".join(re.escape(name) for name in (FILE, *OUTPUTS))
+# The files of a training folder and their temporaries (a folder of only these is tinyseq's)
+_OURS = re.compile(rf"{_NAMES}|\.({_NAMES})\..*\.tmp")
 
 
 def _is_int(v):
