@@ -515,3 +515,15 @@ def test_what_torch_accepts_is_accepted():
     assert ts.nn.Linear(3, 4, bias=0).bias is None
     assert ts.nn.LSTMCell(3, 4, bias=0).bias_ih is None
     assert ts.nn.LayerNorm(4, elementwise_affine=0).weight is None
+
+
+def test_load_state_dict_names_a_dtype_error_as_one_whatever_the_key():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.shape_head = nn.Linear(2, 2)  # a key that starts like a shape message
+
+    model = Model()
+    sd = dict(model.state_dict(), **{"shape_head.weight": np.ones((2, 2), np.complex64)})
+    with pytest.raises(ts.DTypeError, match="shape_head.weight: a complex64 value cannot"):
+        model.load_state_dict(sd)

@@ -198,13 +198,13 @@ class Module:
         values = {k: _loadable(state_dict[k]) for k in own if k in state_dict}
         problems = [p for p in (_mismatch(k, v, own[k]) for k, v in values.items()) if p]
         if strict:
-            problems += [f"missing keys: {', '.join(missing)}"] * bool(missing)
-            problems += [f"unexpected keys: {', '.join(map(str, unexpected))}"] * bool(
-                unexpected)
-        if problems:
-            keys_or_shapes = ("shape", "missing", "unexpected")
-            error = ShapeError if any(p.startswith(keys_or_shapes) for p in problems) else DTypeError
-            raise error(f"load_state_dict for {name}: nothing was loaded: " + "; ".join(problems))
+            problems += [(ShapeError, f"missing keys: {', '.join(missing)}")] * bool(missing)
+            extra = ", ".join(map(str, unexpected))
+            problems += [(ShapeError, f"unexpected keys: {extra}")] * bool(unexpected)
+        if problems:  # a ShapeError if any key or shape is wrong, else a DTypeError
+            error = ShapeError if any(e is ShapeError for e, _ in problems) else DTypeError
+            raise error(f"load_state_dict for {name}: nothing was loaded: "
+                        + "; ".join(message for _, message in problems))
         with no_grad():
             for k, v in values.items():
                 own[k].copy_(v)
@@ -254,15 +254,16 @@ def _loadable(value):
 
 
 def _mismatch(key, value, param):
-    """Why ``value`` (an array, or a sentence from ``_loadable``) cannot be copied into
-    ``param``, or None."""
+    """``(error class, why)`` ``value`` (an array, or a sentence from ``_loadable``) cannot be
+    copied into ``param``, or None."""
     if isinstance(value, str):
-        return f"{key}: {value}"
+        return DTypeError, f"{key}: {value}"
     if not np.can_cast(value.dtype, param.data.dtype, "same_kind"):
-        return f"{key}: a {value.dtype} value cannot be copied into a {param.data.dtype} parameter"
+        return DTypeError, (f"{key}: a {value.dtype} value cannot be copied into a "
+                            f"{param.data.dtype} parameter")
     if value.shape != param.shape:
-        return f"shape mismatch for {key}: the checkpoint has {value.shape}, the model has " \
-               f"{param.shape}"
+        return ShapeError, (f"shape mismatch for {key}: the checkpoint has {value.shape}, the "
+                            f"model has {param.shape}")
     return None
 
 
