@@ -230,8 +230,7 @@ class Seq2Seq(nn.Module):
             _warn_unknown(self.src_vocab, seq, name, stacklevel=3)
         ids = self._ids(seq, self.src_vocab, name)
         if not ids:
-            raise ValueError(f"{where}: source{f' {b}' * (b is not None)} {seq!r:.30} has no "
-                             "tokens; every source needs at least one")
+            raise ValueError(f"{name} {seq!r:.30} has no tokens; every source needs at least one")
         return ids
 
     @staticmethod

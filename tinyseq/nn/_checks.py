@@ -56,3 +56,14 @@ def number(owner, name, value, low=-math.inf, high=math.inf, high_open=False):
         rule = "a number" if (low, high) == (-math.inf, math.inf) else f"in [{low}, {high}{close}"
         raise ValueError(f"{owner}: {name} must be {rule}, got {value}")
     return float(value)
+
+
+def padding_index(owner, padding_idx, n):
+    """``padding_idx`` (None, or an int from -n to n - 1) as a row of the n embeddings, or None."""
+    if padding_idx is None:
+        return None
+    padding_idx = size(owner, "padding_idx", padding_idx, -n)
+    if padding_idx >= n:
+        raise ValueError(f"{owner}: padding_idx {padding_idx} is outside the {n} embeddings "
+                         f"(allowed: {-n} to {n - 1})")
+    return padding_idx % n

@@ -48,12 +48,7 @@ def embedding(input, weight, padding_idx=None):
     Ids must be in ``[0, num)``. Repeated indices sum their gradients; the ``padding_idx`` row
     (negative counts from the end) gets none.
     """
-    n = weight.shape[0]
-    if padding_idx is not None:
-        padding_idx = _checks.size("embedding", "padding_idx", padding_idx, -n)
-        if padding_idx >= n:
-            raise ValueError(f"embedding: padding_idx {padding_idx} is outside the {n} embeddings")
-        padding_idx %= n
+    padding_idx = _checks.padding_index("embedding", padding_idx, weight.shape[0])
     return _embedding(input, weight, padding_idx, "embedding")
 
 

@@ -49,14 +49,8 @@ class Embedding(Module):
         num_embeddings = _checks.size("Embedding", "num_embeddings", num_embeddings)
         embedding_dim = _checks.size("Embedding", "embedding_dim", embedding_dim)
         _checks.affordable("Embedding", num_embeddings * embedding_dim)
-        if padding_idx is not None:
-            padding_idx = _checks.size("Embedding", "padding_idx", padding_idx, -num_embeddings)
-            if padding_idx >= num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the "
-                                 f"{num_embeddings} embeddings (allowed: {-num_embeddings} to "
-                                 f"{num_embeddings - 1})")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        self.padding_idx = _checks.padding_index("Embedding", padding_idx, num_embeddings)
         w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
         if self.padding_idx is not None:
             w[self.padding_idx] = 0
