@@ -142,7 +142,7 @@ def draw_model(trainer, folder, steps=3):
 
 
 MAX_GRAPH_OPS = 200_000  # ops graph builds (and traces) at most, however few boxes it draws
-MAX_BOXES = 2000  # boxes a drawing can have and still be read
+MAX_BOXES = viz.draw.MAX_NODES  # boxes a drawing can have and still be read
 
 
 def graph(cell, steps, layers, collapse, out):

@@ -90,14 +90,13 @@ def main(argv=None):
     p = command("python -m tinyseq.examples.classify", __doc__.splitlines()[0], steps=1000,
                 hidden=64, cells=("gru", "rnn", "lstm"))
     args = p.parse_args(argv)
-    seed = args.seed % 2**64  # numpy takes no negative seed; ts.manual_seed wraps them alike
     with refusals(p):
-        model, metrics = train(args.steps, seed, args.batch, args.cell, args.hidden,
+        model, metrics = train(args.steps, args.seed, args.batch, args.cell, args.hidden,
                                args.lr)
     print(f"train accuracy    {metrics['train_accuracy']:.1%}")
     print(f"held-out accuracy {metrics['test_accuracy']:.1%} "
           f"(majority baseline {metrics['baseline']:.1%})")
-    texts, labels = datasets(seed)[1]
+    texts, labels = datasets(args.seed)[1]
     predicted = model.predict(*encode(texts[:6]))
     for text, label, guess in zip(texts, labels, predicted):
         print(f"  {text:<20} rule {label}  model {guess}")

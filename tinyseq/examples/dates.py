@@ -98,9 +98,8 @@ def main(argv=None):
                 hidden=128, cells=("lstm", "gru"))
     p.add_argument("--beam", type=positive(int), default=4, help="beam width (default 4)")
     args = p.parse_args(argv)
-    seed = args.seed % 2**64  # numpy takes no negative seed; ts.manual_seed wraps them alike
     with refusals(p):
-        _, metrics = train(args.steps, seed, args.batch, args.cell, args.hidden,
+        _, metrics = train(args.steps, args.seed, args.batch, args.cell, args.hidden,
                            args.lr, beam_size=args.beam)
     outputs = metrics["outputs"]
     print(f"held-out exact match ({len(outputs)} dates): greedy {metrics['greedy']:.1%}, "

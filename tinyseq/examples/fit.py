@@ -17,7 +17,7 @@ def command(prog, doc, steps, hidden, cells):
     p = Parser(prog=prog, description=doc)
     p.add_argument("--steps", type=positive(int), default=steps,
                    help=f"training steps (default {steps})")
-    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=numpy_seed, default=0, help="random seed (default 0)")
     p.add_argument("--cell", choices=sorted(cells), default=cells[0],
                    help=f"recurrent cell (default {cells[0]})")
     p.add_argument("--hidden", type=positive(int), default=hidden,
@@ -26,6 +26,15 @@ def command(prog, doc, steps, hidden, cells):
     p.add_argument("--lr", type=positive(float), default=5e-3,
                    help="Adam's step size (default 5e-3)")
     return p
+
+
+def numpy_seed(text):
+    """``--seed`` as the tinyseq command takes it, made a seed numpy takes (>= 0) the way
+    ``ts.manual_seed`` wraps a negative one."""
+    return seed(text) % 2**64
+
+
+numpy_seed.__name__ = "seed"  # (argparse names the type in its errors: "invalid seed value")
 
 
 @contextlib.contextmanager

@@ -33,10 +33,11 @@ PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#9
 COLLAPSE = (None, "steps", "modules")
 RANKDIRS = ("LR", "TB", "RL", "BT")
 ACROSS = {"LR": "TB", "TB": "LR", "RL": "BT", "BT": "RL"}
+MAX_NODES = 2000  # boxes a drawing can have and still be read
 
 
 def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="LR",
-               max_nodes=2000):
+               max_nodes=MAX_NODES):
     """Draw everything that produced ``roots`` (a Tensor or a list of Tensors).
 
     Ops are named (``matmul``, ``tanh``, ...) with their output shapes; parameters carry their
