@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import safetensors
@@ -122,6 +123,16 @@ def _serialize(state_dict, metadata):
     except safetensors.SafetensorError as e:  # e.g. a header over safetensors' 100 MB limit
         raise ValueError(f"ts.save: safetensors cannot store this state dict ({e}); "
                          f"use shorter names or less metadata") from None
+
+
+def checked_path(path, where):
+    """``path`` (a str or os.PathLike) as a ``Path``; TypeError or ValueError naming ``where``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a str or a pathlib.Path, got "
+                        f"{type(path).__name__}")
+    if not os.fspath(path):
+        raise ValueError(f"{where}: the path is empty; give a file name")
+    return Path(path)
 
 
 def write_atomic(path, data, who=None):

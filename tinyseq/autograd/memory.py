@@ -25,9 +25,9 @@ def available_memory():
     return min(have, limit - used) if limit is not None and used is not None else have
 
 
-def gib(nbytes):
+def gib(nbytes, places=1):
     """``nbytes`` in GiB, for messages: ``'1.5 GiB'``."""
-    return f"{nbytes / 2**30:,.1f} GiB"
+    return f"{nbytes / 2**30:,.{places}f} GiB"
 
 
 def _meminfo(path, key):

@@ -7,14 +7,13 @@ as ``<eos>``.
 """
 import json
 import operator
-import os
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from ..autograd.factories import from_numpy
-from ..io import write_atomic
+from ..io import checked_path, write_atomic
 
 LEVELS = ("char", "word")
 FORMAT = 1
@@ -232,7 +231,7 @@ class Vocab:
     def save(self, path):
         """Write the vocabulary as UTF-8 JSON to ``path`` atomically (a temporary file beside it,
         then a rename: a crash never leaves half a file). Returns the path."""
-        path = _path(path, "Vocab.save")
+        path = checked_path(path, "Vocab.save")
         try:
             data = json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate (text read with surrogateescape): \u escapes
@@ -245,7 +244,7 @@ class Vocab:
 
         FileNotFoundError if there is no such file; ValueError if it is not a vocabulary file.
         """
-        path = _path(path, "Vocab.load")
+        path = checked_path(path, "Vocab.load")
         if not path.exists():
             raise FileNotFoundError(f"Vocab.load: {path} does not exist")
         if not path.is_file():
@@ -299,16 +298,6 @@ def _count(n, name, least):
         raise ValueError(f"Vocab.build: {name} must be an int >= {least}"
                          + " or None" * (name == "max_size") + f", got {n!r}")
     return operator.index(n)
-
-
-def _path(path, where):
-    """``path`` (a str or os.PathLike) as a ``Path``; TypeError or ValueError naming ``where``."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{where}: path must be a str or a pathlib.Path, got "
-                        f"{type(path).__name__}")
-    if not os.fspath(path):
-        raise ValueError(f"{where}: the path is empty; give a file name")
-    return Path(path)
 
 
 def _check_level(level):

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from ..autograd.errors import DTypeError, OutOfRangeError  # noqa: F401  (the checks raise them)
-from ..autograd.memory import physical_memory
+from ..autograd.memory import gib, physical_memory
 from ..autograd.tensor import Tensor
 
 
@@ -33,8 +33,8 @@ def affordable(owner, count, what="parameters"):
     fit in this machine's memory, instead of a MemoryError (or an endless loop of layers)."""
     memory = physical_memory()
     if count * 8 > memory:
-        raise MemoryError(f"{owner}: {count:,} {what} need {count * 8 / 2**30:,.0f} GiB, more "
-                          f"than this machine's {memory / 2**30:,.0f} GiB; choose smaller sizes")
+        raise MemoryError(f"{owner}: {count:,} {what} need {gib(count * 8, 0)}, more than this "
+                          f"machine's {gib(memory, 0)}; choose smaller sizes")
 
 
 def flag(owner, name, value):

@@ -7,11 +7,10 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from pathlib import Path
 
 import graphviz
 
-from ..io import write_atomic
+from ..io import checked_path, write_atomic
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -41,11 +40,7 @@ def render(graph, path):
 def target(path, formats, where):
     """``(Path, format)`` of a file to write: a str or os.PathLike whose suffix is one of
     ``formats``, in a folder that exists; TypeError, ValueError or OSError naming ``where``."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{where}: path must be a str or a pathlib.Path, got {type(path).__name__}")
-    if not os.fspath(path):
-        raise ValueError(f"{where}: the path is empty; give a file name")
-    path = Path(path)
+    path = checked_path(path, where)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in formats:
         raise ValueError(f"{where}: cannot write {str(path)!r}: the suffix must be one of "
