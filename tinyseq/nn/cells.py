@@ -137,17 +137,14 @@ class GRUCell(_Cell):
         return (n + z * (h - n)).named("a⟨t⟩")
 
 
-def _check_hidden(owner, what, h, expected):
-    """A state Tensor of shape ``expected`` and a floating-point dtype."""
+def _check_hidden(owner, what, h, expected, layout="(batch, hidden_size)"):
+    """A state Tensor of shape ``expected`` (``layout`` in words) and a floating-point dtype."""
     if not isinstance(h, Tensor):
         raise TypeError(f"{owner}: {what} must be a Tensor of shape {expected}, got "
                         f"{type(h).__name__}")
     if h.shape != expected:
-        raise ShapeError(f"{owner}: {what} must have shape {expected} (batch, hidden_size), got "
-                         f"{h.shape}")
-    if h.data.dtype.kind != "f":
-        raise _checks.DTypeError(f"{owner}: {what} must be floating-point, got dtype "
-                                 f"{h.data.dtype}; convert it with .float()")
+        raise ShapeError(f"{owner}: {what} must have shape {expected} {layout}, got {h.shape}")
+    F._floating(owner, h, what)
 
 
 class LSTMCell(_Cell):

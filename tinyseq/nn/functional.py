@@ -234,11 +234,11 @@ def _dtype_of(x):
     return x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
-def _floating(op, input):
+def _floating(op, input, name="input"):
     """Refuse an input that is not a floating-point Tensor."""
-    _checks.tensor(op, "input", input)
+    _checks.tensor(op, name, input)
     if input.data.dtype.kind != "f":
-        raise DTypeError(f"{op}: input must be floating-point, got dtype {input.data.dtype}; "
+        raise DTypeError(f"{op}: {name} must be floating-point, got dtype {input.data.dtype}; "
                          "convert it with .float()")
 
 

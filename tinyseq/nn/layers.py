@@ -5,9 +5,7 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.errors import ShapeError
-from ..autograd.tensor import Tensor
 from . import _checks, functional as F
-from ._checks import DTypeError
 from .module import Module, Parameter
 
 
@@ -115,14 +113,11 @@ class LayerNorm(Module):
 
     def _check_input(self, x):
         shape = self.normalized_shape
-        if not isinstance(x, Tensor):
-            raise TypeError(f"LayerNorm: expected a Tensor input, got {type(x).__name__}")
+        _checks.tensor("LayerNorm", "input", x)
         if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
             raise ShapeError(f"LayerNorm: normalized_shape={shape} expects an input of shape "
                              f"(*, {', '.join(map(str, shape))}), got {x.shape}")
-        if x.data.dtype.kind != "f":
-            raise DTypeError(f"LayerNorm: input must be floating-point, got dtype "
-                             f"{x.data.dtype}; convert it with .float()")
+        F._floating("LayerNorm", x)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"

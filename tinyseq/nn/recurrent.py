@@ -152,11 +152,8 @@ class _RNNBase(Module):
         return x
 
     def _check_state(self, h, what, n, B):
-        expected = (n, B, self.hidden_size)
-        if isinstance(h, Tensor) and h.shape != expected:
-            raise ShapeError(f"{type(self).__name__}: {what} must have shape {expected} "
-                             f"(num_layers * directions, batch, hidden_size), got {h.shape}")
-        _check_hidden(type(self).__name__, what, h, expected)
+        _check_hidden(type(self).__name__, what, h, (n, B, self.hidden_size),
+                      "(num_layers * directions, batch, hidden_size)")
 
     def _masks(self, lengths, T, B):
         if lengths is None:
