@@ -248,17 +248,11 @@ def _run(commands, args):
 
     _check_not_empty(commands, args)
     if args.command == "demo":
-        from .models.checkpoint import FILE
-
-        if not args.overwrite and (Path(args.out) / FILE).exists():  # (demo has no --resume)
-            raise commands.UsageError(
-                f"demo: --out {args.out!r} already holds a trained model: sample it with tinyseq "
-                f"sample {args.out}, replace it with --overwrite, or give another --out")
         config = LMConfig(data="names", cell="lstm", hidden=128, layers=1, embedding=32,
                           batch=64, steps=args.steps, lr=4e-3, seed=args.seed,
                           time_limit=args.time_limit, save_every=500)
-        result = commands.train(config, args.out, overwrite=args.overwrite,
-                                samples=args.samples)
+        result = commands.train(config, args.out, resume=None, overwrite=args.overwrite,
+                                samples=args.samples)  # (None: demo has no --resume)
         return _status(result)
     if args.command == "train":
         config = LMConfig(**{k: getattr(args, k) for k in (

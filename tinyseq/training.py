@@ -94,14 +94,18 @@ def split(text, every=10):
 
 
 class Trainer:
-    """One training run into ``out`` (a folder), fresh or resumed from its checkpoint."""
+    """One training run into ``out`` (a folder), fresh or resumed from its checkpoint.
+    ``resume=None`` is a fresh run of a command that cannot resume (``demo``): its refusal to
+    write over a model suggests sampling it instead."""
 
     def __init__(self, config, out, resume=False, overwrite=False):
         self.config, self.out = config, _out_folder(out)
         if not resume and not overwrite and (self.out / FILE).exists():
-            raise CheckpointError(f"--out {str(self.out)!r} already holds a trained model: add "
-                                  "--resume to continue it, --overwrite to replace it when the "
-                                  "new run saves, or give another --out")
+            keep = ("add --resume to continue it" if resume is not None else  # demo: no --resume
+                    f"sample it with tinyseq sample {self.out}")
+            raise CheckpointError(f"--out {str(self.out)!r} already holds a trained model: {keep}, "
+                                  "--overwrite to replace it when the new run saves, or give "
+                                  "another --out")
         taken = [name for name in OUTPUTS if (self.out / name).exists()]
         if not resume and not overwrite and taken:  # files of the user's that a run would replace
             raise CheckpointError(f"--out {str(self.out)!r} already holds {', '.join(taken)}, "
