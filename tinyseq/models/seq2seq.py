@@ -109,7 +109,7 @@ class Seq2Seq(nn.Module):
         tgt = self._ids(tgt, self.tgt_vocab, "Seq2Seq.log_prob: tgt") + [self.tgt_vocab.eos_id]
         tgt_in = np.array([self.tgt_vocab.bos_id, *tgt[:-1]])[:, None]
         with no_grad(), nn.evaluating(self):
-            logits = self(np.array(src)[:, None], None, tgt_in)
+            logits = self._decode(tgt_in, self._encode(np.array(src)[:, None]))[0]  # ids checked
         logp = logits.log_softmax(-1).data[:, 0].astype(np.float64)  # (T, V)
         return float(logp[np.arange(len(tgt)), tgt].sum())
 
