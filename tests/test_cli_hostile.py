@@ -382,3 +382,14 @@ def test_resume_and_overwrite_together_are_refused(capsys, run_dir, names):
                   "--overwrite")
     assert "argument --overwrite: not allowed with argument --resume" in err
     assert checkpoint_bytes(run_dir) == before
+
+
+def test_every_written_files_stale_temporaries_are_removed(capsys, tmp_path, names):
+    out = tmp_path / "run"
+    argv = ["train", "--data", names, *TINY, "--out", out]
+    assert run(capsys, *argv, "--steps", "1")[0] == 0
+    stale = [out / f".{name}.k1ll3d.tmp" for name in ("loss.csv", "loss.png", "graph.svg")]
+    for path in stale:
+        path.write_bytes(b"half")
+    assert run(capsys, *argv, "--steps", "2", "--resume")[0] == 0
+    assert not any(path.exists() for path in stale)

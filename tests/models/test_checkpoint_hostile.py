@@ -271,7 +271,8 @@ def test_optimiser_options_that_do_not_fit(good, tmp_path):
 
 # ---- folders -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("leftovers", [[], [".checkpoint.safetensors.x1y2.tmp"]])
+@pytest.mark.parametrize("leftovers", [[], [".checkpoint.safetensors.x1y2.tmp"],
+                                       [".vocab.json.ab.tmp", ".loss.csv.cd.tmp"]])
 def test_a_run_killed_before_its_first_checkpoint(tmp_path, leftovers):
     for name in leftovers:
         (tmp_path / name).write_bytes(b"half")
