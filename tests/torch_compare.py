@@ -26,7 +26,7 @@ __all__ = ["compare_with_torch", "compare_module_with_torch", "compare_optimizer
            "torch", "to_numpy_dtype", "TOLERANCES"]
 
 # (atol, rtol) by the least precise float dtype taking part
-TOLERANCES = {np.dtype(np.float64): (1e-10, 1e-8), np.dtype(np.float32): (1e-5, 1e-4)}
+TOLERANCES = {np.dtype(np.float64): (1e-10, 1e-8), np.dtype(np.float32): (1e-6, 1e-5)}
 
 
 def to_numpy_dtype(torch_dtype):
