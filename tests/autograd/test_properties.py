@@ -9,49 +9,17 @@ reduced by ``max`` are distinct.
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import example, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyseq as ts
-
-_COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-FAST = settings(max_examples=40, **_COMMON)
-FEW = settings(max_examples=25, **_COMMON)
-
-seeds = st.integers(0, 2**32 - 1)
-float_dtypes = st.sampled_from([np.float32, np.float64])
-shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
-nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
-pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=1,
-                                          max_side=4)
-pairs_with_empty = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     min_side=0, max_side=3)
-triples = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=4, min_side=1,
-                                            max_side=4)
+from tests.strategies import (FAST, FEW, away, basic_indices, distinct, expand_targets,
+                              float_dtypes, nonscalar_shapes, normal, pairs, pairs_with_empty,
+                              positive, reshape_targets, seeds, shape_and_dims, shapes,
+                              split_args, triples)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-def normal(rng, shape, dtype):
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def away(rng, shape, dtype):
-    """|x| in [0.5, 2]: safe denominators."""
-    return (rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)).astype(dtype)
-
-
-def positive(rng, shape, dtype):
-    """x in [0.5, 2]: safe bases of ``**``."""
-    return rng.uniform(0.5, 2.0, shape).astype(dtype)
-
-
-def distinct(rng, shape, dtype):
-    """Values at least ~0.08 apart: no ties for max."""
-    n = math.prod(shape)
-    return (rng.permutation(n) * 0.1 + rng.uniform(-0.01, 0.01, n) - n * 0.05).reshape(
-        shape).astype(dtype)
-
-
 def leaf(x):
     return ts.from_numpy(np.array(x)).requires_grad_()
 
@@ -189,22 +157,6 @@ def test_where_forward_and_broadcast_gradients(shapes, seed, dtype):
 
 
 # ---- reductions -----------------------------------------------------------------------------------
-@st.composite
-def shape_and_dims(draw, allow_none=True):
-    """A non-scalar shape, and ``dim``: an int, a tuple of distinct dims (either sign), or None."""
-    shape = draw(nonscalar_shapes)
-    nd = len(shape)
-    kinds = ["int", "tuple"] + (["none"] if allow_none else [])
-    kind = draw(st.sampled_from(kinds))
-    if kind == "none":
-        return shape, None
-    sign = st.sampled_from([0, -nd])  # d or d - ndim
-    if kind == "int":
-        return shape, draw(st.integers(0, nd - 1)) + draw(sign)
-    axes = draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True))
-    return shape, tuple(d + draw(sign) for d in axes)
-
-
 def np_axes(dim, nd):
     if dim is None:
         return tuple(range(nd))
@@ -286,32 +238,6 @@ def test_logsumexp_shape_and_gradient_is_softmax(sd, keepdim, seed, dtype):
 
 
 # ---- shape ops -------------------------------------------------------------------------------------
-def factor(n):
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
-
-
-@st.composite
-def reshape_targets(draw):
-    """(shape, another shape with the same number of elements, maybe with one -1)."""
-    shape = draw(shapes)
-    primes = draw(st.permutations(factor(math.prod(shape))))
-    nd = draw(st.integers(0 if not primes else 1, 5))
-    if nd == 0:
-        return shape, ()
-    target = [1] * nd
-    for p in primes:
-        target[draw(st.integers(0, nd - 1))] *= p
-    if draw(st.booleans()):
-        target[draw(st.integers(0, nd - 1))] = -1
-    return shape, tuple(target)
-
-
 @FAST
 @given(st_=reshape_targets(), seed=seeds, dtype=float_dtypes)
 def test_reshape_and_back_is_identity(st_, seed, dtype):
@@ -395,20 +321,6 @@ def test_unsqueeze_then_squeeze_is_identity(data, shape, seed, dtype):
     assert_grad(x2, gs.reshape(shape))
 
 
-@st.composite
-def expand_targets(draw):
-    """(shape, a shape it expands to: new dims on the left, size-1 dims grown, -1 to keep)."""
-    shape = draw(shapes)
-    lead = draw(st.lists(st.integers(1, 3), max_size=2))
-    rest = []
-    for n in shape:
-        if n == 1:
-            rest.append(draw(st.sampled_from([1, 2, 3, -1])))
-        else:
-            rest.append(draw(st.sampled_from([n, -1])))
-    return shape, tuple(lead) + tuple(rest)
-
-
 @FAST
 @given(st_=expand_targets(), seed=seeds, dtype=float_dtypes)
 def test_expand_matches_broadcast_to_and_sums_gradient(st_, seed, dtype):
@@ -424,21 +336,6 @@ def test_expand_matches_broadcast_to_and_sums_gradient(st_, seed, dtype):
     y.backward(g_np)
     g64 = g_np.astype(np.float64)
     assert_grad(x, sum_to(g64, shape), sum_to(np.abs(g64), shape))
-
-
-@st.composite
-def split_args(draw):
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
-    nd = len(shape)
-    dim = draw(st.integers(-nd, nd - 1))
-    n = shape[dim]
-    if draw(st.booleans()):
-        how = draw(st.integers(1, n + 1))
-    else:  # sizes that add up to n, zeros allowed
-        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
-        bounds = [0, *cuts, n]
-        how = [hi - lo for lo, hi in zip(bounds, bounds[1:])]
-    return shape, dim, how
 
 
 @FAST
@@ -553,19 +450,11 @@ def test_stack_then_unbind_and_cat_gradients_are_slices(data, seed, dtype):
 
 
 # ---- indexing ---------------------------------------------------------------------------------------
-def _positive_steps(index):
-    """``index`` with each negative slice step made positive (torch and tinyseq refuse them)."""
-    def fix(i):
-        return slice(i.start, i.stop, -i.step) if isinstance(i, slice) and (i.step or 1) < 0 else i
-    return tuple(fix(i) for i in index) if isinstance(index, tuple) else fix(index)
-
-
 @FAST
 @given(data=st.data(), seed=seeds, dtype=float_dtypes)
 def test_basic_indexing_and_scattered_gradient(data, seed, dtype):
     shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=5))
-    index = _positive_steps(
-        data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True)))
+    index = data.draw(basic_indices(shape))
     rng = np.random.default_rng(seed)
     x_np = normal(rng, shape, dtype)
     x = leaf(x_np)
