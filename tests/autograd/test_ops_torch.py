@@ -7,7 +7,6 @@ checks the outputs (shape, dtype, values), then back-propagates one random upstr
 through both and checks every input gradient (values, and that tinyseq's has the input's shape
 and dtype). tinyseq runs with numpy warnings turned into errors.
 """
-
 import numpy as np
 import pytest
 
