@@ -115,8 +115,8 @@ def _check_grad(label, ours, theirs, like, atol, rtol):
 
 
 def _inputs(arrays, requires_grad, dtype):
-    """Arrays (float ones as ``dtype`` unless it is None), one flag per array, and the tinyseq and
-    torch tensors made from copies. An item may be a tuple of arrays (an LSTM's ``(h0, c0)``): it
+    """The arrays (float ones as ``dtype`` unless it is None), and the tinyseq and the torch
+    tensors made from copies of them, requiring grad where their array's flag says so. An item may be a tuple of arrays (an LSTM's ``(h0, c0)``): it
     becomes a tuple of tensors, all with that item's flag."""
     def cast(a):
         if isinstance(a, tuple):
@@ -134,7 +134,7 @@ def _inputs(arrays, requires_grad, dtype):
     flags = ([requires_grad] * len(arrays) if isinstance(requires_grad, bool)
              else list(requires_grad))
     assert len(flags) == len(arrays), "give one requires_grad flag per input array"
-    return (arrays, flags, [make(ts, a, f) for a, f in zip(arrays, flags)],
+    return (arrays, [make(ts, a, f) for a, f in zip(arrays, flags)],
             [make(torch, a, f) for a, f in zip(arrays, flags)])
 
 
@@ -168,7 +168,7 @@ def compare_with_torch(fn, torch_fn=None, arrays=(), requires_grad=True, atol=No
     Returns ``(tinyseq outputs, torch outputs)`` as tuples.
     """
     torch_fn = fn if torch_fn is None else torch_fn
-    arrays, _, ts_in, th_in = _inputs(arrays, requires_grad, dtype)
+    arrays, ts_in, th_in = _inputs(arrays, requires_grad, dtype)
     atol, rtol = _tolerances(arrays, atol, rtol)
     with _strict_numpy(strict):
         ts_out = _flatten(fn(ts, *ts_in))
@@ -208,7 +208,7 @@ def compare_module_with_torch(make, arrays=(), forward=None, torch_forward=None,
         f"parameter names differ: tinyseq {names}, torch "
         f"{[k for k, _ in theirs.named_parameters()]}")
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    arrays, _, ts_in, th_in = _inputs(arrays, requires_grad, np.float32)
+    arrays, ts_in, th_in = _inputs(arrays, requires_grad, np.float32)
     weights = [p.data for p in ours.parameters()]
     atol, rtol = _tolerances([a for x in arrays for a in _flatten(x)] + weights, atol, rtol)
     with _strict_numpy(strict):
