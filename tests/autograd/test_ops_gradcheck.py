@@ -5,48 +5,20 @@ Inputs keep away from kinks, where the central difference straddles two slopes: 
 clamp at its bounds, ties of max/min, and the edges of sqrt's and log's domains.
 """
 import re
-import zlib
 
 import numpy as np
 import pytest
 
 import tinyseq as ts
-
-BOUNDS = (-0.5, -0.3, 0.2, 0.5)  # every clamp bound used below
-
-
-def make(shape, kind, rng):
-    if kind == "n":         # standard normal
-        return rng.standard_normal(shape)
-    if kind == "pos":       # log, sqrt, fractional powers, bases of x ** y
-        return rng.uniform(0.5, 2.0, shape)
-    if kind == "away":      # |x| >= 0.2: relu, abs, denominators, masks computed from x
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 1.5, shape)
-    if kind == "distinct":  # values at least ~0.08 apart: no ties for max/min
-        n = int(np.prod(shape, dtype=np.int64))
-        return (rng.permutation(n) * 0.1 + rng.uniform(-0.01, 0.01, n) - n * 0.05).reshape(shape)
-    if kind == "clamp":     # at least 0.05 from every clamp bound
-        x = rng.uniform(-1.2, 1.2, shape)
-        for b in BOUNDS:
-            x = np.where(np.abs(x - b) < 0.05, x + 0.1, x)
-        return x
-    if kind == "big":       # logits of +-1000
-        return rng.choice([-1000.0, 1000.0], shape) + rng.standard_normal(shape)
-    raise ValueError(kind)
+from tests.strategies import A34, M45, MASK31, MASK34, P34, ROWS, arrays_for
 
 
 def g(name, fn, *shapes, kind="n"):
-    """One row: ``fn(*tensors)`` on float64 inputs of ``shapes`` drawn as ``kind``."""
+    """One row: ``fn(*tensors)`` on float64 inputs of ``shapes`` drawn as ``kind`` (see
+    ``tests.strategies.KINDS``; clamp bounds are ``CLAMP_BOUNDS``)."""
     return pytest.param(name, fn, shapes, kind, id=name)
 
 
-_c = np.random.default_rng(1)
-A34 = _c.standard_normal((3, 4))
-P34 = _c.uniform(0.5, 2.0, (3, 4))
-M45 = _c.standard_normal((4, 5))
-MASK34 = np.array([[True, False, False, True], [False, False, False, False], [True] * 4])
-MASK31 = np.array([[True], [False], [True]])
-ROWS = np.array([True, False, True, True])
 NEG_INF_MASK = np.array([[True, False, False, True], [False, True, False, False], [False] * 4])
 
 CASES = [
@@ -157,10 +129,8 @@ CASES = [
 
 @pytest.mark.parametrize("name, fn, shapes, kind", CASES)
 def test_gradcheck(name, fn, shapes, kind):
-    rng = np.random.default_rng(zlib.crc32(name.encode()))
-    kinds = (kind,) * len(shapes) if isinstance(kind, str) else kind
-    inputs = [ts.tensor(make(s, k, rng), dtype=ts.float64, requires_grad=True)
-              for s, k in zip(shapes, kinds)]
+    inputs = [ts.tensor(a, dtype=ts.float64, requires_grad=True)
+              for a in arrays_for(name, shapes, kind)]
     assert ts.autograd.gradcheck(fn, inputs) is True
 
 

@@ -6,52 +6,19 @@ broadcast axes). Data comes from a numpy generator seeded by a drawn integer and
 kinks, ties and domain edges: denominators have |b| >= 0.5, bases of ``**`` lie in [0.5, 2], values
 reduced by ``max`` are distinct.
 """
-import math
-
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+import pytest
+from hypothesis import example, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinyseq as ts
-
-_COMMON = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-FAST = settings(max_examples=40, **_COMMON)
-FEW = settings(max_examples=25, **_COMMON)
-
-seeds = st.integers(0, 2**32 - 1)
-float_dtypes = st.sampled_from([np.float32, np.float64])
-shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4)
-nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
-pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=1,
-                                          max_side=4)
-pairs_with_empty = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     min_side=0, max_side=3)
-triples = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=4, min_side=1,
-                                            max_side=4)
+from tests.strategies import (FAST, FEW, away, basic_indices, distinct, expand_targets,
+                              float_dtypes, nonscalar_shapes, normal, pairs, pairs_with_empty,
+                              positive, reshape_targets, seeds, shape_and_dims, shapes,
+                              split_args, triples)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-def normal(rng, shape, dtype):
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def away(rng, shape, dtype):
-    """|x| in [0.5, 2]: safe denominators."""
-    return (rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)).astype(dtype)
-
-
-def positive(rng, shape, dtype):
-    """x in [0.5, 2]: safe bases of ``**``."""
-    return rng.uniform(0.5, 2.0, shape).astype(dtype)
-
-
-def distinct(rng, shape, dtype):
-    """Values at least ~0.08 apart: no ties for max."""
-    n = math.prod(shape)
-    return (rng.permutation(n) * 0.1 + rng.uniform(-0.01, 0.01, n) - n * 0.05).reshape(
-        shape).astype(dtype)
-
-
 def leaf(x):
     return ts.from_numpy(np.array(x)).requires_grad_()
 
@@ -93,6 +60,14 @@ def assert_grad(t, expected, scale=None):
         assert np.all(err <= atol + kw["rtol"] * np.abs(expected)), (t.grad.data, expected)
     else:
         np.testing.assert_allclose(t.grad.data.astype(np.float64), expected, **kw)
+
+
+def assert_round_trip(y, x, x_np, rng, dtype):
+    """``y``, computed from ``x`` and back, equals ``x``; its gradient is the upstream itself."""
+    assert_value(y, x_np, dtype)
+    g_np = normal(rng, x_np.shape, dtype)
+    y.backward(g_np)
+    assert_grad(x, g_np)
 
 
 def assert_value(out, expected, dtype=None):
@@ -189,22 +164,6 @@ def test_where_forward_and_broadcast_gradients(shapes, seed, dtype):
 
 
 # ---- reductions -----------------------------------------------------------------------------------
-@st.composite
-def shape_and_dims(draw, allow_none=True):
-    """A non-scalar shape, and ``dim``: an int, a tuple of distinct dims (either sign), or None."""
-    shape = draw(nonscalar_shapes)
-    nd = len(shape)
-    kinds = ["int", "tuple"] + (["none"] if allow_none else [])
-    kind = draw(st.sampled_from(kinds))
-    if kind == "none":
-        return shape, None
-    sign = st.sampled_from([0, -nd])  # d or d - ndim
-    if kind == "int":
-        return shape, draw(st.integers(0, nd - 1)) + draw(sign)
-    axes = draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True))
-    return shape, tuple(d + draw(sign) for d in axes)
-
-
 def np_axes(dim, nd):
     if dim is None:
         return tuple(range(nd))
@@ -216,115 +175,54 @@ def keep(g, shape, axes):
     return np.asarray(g).reshape([1 if i in axes else n for i, n in enumerate(shape)])
 
 
+# name -> (data, reference value with keepdims (numpy, float64), d(value)/dx given x and that value)
+REDUCTIONS = {
+    "sum": (normal, lambda x, axes: x.sum(axis=axes, keepdims=True),
+            lambda x, y: np.ones_like(x)),
+    "mean": (normal, lambda x, axes: x.mean(axis=axes, keepdims=True),
+             lambda x, y: np.full_like(x, y.size / x.size)),
+    "max": (distinct, lambda x, axes: x.max(axis=axes, keepdims=True),  # to the maximum
+            lambda x, y: (x == y).astype(np.float64)),
+    "logsumexp": (lambda rng, shape, dtype: 3 * normal(rng, shape, dtype),
+                  lambda x, axes: np.log(np.exp(x).sum(axis=axes, keepdims=True)),
+                  lambda x, y: np.exp(x - y)),  # softmax
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
 @FAST
 @given(sd=shape_and_dims(), keepdim=st.booleans(), seed=seeds, dtype=float_dtypes)
-def test_sum_shape_and_gradient_is_upstream_broadcast(sd, keepdim, seed, dtype):
+def test_reduction_shape_value_and_gradient(name, sd, keepdim, seed, dtype):
+    make, reference, local = REDUCTIONS[name]
     shape, dim = sd
+    if name == "logsumexp" and dim is None:  # it takes dims, as torch's
+        dim = tuple(range(len(shape)))
     axes = np_axes(dim, len(shape))
     rng = np.random.default_rng(seed)
-    x_np = normal(rng, shape, dtype)
+    x_np = make(rng, shape, dtype)
     x = leaf(x_np)
-    out = x.sum(dim=dim, keepdim=keepdim)
-    expected = x_np.sum(axis=axes, keepdims=keepdim)
-    assert_value(out, expected, dtype)
-    assert ts.sum(x, dim=dim, keepdim=keepdim).shape == expected.shape
-    g_np = normal(rng, expected.shape, dtype)
-    out.backward(g_np)
-    assert_grad(x, np.ones(shape) * keep(g_np, shape, axes))
-
-
-@FAST
-@given(sd=shape_and_dims(), keepdim=st.booleans(), seed=seeds, dtype=float_dtypes)
-def test_mean_shape_and_gradient(sd, keepdim, seed, dtype):
-    shape, dim = sd
-    axes = np_axes(dim, len(shape))
-    rng = np.random.default_rng(seed)
-    x_np = normal(rng, shape, dtype)
-    x = leaf(x_np)
-    out = x.mean(dim=dim, keepdim=keepdim)
-    expected = x_np.astype(np.float64).mean(axis=axes, keepdims=keepdim)
-    assert_value(out, expected, dtype)
-    g_np = normal(rng, expected.shape, dtype)
-    out.backward(g_np)
-    count = math.prod(shape[i] for i in axes)
-    assert_grad(x, np.ones(shape) * keep(g_np.astype(np.float64), shape, axes) / count)
-
-
-@FAST
-@given(sd=shape_and_dims(), keepdim=st.booleans(), seed=seeds, dtype=float_dtypes)
-def test_max_shape_and_gradient_goes_to_the_maximum(sd, keepdim, seed, dtype):
-    shape, dim = sd
-    axes = np_axes(dim, len(shape))
-    rng = np.random.default_rng(seed)
-    x_np = distinct(rng, shape, dtype)
-    x = leaf(x_np)
-    out = x.max(dim=dim, keepdim=keepdim)
-    expected = x_np.max(axis=axes, keepdims=keepdim)
-    assert_value(out, expected, dtype)
-    g_np = normal(rng, expected.shape, dtype)
-    out.backward(g_np)
-    is_max = x_np == x_np.max(axis=axes, keepdims=True)
-    assert_grad(x, np.where(is_max, keep(g_np.astype(np.float64), shape, axes), 0.0))
-
-
-@FAST
-@given(sd=shape_and_dims(allow_none=False), keepdim=st.booleans(), seed=seeds, dtype=float_dtypes)
-def test_logsumexp_shape_and_gradient_is_softmax(sd, keepdim, seed, dtype):
-    shape, dim = sd
-    axes = np_axes(dim, len(shape))
-    rng = np.random.default_rng(seed)
-    x_np = (3 * rng.standard_normal(shape)).astype(dtype)
-    x = leaf(x_np)
-    out = x.logsumexp(dim, keepdim=keepdim)
+    out = getattr(x, name)(dim=dim, keepdim=keepdim)
     x64 = x_np.astype(np.float64)
-    lse = np.log(np.exp(x64).sum(axis=axes, keepdims=True))
-    expected = lse if keepdim else lse.reshape([n for i, n in enumerate(shape) if i not in axes])
+    y = reference(x64, axes)
+    expected = y if keepdim else y.reshape([n for i, n in enumerate(shape) if i not in axes])
     assert_value(out, expected, dtype)
+    assert getattr(ts, name)(x, dim=dim, keepdim=keepdim).shape == expected.shape
     g_np = normal(rng, expected.shape, dtype)
     out.backward(g_np)
-    assert_grad(x, np.exp(x64 - lse) * keep(g_np.astype(np.float64), shape, axes))
+    assert_grad(x, local(x64, y) * keep(g_np.astype(np.float64), shape, axes))
 
 
 # ---- shape ops -------------------------------------------------------------------------------------
-def factor(n):
-    out, p = [], 2
-    while n > 1:
-        while n % p == 0:
-            out.append(p)
-            n //= p
-        p += 1
-    return out
-
-
-@st.composite
-def reshape_targets(draw):
-    """(shape, another shape with the same number of elements, maybe with one -1)."""
-    shape = draw(shapes)
-    primes = draw(st.permutations(factor(math.prod(shape))))
-    nd = draw(st.integers(0 if not primes else 1, 5))
-    if nd == 0:
-        return shape, ()
-    target = [1] * nd
-    for p in primes:
-        target[draw(st.integers(0, nd - 1))] *= p
-    if draw(st.booleans()):
-        target[draw(st.integers(0, nd - 1))] = -1
-    return shape, tuple(target)
-
-
 @FAST
 @given(st_=reshape_targets(), seed=seeds, dtype=float_dtypes)
 def test_reshape_and_back_is_identity(st_, seed, dtype):
     shape, target = st_
     rng = np.random.default_rng(seed)
-    x_np, g_np = normal(rng, shape, dtype), normal(rng, shape, dtype)
+    x_np = normal(rng, shape, dtype)
     x = leaf(x_np)
     y = x.reshape(target)
     assert_value(y, x_np.reshape(target), dtype)
-    z = y.reshape(*shape) if shape else y.reshape(())
-    assert_value(z, x_np, dtype)
-    z.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(y.reshape(*shape) if shape else y.reshape(()), x, x_np, rng, dtype)
 
 
 @FAST
@@ -343,10 +241,7 @@ def test_permute_then_inverse_is_identity(data, shape, seed, dtype):
     assert_grad(x, np.transpose(gy, inv))
     x2 = leaf(x_np)
     z = x2.permute(perm).permute(inv)
-    assert_value(z, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    z.backward(g_np)
-    assert_grad(x2, g_np)
+    assert_round_trip(z, x2, x_np, rng, dtype)
 
 
 @FAST
@@ -361,10 +256,7 @@ def test_transpose_twice_is_identity(data, shape, seed, dtype):
     y = x.transpose(d0, d1)
     assert_value(y, np.swapaxes(x_np, d0, d1), dtype)
     z = y.transpose(d0, d1)
-    assert_value(z, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    z.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(z, x, x_np, rng, dtype)
     x2 = leaf(x_np)
     gy = normal(rng, y.shape, dtype)
     x2.transpose(d0, d1).backward(gy)
@@ -382,10 +274,7 @@ def test_unsqueeze_then_squeeze_is_identity(data, shape, seed, dtype):
     y = x.unsqueeze(d)
     assert_value(y, np.expand_dims(x_np, d), dtype)
     z = y.squeeze(d)
-    assert_value(z, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    z.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(z, x, x_np, rng, dtype)
     # squeeze() drops every size-1 dim, as np.squeeze
     x2 = leaf(x_np)
     s = x2.unsqueeze(d).squeeze()
@@ -393,20 +282,6 @@ def test_unsqueeze_then_squeeze_is_identity(data, shape, seed, dtype):
     gs = normal(rng, s.shape, dtype)
     s.backward(gs)
     assert_grad(x2, gs.reshape(shape))
-
-
-@st.composite
-def expand_targets(draw):
-    """(shape, a shape it expands to: new dims on the left, size-1 dims grown, -1 to keep)."""
-    shape = draw(shapes)
-    lead = draw(st.lists(st.integers(1, 3), max_size=2))
-    rest = []
-    for n in shape:
-        if n == 1:
-            rest.append(draw(st.sampled_from([1, 2, 3, -1])))
-        else:
-            rest.append(draw(st.sampled_from([n, -1])))
-    return shape, tuple(lead) + tuple(rest)
 
 
 @FAST
@@ -424,21 +299,6 @@ def test_expand_matches_broadcast_to_and_sums_gradient(st_, seed, dtype):
     y.backward(g_np)
     g64 = g_np.astype(np.float64)
     assert_grad(x, sum_to(g64, shape), sum_to(np.abs(g64), shape))
-
-
-@st.composite
-def split_args(draw):
-    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
-    nd = len(shape)
-    dim = draw(st.integers(-nd, nd - 1))
-    n = shape[dim]
-    if draw(st.booleans()):
-        how = draw(st.integers(1, n + 1))
-    else:  # sizes that add up to n, zeros allowed
-        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
-        bounds = [0, *cuts, n]
-        how = [hi - lo for lo, hi in zip(bounds, bounds[1:])]
-    return shape, dim, how
 
 
 @FAST
@@ -459,10 +319,7 @@ def test_split_then_cat_reconstructs(args, seed, dtype):
     for p, e in zip(pieces, expected):
         assert_value(p, e, dtype)
     y = ts.cat(pieces, dim)
-    assert_value(y, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    y.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(y, x, x_np, rng, dtype)
 
 
 @FAST
@@ -499,10 +356,7 @@ def test_chunk_then_cat_reconstructs(data, seed, dtype):
     assert len(pieces) == -(-shape[dim] // size) <= chunks
     assert all(p.shape[dim] == size for p in pieces[:-1])
     y = ts.cat(pieces, dim)
-    assert_value(y, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    y.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(y, x, x_np, rng, dtype)
 
 
 @FAST
@@ -519,10 +373,7 @@ def test_unbind_then_stack_reconstructs(data, seed, dtype):
     for i, p in enumerate(pieces):
         assert_value(p, np.take(x_np, i, axis=dim), dtype)
     y = ts.stack(pieces, dim)
-    assert_value(y, x_np, dtype)
-    g_np = normal(rng, shape, dtype)
-    y.backward(g_np)
-    assert_grad(x, g_np)
+    assert_round_trip(y, x, x_np, rng, dtype)
     # only some slices used: zeros elsewhere
     x2 = leaf(x_np)
     parts = x2.unbind(dim)
@@ -553,30 +404,12 @@ def test_stack_then_unbind_and_cat_gradients_are_slices(data, seed, dtype):
 
 
 # ---- indexing ---------------------------------------------------------------------------------------
-def _positive_steps(index):
-    """``index`` with each negative slice step made positive (torch and tinyseq refuse them)."""
-    def fix(i):
-        return slice(i.start, i.stop, -i.step) if isinstance(i, slice) and (i.step or 1) < 0 else i
-    return tuple(fix(i) for i in index) if isinstance(index, tuple) else fix(index)
-
-
 @FAST
 @given(data=st.data(), seed=seeds, dtype=float_dtypes)
 def test_basic_indexing_and_scattered_gradient(data, seed, dtype):
     shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=5))
-    index = _positive_steps(
-        data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True)))
-    rng = np.random.default_rng(seed)
-    x_np = normal(rng, shape, dtype)
-    x = leaf(x_np)
-    y = x[index]
-    expected = x_np[index]
-    assert_value(y, expected, dtype)
-    g_np = normal(rng, expected.shape, dtype)
-    y.backward(g_np)
-    full = np.zeros(shape)
-    full[index] = g_np  # basic indices never pick an element twice
-    assert_grad(x, full)
+    index = data.draw(basic_indices(shape))
+    check_gather_scatter(seed, shape, dtype, index, index)
 
 
 @FAST
@@ -626,17 +459,8 @@ def test_repeated_rows_along_a_random_axis_accumulate(data, seed, dtype):
 @given(data=st.data(), seed=seeds, dtype=float_dtypes)
 def test_boolean_mask_indexing_and_scattered_gradient(data, seed, dtype):
     shape = data.draw(nonscalar_shapes)
-    rng = np.random.default_rng(seed)
-    mask = np.asarray(rng.random(shape) < 0.5)
-    x_np = normal(rng, shape, dtype)
-    x = leaf(x_np)
-    y = x[ts.from_numpy(mask)]
-    assert_value(y, x_np[mask], dtype)
-    g_np = normal(rng, y.shape, dtype)
-    y.backward(g_np)
-    full = np.zeros(shape)
-    full[mask] = g_np
-    assert_grad(x, full)
+    mask = data.draw(hnp.arrays(np.bool_, shape))
+    check_gather_scatter(seed, shape, dtype, mask, ts.from_numpy(mask))
 
 
 # ---- dtypes -------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 import tinyseq as ts
 from tinyseq import nn
 
-torch = pytest.importorskip("torch", reason="PyTorch is the reference for the recurrent cells")
+from tests.torch_compare import compare_module_with_torch
 
 
 def _sigmoid(v):
@@ -20,32 +20,10 @@ def _sigmoid(v):
 @pytest.mark.parametrize("batch, n_in, n_h", [(1, 1, 1), (3, 5, 4), (2, 7, 3)])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_cells_match_pytorch(kind, kwargs, batch, n_in, n_h, with_state):
-    torch.manual_seed(0)
-    theirs, ours = getattr(torch.nn, kind)(n_in, n_h, **kwargs), getattr(nn, kind)(n_in, n_h, **kwargs)
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((batch, n_in)).astype(np.float32)
-    h = rng.standard_normal((batch, n_h)).astype(np.float32)
-    c = rng.standard_normal((batch, n_h)).astype(np.float32)
-    xt, ht, ct = (ts.tensor(a, requires_grad=True) for a in (x, h, c))
-    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (x, h, c))
-    lstm = kind == "LSTMCell"
-    if with_state:
-        out, tout = ours(xt, (ht, ct) if lstm else ht), theirs(tx, (th, tc) if lstm else th)
-    else:
-        out, tout = ours(xt), theirs(tx)
-    outs, touts = (out, tout) if lstm else ((out,), (tout,))
-    for o, to in zip(outs, touts):
-        np.testing.assert_allclose(o.data, to.detach().numpy(), rtol=1e-5, atol=1e-6)
-    loss = sum((o * (k + 1)).sum() for k, o in enumerate(outs))
-    tloss = sum((o * (k + 1)).sum() for k, o in enumerate(touts))
-    loss.backward()
-    tloss.backward()
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
-    if with_state:
-        np.testing.assert_allclose(ht.grad.data, th.grad.numpy(), rtol=1e-4, atol=1e-5)
+    x, h, c = (rng.standard_normal(shape) for shape in [(batch, n_in)] + [(batch, n_h)] * 2)
+    state = [(h, c) if kind == "LSTMCell" else h] if with_state else []
+    compare_module_with_torch(lambda nn: getattr(nn, kind)(n_in, n_h, **kwargs), [x, *state])
 
 
 def _weights(cell):

@@ -5,42 +5,20 @@ import pytest
 import tinyseq as ts
 from tinyseq import nn
 from tinyseq.nn import functional as F
-
-torch = pytest.importorskip("torch", reason="PyTorch is the reference for ts.nn")
-
-
-def _load_from_torch(model, torch_model):
-    model.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+from tests.torch_compare import compare_module_with_torch, compare_with_torch, torch
 
 
-def _check_grads(model, torch_model, atol=1e-5):
-    names = [k for k, _ in model.named_parameters()]
-    assert names == [k for k, _ in torch_model.named_parameters()]
-    for (k, p), (_, tp) in zip(model.named_parameters(), torch_model.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=atol, rtol=1e-4, err_msg=k)
-
-
-@pytest.mark.parametrize("make", [
-    lambda m: m.Linear(3, 5),
-    lambda m: m.Linear(1, 1, bias=False),
-    lambda m: m.Sequential(m.Linear(4, 7), m.Tanh(), m.Linear(7, 2), m.Sigmoid()),
-    lambda m: m.Sequential(m.Linear(4, 6), m.ReLU(), m.LayerNorm(6), m.Linear(6, 3)),
-    lambda m: m.LayerNorm([2, 4]),
+@pytest.mark.parametrize("make, in_shape", [
+    (lambda m: m.Linear(3, 5), (3,)),
+    (lambda m: m.Linear(1, 1, bias=False), (1,)),
+    (lambda m: m.Sequential(m.Linear(4, 7), m.Tanh(), m.Linear(7, 2), m.Sigmoid()), (4,)),
+    (lambda m: m.Sequential(m.Linear(4, 6), m.ReLU(), m.LayerNorm(6), m.Linear(6, 3)), (4,)),
+    (lambda m: m.LayerNorm([2, 4]), (2, 4)),
 ])
 @pytest.mark.parametrize("batch", [(1,), (5,), (2, 3)])
-def test_layers_match_pytorch_after_loading_its_weights(make, batch):
-    torch.manual_seed(0)
-    tm, m = make(torch.nn), make(nn)
-    _load_from_torch(m, tm)
-    in_shape = (2, 4) if isinstance(m, nn.LayerNorm) else (
-        m[0].in_features if isinstance(m, nn.Sequential) else m.in_features,)
-    x = np.random.default_rng(1).standard_normal(batch + in_shape).astype(np.float32)
-    out, tout = m(ts.tensor(x)), tm(torch.tensor(x))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-5, rtol=1e-4)
-    g = np.random.default_rng(2).standard_normal(out.shape).astype(np.float32)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    _check_grads(m, tm)
+def test_layers_match_pytorch_after_loading_its_weights(make, in_shape, batch):
+    x = np.random.default_rng(1).standard_normal(batch + in_shape)
+    compare_module_with_torch(make, [x])
 
 
 def test_default_initialisation_follows_pytorch_distributions():
@@ -56,16 +34,9 @@ def test_default_initialisation_follows_pytorch_distributions():
 
 
 def test_embedding_with_repeats_and_padding_matches_pytorch():
-    torch.manual_seed(0)
-    tm, m = torch.nn.Embedding(6, 3, padding_idx=2), nn.Embedding(6, 3, padding_idx=2)
-    _load_from_torch(m, tm)
-    idx = np.array([[1, 2, 1], [5, 2, 0]])
-    out, tout = m(ts.tensor(idx)), tm(torch.tensor(idx))
-    np.testing.assert_allclose(out.data, tout.detach().numpy())
-    (out * out).sum().backward()
-    (tout * tout).sum().backward()
-    _check_grads(m, tm)
-    assert not m.weight.grad.data[2].any()
+    ids = np.array([[1, 2, 1], [5, 2, 0]])
+    ours, *_ = compare_module_with_torch(lambda m: m.Embedding(6, 3, padding_idx=2), [ids])
+    assert not ours.weight.grad.data[2].any()
 
 
 def test_dropout_in_train_and_eval_mode():
@@ -96,21 +67,16 @@ LOSSES = [
 @pytest.mark.parametrize("scale", [1.0, 1000.0])
 def test_losses_match_pytorch(name, loss, shape, kind, reduction, scale):
     rng = np.random.default_rng(0)
-    x = (rng.standard_normal(shape) * scale).astype(np.float32)
+    x = rng.standard_normal(shape) * scale
     if kind == "class":
         y = rng.integers(0, shape[1], (shape[0],) + shape[2:])
         y.flat[0] = -100  # ignored
     else:
-        y = rng.random(shape).astype(np.float32)
-    kw = {"reduction": reduction}
-    xt, tx = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    out = loss(F, xt, ts.tensor(y), **kw)
-    tout = loss(torch.nn.functional, tx, torch.tensor(y), **kw)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-4)
-    assert np.isfinite(out.data).all()
-    out.sum().backward()
-    tout.sum().backward()
-    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+        y = rng.random(shape)
+    outs, _ = compare_with_torch(
+        lambda m, x, y: loss(m.nn.functional, x, y, reduction=reduction), None, [x, y],
+        requires_grad=[True, False], dtype=np.float32)
+    assert np.isfinite(outs[0].data).all()
 
 
 def test_loss_modules_and_bad_targets():
@@ -164,14 +130,9 @@ def test_clip_grad_norm_of_float32_gradients_beyond_float32_squares():
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_pad_sequence_matches_pytorch_and_backpropagates(batch_first):
     rng = np.random.default_rng(0)
-    seqs = [rng.standard_normal((n, 2)).astype(np.float32) for n in (3, 1, 2)]
-    ours = [ts.tensor(s, requires_grad=True) for s in seqs]
-    out = nn.utils.rnn.pad_sequence(ours, batch_first=batch_first, padding_value=-1.0)
-    ref = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in seqs],
-                                          batch_first=batch_first, padding_value=-1.0)
-    np.testing.assert_allclose(out.data, ref.numpy())
-    (out * 2).sum().backward()
-    np.testing.assert_allclose(ours[1].grad.data, np.full((1, 2), 2.0))
+    seqs = [rng.standard_normal((n, 2)) for n in (3, 1, 2)]
+    compare_with_torch(lambda m, *seqs: m.nn.utils.rnn.pad_sequence(
+        list(seqs), batch_first=batch_first, padding_value=-1.0), None, seqs, dtype=np.float32)
 
 
 def test_module_registration_names_and_state_dict():

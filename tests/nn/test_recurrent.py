@@ -8,8 +8,7 @@ import pytest
 import tinyseq as ts
 from tinyseq import nn
 from tests.cost import grad_elements
-
-torch = pytest.importorskip("torch", reason="PyTorch is the reference for the recurrent layers")
+from tests.torch_compare import compare_module_with_torch
 
 GRID = [dict(kind=k, num_layers=L, bidirectional=bi, batch_first=bf, bias=b, hx=h, lengths=ln)
         for k, L, bi, bf, b, h, ln in itertools.product(
@@ -24,46 +23,28 @@ def _ids(c):
 
 @pytest.mark.parametrize("cfg", GRID, ids=[_ids(c) for c in GRID])
 def test_layer_matches_pytorch(cfg):
-    kind, L, bi, bf = cfg["kind"], cfg["num_layers"], cfg["bidirectional"], cfg["batch_first"]
-    torch.manual_seed(0)
-    opts = dict(num_layers=L, bidirectional=bi, batch_first=bf, bias=cfg["bias"])
+    kind, L, bf = cfg["kind"], cfg["num_layers"], cfg["batch_first"]
+    opts = dict(num_layers=L, bidirectional=cfg["bidirectional"], batch_first=bf, bias=cfg["bias"])
     if kind == "RNN_relu":
         kind, opts["nonlinearity"] = "RNN", "relu"
-    theirs, ours = getattr(torch.nn, kind)(3, 4, **opts), getattr(nn, kind)(3, 4, **opts)
-    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    T, B, D = 5, 3, 2 if bi else 1
+    T, B, D = 5, 3, 2 if cfg["bidirectional"] else 1
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((B, T, 3) if bf else (T, B, 3)).astype(np.float32)
-    xt, tx = ts.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-    lstm = kind == "LSTM"
-    args, targs = [xt], [tx]
-    if cfg["hx"]:
-        h0 = [rng.standard_normal((L * D, B, 4)).astype(np.float32) for _ in range(1 + lstm)]
-        hs, ths = [ts.tensor(h, requires_grad=True) for h in h0], [torch.tensor(h) for h in h0]
-        args.append(tuple(hs) if lstm else hs[0])
-        targs.append(tuple(ths) if lstm else ths[0])
+    x = rng.standard_normal((B, T, 3) if bf else (T, B, 3))
+    h0 = tuple(rng.standard_normal((L * D, B, 4)) for _ in range(1 + (kind == "LSTM")))
+    state = [h0 if kind == "LSTM" else h0[0]] if cfg["hx"] else []
     lengths = [5, 2, 4] if cfg["lengths"] else None
-    out, state = ours(*args, lengths=lengths)
-    if lengths:
-        packed = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, batch_first=bf,
-                                                         enforce_sorted=False)
-        tpacked, tstate = theirs(packed, *targs[1:])
-        tout, _ = torch.nn.utils.rnn.pad_packed_sequence(tpacked, batch_first=bf, total_length=T)
-    else:
-        tout, tstate = theirs(*targs)
-    states, tstates = (state, tstate) if lstm else ((state,), (tstate,))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
-    for s, st in zip(states, tstates):
-        np.testing.assert_allclose(s.data, st.detach().numpy(), rtol=1e-5, atol=1e-6)
-    w = rng.standard_normal(out.shape).astype(np.float32)
-    loss = (out * ts.tensor(w)).sum() + sum((s * s).sum() for s in states)
-    tloss = (tout * torch.tensor(w)).sum() + sum((s * s).sum() for s in tstates)
-    loss.backward()
-    tloss.backward()
-    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-    np.testing.assert_allclose(xt.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+    def with_lengths(m, layer, *inputs):
+        return layer(*inputs, lengths=lengths)
+
+    def packed(m, layer, x, *state):  # PyTorch's way to say lengths
+        seq = m.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=bf, enforce_sorted=False)
+        out, last = layer(seq, *state)
+        return m.nn.utils.rnn.pad_packed_sequence(out, batch_first=bf, total_length=T)[0], last
+
+    compare_module_with_torch(lambda nn: getattr(nn, kind)(3, 4, **opts), [x, *state],
+                              forward=with_lengths if lengths else None,
+                              torch_forward=packed if lengths else None)
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
