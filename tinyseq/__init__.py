@@ -7,14 +7,14 @@ import sys
 
 
 def _running_the_command():
-    """True when this import is the ``tinyseq`` command starting (the console script, or
-    ``python -m tinyseq.cli``), not a program or a session importing the library."""
+    """True when this import is the ``tinyseq`` command starting (the console script, ``python -m
+    tinyseq`` or ``python -m tinyseq.app.cli``), not a program or a session importing tinyseq."""
     if os.path.basename(sys.argv[0]) == "tinyseq":
         return True
     if sys.argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
         return False
-    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq.cli" after "-m", or "-mtinyseq.cli"
-    return module.removeprefix("-m") in ("tinyseq", "tinyseq.cli")
+    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq" after "-m", or "-mtinyseq"
+    return module.removeprefix("-m") in ("tinyseq", "tinyseq.app.cli")
 
 
 def _interrupted_while_starting(signum, frame):
