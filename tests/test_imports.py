@@ -23,8 +23,8 @@ ARROWS = {
     "viz": {"autograd", "io"},  # viz reads the graph (and writes files), never nn's layers
     "course": {"autograd"},
     "app": {"autograd", "io", "nn", "optim", "data", "models", "viz", "course"},
-    # the package itself: the engine's names as ts.*, every subpackage lazily (PEP 562); __main__
-    # is ``python -m tinyseq``
+    # the package itself: the engine's names as ts.*, every subpackage lazily (PEP 562), and the
+    # command's start (app.tuning) before numpy loads; __main__ is ``python -m tinyseq``
     "tinyseq": {"autograd", "io", "nn", "optim", "data", "models", "viz", "course", "app"},
 }
 # private modules or names of another part that a part may import, and why

@@ -1,8 +1,8 @@
 """tinyseq: sequence models on a small, readable reverse-mode autodiff engine over numpy.
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
-Importing tinyseq loads the engine (``ts.autograd``); the other subpackages (``ts.nn``,
-``ts.optim``, ``ts.viz``, ...) load when first used.
+Importing tinyseq loads the engine (``ts.autograd``) and changes nothing in your process; the
+other subpackages (``ts.nn``, ``ts.optim``, ``ts.viz``, ...) load when first used.
 """
 import importlib
 import os
@@ -27,21 +27,14 @@ def _interrupted_while_starting(signum, frame):
     os._exit(130)
 
 
-if _running_the_command():
+if _running_the_command():  # the command's own process: tuned for speed (tinyseq/app/tuning.py)
     import signal
 
     signal.signal(signal.SIGINT, _interrupted_while_starting)
+    from .app import tuning
 
-if "numpy" not in sys.modules:  # (set before numpy loads its BLAS, or it has no effect)
-    # tinyseq's matrices are small: BLAS threads only add overhead, and on a busy machine they
-    # make a training step many times slower. An explicit setting of yours wins.
-    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, "1")
-    del _var
-
-from . import _malloc  # noqa: E402
-
-_malloc.keep_freed_memory()  # one step's freed arrays stay for the next (tinyseq/_malloc.py)
+    tuning.single_threaded_blas()  # (before numpy loads its BLAS, below)
+    tuning.keep_freed_memory()
 
 from . import autograd  # noqa: E402
 from .autograd import Tensor
