@@ -1,4 +1,4 @@
-"""The test session: BLAS single-threaded (as ``import tinyseq`` sets it), and doctests whose
+"""The test session: BLAS single-threaded (as the ``tinyseq`` command runs it), and doctests whose
 example needs an optional extra skip, saying which, when it is not installed (the README's test
 command installs only the test extra)."""
 import importlib.util
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as import tinyseq does, before numpy loads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads (tinyseq/app/tuning.py)
 
 NEEDS = {"plot_gradient_flow": ("matplotlib", "plot")}  # doctest name -> (module, extra)
 

@@ -2,13 +2,17 @@
 
 ``ts.nn.Embedding`` (W1: ``ts.nn.functional.one_hot``), ``ts.nn.RNN/LSTM/GRU``, ``ts.nn.Linear``,
 ``ts.nn.functional.cross_entropy``, ``ts.optim.Adam/Adagrad``, ``ts.nn.utils.clip_grad_norm_``.
-Imports tinyseq and numpy, never torch. ``initial_state`` gives the reference weights that every
+Imports tinyseq and numpy, never torch, and keeps freed memory for the next step as the ``tinyseq``
+command does (``tinyseq/app/tuning.py``). ``initial_state`` gives the reference weights that every
 implementation starts from. The interface is described in ``workloads.py``.
 """
 import numpy as np
 
 import tinyseq as ts
+from tinyseq.app import tuning
 from workloads import draw
+
+tuning.keep_freed_memory()  # as the tinyseq command does: import tinyseq alone changes nothing
 
 
 def initial_state(cfg, seed=0):

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq import cli
+from tinyseq.app import cli
 from tinyseq.autograd import rng
 from tinyseq.io import CheckpointError
 from tinyseq.models.checkpoint import load_checkpoint, save_checkpoint
-from tinyseq.training import LMConfig, Trainer, TrainingDiverged
+from tinyseq.app.training import LMConfig, Trainer, TrainingDiverged
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout this file is in
 TINY = ["--hidden", "8", "--layers", "1", "--embedding", "4", "--batch", "4", "--samples", "0"]
@@ -45,7 +45,7 @@ def refused(capsys, *argv):
 def spawn(*argv, **kw):
     """``tinyseq argv`` in a subprocess (of this checkout), its output piped."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "tinyseq.cli", *map(str, argv)], env=env,
+    return subprocess.Popen([sys.executable, "-m", "tinyseq", *map(str, argv)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import tinyseq as ts
-from tinyseq import cli
+from tinyseq.app import cli
 
 
 def run(capsys, *argv):

@@ -1,11 +1,11 @@
-"""The runnable examples (``python -m tinyseq.examples.classify`` / ``.dates``) refuse bad flags,
-and values the library refuses, in one line with exit status 2, as the ``tinyseq`` command does:
-before any training where the value is known to be bad."""
+"""The runnable examples (``python -m tinyseq.app.examples.classify`` / ``.dates``) refuse bad
+flags, and values the library refuses, in one line with exit status 2, as the ``tinyseq`` command
+does: before any training where the value is known to be bad."""
 import re
 
 import pytest
 
-from tinyseq.examples import classify, dates
+from tinyseq.app.examples import classify, dates
 
 
 def refusal(capsys, main, *argv):

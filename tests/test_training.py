@@ -9,7 +9,7 @@ import pytest
 import tinyseq as ts
 from tinyseq.io import CheckpointError
 from tinyseq.models.checkpoint import load_checkpoint
-from tinyseq.training import LMConfig, Trainer, split
+from tinyseq.app.training import LMConfig, Trainer, split
 
 
 @pytest.fixture

@@ -1,20 +1,23 @@
 """tinyseq: sequence models on a small, readable reverse-mode autodiff engine over numpy.
 
 ``import tinyseq as ts``; the names here follow PyTorch's (``ts.tensor``, ``ts.no_grad``, ...).
+Importing tinyseq loads the engine (``ts.autograd``) and changes nothing in your process; the
+other subpackages (``ts.nn``, ``ts.optim``, ``ts.viz``, ...) load when first used.
 """
+import importlib
 import os
 import sys
 
 
 def _running_the_command():
-    """True when this import is the ``tinyseq`` command starting (the console script, or
-    ``python -m tinyseq.cli``), not a program or a session importing the library."""
+    """True when this import is the ``tinyseq`` command starting (the console script, ``python -m
+    tinyseq`` or ``python -m tinyseq.app.cli``), not a program or a session importing tinyseq."""
     if os.path.basename(sys.argv[0]) == "tinyseq":
         return True
     if sys.argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
         return False
-    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq.cli" after "-m", or "-mtinyseq.cli"
-    return module.removeprefix("-m") in ("tinyseq", "tinyseq.cli")
+    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq" after "-m", or "-mtinyseq"
+    return module.removeprefix("-m") in ("tinyseq", "tinyseq.app.cli")
 
 
 def _interrupted_while_starting(signum, frame):
@@ -24,23 +27,16 @@ def _interrupted_while_starting(signum, frame):
     os._exit(130)
 
 
-if _running_the_command():
+if _running_the_command():  # the command's own process: tuned for speed (tinyseq/app/tuning.py)
     import signal
 
     signal.signal(signal.SIGINT, _interrupted_while_starting)
+    from .app import tuning
 
-if "numpy" not in sys.modules:  # (set before numpy loads its BLAS, or it has no effect)
-    # tinyseq's matrices are small: BLAS threads only add overhead, and on a busy machine they
-    # make a training step many times slower. An explicit setting of yours wins.
-    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(_var, "1")
-    del _var
+    tuning.single_threaded_blas()  # (before numpy loads its BLAS, below)
+    tuning.keep_freed_memory()
 
-from . import _malloc  # noqa: E402
-
-_malloc.keep_freed_memory()  # one step's freed arrays stay for the next (tinyseq/_malloc.py)
-
-from . import autograd, course, data, models, nn, optim, viz  # noqa: E402
+from . import autograd  # noqa: E402
 from .autograd import Tensor
 from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
                                  ones_like, rand, randn, tensor, zeros, zeros_like)
@@ -58,3 +54,18 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
            "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
            "ShapeError", "DTypeError", "OutOfRangeError", "save", "load", *METHODS]
+
+# loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
+# models (tests/test_imports.py), and ``import tinyseq`` takes a third less time
+SUBPACKAGES = ("nn", "optim", "data", "models", "viz", "course", "app")
+
+
+def __getattr__(name):
+    """``ts.nn``, ``ts.viz``, ...: the subpackage, imported now (then an ordinary attribute)."""
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *SUBPACKAGES})

@@ -308,7 +308,7 @@ def test_broken_envelope_is_a_checkpoint_error(good, tmp_path):
 def test_command_line_refuses_in_one_line(good, tmp_path):
     folder = _damaged(good, tmp_path, _config(hidden="six"))
     before = (folder / FILE).read_bytes()
-    run = subprocess.run([sys.executable, "-m", "tinyseq.cli", "sample", str(folder)],
+    run = subprocess.run([sys.executable, "-m", "tinyseq", "sample", str(folder)],
                          capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.returncode == 2, run.stderr

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.examples import classify
+from tinyseq.app.examples import classify
 from tinyseq.models.classifier import SequenceClassifier
 
 CONFIGS = [dict(cell="lstm"), dict(cell="gru", num_layers=2), dict(cell="rnn"),

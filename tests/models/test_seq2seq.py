@@ -7,7 +7,7 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.data import Vocab
-from tinyseq.examples import dates
+from tinyseq.app.examples import dates
 from tinyseq.models.seq2seq import Seq2Seq
 
 VOCAB = Vocab("abcde")

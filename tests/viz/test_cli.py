@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tinyseq import cli
+from tinyseq.app import cli
 
 
 def run(capsys, *argv):

@@ -1,15 +1,13 @@
 """The figures that ``tinyseq graph``, ``tinyseq gradflow`` and ``docs/make_visualization.py`` draw:
 a recurrent layer unrolled over time, and the gradient flowing back through it.
 """
-from . import nn
-from .autograd.factories import randn
-from .autograd.mode import record_grad_norms
-from .autograd.rng import manual_seed
-from .viz.draw import draw_graph
-from .viz.flow import gradient_flow
-from .viz.graph import fold, trace
-
-CELLS = nn.recurrent.LAYERS
+from ..autograd.factories import randn
+from ..autograd.mode import record_grad_norms
+from ..autograd.rng import manual_seed
+from ..models.charlm import CELLS
+from ..viz.draw import draw_graph
+from ..viz.flow import gradient_flow
+from ..viz.graph import fold, trace
 
 
 def layer(cell, input_size, hidden_size, num_layers=1, seed=0):
@@ -57,7 +55,7 @@ def gradient_flows_memory(steps, hidden_size=32, input_size=8, batch=16):
     return steps * per_step + 3 * weights
 
 
-def gradient_flows(cells=("rnn", "gru", "lstm"), steps=50, input_size=8, hidden_size=32,
+def gradient_flows(cells=tuple(CELLS), steps=50, input_size=8, hidden_size=32,
                    batch=16, seed=0):
     """``{cell: ‖∂L/∂h⟨t⟩‖ for t = 0 .. steps-1}`` for the same random inputs, L the sum of the
     last step's output: how much of the loss's gradient reaches each step back in time."""

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import figures, viz
-from .autograd import rng
-from .autograd.mode import record_grad_norms
-from .io import write_atomic
-from .models.checkpoint import load_checkpoint
-from .nn import functional as F
+from .. import viz
+from ..autograd import rng
+from ..autograd.mode import record_grad_norms
+from ..io import write_atomic
+from ..models.checkpoint import load_checkpoint
+from ..nn import functional as F
+from . import figures
 
 
 class UsageError(ValueError):
@@ -162,7 +163,7 @@ def graph(cell, steps, layers, collapse, out):
 
 def gradflow(cells, steps, hidden, seed, out):
     """Plot the gradient flowing back through ``steps`` steps of each cell into ``out``."""
-    from .autograd.memory import available_memory, gib
+    from ..autograd.memory import available_memory, gib
 
     need, have = figures.gradient_flows_memory(steps, hidden), available_memory()
     if need > have:

@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import nn, optim
-from .autograd import rng
-from .autograd.memory import available_memory
-from .autograd.mode import no_grad
-from .data import DataError, LMStream, Vocab, load_text, pad_batch
-from .io import CheckpointError
-from .models.charlm import CharLM, _exp
-from .models.checkpoint import FILE, OUTPUTS, load_checkpoint, save_checkpoint
+from .. import nn, optim
+from ..autograd import rng
+from ..autograd.memory import available_memory
+from ..autograd.mode import no_grad
+from ..data import DataError, LMStream, Vocab, load_text, pad_batch
+from ..io import CheckpointError
+from ..models.charlm import CharLM, _exp
+from ..models.checkpoint import FILE, OUTPUTS, load_checkpoint, save_checkpoint
 
 # flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",

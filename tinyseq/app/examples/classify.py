@@ -1,6 +1,6 @@
 """Many-to-one on generated data: does a sequence's first letter appear again later?
 
-    python -m tinyseq.examples.classify [--steps 1000] [--seed 0] [--cell gru]
+    python -m tinyseq.app.examples.classify [--steps 1000] [--seed 0] [--cell gru]
 
 Sequences are 5 to 20 random letters from ``abcdef``. Half of them (label 1) repeat their first
 letter somewhere later, once or twice; the other half never do. Apart from that the two classes
@@ -11,11 +11,11 @@ The default cell is a GRU: it learns this rule in fewer steps than an LSTM (docs
 """
 import numpy as np
 
-from .. import nn
-from ..autograd.factories import from_numpy
-from ..autograd.rng import manual_seed
-from ..data import Vocab, pad_batch
-from ..models.classifier import SequenceClassifier
+from ... import nn
+from ...autograd.factories import from_numpy
+from ...autograd.rng import manual_seed
+from ...data import Vocab, pad_batch
+from ...models.classifier import SequenceClassifier
 from .fit import check_batch, command, fit, refusals
 
 ALPHABET = "abcdef"
@@ -87,7 +87,7 @@ def train(steps=1000, seed=0, batch_size=64, cell="gru", hidden_size=64, lr=5e-3
 
 
 def main(argv=None):
-    p = command("python -m tinyseq.examples.classify", __doc__.splitlines()[0], steps=1000,
+    p = command("python -m tinyseq.app.examples.classify", __doc__.splitlines()[0], steps=1000,
                 hidden=64, cells=("gru", "rnn", "lstm"))
     args = p.parse_args(argv)
     with refusals(p):

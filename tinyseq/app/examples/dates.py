@@ -1,6 +1,6 @@
 """Encoder-decoder on generated data: human-readable dates to ISO dates, character by character.
 
-    python -m tinyseq.examples.dates [--steps 800] [--seed 0] [--beam 4]
+    python -m tinyseq.app.examples.dates [--steps 800] [--seed 0] [--beam 4]
 
 The course's machine-translation exercise: "3 march 2019", "sunday, 3 mar 2019", "03/03/19" and
 other ways of writing a date between 1950 and 2049 all become "2019-03-03". Source and target are
@@ -12,10 +12,10 @@ import datetime
 
 import numpy as np
 
-from ..autograd.rng import manual_seed
+from ...autograd.rng import manual_seed
+from ...data import Vocab
+from ...models.seq2seq import Seq2Seq
 from ..cli import positive
-from ..data import Vocab
-from ..models.seq2seq import Seq2Seq
 from .fit import check_batch, command, fit, refusals
 
 MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -94,7 +94,7 @@ def train(steps=800, seed=0, batch_size=64, cell="lstm", hidden_size=128, lr=5e-
 
 
 def main(argv=None):
-    p = command("python -m tinyseq.examples.dates", __doc__.splitlines()[0], steps=800,
+    p = command("python -m tinyseq.app.examples.dates", __doc__.splitlines()[0], steps=800,
                 hidden=128, cells=("lstm", "gru"))
     p.add_argument("--beam", type=positive(int), default=4, help="beam width (default 4)")
     args = p.parse_args(argv)

@@ -6,14 +6,14 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from .. import nn, optim
+from ... import nn, optim
 from ..cli import Parser, positive, seed
 
 
 def command(prog, doc, steps, hidden, cells):
-    """The parser of ``python -m tinyseq.examples.NAME``: ``--steps``, ``--seed``, ``--cell`` (the
-    first of ``cells`` by default), ``--hidden``, ``--batch`` and ``--lr``, each checked as the
-    ``tinyseq`` command checks it (a bad value is one line and exit status 2)."""
+    """The parser of ``python -m tinyseq.app.examples.NAME``: ``--steps``, ``--seed``, ``--cell``
+    (the first of ``cells`` by default), ``--hidden``, ``--batch`` and ``--lr``, each checked as
+    the ``tinyseq`` command checks it (a bad value is one line and exit status 2)."""
     p = Parser(prog=prog, description=doc)
     p.add_argument("--steps", type=positive(int), default=steps,
                    help=f"training steps (default {steps})")

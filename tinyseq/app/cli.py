@@ -8,7 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .autograd.rng import SEEDS  # what ts.manual_seed (and torch.manual_seed) accepts
+from ..autograd.rng import SEEDS  # what ts.manual_seed (and torch.manual_seed) accepts
+from ..models.charlm import CELLS  # the cells by the names --cell gives
 
 
 class Parser(argparse.ArgumentParser):
@@ -53,7 +54,7 @@ def number(text):
 
 
 def _model_flags(p, hidden, layers, embedding):
-    p.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
+    p.add_argument("--cell", choices=tuple(CELLS), default="lstm",
                    help="the recurrent cell (default lstm)")
     p.add_argument("--hidden", type=positive(int), default=hidden,
                    help=f"hidden units per layer, the size of a⟨t⟩ (default {hidden})")
@@ -163,7 +164,7 @@ def build_parser():
         "graph", help="draw the computation graph of a recurrent layer unrolled over time",
         description="Draw the autograd graph of an RNN, GRU or LSTM layer unrolled over --steps "
                     "steps, after a backward pass, each box coloured by its gradient norm.")
-    graph.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="lstm",
+    graph.add_argument("--cell", choices=tuple(CELLS), default="lstm",
                        help="the recurrent cell (default lstm)")
     graph.add_argument("--steps", type=positive(int), default=4, help="time steps (default 4)")
     graph.add_argument("--layers", type=positive(int), default=1,
@@ -178,8 +179,8 @@ def build_parser():
         description="Plot the norm of dL/dh<t> at every step t of RNN, GRU and LSTM layers "
                     "(L the sum of the last step's output), on a log axis. Needs matplotlib: "
                     "pip install 'tinyseq[plot]'.")
-    flow.add_argument("--cells", default="rnn,gru,lstm",
-                      help="comma-separated cells (default rnn,gru,lstm)")
+    flow.add_argument("--cells", default=",".join(CELLS),
+                      help=f"comma-separated cells (default {','.join(CELLS)})")
     flow.add_argument("--steps", type=positive(int), default=50, help="time steps (default 50)")
     flow.add_argument("--hidden", type=positive(int), default=32,
                       help="hidden units (default 32)")
@@ -208,8 +209,8 @@ def main(argv=None):
 def _refusing(parser, args):
     """``_run``, with what the user can fix turned into one line and exit status 2."""
     from . import commands
-    from .data import DataError
-    from .io import CheckpointError
+    from ..data import DataError
+    from ..io import CheckpointError
     from .training import TooLarge, TrainingDiverged
 
     try:
@@ -273,9 +274,9 @@ def _run(commands, args):
         commands.graph(args.cell, args.steps, args.layers, args.collapse, args.out)
     else:
         cells = [c.strip() for c in args.cells.split(",") if c.strip()]
-        if not cells or any(c not in ("rnn", "gru", "lstm") for c in cells):
-            raise commands.UsageError(f"gradflow: --cells takes a comma-separated list of rnn, "
-                                      f"gru, lstm; got {args.cells!r}")
+        if not cells or any(c not in CELLS for c in cells):
+            raise commands.UsageError(f"gradflow: --cells takes a comma-separated list of "
+                                      f"{', '.join(CELLS)}; got {args.cells!r}")
         _check_out("gradflow", args.out, ("png", "svg", "pdf"))
         commands.gradflow(cells, args.steps, args.hidden, args.seed, args.out)
     return 0

@@ -1,0 +1,1 @@
+"""Runnable examples: ``python -m tinyseq.app.examples.classify`` and ``... .dates``."""

@@ -1,1 +1,0 @@
-"""Runnable examples: ``python -m tinyseq.examples.classify`` and ``... .dates``."""
