@@ -3,7 +3,6 @@
 ``no_grad``/``enable_grad`` decide whether ops record a graph; ``scope`` names the nodes created
 inside it (modules push their attribute name, recurrent layers ``t=<step>``) so that ``ts.viz`` can
 draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
-``record_grad_norms`` makes backward keep each node's gradient norm for the drawing;
 ``detect_anomaly`` makes every op check its results for NaN/Inf.
 """
 import contextlib
@@ -15,7 +14,6 @@ class _State(threading.local):
     grad_enabled = True
     scope = ()  # the current scope path, e.g. ("lstm", "t=3")
     anomaly = False
-    record_grad_norms = False
 
 
 state = _State()
@@ -113,17 +111,8 @@ def detect_anomaly():
         state.anomaly = prev
 
 
-@contextlib.contextmanager
 def record_grad_norms():
-    """Backward runs inside this block keep, on every op node they pass, the squared norm of the
-    gradient of each of its outputs (``node.grad_sqnorms``), which
-    ``ts.viz.draw_graph(show_grads=True)`` shows.
+    """``ts.viz.record_grad_norms()`` under its old name (the drawings' switch is in ``ts.viz``)."""
+    from ..viz import record  # (imported when called: autograd does not import ts.viz)
 
-    It costs a norm per node (backward runs about a fifth slower), so it is off by default.
-    """
-    prev = state.record_grad_norms
-    state.record_grad_norms = True
-    try:
-        yield
-    finally:
-        state.record_grad_norms = prev
+    return record.record_grad_norms()

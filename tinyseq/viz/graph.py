@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..autograd.function import AccumulateGrad
+from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
+from ..autograd.toposort import toposort
 from ..nn.module import Parameter
+from .record import combined, recorder
 
 STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
 MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group
@@ -76,10 +78,13 @@ def trace(roots):
                              ". Draw a result computed from tensors with requires_grad=True, "
                              "outside no_grad()")
     items, edges = {}, []
-    for node in _nodes_in_order([t.grad_fn for t in roots]):
+    nodes = [n for n in toposort([t.grad_fn for t in roots]) if type(n) is not AccumulateGrad]
+    gradients = recorder.gradients(nodes)
+    for node in nodes:
         target = ("op", id(node))
-        items[target] = _op(node)
-        for i, shape, name, ref in node.consts:  # a named one once, others once per scope
+        items[target] = _op(node, *gradients[node])
+        for _, shape, name, ref in recorder.consts.get(node, ()):
+            # (a named constant is drawn once, others once per scope)
             key = ("const", id(ref)) if name else ("const", id(ref), ident(node.scope))
             items.setdefault(key, Item("constant", name or "const", None, (shape,)))
             edges.append((key, target, ""))
@@ -96,36 +101,11 @@ def trace(roots):
     return Graph(_in_flow_order(items), edges)
 
 
-def _op(node):
-    names = ", ".join(map(str, node.labels.values())) if node.labels else None
-    sq = node.grad_sqnorms  # None: no backward yet; (): one ran without recording
-    norm = None if not sq else _combined([None if s is None else math.sqrt(s) for s in sq])
+def _op(node, norm, recorded):
+    labels = recorder.labels.get(node)
+    names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
-                recorded=sq != ())
-
-
-def _nodes_in_order(roots):
-    """Every op node below ``roots``, each after all the nodes that consume it (as backward runs
-    them), found without recursion."""
-    consumers, stack = {}, list(dict.fromkeys(roots))
-    seen = set(stack)
-    while stack:
-        for edge in stack.pop().next_edges:
-            if edge is not None and not isinstance(edge[0], AccumulateGrad):
-                consumers[edge[0]] = consumers.get(edge[0], 0) + 1
-                if edge[0] not in seen:
-                    seen.add(edge[0])
-                    stack.append(edge[0])
-    order, ready = [], [n for n in dict.fromkeys(roots) if not consumers.get(n)]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in reversed(node.next_edges):
-            if edge is not None and not isinstance(edge[0], AccumulateGrad):
-                consumers[edge[0]] -= 1
-                if consumers[edge[0]] == 0:
-                    ready.append(edge[0])
-    return order
+                recorded)
 
 
 def _in_flow_order(items):
@@ -165,12 +145,6 @@ def _place_by_consumers(items, edges):
         items[key].scope = common
 
 
-def _combined(norms):
-    """One norm for several outputs (those that got a gradient); ``None`` if none did."""
-    norms = [n for n in norms or () if n is not None]
-    return math.sqrt(sum(n * n for n in norms)) if norms else None
-
-
 # ---- folding -------------------------------------------------------------------------------------
 def fold(graph, collapse):
     """A copy of ``graph`` with every time step (``collapse="steps"``) or every innermost module
@@ -204,7 +178,7 @@ def fold(graph, collapse):
                 exits.setdefault(a, {})[source] = graph.items[source]
     for group, inner in exits.items():  # what leaves a group is its output: h⟨t⟩, c⟨t⟩
         items[group].shapes = tuple(dict.fromkeys(i.shapes[0] for i in inner.values()))
-        items[group].norm = _combined([i.norm for i in inner.values()])
+        items[group].norm = combined([i.norm for i in inner.values()])
     return Graph(items, [(a, b, label) for (a, b), label in edges.items()])
 
 
