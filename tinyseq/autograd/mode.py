@@ -1,8 +1,8 @@
 """Thread-local switches of the engine: grad mode, the scope path, anomaly detection.
 
 ``no_grad``/``enable_grad`` decide whether ops record a graph; ``scope`` names the nodes created
-inside it (modules push their attribute name, recurrent layers ``t=<step>``) so that ``ts.viz`` can
-draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
+inside it (modules push their attribute name and themselves, recurrent layers ``t=<step>``) so that
+``ts.viz`` can draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
 ``detect_anomaly`` makes every op check its results for NaN/Inf.
 """
 import contextlib
@@ -59,9 +59,13 @@ class enable_grad(_GradMode):
 
 class Scope(str):
     """One entry of a scope path: a name that is also an identity. A module called twice pushes two
-    entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes."""
+    entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes.
+    ``owner`` is what opened the scope, if it said (a module: ``ts.viz`` finds its parameters)."""
 
-    __slots__ = ()
+    def __new__(cls, name, owner=None):
+        entry = super().__new__(cls, name)
+        entry.owner = owner
+        return entry
 
 
 class scope(contextlib.ContextDecorator):
@@ -76,12 +80,12 @@ class scope(contextlib.ContextDecorator):
     ('layer', 't=0')
     """
 
-    def __init__(self, name):  # a class, not a generator: modules enter one per call
-        self.name, self._outer = name, []
+    def __init__(self, name, owner=None):  # a class, not a generator: modules enter one per call
+        self.name, self.owner, self._outer = name, owner, []
 
     def __enter__(self):
         self._outer.append(state.scope)
-        state.scope = state.scope + (Scope(self.name),)
+        state.scope = state.scope + (Scope(self.name, self.owner),)
 
     def __exit__(self, *exc):
         state.scope = self._outer.pop()
@@ -90,10 +94,10 @@ class scope(contextlib.ContextDecorator):
 NO_SCOPE = contextlib.nullcontext()
 
 
-def recording_scope(name):
-    """``scope(name)`` when grad is on, else nothing: under ``no_grad`` no node is made to carry a
-    scope (sampling, evaluation), so modules and recurrent steps skip the cost."""
-    return scope(name) if state.grad_enabled else NO_SCOPE
+def recording_scope(name, owner=None):
+    """``scope(name, owner)`` when grad is on, else nothing: under ``no_grad`` no node is made to
+    carry a scope (sampling, evaluation), so modules and recurrent steps skip the cost."""
+    return scope(name, owner) if state.grad_enabled else NO_SCOPE
 
 
 @contextlib.contextmanager

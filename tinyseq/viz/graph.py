@@ -16,7 +16,6 @@ import numpy as np
 from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
 from ..autograd.toposort import toposort
-from ..nn.module import Parameter
 from .record import combined, recorder
 
 STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
@@ -77,7 +76,7 @@ def trace(roots):
             raise ValueError(f"draw_graph: the tensor of shape {t.shape} has no graph: it is {what}"
                              ". Draw a result computed from tensors with requires_grad=True, "
                              "outside no_grad()")
-    items, edges = {}, []
+    items, edges, names = {}, [], _ParameterNames()
     nodes = [n for n in toposort([t.grad_fn for t in roots]) if type(n) is not AccumulateGrad]
     gradients = recorder.gradients(nodes)
     for node in nodes:
@@ -91,8 +90,8 @@ def trace(roots):
         for edge in node.next_edges:
             if edge is not None:
                 child, k = edge
-                source = _leaf(items, child.leaf) if isinstance(child, AccumulateGrad) else (
-                    "op", id(child))
+                source = (_leaf(items, child.leaf, names.find(child.leaf, node.scope))
+                          if type(child) is AccumulateGrad else ("op", id(child)))
                 edges.append((source, target, f"[{k}]" if len(child.out_meta) > 1 else ""))
     for i, t in enumerate(roots):
         items[("output", i)] = Item("output", t.name or "output", None, (t.shape,))
@@ -116,14 +115,36 @@ def _in_flow_order(items):
     return {**leaves, **dict(reversed(ops)), **outputs}
 
 
-def _leaf(items, leaf):
-    """A leaf's item: its norm is that of its ``.grad``, which backward fills."""
+def _leaf(items, leaf, path):
+    """A leaf's item: a parameter if a module holds it as ``path``, else an input; its norm is
+    that of its ``.grad``, which backward fills."""
     key = ("leaf", id(leaf))
     if key not in items:
-        kind = "parameter" if isinstance(leaf, Parameter) else "input"
+        kind = "input" if path is None else "parameter"
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
-        items[key] = Item(kind, leaf.name or kind, None, (leaf.shape,), (), norm)
+        items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm)
     return key
+
+
+class _ParameterNames:
+    """Names parameters by the modules whose scopes they are used in: a leaf that the module of
+    scope ``lstm`` holds as ``weight_hh_l0`` is ``lstm.weight_hh_l0`` (the innermost module that
+    holds it names it; other scopes, such as time steps, are not part of a name)."""
+
+    def __init__(self):
+        self.held = {}  # id(module) -> {id(parameter): its dotted name in the module}
+
+    def find(self, leaf, scope):
+        """The dotted name of ``leaf`` if a module in ``scope`` holds it, else ``None``."""
+        modules = [entry for entry in scope if hasattr(entry.owner, "named_parameters")]
+        for i in range(len(modules), 0, -1):
+            owner = modules[i - 1].owner
+            if id(owner) not in self.held:
+                self.held[id(owner)] = {id(p): name for name, p in owner.named_parameters()}
+            name = self.held[id(owner)].get(id(leaf))
+            if name is not None:
+                return ".".join([*modules[:i], name])
+        return None
 
 
 def _place_by_consumers(items, edges):
