@@ -1,15 +1,19 @@
-"""The backward walk.
+"""The backward walk: ``backward()`` and ``grad()``.
 
-1. From the roots, find every node that contributed and count, for each, how many edges lead into
-   it (its consumers).
-2. Seed the roots' gradients and run a node only when all of its consumers have sent theirs: its
-   gradient is then complete. Running a node calls its Function's ``backward`` on the summed output
-   gradients and sends one gradient down each input edge.
-3. Leaves end the walk: their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
+``_walk`` is the whole algorithm, in HIPS autograd's words: take the nodes in ``toposort`` order
+(each after every op that consumed its outputs); the node's gradient is then complete; run its
+backward; hand the gradients it returns to its inputs, where they are summed. Leaves end the walk:
+their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
 
-It is a loop over a stack, not a recursion, so a graph 100,000 nodes deep is fine. Gradients that
-meet at a node are summed in place once the engine owns the array (never in an array an op returned,
-which may be a view of something else).
+Everything else happens at one of two named steps. ``_complete`` (this node's gradient is
+complete): tensor hooks, ``retain_grad``, what ``grad()`` captures, the watchers of observers
+(``observers.py``: ``ts.viz`` records gradient norms there). ``_run`` (run its backward): the
+checks that the graph was not freed and that saved arrays were not changed in place, the op's
+backward, the check that each gradient has its input's shape (naming the op), ``detect_anomaly``'s
+check, and freeing what forward saved unless ``retain_graph=True``.
+
+Gradients that meet at a node are summed in place once the engine owns the array (never in an
+array an op returned, which may be a view of something else).
 """
 import numpy as np
 
