@@ -129,7 +129,7 @@ def _walk(roots, retain_graph, capture):
 def _leading_to(roots, capture):
     """The nodes with a captured node below them: ``grad()`` runs only these."""
     targets, needed = {node for node, _ in capture}, set()
-    for node in reversed(list(toposort(roots))):  # every node after the nodes it consumes
+    for node in reversed(toposort(roots)):  # every node after the nodes it consumes
         if any(e is not None and (e[0] in needed or e[0] in targets) for e in node.next_edges):
             needed.add(node)
     return needed
@@ -173,8 +173,9 @@ def _complete(node, slots, capture, watchers):
         for k, g in enumerate(grads):
             if (node, k) in capture:
                 capture[(node, k)] = g
-    for watch in watchers:
-        watch(node, grads)
+    if watchers:
+        for watch in watchers:
+            watch(node, grads)
     return grads
 
 
