@@ -83,7 +83,7 @@ Jupyter) and `render` writes it:
 >>> lstm = ts.nn.LSTM(3, 4)
 >>> out, (h, c) = lstm(ts.randn(4, 2, 3).named("x"))
 >>> loss = out[-1].sum().named("L")
->>> with ts.autograd.record_grad_norms():
+>>> with ts.viz.record_grad_norms():
 ...     loss.backward()
 >>> graph = ts.viz.draw_graph(loss, show_grads=True)
 >>> graph.source.count("Γ<sub>f</sub>")  # one forget gate per step

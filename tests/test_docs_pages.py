@@ -1,4 +1,6 @@
-"""The generated docs page is what its script writes: nobody edits it by hand out of step."""
+"""The generated docs page is what its script writes, and the code the docs quote is the code
+that runs: nobody edits either by hand out of step."""
+import inspect
 import re
 import subprocess
 import sys
@@ -33,3 +35,14 @@ def test_performance_page_carries_the_latest_benchmark_results():
     carried = page.split(report.BEGIN + "\n")[1].split(report.END)[0]
     assert carried == report.body(results)  # run benchmarks/run.py to refresh both
     assert "## Targets (issue 7)" in carried
+
+
+def test_autograd_page_shows_the_engines_real_walk():
+    from tinyseq.autograd import engine, toposort
+
+    page = (ROOT / "docs" / "autograd.md").read_text(encoding="utf-8")
+    for function in (toposort.toposort, engine._walk):
+        source = inspect.getsource(function)
+        assert f"```python\n{source}```" in page, (
+            f"docs/autograd.md must show {function.__name__} exactly as it is in "
+            f"{inspect.getsourcefile(function)}: paste the function again")

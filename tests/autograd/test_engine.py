@@ -239,29 +239,6 @@ def test_scope_is_recorded_on_nodes():
     assert w.grad_fn.scope == ()
 
 
-def test_nodes_remember_the_shapes_and_names_of_their_constant_tensor_arguments():
-    w = ts.ones(3, 2, requires_grad=True)
-    x = ts.ones(4, 3)
-    x.name = "x"
-    y = (x @ w) * 2.0  # x is a constant tensor argument; 2.0 is not a tensor at all
-    assert y.grad_fn.consts == ()
-    (index, shape, name, ref), = y.grad_fn.next_edges[0][0].consts
-    assert (index, shape, name, ref()) == (0, (4, 3), "x", x)
-
-
-def test_backward_keeps_gradient_norms_only_when_asked():
-    x = ts.tensor([3.0, 4.0], requires_grad=True)
-    y = x * 2
-    z = y.sum()
-    assert y.grad_fn.grad_sqnorms is None  # no backward yet
-    z.backward(retain_graph=True)
-    assert y.grad_fn.grad_sqnorms == ()  # a backward ran, recording nothing
-    with ts.autograd.record_grad_norms():
-        z.backward()
-    assert z.grad_fn.grad_sqnorms == [1.0]
-    assert y.grad_fn.grad_sqnorms == [pytest.approx(2.0)]  # dz/dy = [1, 1]
-
-
 def test_scope_entries_of_one_name_are_told_apart_by_identity():
     x = ts.ones(2, requires_grad=True)
     ys = []

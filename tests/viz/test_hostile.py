@@ -41,9 +41,16 @@ def test_draw_graph_max_nodes(loss, max_nodes, error, words):
 
 def test_draw_graph_shows_nan_and_inf_gradient_norms():
     # a NaN norm used to crash the colour scale ("cannot convert float NaN to integer")
-    x, w = ts.nn.Parameter(ts.randn(3)), ts.nn.Parameter(ts.randn(3))
-    loss = (x * float("nan")).sum() + (w * 2).sum()
-    with ts.autograd.record_grad_norms():
+    class Pair(ts.nn.Module):  # (a leaf is drawn as a parameter, with its norm, in its module)
+        def __init__(self):
+            super().__init__()
+            self.x, self.w = ts.nn.Parameter(ts.randn(3)), ts.nn.Parameter(ts.randn(3))
+
+        def forward(self):
+            return (self.x * float("nan")).sum() + (self.w * 2).sum()
+
+    loss = Pair()()
+    with ts.viz.record_grad_norms():
         loss.backward(retain_graph=True)
     source = viz.draw_graph(loss, show_grads=True).source
     assert "‖grad‖ nan" in source and "#7a0177" in source  # NaN: off the scale, purple

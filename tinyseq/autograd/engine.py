@@ -1,24 +1,30 @@
-"""The backward walk.
+"""The backward walk: ``backward()`` and ``grad()``.
 
-1. From the roots, find every node that contributed and count, for each, how many edges lead into
-   it (its consumers).
-2. Seed the roots' gradients and run a node only when all of its consumers have sent theirs: its
-   gradient is then complete. Running a node calls its Function's ``backward`` on the summed output
-   gradients and sends one gradient down each input edge.
-3. Leaves end the walk: their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
+``_walk`` is the whole algorithm, in HIPS autograd's words: take the nodes in ``toposort`` order
+(each after every op that consumed its outputs); the node's gradient is then complete; run its
+backward; hand the gradients it returns to its inputs, where they are summed. Leaves end the walk:
+their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
 
-It is a loop over a stack, not a recursion, so a graph 100,000 nodes deep is fine. Gradients that
-meet at a node are summed in place once the engine owns the array (never in an array an op returned,
-which may be a view of something else).
+Everything else happens at one of two named steps. ``_complete`` (this node's gradient is
+complete): tensor hooks, ``retain_grad``, what ``grad()`` captures, the watchers of observers
+(``observers.py``: ``ts.viz`` records gradient norms there). ``_run`` (run its backward): the
+checks that the graph was not freed and that saved arrays were not changed in place, the op's
+backward, the check that each gradient has its input's shape (naming the op), ``detect_anomaly``'s
+check, and freeing what forward saved unless ``retain_graph=True``.
+
+Gradients that meet at a node are summed in place once the engine owns the array (never in an
+array an op returned, which may be a view of something else).
 """
 import numpy as np
 
 from . import anomaly
-from .function import AccumulateGrad, edge_of
+from .node import AccumulateGrad, edge_of
 from .mode import state
+from .observers import observers
 from .errors import ShapeError
 from .ops._util import quiet, unbroadcast
 from .tensor import Tensor
+from .toposort import toposort
 
 
 def backward(tensors, grad_tensors, retain_graph=False):
@@ -96,72 +102,42 @@ def _root_edges(tensors, grads):
 
 @quiet  # Inf and NaN are gradients, as in torch, not numpy warnings
 def _walk(roots, retain_graph, capture):
-    deps = _count_consumers([edge[0] for edge, _ in roots])
-    needed = None if capture is None else _leading_to([e[0] for e, _ in roots], capture)
-    record = state.record_grad_norms
-    pending = {}  # node -> one [array, owned] slot (or None) per output
-    for (node, k), g in roots:
-        _add(pending, node, k, g)
-    ready = [node for node in dict.fromkeys(edge[0] for edge, _ in roots) if not deps.get(node)]
-    while ready:
-        node = ready.pop()
+    """The backward walk, as HIPS autograd's ``backward_pass``: take the nodes in ``toposort``
+    order; each one's gradient is then complete; run its backward and hand the gradients it returns
+    to its inputs. ``roots`` are ``(edge, gradient)`` pairs; ``capture`` (for ``grad()``) maps the
+    edges whose gradients to keep to ``None``; then only the nodes leading to them run."""
+    nodes = [node for (node, _), _ in roots]
+    needed = None if capture is None else _leading_to(nodes, capture)
+    watchers = [w for w in (o.walking(nodes) for o in observers) if w] if observers else ()
+    pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
+    for edge, g in roots:
+        _add(pending, edge, g)
+    for node in toposort(nodes):
         slots = pending.pop(node, None)
-        input_grads = None
-        if slots is not None:
-            grads = _complete(node, slots, capture)
-            if type(node) is AccumulateGrad:
-                if capture is None:
-                    _accumulate_grad(node.leaf, grads[0], slots[0][1])
-                continue
-            node.grad_sqnorms = ([None if g is None else np.vdot(g, g) for g in grads] if record
-                                 else ())  # for ts.viz; () says "ran, not recorded"
-            if needed is None or node in needed:
-                input_grads = _run(node, grads, retain_graph)
-        for i, edge in enumerate(node.next_edges):
-            if edge is None:
-                continue
-            child = edge[0]
-            if input_grads is not None and input_grads[i] is not None:
-                _add(pending, child, edge[1], input_grads[i])
-            left = deps[child] - 1
-            deps[child] = left
-            if not left:
-                ready.append(child)
-
-
-def _count_consumers(roots):
-    """For every node reachable from ``roots``: how many edges lead into it."""
-    deps, seen, stack = {}, set(roots), list(dict.fromkeys(roots))
-    while stack:
-        for edge in stack.pop().next_edges:
-            if edge is not None:
-                child = edge[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return deps
+        if slots is None:
+            continue  # no gradient reached it
+        grads = _complete(node, slots, capture, watchers)
+        if type(node) is AccumulateGrad:
+            if capture is None:
+                _accumulate_grad(node.leaf, *slots[0])
+        elif needed is None or node in needed:
+            for edge, g in zip(node.next_edges, _run(node, grads, retain_graph)):
+                if g is not None:
+                    _add(pending, edge, g)
 
 
 def _leading_to(roots, capture):
     """The nodes with a captured node below them: ``grad()`` runs only these."""
     targets, needed = {node for node, _ in capture}, set()
-    seen, stack = set(), [(node, False) for node in roots]
-    while stack:  # depth-first; a node is decided after all of its inputs (post-order)
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            if any(e is not None and (e[0] in needed or e[0] in targets)
-                   for e in node.next_edges):
-                needed.add(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack += [(e[0], False) for e in node.next_edges if e is not None and e[0] not in seen]
+    for node in reversed(toposort(roots)):  # every node after the nodes it consumes
+        if any(e is not None and (e[0] in needed or e[0] in targets) for e in node.next_edges):
+            needed.add(node)
     return needed
 
 
-def _add(pending, node, k, g):
-    """Sum gradient ``g`` into output ``k`` of ``node``; in place once the engine owns the sum."""
+def _add(pending, edge, g):
+    """Sum gradient ``g`` into the slot of ``edge``; in place once the engine owns the sum."""
+    node, k = edge
     slots = pending.get(node)
     if slots is None:
         slots = pending[node] = [None] * len(node.out_meta)
@@ -174,9 +150,10 @@ def _add(pending, node, k, g):
         slots[k] = [np.asarray(slot[0] + g), True]  # 0-d + 0-d gives a numpy scalar
 
 
-def _complete(node, slots, capture):
-    """The node's finished output gradients, after tensor hooks, ``retain_grad`` and capture (a
-    hook's result replaces its slot, which the engine does not own)."""
+def _complete(node, slots, capture, watchers):
+    """This node's gradient is complete: its output gradients, after tensor hooks (a hook's result
+    replaces its slot, which the engine then does not own); then ``retain_grad`` tensors get
+    theirs, ``grad()`` captures what it asked for, and the observers' watchers see them."""
     grads = [None if s is None else s[0] for s in slots]
     if type(node) is AccumulateGrad:  # a leaf keeps its hooks itself, for its one output
         hooks = {0: node.leaf._hooks} if node.leaf._hooks else None
@@ -196,6 +173,9 @@ def _complete(node, slots, capture):
         for k, g in enumerate(grads):
             if (node, k) in capture:
                 capture[(node, k)] = g
+    if watchers:
+        for watch in watchers:
+            watch(node, grads)
     return grads
 
 
@@ -217,6 +197,7 @@ def _run_hooks(fns, g):
 
 
 def _accumulate_grad(t, g, owned):
+    """Add ``g`` into ``t.grad`` (taking ``g`` itself when ``owned``: no one else holds it)."""
     if t.grad is None:
         t._grad = Tensor._wrap(g if owned else np.array(g))  # (its shape and dtype are right)
     else:

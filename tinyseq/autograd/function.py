@@ -4,14 +4,14 @@ A Function's ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` work o
 ``Function.apply(*args)`` unwraps Tensor arguments, runs forward, wraps the results and, when grad
 mode is on and an input requires a gradient, records a ``Node`` that the backward walk will visit.
 """
-import weakref
-
 import numpy as np
 
 from . import anomaly
 from .mode import state
+from .node import Node, edge_of
+from .observers import observers
 from .ops._util import quiet
-from .tensor import RemovableHandle, Tensor
+from .tensor import Tensor
 
 
 class Context:
@@ -26,80 +26,6 @@ class Context:
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
-
-
-class Node:
-    """One recorded op: the ``grad_fn`` of the tensors it produced.
-
-    ``next_edges[i]`` is ``(node, output_index)`` for argument ``i`` when it needs a gradient, else
-    ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``scope`` the scope path at
-    creation; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
-    For drawing: ``consts`` is ``(argument index, shape, name, weak reference)`` of each Tensor
-    argument that needed no gradient (inputs, masks); ``labels`` the names given to its outputs (``Tensor.name``);
-    ``grad_sqnorms``: ``None`` until a backward runs the node, then the squared norm of each
-    output's gradient if it ran under ``record_grad_norms()``, else ``()``.
-    """
-
-    __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "consts", "labels", "grad_sqnorms",
-                 "__weakref__")
-
-    def __init__(self, fn, ctx, next_edges, out_meta):
-        self.fn = fn
-        self.ctx = ctx
-        self.next_edges = next_edges
-        self.out_meta = out_meta
-        self.name = fn.name
-        self.scope = state.scope
-        self.trace = anomaly.creation_trace() if state.anomaly else None
-        self.saved_versions = ()
-        self.hooks = None
-        self.retained = None
-        self.consts = ()
-        self.labels = self.grad_sqnorms = None
-
-    def __repr__(self):
-        return f"<{self.name} node>"
-
-    def register_hook(self, hook, output=0):
-        """Call ``hook(grad)`` with the finished gradient of output ``output`` (what
-        ``Tensor.register_hook`` does for the tensors this node made); returns a removable handle."""
-        self.hooks = self.hooks or {}
-        hooks = self.hooks.setdefault(output, [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
-
-    def release(self):
-        """Drop what forward saved (after backward, unless ``retain_graph=True``)."""
-        self.ctx = None
-
-
-class AccumulateGrad:
-    """The node of a leaf that requires a gradient: backward adds into ``leaf.grad``."""
-
-    __slots__ = ("leaf", "out_meta", "name", "scope", "next_edges", "__weakref__")
-    retained = None  # a leaf keeps its own gradient; its hooks live on the leaf (``leaf._hooks``)
-
-    def __init__(self, leaf):
-        self.leaf = leaf
-        self.out_meta = ((leaf.shape, leaf.dtype),)
-        self.name = "accumulate_grad"
-        self.scope = ()
-        self.next_edges = ()
-
-    def __repr__(self):
-        return f"<accumulate_grad node of a leaf {self.leaf.shape}>"
-
-
-def edge_of(t):
-    """The edge that carries a gradient into tensor ``t``: its producer, or its leaf accumulator."""
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
-    acc = t._accumulator() if t._accumulator is not None else None
-    if acc is None:
-        acc = AccumulateGrad(t)
-        t._accumulator = weakref.ref(acc)
-    return (acc, 0)
 
 
 class Function:
@@ -159,14 +85,13 @@ class Function:
         """Make the node that links ``tensors`` (the outputs) to the arguments that need a gradient."""
         edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
         node = Node(cls, ctx, edges, tuple([(t.data.shape, t.data.dtype) for t in tensors]))
-        if False in flags:  # the tensors that need no gradient, for ts.viz to draw
-            node.consts = tuple([(i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
-                                 in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor)])
         for k, t in enumerate(tensors):
             if t.data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
             node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
+        for observer in observers:
+            observer.recorded(node, args, flags)
 
     @classmethod
     def _apply_without_graph(cls, args):

@@ -1,9 +1,8 @@
 """Thread-local switches of the engine: grad mode, the scope path, anomaly detection.
 
 ``no_grad``/``enable_grad`` decide whether ops record a graph; ``scope`` names the nodes created
-inside it (modules push their attribute name, recurrent layers ``t=<step>``) so that ``ts.viz`` can
-draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
-``record_grad_norms`` makes backward keep each node's gradient norm for the drawing;
+inside it (modules push their attribute name and themselves, recurrent layers ``t=<step>``) so that
+``ts.viz`` can draw clusters (a module called twice gives two distinct ``Scope`` entries of one name);
 ``detect_anomaly`` makes every op check its results for NaN/Inf.
 """
 import contextlib
@@ -15,7 +14,6 @@ class _State(threading.local):
     grad_enabled = True
     scope = ()  # the current scope path, e.g. ("lstm", "t=3")
     anomaly = False
-    record_grad_norms = False
 
 
 state = _State()
@@ -61,9 +59,13 @@ class enable_grad(_GradMode):
 
 class Scope(str):
     """One entry of a scope path: a name that is also an identity. A module called twice pushes two
-    entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes."""
+    entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes.
+    ``owner`` is what opened the scope, if it said (a module: ``ts.viz`` finds its parameters)."""
 
-    __slots__ = ()
+    def __new__(cls, name, owner=None):
+        entry = super().__new__(cls, name)
+        entry.owner = owner
+        return entry
 
 
 class scope(contextlib.ContextDecorator):
@@ -78,12 +80,12 @@ class scope(contextlib.ContextDecorator):
     ('layer', 't=0')
     """
 
-    def __init__(self, name):  # a class, not a generator: modules enter one per call
-        self.name, self._outer = name, []
+    def __init__(self, name, owner=None):  # a class, not a generator: modules enter one per call
+        self.name, self.owner, self._outer = name, owner, []
 
     def __enter__(self):
         self._outer.append(state.scope)
-        state.scope = state.scope + (Scope(self.name),)
+        state.scope = state.scope + (Scope(self.name, self.owner),)
 
     def __exit__(self, *exc):
         state.scope = self._outer.pop()
@@ -92,10 +94,10 @@ class scope(contextlib.ContextDecorator):
 NO_SCOPE = contextlib.nullcontext()
 
 
-def recording_scope(name):
-    """``scope(name)`` when grad is on, else nothing: under ``no_grad`` no node is made to carry a
-    scope (sampling, evaluation), so modules and recurrent steps skip the cost."""
-    return scope(name) if state.grad_enabled else NO_SCOPE
+def recording_scope(name, owner=None):
+    """``scope(name, owner)`` when grad is on, else nothing: under ``no_grad`` no node is made to
+    carry a scope (sampling, evaluation), so modules and recurrent steps skip the cost."""
+    return scope(name, owner) if state.grad_enabled else NO_SCOPE
 
 
 @contextlib.contextmanager
@@ -113,17 +115,8 @@ def detect_anomaly():
         state.anomaly = prev
 
 
-@contextlib.contextmanager
 def record_grad_norms():
-    """Backward runs inside this block keep, on every op node they pass, the squared norm of the
-    gradient of each of its outputs (``node.grad_sqnorms``), which
-    ``ts.viz.draw_graph(show_grads=True)`` shows.
+    """``ts.viz.record_grad_norms()`` under its old name (the drawings' switch is in ``ts.viz``)."""
+    from ..viz import record  # (imported when called: autograd does not import ts.viz)
 
-    It costs a norm per node (backward runs about a fifth slower), so it is off by default.
-    """
-    prev = state.record_grad_norms
-    state.record_grad_norms = True
-    try:
-        yield
-    finally:
-        state.record_grad_norms = prev
+    return record.record_grad_norms()

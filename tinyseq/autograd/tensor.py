@@ -14,6 +14,7 @@ import numpy as np
 
 from . import rng
 from .mode import state
+from .observers import observers
 from .ops._util import quiet
 
 DEFAULT_FLOAT = np.float32
@@ -155,17 +156,15 @@ class Tensor:
 
     @property
     def name(self):
-        """A label for ``ts.viz`` (``None`` unless set); naming a result labels its op's box."""
+        """A label (``None`` unless set): ``ts.viz`` draws it on the tensor's box, or on the box
+        of the op that made it."""
         return self._name
 
     @name.setter
     def name(self, name):
         self._name = name
-        node = self.grad_fn
-        if node is not None:
-            if node.labels is None:
-                node.labels = {}
-            node.labels[self._output_nr] = name
+        for observer in observers:  # (ts.viz remembers the name of an op's result)
+            observer.named(self, name)
 
     def named(self, name):
         """Set ``name`` and return this tensor: ``f = gates.sigmoid().named("Γ_f")``."""

@@ -3,11 +3,11 @@
 
 A module's ``state_dict()`` maps dotted names (``head.2.bias``) to numpy arrays, so a model moves to
 and from PyTorch by its state_dict. When a module is called, it pushes its attribute name (or, with no
-parent, its class name in lower case) as an autograd scope, so that ``ts.viz`` can draw each module
-as a cluster; parameters are named by their module's path (``lstm.weight_hh_l0``).
+parent, its class name in lower case) as an autograd scope that carries the module itself, so that
+``ts.viz`` can draw each module as a cluster and name the parameters it finds there by their
+module's path (``lstm.weight_hh_l0``).
 """
 import contextlib
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -23,36 +23,22 @@ from ._checks import DTypeError
 class Parameter(Tensor):
     """A Tensor that a Module registers as one of its parameters (``requires_grad=True``).
 
-    Its ``name`` is the dotted path of the module that registered it last, from the outermost
-    module (named after its class): ``lstm.weight_hh_l0``, ``net.head.bias``; ``ts.viz`` prints it.
-    The links are weak: a parameter does not keep its module alive.
+    Like any tensor it has no ``name`` unless you give it one; ``ts.viz`` names it by the path of
+    the module that holds it (``lstm.weight_hh_l0``), found from the module scopes it is used in.
     """
-
-    _owner = None  # (weak reference to the module that registered it, its attribute name there)
 
     def __init__(self, data, requires_grad=True):
         array = data.data if isinstance(data, Tensor) else as_array(data)
         super().__init__(array, requires_grad=requires_grad)
 
-    @property
-    def name(self):
-        module = self._owner[0]() if self._owner is not None else None
-        if self._name is not None or module is None:
-            return self._name
-        return ".".join((*module._path(), self._owner[1]))
-
-    @name.setter
-    def name(self, name):
-        self._name = name
-
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
     def __getstate__(self):
-        """For copy and pickle, without the weak links (the module re-links on load)."""
+        """For copy and pickle, without the weak link to its gradient accumulator."""
         slots = {k: getattr(self, k) for k in Tensor.__slots__
                  if k not in ("__weakref__", "_accumulator") and hasattr(self, k)}
-        return {k: v for k, v in self.__dict__.items() if k != "_owner"}, slots
+        return dict(self.__dict__), slots
 
 
 class Module:
@@ -63,23 +49,18 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_scope_name", None)
-        object.__setattr__(self, "_parent", None)  # weak reference to the module that holds it
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes (assigning {name!r})")
-        old = self._parameters.pop(name, None)
-        if old is not None and old._owner is not None and old._owner[0]() is self:
-            old._owner = None
+        self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
-            value._owner = (weakref.ref(self), name)
             self._parameters[name] = value
         elif isinstance(value, Module):  # the last parent to take it names it
             object.__setattr__(value, "_scope_name", name)
-            object.__setattr__(value, "_parent", weakref.ref(self))
             self._modules[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -107,29 +88,12 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         # (a forward that turns grad back on under no_grad is drawn without this module's box)
-        with recording_scope(self._own_name()):
+        with recording_scope(self._own_name(), self):
             return self.forward(*args, **kwargs)
 
     def _own_name(self):
         """Its attribute name in its parent; a module with no parent is named after its class."""
         return self._scope_name or type(self).__name__.lower()
-
-    def _path(self):
-        """``("net", "rnn")``: the names from the outermost module down to this one."""
-        parent = self._parent() if self._parent is not None else None
-        return (*(parent._path() if parent is not None else ()), self._own_name())
-
-    def __getstate__(self):
-        """For copy and pickle, without the weak link to its parent (``__setstate__`` re-links)."""
-        return {**self.__dict__, "_parent": None}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        for child in self._modules.values():
-            object.__setattr__(child, "_parent", weakref.ref(self))
-        for name, p in self._parameters.items():
-            if p is not None:
-                p._owner = (weakref.ref(self), name)
 
     # ---- walking the tree ------------------------------------------------------------------------
     def named_modules(self, prefix=""):

@@ -46,7 +46,7 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
     innermost module, into one box; folded steps of a layer sit in one row, time running along
     ``rankdir`` and layers across it, like the course's pictures of deep RNNs. ``show_grads=True``
     writes and colours each box by the norm of its gradient: run the backward inside
-    ``ts.autograd.record_grad_norms()`` first. Returns a ``graphviz.Digraph`` (it shows itself
+    ``ts.viz.record_grad_norms()`` first. Returns a ``graphviz.Digraph`` (it shows itself
     in Jupyter); ``ts.viz.render(graph, "graph.svg")`` writes it.
 
     >>> import tinyseq as ts
@@ -70,7 +70,7 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
             f"draw_graph(show_grads=True): a backward went through {graph.unrecorded} ops of this "
             "graph without recording their gradient norms (it costs time, so it is off by "
             "default): they say 'not recorded', parameters show their .grad. To see every norm, "
-            "run `with ts.autograd.record_grad_norms(): loss.backward()`", stacklevel=2)
+            "run `with ts.viz.record_grad_norms(): loss.backward()`", stacklevel=2)
     graph = fold(graph, collapse)
     if len(graph.items) > max_nodes:
         raise GraphTooLarge(len(graph.items), max_nodes)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..autograd.function import AccumulateGrad
+from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
-from ..nn.module import Parameter
+from ..autograd.toposort import toposort
+from .record import combined, recorder
 
 STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
 MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group
@@ -75,19 +76,22 @@ def trace(roots):
             raise ValueError(f"draw_graph: the tensor of shape {t.shape} has no graph: it is {what}"
                              ". Draw a result computed from tensors with requires_grad=True, "
                              "outside no_grad()")
-    items, edges = {}, []
-    for node in _nodes_in_order([t.grad_fn for t in roots]):
+    items, edges, names = {}, [], _ParameterNames()
+    nodes = [n for n in toposort([t.grad_fn for t in roots]) if type(n) is not AccumulateGrad]
+    gradients = recorder.gradients(nodes)
+    for node in nodes:
         target = ("op", id(node))
-        items[target] = _op(node)
-        for i, shape, name, ref in node.consts:  # a named one once, others once per scope
+        items[target] = _op(node, *gradients[node])
+        for _, shape, name, ref in recorder.consts.get(node, ()):
+            # (a named constant is drawn once, others once per scope)
             key = ("const", id(ref)) if name else ("const", id(ref), ident(node.scope))
             items.setdefault(key, Item("constant", name or "const", None, (shape,)))
             edges.append((key, target, ""))
         for edge in node.next_edges:
             if edge is not None:
                 child, k = edge
-                source = _leaf(items, child.leaf) if isinstance(child, AccumulateGrad) else (
-                    "op", id(child))
+                source = (_leaf(items, child.leaf, names.find(child.leaf, node.scope))
+                          if type(child) is AccumulateGrad else ("op", id(child)))
                 edges.append((source, target, f"[{k}]" if len(child.out_meta) > 1 else ""))
     for i, t in enumerate(roots):
         items[("output", i)] = Item("output", t.name or "output", None, (t.shape,))
@@ -96,36 +100,11 @@ def trace(roots):
     return Graph(_in_flow_order(items), edges)
 
 
-def _op(node):
-    names = ", ".join(map(str, node.labels.values())) if node.labels else None
-    sq = node.grad_sqnorms  # None: no backward yet; (): one ran without recording
-    norm = None if not sq else _combined([None if s is None else math.sqrt(s) for s in sq])
+def _op(node, norm, recorded):
+    labels = recorder.labels.get(node)
+    names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
-                recorded=sq != ())
-
-
-def _nodes_in_order(roots):
-    """Every op node below ``roots``, each after all the nodes that consume it (as backward runs
-    them), found without recursion."""
-    consumers, stack = {}, list(dict.fromkeys(roots))
-    seen = set(stack)
-    while stack:
-        for edge in stack.pop().next_edges:
-            if edge is not None and not isinstance(edge[0], AccumulateGrad):
-                consumers[edge[0]] = consumers.get(edge[0], 0) + 1
-                if edge[0] not in seen:
-                    seen.add(edge[0])
-                    stack.append(edge[0])
-    order, ready = [], [n for n in dict.fromkeys(roots) if not consumers.get(n)]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in reversed(node.next_edges):
-            if edge is not None and not isinstance(edge[0], AccumulateGrad):
-                consumers[edge[0]] -= 1
-                if consumers[edge[0]] == 0:
-                    ready.append(edge[0])
-    return order
+                recorded)
 
 
 def _in_flow_order(items):
@@ -136,14 +115,36 @@ def _in_flow_order(items):
     return {**leaves, **dict(reversed(ops)), **outputs}
 
 
-def _leaf(items, leaf):
-    """A leaf's item: its norm is that of its ``.grad``, which backward fills."""
+def _leaf(items, leaf, path):
+    """A leaf's item: a parameter if a module holds it as ``path``, else an input; its norm is
+    that of its ``.grad``, which backward fills."""
     key = ("leaf", id(leaf))
     if key not in items:
-        kind = "parameter" if isinstance(leaf, Parameter) else "input"
+        kind = "input" if path is None else "parameter"
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
-        items[key] = Item(kind, leaf.name or kind, None, (leaf.shape,), (), norm)
+        items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm)
     return key
+
+
+class _ParameterNames:
+    """Names parameters by the modules whose scopes they are used in: a leaf that the module of
+    scope ``lstm`` holds as ``weight_hh_l0`` is ``lstm.weight_hh_l0`` (the innermost module that
+    holds it names it; other scopes, such as time steps, are not part of a name)."""
+
+    def __init__(self):
+        self.held = {}  # id(module) -> {id(parameter): its dotted name in the module}
+
+    def find(self, leaf, scope):
+        """The dotted name of ``leaf`` if a module in ``scope`` holds it, else ``None``."""
+        modules = [entry for entry in scope if hasattr(entry.owner, "named_parameters")]
+        for i in range(len(modules), 0, -1):
+            owner = modules[i - 1].owner
+            if id(owner) not in self.held:
+                self.held[id(owner)] = {id(p): name for name, p in owner.named_parameters()}
+            name = self.held[id(owner)].get(id(leaf))
+            if name is not None:
+                return ".".join([*modules[:i], name])
+        return None
 
 
 def _place_by_consumers(items, edges):
@@ -163,12 +164,6 @@ def _place_by_consumers(items, edges):
             while common and not MODULE.match(common[-1]):
                 common = common[:-1]
         items[key].scope = common
-
-
-def _combined(norms):
-    """One norm for several outputs (those that got a gradient); ``None`` if none did."""
-    norms = [n for n in norms or () if n is not None]
-    return math.sqrt(sum(n * n for n in norms)) if norms else None
 
 
 # ---- folding -------------------------------------------------------------------------------------
@@ -204,7 +199,7 @@ def fold(graph, collapse):
                 exits.setdefault(a, {})[source] = graph.items[source]
     for group, inner in exits.items():  # what leaves a group is its output: h⟨t⟩, c⟨t⟩
         items[group].shapes = tuple(dict.fromkeys(i.shapes[0] for i in inner.values()))
-        items[group].norm = _combined([i.norm for i in inner.values()])
+        items[group].norm = combined([i.norm for i in inner.values()])
     return Graph(items, [(a, b, label) for (a, b), label in edges.items()])
 
 

@@ -1,0 +1,39 @@
+"""How a tool watches the graph being built and walked without the engine knowing what it does.
+
+An observer (``ts.viz`` adds one: it draws constants, names and gradient norms) is an ``Observer``
+whose methods the engine calls:
+
+- ``recorded(node, args, flags)``: ``Function.apply`` has recorded ``node`` for the arguments
+  ``args``; ``flags[i]`` says whether argument ``i`` needs a gradient;
+- ``named(tensor, name)``: a tensor was given a name (``Tensor.name``, ``Tensor.named``);
+- ``walking(roots)``: a backward walk starts at the nodes ``roots``; it may return a function
+  ``watch(node, grads)`` that the walk calls at each node whose gradient is complete (``grads``:
+  one array, or ``None``, per output; read them, do not change them).
+
+``observers`` is empty until a tool adds one with ``observe``, so the engine pays one falsy check
+per op, name and walk. An observer keeps what it learns itself (in weak dictionaries keyed by node,
+say); nodes carry nothing for it.
+"""
+
+observers = []
+
+
+class Observer:
+    """Base class of an observer: override the methods for the events you want."""
+
+    def recorded(self, node, args, flags):
+        pass
+
+    def named(self, tensor, name):
+        pass
+
+    def walking(self, roots):
+        return None
+
+
+def observe(observer):
+    """Add ``observer`` (an ``Observer``) for the rest of the process; returns it."""
+    if not isinstance(observer, Observer):
+        raise TypeError(f"observe: expected an Observer, got {type(observer).__name__}")
+    observers.append(observer)
+    return observer
