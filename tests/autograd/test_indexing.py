@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 import tinyseq as ts
 from tests.torch_compare import torch
 from tinyseq.autograd.ops.index import _out_of_range
-from tinyseq.autograd.tensor import _index
+from tinyseq.autograd.ops.index import _index
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
