@@ -142,10 +142,13 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        """The op on ``args`` (Tensors and plain values): unwrap the Tensors' arrays, run
+        ``forward`` on them, wrap its results as Tensors and, if an argument needs a gradient,
+        record the node that links them to it."""
         if not state.grad_enabled and not state.anomaly:
             return cls._apply_without_graph(args)
         grad_on, flags, arrays = state.grad_enabled, [], []
-        for a in args:  # unwrap
+        for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 flags.append(grad_on and a._requires_grad)
@@ -154,11 +157,11 @@ class Function:
                 flags.append(False)
         ctx = Context(tuple(flags))
         out = cls.forward(ctx, *arrays) if cls.moves_data_only else _quiet(cls.forward, ctx, arrays)
-        multi = type(out) is tuple  # wrap
+        multi = type(out) is tuple
         tensors = [wrap(o, args, cls) for o in out] if multi else [wrap(out, args, cls)]
         if state.anomaly:
             anomaly.check_forward(cls.name, args, [t.data for t in tensors])
-        if True in ctx.needs_input_grad:  # record
+        if True in ctx.needs_input_grad:
             cls._record(ctx, args, flags, tensors)
         return tuple(tensors) if multi else tensors[0]
 
