@@ -102,9 +102,9 @@ def operand(x, dtype):
 
 
 def operands(a, b):
-    """The two operands of a binary op, typed as PyTorch types them: at least one is a Tensor
-    (kept as it is), the other typed next to it by ``operand``; integers or bools next to floats
-    become that float dtype."""
+    """The two operands of a binary op, typed as PyTorch types them: a Tensor stays as it is, a
+    number or an array is typed next to the Tensor (``operand``), and integers or bools next to
+    floats take that float dtype."""
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
     a = a if isinstance(a, Tensor) else operand(a, like.data.dtype)
     b = b if isinstance(b, Tensor) else operand(b, like.data.dtype)

@@ -11,10 +11,9 @@ import math
 
 import numpy as np
 
-from ..dtypes import as_array, tensor_of
+from ..dtypes import tensor_of
 from ..errors import ShapeError
 from ..function import Function
-from ..tensor import Tensor
 from ._util import norm_dim, unbroadcast
 from .reduce import reduce_axes
 
@@ -69,7 +68,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     input = tensor_of(input)
     if input.ndim == 0:
         return _reshape(Flatten, input, (1,))
-    lo, hi = (norm_dim(start_dim, input.ndim, "flatten"), norm_dim(end_dim, input.ndim, "flatten"))
+    lo, hi = norm_dim(start_dim, input.ndim, "flatten"), norm_dim(end_dim, input.ndim, "flatten")
     if lo > hi:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                          f"tensor of shape {input.shape}")
@@ -302,7 +301,7 @@ def cat(tensors, dim=0):
 
 
 def _tensors(seq, op):
-    tensors = [t if isinstance(t, Tensor) else Tensor(as_array(t)) for t in seq]
+    tensors = [tensor_of(t) for t in seq]
     if not tensors:
         raise ValueError(f"{op}: expects a non-empty sequence of tensors")
     return tensors
