@@ -1,5 +1,11 @@
 """The autodiff engine: Tensor, Function, the backward walk, grad modes, gradcheck, scopes and
-anomaly detection. It knows nothing of layers."""
+anomaly detection. It knows nothing of layers.
+
+``tensor.py`` the Tensor (data, grad, autograd API); ``function.py`` Function.apply and the graph's
+nodes; ``engine.py`` the backward walk; ``ops/`` every op, its derivative and its argument checks
+(``ops/__init__.py`` says how to add one); ``functional.py`` the ops as ``ts.NAME``; ``dtypes.py``
+how values are typed; ``views.py`` views and the version counters that catch in-place changes.
+"""
 from .tensor import Tensor  # noqa: I001  (first: the modules below import it)
 from .anomaly import AnomalyError
 from .engine import backward, grad

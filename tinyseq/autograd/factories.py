@@ -8,7 +8,9 @@ import numpy as np
 
 from . import rng
 from .memory import gib, physical_memory
-from .tensor import DEFAULT_FLOAT, Tensor, _dtype, _shape_arg, as_array, check_shape
+from .dtypes import DEFAULT_FLOAT, as_array, dtype_arg
+from .ops.shape import check_shape, shape_arg
+from .tensor import Tensor
 
 float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
 
@@ -40,7 +42,7 @@ def from_numpy(array):
 def _allocate(op, make, shape, dtype):
     """``make(shape, dtype)`` after checking ``shape``; a size this machine cannot hold is refused
     in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
-    shape, dtype = check_shape(op, shape), _dtype(op, dtype)
+    shape, dtype = check_shape(op, shape), dtype_arg(op, dtype)
     need, have = math.prod(shape) * dtype.itemsize, physical_memory()
     if need > have:
         raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {gib(need)}, "
@@ -53,12 +55,12 @@ def _allocate(op, make, shape, dtype):
 
 
 def zeros(*size, dtype=None, requires_grad=False):
-    return _make(_allocate("zeros", np.zeros, _shape_arg(size), dtype or DEFAULT_FLOAT),
+    return _make(_allocate("zeros", np.zeros, shape_arg(size), dtype or DEFAULT_FLOAT),
                  requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
-    return _make(_allocate("ones", np.ones, _shape_arg(size), dtype or DEFAULT_FLOAT),
+    return _make(_allocate("ones", np.ones, shape_arg(size), dtype or DEFAULT_FLOAT),
                  requires_grad)
 
 
@@ -66,7 +68,7 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value if not given."""
     if dtype is None:
         dtype = as_array(fill_value).dtype
-    return _make(_allocate("full", lambda s, d: np.full(s, fill_value, d), _shape_arg((size,)),
+    return _make(_allocate("full", lambda s, d: np.full(s, fill_value, d), shape_arg((size,)),
                            dtype), requires_grad)
 
 
@@ -79,10 +81,10 @@ def ones_like(t, dtype=None, requires_grad=False):
 
 
 def _random(op, draw, size, dtype):
-    dtype = _dtype(op, dtype or DEFAULT_FLOAT)
+    dtype = dtype_arg(op, dtype or DEFAULT_FLOAT)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
-    return _allocate(op, lambda s, d: draw(rng.generator(), s, d), _shape_arg(size), dtype)
+    return _allocate(op, lambda s, d: draw(rng.generator(), s, d), shape_arg(size), dtype)
 
 
 def randn(*size, dtype=None, requires_grad=False):

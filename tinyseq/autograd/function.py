@@ -1,10 +1,10 @@
-"""``Function``: one op, forward and backward side by side; ``Node``: its place in the graph.
+"""``Function``: one op, forward and backward side by side, and how applying it records a ``Node``.
 
 A Function's ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` work on numpy arrays.
 ``Function.apply(*args)`` unwraps Tensor arguments, runs forward, wraps the results and, when grad
-mode is on and an input requires a gradient, records a ``Node`` that the backward walk will visit.
+mode is on and an input requires a gradient, records a ``Node`` (``node.py``) that the backward walk will visit.
+Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
-import numpy as np
 
 from . import anomaly
 from .mode import state
@@ -12,6 +12,7 @@ from .node import Node, edge_of
 from .observers import observers
 from .ops._util import quiet
 from .tensor import Tensor
+from .views import versions_of, wrap
 
 
 class Context:
@@ -59,11 +60,22 @@ class Function:
             cls.name = cls.__name__.lower()
 
     @classmethod
+    def alias(cls, name):
+        """This op under another name, in the graph and in error messages: ``View =
+        Reshape.alias("view")`` runs Reshape's forward and backward in nodes named "view"."""
+        title = "".join(word.title() for word in name.split("_"))  # "masked_fill": MaskedFill
+        return type(title, (cls,), {"name": name, "__module__": cls.__module__,
+                                    "__doc__": f"``{name}``: ``{cls.__name__}`` by another name."})
+
+    @classmethod
     def apply(cls, *args):
+        """The op on ``args`` (Tensors and plain values): unwrap the Tensors' arrays, run
+        ``forward`` on them, wrap its results as Tensors and, if an argument needs a gradient,
+        record the node that links them to it."""
         if not state.grad_enabled and not state.anomaly:
             return cls._apply_without_graph(args)
         grad_on, flags, arrays = state.grad_enabled, [], []
-        for a in args:
+        for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 flags.append(grad_on and a._requires_grad)
@@ -73,7 +85,7 @@ class Function:
         ctx = Context(tuple(flags))
         out = cls.forward(ctx, *arrays) if cls.moves_data_only else _quiet(cls.forward, ctx, arrays)
         multi = type(out) is tuple
-        tensors = [_wrap(o, args, cls) for o in out] if multi else [_wrap(out, args, cls)]
+        tensors = [wrap(o, args, cls) for o in out] if multi else [wrap(out, args, cls)]
         if state.anomaly:
             anomaly.check_forward(cls.name, args, [t.data for t in tensors])
         if True in ctx.needs_input_grad:
@@ -89,7 +101,7 @@ class Function:
             if t.data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
-            node.saved_versions = _versions_of(ctx.saved_tensors, args, tensors)
+            node.saved_versions = versions_of(ctx.saved_tensors, args, tensors)
         for observer in observers:
             observer.recorded(node, args, flags)
 
@@ -100,8 +112,8 @@ class Function:
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays) if cls.moves_data_only else _quiet(cls.forward, ctx, arrays)
         if type(out) is tuple:
-            return tuple([_wrap(o, args, cls) for o in out])
-        return _wrap(out, args, cls)
+            return tuple([wrap(o, args, cls) for o in out])
+        return wrap(out, args, cls)
 
 
 @quiet
@@ -111,46 +123,3 @@ def _quiet(forward, ctx, arrays):
     errstate costs about 0.5 us, a sixth of a small op's time.)"""
     return forward(ctx, *arrays)
 
-
-def _wrap(out, args, fn):
-    """A forward's result as a Tensor (refusing what is not an array of numbers). A view shares
-    the version counter of the input it looks into, so that an in-place change through either is
-    seen by the nodes that saved the other."""
-    if type(out) is not np.ndarray:
-        given, out = out, np.asarray(out)
-        if out.dtype.kind not in "fiub":
-            raise TypeError(f"{fn.__name__}.forward returned {type(given).__name__} (dtype "
-                            f"{out.dtype}); return a numpy array of numbers (or a tuple of them)")
-    base = out.base
-    if base is None:
-        return Tensor._wrap(out)
-    for a in args:  # the usual case first: a view of an argument's own array
-        if isinstance(a, Tensor) and a.data is base:
-            return Tensor._wrap(out, a._version)
-    for a in args:
-        if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
-            return Tensor._wrap(out, a._version)
-    return Tensor._wrap(out)
-
-
-def _versions_of(saved, args, outputs):
-    """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
-    tensors = [t for t in args if isinstance(t, Tensor)] + outputs
-    versions = []
-    for a in saved:
-        t = _owner(a, tensors)
-        if t is not None:
-            versions.append((t._version, t._version.value))
-    return tuple(versions)
-
-
-def _owner(a, tensors):
-    """The first tensor whose array ``a`` is, else the first whose memory the view ``a`` shares."""
-    for t in tensors:
-        if t.data is a:
-            return t
-    if isinstance(a, np.ndarray):
-        for t in tensors:
-            if np.may_share_memory(a, t.data):
-                return t
-    return None

@@ -3,9 +3,8 @@ is written here). Shapes: ``N`` batch, ``C`` classes, ``d1...`` extra dims of se
 import numpy as np
 
 from ..autograd import rng
-from ..autograd.functional import where
+from ..autograd.functional import linear as linear_op, where
 from ..autograd.errors import ShapeError
-from ..autograd.ops.linalg import Linear
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError, OutOfRangeError
@@ -30,7 +29,7 @@ def linear(input, weight, bias=None):
                          "(out_features, in_features) and bias (out_features,) or broadcastable "
                          "to the output (*, out_features)")
     _float_like("linear", input, weight)
-    return Linear.apply(input, weight, bias)
+    return linear_op(input, weight, bias)
 
 
 def _float_like(op, input, weight):

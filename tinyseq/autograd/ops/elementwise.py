@@ -1,10 +1,33 @@
 """Elementwise ops. Binary ops broadcast as numpy does and sum their gradients back to each input's
 shape (``unbroadcast``). Forwards and backwards run with numpy's floating-point warnings off
-(``Function.apply`` and the backward walk see to it): Inf and NaN are values, as in torch."""
+(``Function.apply`` and the backward walk see to it): Inf and NaN are values, as in torch.
+
+Each Function is followed by the function users call (``exp(input)``: ``ts.exp`` and
+``t.exp()``), which types the arguments as PyTorch does (``dtypes``) and names the op and the
+shapes in its errors.
+"""
+import math
+
 import numpy as np
 
+from ..dtypes import DEFAULT_FLOAT, data_of, dtype_arg, floating, operands, tensor_of
 from ..function import Function
-from ._util import pass_where, unbroadcast
+from ..tensor import Tensor
+from ._util import broadcast_error, pass_where, unbroadcast
+
+
+def binary(op, a, b):
+    """Apply the binary elementwise ``op``, naming it and both shapes if they do not broadcast."""
+    a, b = operands(a, b)
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        sa, sb = np.shape(data_of(a)), np.shape(data_of(b))
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise broadcast_error(op.name, sa, sb) from None
+        raise
 
 
 class Add(Function):
@@ -19,6 +42,10 @@ class Add(Function):
         return unbroadcast(g, sa), unbroadcast(g, sb)
 
 
+def add(input, other):
+    return binary(Add, input, other)
+
+
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -29,6 +56,10 @@ class Sub(Function):
     def backward(ctx, g):
         sa, sb = ctx.shapes
         return unbroadcast(g, sa), (unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+
+
+def sub(input, other):
+    return binary(Sub, input, other)
 
 
 class Mul(Function):
@@ -45,6 +76,10 @@ class Mul(Function):
         return ga, gb
 
 
+def mul(input, other):
+    return binary(Mul, input, other)
+
+
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -59,6 +94,10 @@ class Div(Function):
         # (in torch's order: a / b / b is 0, not NaN, where b * b underflows to 0)
         gb = unbroadcast(-g * (a / b / b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+
+def div(input, other):
+    return binary(Div, input, other)
 
 
 class Pow(Function):
@@ -105,6 +144,12 @@ class PowScalar(Function):
         return g * (b * _power(a.astype(g.dtype, copy=False), b - 1)), None
 
 
+def pow(input, exponent):
+    """``input ** exponent``; a number exponent takes torch's kernels for it (``PowScalar``)."""
+    scalar = isinstance(exponent, (int, float, np.number))
+    return binary(PowScalar if scalar else Pow, input, exponent)
+
+
 def _refuse_negative_int_powers(a, e):
     """Integers to a negative integer power are not integers: refused (torch refuses a number
     exponent; it makes 0 of all but 1 and -1 for a tensor one, which tinyseq does not copy)."""
@@ -148,6 +193,10 @@ class Neg(Function):
         return -g
 
 
+def neg(input):
+    return Neg.apply(input)
+
+
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
@@ -161,6 +210,10 @@ class Exp(Function):
         return g * out
 
 
+def exp(input):
+    return Exp.apply(floating(input))
+
+
 class Log(Function):
     @staticmethod
     def forward(ctx, a):
@@ -171,6 +224,10 @@ class Log(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
+
+
+def log(input):
+    return Log.apply(floating(input))
 
 
 class Sqrt(Function):
@@ -186,6 +243,10 @@ class Sqrt(Function):
         return g / (2 * out)  # inf at 0, as torch
 
 
+def sqrt(input):
+    return Sqrt.apply(floating(input))
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
@@ -196,6 +257,10 @@ class Abs(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * np.subtract(a > 0, a < 0, dtype=g.dtype)  # sign, 0 at NaN as torch's sgn
+
+
+def abs(input):
+    return Abs.apply(tensor_of(input))
 
 
 class Tanh(Function):
@@ -211,6 +276,10 @@ class Tanh(Function):
         return g * (1 - out * out)  # tanh' = 1 - tanh²
 
 
+def tanh(input):
+    return Tanh.apply(floating(input))
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
@@ -224,6 +293,10 @@ class Sigmoid(Function):
         return g * out * (1 - out)  # σ' = σ(1 - σ)
 
 
+def sigmoid(input):
+    return Sigmoid.apply(floating(input))
+
+
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
@@ -234,6 +307,10 @@ class Relu(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return pass_where(~(a <= 0), g)  # NaN passes its gradient, as in torch
+
+
+def relu(input):
+    return Relu.apply(tensor_of(input))
 
 
 class Clamp(Function):
@@ -263,6 +340,48 @@ class Clamp(Function):
             high = (a > hi) if lo is None else (a > hi) | (hi < lo)
             ghi = unbroadcast(pass_where(high, g), np.shape(hi))
         return unbroadcast(pass_where(keep, g), a.shape), glo, ghi
+
+
+def clamp(input, min=None, max=None):
+    """Values below ``min`` become ``min``, above ``max`` become ``max`` (numbers, or Tensors
+    that broadcast with ``input`` and get their gradient where they win, as in torch)."""
+    x = tensor_of(input)
+    _check_bounds("clamp", min, max)
+    if x.data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        x = to(x, DEFAULT_FLOAT)  # integers and a float bound: float32, as in torch
+    try:
+        return Clamp.apply(x, min, max)
+    except ValueError:
+        raise broadcast_error("clamp", x.shape, *_bound_shapes(min, max)) from None
+
+
+def clamp_(input, min=None, max=None):
+    """``clamp`` in place, outside the graph; the result must keep the shape and fit the dtype."""
+    _check_bounds("clamp_", min, max)
+    try:
+        out = clamp_values(input.data, data_of(min), data_of(max))
+    except ValueError:
+        raise broadcast_error("clamp_", input.shape, *_bound_shapes(min, max)) from None
+    if out.shape != input.shape or not np.can_cast(out.dtype, input.data.dtype, "same_kind"):
+        raise RuntimeError(f"clamp_: the result, of shape {out.shape} and dtype {out.dtype}, "
+                           f"cannot be written into this tensor of shape {input.shape} and "
+                           f"dtype {input.data.dtype}; use the out-of-place clamp")
+    input._inplace("clamp_")[...] = out
+    return input
+
+
+def _check_bounds(op, lo, hi):
+    """``clamp``'s bounds: at least one, each None, a number or a Tensor."""
+    if lo is None and hi is None:
+        raise ValueError(f"{op}: give at least one of min and max")
+    for name, bound in (("min", lo), ("max", hi)):
+        if not isinstance(bound, (type(None), int, float, np.number, Tensor)):
+            raise TypeError(f"{op}: {name} must be a number or a Tensor, got "
+                            f"{type(bound).__name__}")
+
+
+def _bound_shapes(lo, hi):
+    return [np.shape(data_of(b)) for b in (lo, hi) if b is not None]
 
 
 def clamp_values(a, lo, hi):
@@ -301,6 +420,55 @@ class Where(Function):
         return None, ga, gb
 
 
+def where(condition, input, other):
+    """``input`` where ``condition`` (bool) holds, else ``other``; all three broadcast."""
+    cond = bool_tensor(condition, "where")
+    a, b = operands(input, other)
+    try:
+        return Where.apply(cond, a, b)
+    except ValueError:
+        raise broadcast_error("where", cond.shape, np.shape(data_of(a)),
+                              np.shape(data_of(b))) from None
+
+
+MaskedFill = Where.alias("masked_fill")  # ``masked_fill(mask, value)`` is ``where(mask, value, x)``
+
+
+def masked_fill(input, mask, value):
+    """``value`` (a number, or a 0-d tensor, which gets its gradient) where ``mask`` (bool,
+    broadcastable with ``input``) is True, else ``input``; the result keeps ``input``'s dtype."""
+    input = tensor_of(input)
+    mask = bool_tensor(mask, "masked_fill")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
+                               f"tensor of shape {value.shape}; use ts.where(mask, value, x)")
+        value = to(value, input.data.dtype)
+    elif not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                        f"{type(value).__name__}")
+    elif input.data.dtype.kind != "f" and not math.isfinite(value):
+        raise ValueError(f"masked_fill: {value} cannot be put in a {input.data.dtype} tensor")
+    else:
+        value = np.asarray(value, dtype=input.data.dtype)
+    try:
+        return MaskedFill.apply(mask, value, input)
+    except ValueError:
+        raise broadcast_error("masked_fill", mask.shape, input.shape) from None
+
+
+def bool_tensor(x, op):
+    """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept).
+    A mask of another dtype is refused, as torch does: 1.0 or 2 is not obviously True."""
+    if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+        return x
+    a = np.asarray(data_of(x))
+    if a.dtype != np.bool_:
+        raise RuntimeError(f"{op}: the mask must be bool, got dtype {a.dtype}; compare to make "
+                           "one (e.g. x > 0) or convert with .to(ts.bool_)")
+    return Tensor._wrap(a)
+
+
 class Cast(Function):
     """``t.to(dtype)``: the gradient is cast back to the input's dtype by the engine."""
 
@@ -313,10 +481,10 @@ class Cast(Function):
         return g, None
 
 
-class MaskedFill(Where):
-    """``masked_fill(mask, value)``: ``where(mask, value, x)``."""
-
-    name = "masked_fill"
+def to(input, dtype):
+    """``input`` as ``dtype`` (itself if it has that dtype already)."""
+    dtype = dtype_arg("to", dtype)
+    return input if dtype == input.data.dtype else Cast.apply(input, dtype)
 
 
 class Clone(Function):
@@ -329,3 +497,51 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+
+def clone(input):
+    return Clone.apply(tensor_of(input))
+
+
+def compare(ufunc, a, b):
+    """A comparison: a bool tensor, outside the graph."""
+    a, b = operands(a, b)
+    try:
+        return Tensor._wrap(ufunc(data_of(a), data_of(b)))
+    except ValueError:
+        raise broadcast_error(ufunc.__name__, np.shape(data_of(a)), np.shape(data_of(b))) from None
+
+
+def lt(input, other):
+    return compare(np.less, input, other)
+
+
+def le(input, other):
+    return compare(np.less_equal, input, other)
+
+
+def gt(input, other):
+    return compare(np.greater, input, other)
+
+
+def ge(input, other):
+    return compare(np.greater_equal, input, other)
+
+
+def eq(input, other):
+    return compare(np.equal, input, other)
+
+
+def ne(input, other):
+    return compare(np.not_equal, input, other)
+
+
+# The functions above that are also Tensor methods (tensor.py attaches them): ``t.exp()`` is
+# ``exp(t)``, ``a + b`` is ``add(a, b)``.
+TENSOR_METHODS = {
+    "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__pow__": pow,
+    "__neg__": neg, "__abs__": abs, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__eq__": eq, "__ne__": ne, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
+    "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp, "clamp_": clamp_,
+    "masked_fill": masked_fill, "to": to, "clone": clone,
+}

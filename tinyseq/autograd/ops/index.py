@@ -4,12 +4,20 @@ numpy and PyTorch differ when an index mixes arrays with ints, True/False, ``Non
 numpy counts the int in ``x[0, :, [0, 1]]`` as one more index array, so for a (2, 3, 4) array
 the indexed dims go first, (2, 3); PyTorch applies ints first, as basic indexing, and gets (3, 2).
 ``torch_steps`` splits such an index into the two steps PyTorch takes.
+
+``getitem`` (``t[index]``) and ``setitem`` (``t[index] = value``, outside the graph) read the index
+the same way (``_index``) and name the dim, the index and the size in their errors.
 """
+import operator
 import re
 
 import numpy as np
 
+from ..dtypes import data_of
+from ..errors import ShapeError
 from ..function import Function
+from ..tensor import Tensor
+from ._util import quiet
 
 
 class GetItem(Function):
@@ -34,6 +42,77 @@ class GetItem(Function):
         else:
             full[index] = g
         return full, None
+
+
+def getitem(input, index):
+    """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
+    index = _index(index)
+    check_masks(input.shape, index)
+    try:
+        basic, advanced = torch_steps(index, input.ndim)
+        if basic is not None:
+            return GetItem.apply(GetItem.apply(input, basic), advanced)
+        return GetItem.apply(input, index)
+    except IndexError as e:
+        raise index_error(e, input.shape, index) from None
+
+
+@quiet
+def setitem(input, index, value):
+    """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
+    index, value = _index(index), np.asarray(data_of(value))
+    check_masks(input.shape, index)
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
+    target = input._inplace("__setitem__")
+    try:
+        basic, advanced = torch_steps(index, input.ndim)
+        if basic is not None:
+            target = target[basic]  # no arrays: a view, written through
+        target[advanced] = value
+    except IndexError as e:
+        raise index_error(e, input.shape, index) from None
+    except ValueError:
+        raise ShapeError(f"__setitem__: a value of shape {value.shape} cannot be "
+                         f"broadcast to the shape {target[advanced].shape} it is written "
+                         "into") from None
+
+
+def _index(index):
+    """A tuple index for numpy: Tensors and lists become arrays (``[]`` an empty int array), a 0-d
+    int Tensor an int (PyTorch indexes with it as with an int)."""
+    if type(index) is not tuple:
+        return (_index_item(index),)
+    return tuple([_index_item(i) for i in index])
+
+
+def _index_item(i):
+    if type(i) is int:  # the usual case, first
+        return i
+    if type(i) is slice:
+        if i.step is not None and not (type(i.step) is int and i.step > 0):
+            _check_step(i.step)
+        return i
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
+    if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iub":
+        return i.item()
+    return bool(i) if isinstance(i, np.bool_) else i
+
+
+def _check_step(step):
+    """Refuse a slice step that is not a positive integer, as torch does."""
+    try:
+        step = operator.index(step)
+    except TypeError:
+        raise TypeError(f"index: a slice step must be an integer, got {type(step).__name__} "
+                        f"{step!r}") from None
+    if step <= 0:
+        fix = " (to reverse a dim of size n, index it with ts.arange(n - 1, -1, -1))"
+        raise ValueError(f"index: a slice step must be greater than zero, got {step}"
+                         + (fix if step < 0 else ""))
 
 
 def _is_int_array(i):
@@ -151,3 +230,7 @@ def _entries(shape, index):
         elif i is not None and not isinstance(i, bool):
             yield dim, i
             dim += i.ndim if _is_mask(i) else 1
+
+
+# The functions above as Tensor methods (tensor.py attaches them): ``t[i]`` is ``getitem(t, i)``.
+TENSOR_METHODS = {"__getitem__": getitem, "__setitem__": setitem}

@@ -1,6 +1,12 @@
-"""Matrix products, with numpy's ``matmul`` rules: 1-D operands and broadcast batch dimensions."""
+"""Matrix products, with numpy's ``matmul`` rules: 1-D operands and broadcast batch dimensions.
+
+Each Function is followed by the function users call: ``matmul(input, other)`` (``ts.matmul``,
+``a @ b``) and ``linear(input, weight, bias=None)`` (``ts.nn.functional.linear``).
+"""
 import numpy as np
 
+from ..dtypes import data_of, operands
+from ..errors import ShapeError
 from ..function import Function
 from ._util import unbroadcast
 
@@ -28,6 +34,22 @@ class MatMul(Function):
         if ctx.needs_input_grad[1]:
             gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
+
+
+def matmul(input, other):
+    """``input @ other`` with numpy's rules (1-D operands, broadcast batch dims)."""
+    a, b = operands(input, other)
+    try:
+        return MatMul.apply(a, b)
+    except ValueError:
+        sa, sb = np.shape(data_of(a)), np.shape(data_of(b))
+        if not sa or not sb:
+            raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}; "
+                             "use * to multiply by a scalar") from None
+        inner = sb[0] if len(sb) == 1 else sb[-2]
+        raise ShapeError(f"matmul: shapes {sa} and {sb} do not match: the last dim of the first "
+                         f"({sa[-1]}) must equal the {'only' if len(sb) == 1 else 'second-to-last'}"
+                         f" dim of the second ({inner})") from None
 
 
 class Linear(Function):
@@ -69,3 +91,14 @@ class Linear(Function):
         if needs_b:
             gb = g2.sum(0) if ctx.bias_shape == g.shape[-1:] else unbroadcast(g, ctx.bias_shape)
         return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` as one node: input ``(*, in)``, weight ``(out, in)``, bias
+    ``(out,)``, None or a shape that broadcasts to the output ``(*, out)``. It checks nothing:
+    ``ts.nn.functional.linear`` checks the shapes and dtypes, then calls it."""
+    return Linear.apply(input, weight, bias)
+
+
+# The functions above as Tensor methods (tensor.py attaches them): ``a @ b`` is ``matmul(a, b)``.
+TENSOR_METHODS = {"__matmul__": matmul}

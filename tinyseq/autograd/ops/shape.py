@@ -2,11 +2,38 @@
 
 ``Split`` and ``Unbind`` are one node with many outputs and ``Cat``/``Stack`` one node with many
 inputs, so that backward through T time-step slices costs O(T), not O(T^2).
+
+Each Function is followed by the functions users call (``reshape(input, *shape)``: ``ts.reshape``
+and ``t.reshape()``), which check the shapes and dims they are given and name them in errors.
 """
+import itertools
+import math
+
 import numpy as np
 
+from ..dtypes import tensor_of
+from ..errors import ShapeError
 from ..function import Function
-from ._util import unbroadcast
+from ._util import norm_dim, unbroadcast
+from .reduce import reduce_axes
+
+
+def shape_arg(shape):
+    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape ``(2, 3)``."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def check_shape(op, shape, lowest=0):
+    """``shape`` as a tuple of ints, refusing other types and sizes below ``lowest`` (-1 where
+    -1 means "work this size out", as in ``reshape`` and ``expand``)."""
+    for k, n in enumerate(shape):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{op}: sizes must be ints, got {type(n).__name__} {n!r} at position "
+                            f"{k} of {tuple(shape)}")
+        if n < lowest:
+            raise ShapeError(f"{op}: size {n} at position {k} of {tuple(shape)} is negative" +
+                             ("; only -1 is allowed" if lowest else ""))
+    return tuple(int(n) for n in shape)
 
 
 class Reshape(Function):
@@ -22,20 +49,58 @@ class Reshape(Function):
         return g.reshape(ctx.shape), None
 
 
-class View(Reshape):
-    pass
+# Reshapes under the names they are called by, in the graph and in error messages.
+View = Reshape.alias("view")
+Flatten = Reshape.alias("flatten")
+Squeeze = Reshape.alias("squeeze")
+Unsqueeze = Reshape.alias("unsqueeze")
 
 
-class Flatten(Reshape):
-    pass
+def reshape(input, *shape):
+    return _reshape(Reshape, tensor_of(input), shape_arg(shape))
 
 
-class Squeeze(Reshape):
-    pass
+def view(input, *shape):
+    return _reshape(View, input, shape_arg(shape))
 
 
-class Unsqueeze(Reshape):
-    pass
+def flatten(input, start_dim=0, end_dim=-1):
+    input = tensor_of(input)
+    if input.ndim == 0:
+        return _reshape(Flatten, input, (1,))
+    lo, hi = norm_dim(start_dim, input.ndim, "flatten"), norm_dim(end_dim, input.ndim, "flatten")
+    if lo > hi:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {input.shape}")
+    shape = input.shape[:lo] + (math.prod(input.shape[lo:hi + 1]),) + input.shape[hi + 1:]
+    return _reshape(Flatten, input, shape)
+
+
+def _reshape(op, t, shape):
+    try:
+        if shape and min(shape) < -1:  # numpy would take any negative size for -1
+            raise ValueError
+        return op.apply(t, shape)
+    except (ValueError, TypeError):
+        if list(check_shape(op.name, shape, lowest=-1)).count(-1) > 1:
+            raise ShapeError(f"{op.name}: only one size can be -1 (inferred), got "
+                             f"{tuple(shape)}") from None
+        raise ShapeError(f"{op.name}: cannot reshape a tensor of shape {t.shape} ({t.numel()} "
+                         f"elements) into shape {tuple(shape)}") from None
+
+
+def unsqueeze(input, dim):
+    input = tensor_of(input)
+    d = norm_dim(dim, input.ndim + 1, "unsqueeze")
+    return Unsqueeze.apply(input, input.shape[:d] + (1,) + input.shape[d:])
+
+
+def squeeze(input, dim=None):
+    """Remove the size-1 dims (all of them, or those of ``dim`` that have size 1)."""
+    input = tensor_of(input)
+    axes = range(input.ndim) if dim is None else reduce_axes(dim, input.ndim, "squeeze")
+    shape = tuple(n for i, n in enumerate(input.shape) if not (i in axes and n == 1))
+    return Squeeze.apply(input, shape)
 
 
 class Permute(Function):
@@ -51,8 +116,33 @@ class Permute(Function):
         return g.transpose(np.argsort(ctx.dims)), None
 
 
-class Transpose(Permute):
-    pass
+Transpose = Permute.alias("transpose")  # a permutation that swaps two dims
+
+
+def permute(input, *dims):
+    input = tensor_of(input)
+    dims = tuple(norm_dim(d, input.ndim, "permute") for d in shape_arg(dims))
+    if sorted(dims) != list(range(input.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {input.ndim} dims of a "
+                         f"tensor of shape {input.shape}")
+    return Permute.apply(input, dims)
+
+
+def transpose(input, dim0, dim1):
+    input = tensor_of(input)
+    dims = list(range(input.ndim))
+    a, b = norm_dim(dim0, input.ndim, "transpose"), norm_dim(dim1, input.ndim, "transpose")
+    if dims:  # a 0-d tensor has nothing to swap
+        dims[a], dims[b] = dims[b], dims[a]
+    return Transpose.apply(input, tuple(dims))
+
+
+def t(input):
+    """The transpose of a matrix (a tensor of at most 2 dims, which it returns as it is)."""
+    if input.ndim > 2:
+        raise ValueError(f"t(): expects a tensor with at most 2 dims, got shape {input.shape}; "
+                         "use transpose(d0, d1) or permute(...)")
+    return input if input.ndim < 2 else transpose(input, 0, 1)
 
 
 class Expand(Function):
@@ -66,6 +156,25 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, g):
         return unbroadcast(g, ctx.shape), None
+
+
+def expand(input, *shape):
+    """A broadcast view; ``-1`` keeps a dim, new dims may be added on the left."""
+    input = tensor_of(input)
+    shape = check_shape("expand", shape_arg(shape), lowest=-1)
+    lead = len(shape) - input.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: {len(shape)} sizes {shape} for a tensor of shape "
+                         f"{input.shape}; give at least one size per dim")
+    if -1 in shape[:lead]:
+        raise ShapeError(f"expand: -1 (keep the size) in a new leading dim of {shape}; "
+                         "new dims need a size")
+    full = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    try:
+        return Expand.apply(input, full)
+    except ValueError:
+        raise ShapeError(f"expand: cannot expand shape {input.shape} to {shape}; "
+                         "only dims of size 1 can grow, and new dims go on the left") from None
 
 
 class Split(Function):
@@ -92,6 +201,40 @@ class Split(Function):
         return full, None, None
 
 
+def split(input, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    input = tensor_of(input)
+    ax = norm_dim(dim, input.ndim, "split")
+    n = input.shape[ax]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        bounds = tuple((lo, min(lo + step, n)) for lo in range(0, max(n, 1), step))
+    elif isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(check_shape("split", split_size_or_sections))
+        if sum(sizes) != n:
+            raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} of "
+                             f"shape {input.shape} has size {n}")
+        ends = list(itertools.accumulate(sizes))
+        bounds = tuple(zip([0] + ends[:-1], ends))
+    else:
+        raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, "
+                        f"got {type(split_size_or_sections).__name__}")
+    return Split.apply(input, bounds, ax)
+
+
+def chunk(input, chunks, dim=0):
+    """``chunks`` pieces of size ceil(n / chunks) along ``dim`` (fewer if they run out)."""
+    input = tensor_of(input)
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = input.shape[norm_dim(dim, input.ndim, "chunk")]
+    if n == 0:  # as torch: that many empty pieces
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
+
+
 class Unbind(Function):
     """The slices ``a[..., i, ...]`` along ``axis``, each without that axis."""
     moves_data_only = True
@@ -115,6 +258,17 @@ class Unbind(Function):
         return full, None
 
 
+def unbind(input, dim=0):
+    """The slices along ``dim``, each without it: one node however many slices."""
+    input = tensor_of(input)
+    if input.ndim == 0:
+        raise IndexError("unbind: a 0-d tensor has no dim to unbind along")
+    ax = norm_dim(dim, input.ndim, "unbind")
+    if input.shape[ax] == 1:  # one slice is a view
+        return (Squeeze.apply(input, input.shape[:ax] + input.shape[ax + 1:]),)
+    return Unbind.apply(input, ax)
+
+
 class Cat(Function):
     """Join the arrays along an existing ``axis``; backward hands each its slice of the gradient."""
     moves_data_only = True
@@ -130,6 +284,29 @@ class Cat(Function):
         return (None, *np.split(g, ctx.offsets, axis=ctx.axis))
 
 
+def cat(tensors, dim=0):
+    """Join tensors along the existing dim ``dim``; all other dims must match."""
+    tensors = _tensors(tensors, "cat")
+    first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ShapeError(f"cat: tensor {i} is 0-d and has no dim to join along; use stack")
+    ax = norm_dim(dim, first.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape))
+                                       if k != ax):
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has shape "
+                             f"{first.shape}; all dims except dim={dim} must match")
+    return Cat.apply(ax, *tensors)
+
+
+def _tensors(seq, op):
+    tensors = [tensor_of(t) for t in seq]
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty sequence of tensors")
+    return tensors
+
+
 class Stack(Function):
     """Join the arrays along a new ``axis``; backward hands each its slice of the gradient."""
     moves_data_only = True
@@ -143,3 +320,23 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, g):
         return (None, *np.moveaxis(g, ctx.axis, 0))
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dim ``dim``."""
+    tensors = _tensors(tensors, "stack")
+    first = tensors[0]
+    for i, t in enumerate(tensors):
+        if t.shape != first.shape:
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has shape "
+                             f"{first.shape}; stack needs tensors of one shape")
+    return Stack.apply(norm_dim(dim, first.ndim + 1, "stack"), *tensors)
+
+
+# The functions above as Tensor methods (tensor.py attaches them): ``t.view(2, 3)`` is
+# ``view(t, 2, 3)``.
+TENSOR_METHODS = {
+    "reshape": reshape, "view": view, "flatten": flatten, "unsqueeze": unsqueeze,
+    "squeeze": squeeze, "permute": permute, "transpose": transpose, "t": t, "T": property(t),
+    "expand": expand, "split": split, "chunk": chunk, "unbind": unbind,
+}

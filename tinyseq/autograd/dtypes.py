@@ -1,0 +1,117 @@
+"""Which dtype a value becomes and which dtype a result takes, as in PyTorch.
+
+Floats are float32 unless asked otherwise (``DEFAULT_FLOAT``); a Python scalar never changes a
+tensor's dtype; an integer or bool tensor meeting a float one takes the float dtype; a value that a
+dtype cannot hold is refused, never wrapped round.
+"""
+import numpy as np
+
+from .ops._util import quiet
+from .tensor import Tensor
+
+DEFAULT_FLOAT = np.float32
+
+
+@quiet
+def as_array(data, dtype=None):
+    """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``;
+    a value that ``dtype`` cannot hold is refused, never wrapped round."""
+    if isinstance(data, Tensor):
+        data = data.data
+    target = None if dtype is None else dtype_arg("ts.tensor", dtype)
+    try:
+        a = np.array(data)
+        if a.dtype.kind == "O" and target is not None:  # ints past int64: fine as floats
+            a = np.array(data, dtype=target)
+    except ValueError as e:
+        if "inhomogeneous" not in str(e):
+            raise ValueError(f"ts.tensor: {e}") from None
+        raise ValueError("ts.tensor: the nested lists are ragged (rows of different lengths); "
+                         "give lists of equal lengths at every level, or pad them") from None
+    except OverflowError:
+        raise OverflowError(f"ts.tensor: a value does not fit in {target}; use a wider "
+                            "dtype") from None
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"ts.tensor: cannot make a tensor from {type(data).__name__} "
+                        f"(numpy sees dtype {a.dtype}); give numbers, nested lists or an array")
+    if target is None:
+        return a.astype(DEFAULT_FLOAT) if a.dtype.kind == "f" and a.dtype != DEFAULT_FLOAT else a
+    if target.kind in "iu" and a.size and not np.can_cast(a.dtype, target):
+        _check_fits(a, target)  # a cast that would wrap round: refused, as torch does
+    return a.astype(target, copy=False)
+
+
+def _check_fits(a, target):
+    info = np.iinfo(target)
+    low, high = a.min(), a.max()
+    if not (info.min <= low and high <= info.max):  # (NaN fails both)
+        bad = low if not info.min <= low else high
+        raise OverflowError(f"ts.tensor: {bad} does not fit in {target} (from {info.min} to "
+                            f"{info.max}); use a wider dtype")
+
+
+def dtype_arg(op, dtype):
+    """``dtype`` as a numpy dtype that a tensor can have (float, int or bool), else a TypeError."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
+                        "or ts.bool_") from None
+    if dtype.kind not in "fiub":
+        raise TypeError(f"{op}: tensors hold floats, ints or bools, not {dtype}")
+    return dtype
+
+
+def data_of(x):
+    """The array of a Tensor, anything else as it is."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor_of(x):
+    """``x`` itself if it is a Tensor, else a new one by ``ts.tensor``'s rules (``ts.exp`` & co.
+    take lists and arrays too)."""
+    return x if isinstance(x, Tensor) else Tensor(as_array(x))
+
+
+def floating(x):
+    """``x`` as a floating Tensor: itself if it is one, else its values as float32 (``exp`` of an
+    int tensor is float32)."""
+    t = x if isinstance(x, Tensor) else Tensor(as_array(x))
+    return t if t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(DEFAULT_FLOAT))
+
+
+def operand(x, dtype):
+    """A non-tensor operand next to a tensor of ``dtype``, typed as PyTorch would type it.
+
+    A Python scalar (or a 0-d array of the same kind) never changes the tensor's dtype, unless it is
+    of a higher kind: a float next to integers gives float32, an int next to bools int64.
+    """
+    kind = np.dtype(dtype).kind
+    if isinstance(x, np.ndarray):
+        if x.ndim or x.dtype.kind != kind:
+            return x
+        x = x.item()
+    if not isinstance(x, (bool, int, float)):
+        return as_array(x)
+    if not (kind == "f" or (kind in "iu" and not isinstance(x, float)) or isinstance(x, bool)):
+        dtype = DEFAULT_FLOAT if isinstance(x, float) else np.int64
+    if isinstance(x, float) and not abs(x) < 3e38:  # inf in float32 (or 16), as in torch
+        with np.errstate(over="ignore"):
+            return np.asarray(x, dtype=dtype)
+    return np.asarray(x, dtype=dtype)
+
+
+def operands(a, b):
+    """The two operands of a binary op, typed as PyTorch types them: a Tensor stays as it is, a
+    number or an array is typed next to the Tensor (``operand``), and integers or bools next to
+    floats take that float dtype."""
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
+    a = a if isinstance(a, Tensor) else operand(a, like.data.dtype)
+    b = b if isinstance(b, Tensor) else operand(b, like.data.dtype)
+    fa, fb = data_of(a).dtype.kind == "f", data_of(b).dtype.kind == "f"
+    if fa != fb:  # integer or bool next to float: the float dtype wins, as in PyTorch
+        if fa:
+            b = data_of(b).astype(data_of(a).dtype)
+        else:
+            a = data_of(a).astype(data_of(b).dtype)
+    return a, b

@@ -1,0 +1,62 @@
+"""Views and version counters: what makes an in-place change seen by the nodes it would fool.
+
+Every tensor has a ``Version`` counter that each in-place change bumps. A result that shares
+memory with an input (a view: ``reshape``, ``t[0]``, ``detach()``) shares that input's counter,
+so a change through either is a change to both. A node records the counters (and their values)
+of the arrays its forward saved; the backward walk refuses to run it if one has moved since.
+"""
+import numpy as np
+
+from .tensor import Tensor
+
+
+class Version:
+    """How many in-place changes a tensor's data has seen; ``detach()`` and views share one."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def wrap(out, args, fn):
+    """A forward's result as a Tensor (refusing what is not an array of numbers). A view shares
+    the version counter of the input it looks into."""
+    if type(out) is not np.ndarray:
+        given, out = out, np.asarray(out)
+        if out.dtype.kind not in "fiub":
+            raise TypeError(f"{fn.__name__}.forward returned {type(given).__name__} (dtype "
+                            f"{out.dtype}); return a numpy array of numbers (or a tuple of them)")
+    base = out.base
+    if base is None:
+        return Tensor._wrap(out)
+    for a in args:  # the usual case first: a view of an argument's own array
+        if isinstance(a, Tensor) and a.data is base:
+            return Tensor._wrap(out, a._version)
+    for a in args:
+        if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
+            return Tensor._wrap(out, a._version)
+    return Tensor._wrap(out)
+
+
+def versions_of(saved, args, outputs):
+    """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
+    tensors = [t for t in args if isinstance(t, Tensor)] + outputs
+    versions = []
+    for a in saved:
+        t = _owner(a, tensors)
+        if t is not None:
+            versions.append((t._version, t._version.value))
+    return tuple(versions)
+
+
+def _owner(a, tensors):
+    """The first tensor whose array ``a`` is, else the first whose memory the view ``a`` shares."""
+    for t in tensors:
+        if t.data is a:
+            return t
+    if isinstance(a, np.ndarray):
+        for t in tensors:
+            if np.may_share_memory(a, t.data):
+                return t
+    return None
