@@ -58,5 +58,5 @@ def test_grad_tells_observers_too_and_observe_refuses_what_is_not_an_observer(lo
         observe(lambda node: None)
 
 
-def test_the_only_observer_is_ts_viz_s_recorder_the_engine_adds_none():
-    assert [type(o).__module__ for o in observers] in ([], ["tinyseq.viz.record"])
+def test_the_only_observer_is_the_drawings_recorder_on_from_import():
+    assert [type(o).__module__ for o in observers] == ["tinyseq.autograd.record"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import tinyseq as ts
 from tinyseq import nn
 from tinyseq.viz.graph import fold, trace
-from tinyseq.viz.record import recorder
+from tinyseq.autograd.record import recorder
 
 
 def lstm_loss(T=4, layers=1, record=False, **kw):

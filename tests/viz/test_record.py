@@ -1,12 +1,14 @@
-"""ts.viz's recorder: what it keeps of a graph for drawing (constants, names, gradient norms), kept
+"""The recorder (autograd/record.py): what it keeps of a graph for drawing (constants, names, gradient norms), kept
 outside the engine's nodes, and when a drawn op says "no grad yet" or "not recorded"."""
 import gc
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.viz.record import recorder
+from tinyseq.autograd.record import recorder
 
 
 def test_constant_tensor_arguments_are_kept_with_their_shape_and_name():
@@ -74,3 +76,16 @@ def test_what_the_recorder_keeps_is_forgotten_with_the_graph():
     gc.collect()
     after = [len(d) for d in (recorder.consts, recorder.labels, recorder.norms, recorder.walks)]
     assert [b - a for a, b in zip(after, before)] == [1, 1, 2, 1]  # mul; mul; mul, sum; sum
+
+
+def test_a_graph_built_before_ts_viz_is_first_used_draws_its_constants_and_names():
+    """``ts.viz`` loads lazily; the recorder is autograd's, so what came before still shows."""
+    code = ("import sys, tinyseq as ts\n"
+            "x = ts.ones(2, 3).named('x')\n"
+            "w = ts.ones(3, 4, requires_grad=True)\n"
+            "y = (x @ w).tanh().named('Γ_f')\n"
+            "assert 'tinyseq.viz' not in sys.modules\n"
+            "print(ts.viz.draw_graph(y).source)\n")
+    source = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout
+    assert "Γ_f" in source and ">x<" in source

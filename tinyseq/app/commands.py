@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import viz
 from ..autograd import rng
-from ..autograd.mode import record_grad_norms
+from ..autograd import record_grad_norms
 from ..io import write_atomic
 from ..models.checkpoint import load_checkpoint
 from ..nn import functional as F

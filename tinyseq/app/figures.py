@@ -2,7 +2,7 @@
 a recurrent layer unrolled over time, and the gradient flowing back through it.
 """
 from ..autograd.factories import randn
-from ..autograd.mode import record_grad_norms
+from ..autograd import record_grad_norms
 from ..autograd.rng import manual_seed
 from ..models.charlm import CELLS
 from ..viz.draw import draw_graph

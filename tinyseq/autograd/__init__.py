@@ -11,8 +11,8 @@ from .anomaly import AnomalyError
 from .engine import backward, grad
 from .function import Context, Function, Node
 from .gradcheck import GradcheckError, gradcheck
-from .mode import (detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms,
-                   scope)
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from .record import record_grad_norms
 from .errors import DTypeError, OutOfRangeError, ShapeError
 
 __all__ = ["Tensor", "Function", "Context", "Node", "backward", "grad", "gradcheck",

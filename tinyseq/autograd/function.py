@@ -2,7 +2,8 @@
 
 A Function's ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` work on numpy arrays.
 ``Function.apply(*args)`` unwraps Tensor arguments, runs forward, wraps the results and, when grad
-mode is on and an input requires a gradient, records a ``Node`` (``node.py``) that the backward walk will visit.
+mode is on and an input requires a gradient, records a ``Node`` (``node.py``) that the backward
+walk will visit.
 Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
 

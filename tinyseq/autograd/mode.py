@@ -114,9 +114,3 @@ def detect_anomaly():
     finally:
         state.anomaly = prev
 
-
-def record_grad_norms():
-    """``ts.viz.record_grad_norms()`` under its old name (the drawings' switch is in ``ts.viz``)."""
-    from ..viz import record  # (imported when called: autograd does not import ts.viz)
-
-    return record.record_grad_norms()

@@ -4,7 +4,7 @@ step; ``render`` writes it to svg/png/pdf/dot with or without a system graphviz;
 """
 from .draw import GraphTooLarge, draw_graph
 from .flow import gradient_flow, plot_gradient_flow
-from .record import record_grad_norms
+from ..autograd.record import record_grad_norms
 from .render import FORMATS, render
 
 __all__ = ["draw_graph", "render", "gradient_flow", "plot_gradient_flow", "record_grad_norms",

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
 from ..autograd.toposort import toposort
-from .record import combined, recorder
+from ..autograd.record import combined, recorder
 
 STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
 MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group

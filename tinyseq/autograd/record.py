@@ -1,10 +1,12 @@
-"""What ``ts.viz`` learns about a graph while it is built and walked, to draw it afterwards.
+"""What a reader of the graph learns about it while it is built and walked (``ts.viz`` draws it).
 
-The engine keeps only what backward needs. To draw a graph, ``ts.viz`` also wants the tensors that
-needed no gradient (inputs, masks: drawn as constants), the names given to results (``Γ_f``) and,
-after a backward inside ``record_grad_norms()``, the norm of each op's gradient. ``recorder``, an
-autograd ``Observer`` added when ``ts.viz`` is imported, collects them in weak dictionaries keyed by
-node: they forget a node when its graph is freed.
+The engine keeps only what backward needs. To draw a graph afterwards, ``ts.viz`` also wants the
+tensors that needed no gradient (inputs, masks: drawn as constants), the names given to results
+(``Γ_f``) and, after a backward inside ``record_grad_norms()``, the norm of each op's gradient.
+``recorder``, an ``Observer`` (``observers.py``) added when autograd is imported, collects them in
+weak dictionaries keyed by node: they forget a node when its graph is freed. It is on from the start
+(about 0.2 µs an op), so that a graph built before ``ts.viz`` is first used can still be drawn; the
+engine itself (``engine.py``, ``function.py``, ``node.py``) knows nothing of it.
 """
 import contextlib
 import itertools
@@ -14,10 +16,10 @@ import weakref
 
 import numpy as np
 
-from ..autograd.node import AccumulateGrad, edge_of
-from ..autograd.observers import Observer, observe
-from ..autograd.tensor import Tensor
-from ..autograd.toposort import toposort
+from .node import AccumulateGrad, edge_of
+from .observers import Observer, observe
+from .tensor import Tensor
+from .toposort import toposort
 
 
 class Recorder(Observer):
