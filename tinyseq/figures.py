@@ -1,15 +1,13 @@
 """The figures that ``tinyseq graph``, ``tinyseq gradflow`` and ``docs/make_visualization.py`` draw:
 a recurrent layer unrolled over time, and the gradient flowing back through it.
 """
-from . import nn
 from .autograd.factories import randn
 from .autograd.mode import record_grad_norms
 from .autograd.rng import manual_seed
+from .models.charlm import CELLS
 from .viz.draw import draw_graph
 from .viz.flow import gradient_flow
 from .viz.graph import fold, trace
-
-CELLS = nn.recurrent.LAYERS
 
 
 def layer(cell, input_size, hidden_size, num_layers=1, seed=0):
