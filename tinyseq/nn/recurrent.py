@@ -100,10 +100,6 @@ class _RNNBase(Module):
         output = x.transpose(0, 1) if self.batch_first else x
         return output, self._stack_states(finals), steps
 
-    def _weight(self, name, suffix):
-        """The parameter ``name + suffix`` (None: a bias of a layer without biases)."""
-        return getattr(self, name + suffix, None)
-
     def _layer_scope(self, layer, d):
         """``layer <k>`` (``layer <k> reverse``) when there is more than one layer or direction."""
         if self.num_layers == 1 and not self.bidirectional:
@@ -118,11 +114,10 @@ class _RNNBase(Module):
         flat = x.reshape(T * B, n_in)
         if not flat.requires_grad:
             flat.name = x.name  # a named input keeps its name in ts.viz's drawings
+        weight_ih, bias_ih, bias_hh, *weights = [getattr(self, name + suffix, None) for name in (
+            "weight_ih", "bias_ih", "bias_hh", *step_weights)]  # (None: no biases)
         # W_ih x⟨t⟩ + b_ih + b_hh for every t, in one matmul (b_hh stays out if the step takes it)
-        bias_hh = None if "bias_hh" in step_weights else self._weight("bias_hh", suffix)
-        projected = project(flat, self._weight("weight_ih", suffix),
-                            self._weight("bias_ih", suffix), bias_hh)
-        weights = [self._weight(name, suffix) for name in step_weights]
+        projected = project(flat, weight_ih, bias_ih, None if "bias_hh" in step_weights else bias_hh)
         inputs = projected.reshape(T, B, projected.shape[-1]).unbind(0)
         if state is None:
             state = self._zero_state(inputs[0])
