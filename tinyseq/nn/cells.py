@@ -135,7 +135,7 @@ class _Cell(Module):
         """One step: x ``(B, input_size)`` and the state (None: zeros) -> the new state."""
         self._check_input(x)
         if state is None:
-            state = self.zero_state(x)
+            state = self._zero_state(x)
         else:
             self._check_state(state, x)
         step, step_weights = self.variant(type(self).__name__, **self.options())
@@ -143,7 +143,7 @@ class _Cell(Module):
         x_proj = project(x, self.weight_ih, self.bias_ih, bias_hh)
         return step(x_proj, state, *(getattr(self, name) for name in step_weights))
 
-    def zero_state(self, x):
+    def _zero_state(self, x):
         """a⟨0⟩ = 0 for a batch like ``x``."""
         return zeros(x.shape[0], self.hidden_size, dtype=x.data.dtype)
 
@@ -221,8 +221,8 @@ class LSTMCell(_Cell):
             return peephole_lstm_step, ("weight_hh", "weight_ci", "weight_cf", "weight_co")
         return lstm_step, ("weight_hh",)
 
-    def zero_state(self, x):
-        return super().zero_state(x), super().zero_state(x)
+    def _zero_state(self, x):
+        return super()._zero_state(x), super()._zero_state(x)
 
     def _check_state(self, state, x):
         if not isinstance(state, (tuple, list)) or len(state) != 2:

@@ -1,8 +1,10 @@
-"""``RNN``, ``GRU`` and ``LSTM`` layers: cells unrolled over time, stacked (the notes' deep RNNs)
-and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
+"""``RNN``, ``GRU`` and ``LSTM`` layers: a cell's step unrolled over time, stacked (the notes' deep
+RNNs) and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
 
-For each layer and direction the input projection of all T steps is one matmul; only the hidden
-matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
+A layer owns the parameters of every layer k and direction (``weight_ih_l{k}``, ...
+``bias_hh_l{k}_reverse``) and calls the step function of ``cells.py`` with them. For each layer
+and direction the input projection of all T steps is one matmul; only the hidden matmul runs
+inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
 ``layer <k> reverse`` when there are several). Padded batches of different lengths mask the state
 update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
 sequence.
@@ -117,7 +119,8 @@ class _RNNBase(Module):
         weight_ih, bias_ih, bias_hh, *weights = [getattr(self, name + suffix, None) for name in (
             "weight_ih", "bias_ih", "bias_hh", *step_weights)]  # (None: no biases)
         # W_ih x⟨t⟩ + b_ih + b_hh for every t, in one matmul (b_hh stays out if the step takes it)
-        projected = project(flat, weight_ih, bias_ih, None if "bias_hh" in step_weights else bias_hh)
+        bias_hh = None if "bias_hh" in step_weights else bias_hh
+        projected = project(flat, weight_ih, bias_ih, bias_hh)
         inputs = projected.reshape(T, B, projected.shape[-1]).unbind(0)
         if state is None:
             state = self._zero_state(inputs[0])
