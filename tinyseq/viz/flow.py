@@ -1,7 +1,8 @@
 """Gradient flow through time: how much of ∂L/∂h⟨t⟩ reaches each step of a recurrent layer.
 
-``gradient_flow`` runs a layer once and lets the engine carry the loss's gradient back through
-time; a hook on each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
+``gradient_flow`` runs a layer once, asking it for its hidden state at each step
+(``layer.unroll``), and lets the engine carry the loss's gradient back through time; a hook on
+each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
 on a log axis, where the vanishing gradient of a plain tanh RNN shows as a straight slope.
 """
 import io
@@ -22,7 +23,8 @@ def gradient_flow(layer, x, loss_fn=None):
     """The norm of ∂L/∂h⟨t⟩ of the last layer's hidden state at every time step t: ``(T,)``.
 
     ``layer`` is a ``ts.nn.RNN``, ``GRU`` or ``LSTM`` (any ``num_layers``, bidirectional or not),
-    ``x`` its input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``).
+    or anything whose ``unroll(x)`` gives ``(output, state, steps)`` as theirs does; ``x`` is its
+    input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``).
     ``L = loss_fn(output, state)``, a one-element Tensor; by default the sum of the last step's
     output, ``output[-1].sum()`` (``output[:, -1].sum()`` with ``batch_first``).
 
