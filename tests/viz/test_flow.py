@@ -186,6 +186,26 @@ def test_a_step_the_loss_never_reaches_has_zero_gradient():
     np.testing.assert_array_equal(curve[3:], 0.0)
 
 
+def test_gradient_flow_asks_the_layer_for_its_hidden_states():
+    class Wrapped:  # not a ts.nn layer: anything whose unroll(x) gives (output, state, steps)
+        def __init__(self, layer):
+            self.layer, self.unrolled = layer, 0
+
+        def unroll(self, x):
+            self.unrolled += 1
+            return self.layer.unroll(x)
+
+        def parameters(self):
+            return self.layer.parameters()
+
+    layer, x = nn.GRU(I, H, bidirectional=True), ts.tensor(_x((T, B, I)))
+    wrapped = Wrapped(layer)
+    curve = gradient_flow(wrapped, x, _tail_loss)
+    assert wrapped.unrolled == 1
+    np.testing.assert_array_equal(curve, gradient_flow(layer, x, _tail_loss))
+    assert (curve > 0).all()
+
+
 # ---- errors ---------------------------------------------------------------------------------
 def test_a_layer_that_is_not_recurrent_is_refused():
     x = ts.tensor(_x((T, B, I)))
@@ -194,7 +214,7 @@ def test_a_layer_that_is_not_recurrent_is_refused():
     with pytest.raises(TypeError, match=r"gradient_flow: expected a recurrent layer .*function"):
         gradient_flow(lambda x: (x, x), x)
 
-    class Head(nn.Module):  # a model around an RNN: its output is not the stack of h⟨t⟩
+    class Head(nn.Module):  # a model around an RNN: it has no unroll() giving each h⟨t⟩
         def __init__(self):
             super().__init__()
             self.rnn, self.out = nn.RNN(I, H), nn.Linear(H, 2)
@@ -203,7 +223,8 @@ def test_a_layer_that_is_not_recurrent_is_refused():
             output, h = self.rnn(x)
             return self.out(output), h
 
-    with pytest.raises(TypeError, match=r"stack of the hidden states.*not a model around it"):
+    with pytest.raises(TypeError, match=r"got Head, which has no unroll\(\) giving the hidden "
+                                        r"states of each step; .*not a model around it"):
         gradient_flow(Head(), x)
 
 

@@ -17,7 +17,7 @@ from ..autograd.rng import generator
 from ..autograd.tensor import Tensor
 from ..data.vocab import Vocab
 
-CELLS = nn.recurrent.LAYERS
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}  # the layer for each cell="..."
 
 
 class CharLM(nn.Module):

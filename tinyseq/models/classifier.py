@@ -9,8 +9,7 @@ import numpy as np
 
 from .. import nn
 from ..autograd.mode import no_grad
-
-CELLS = nn.recurrent.LAYERS
+from .charlm import CELLS
 
 
 class SequenceClassifier(nn.Module):

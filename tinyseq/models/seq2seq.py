@@ -18,7 +18,7 @@ from ..autograd.mode import no_grad
 from ..data import Vocab, pad_batch
 from .classifier import check_cell, check_ids, check_int, check_sizes
 
-CELLS = {k: nn.recurrent.LAYERS[k] for k in ("gru", "lstm")}
+CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
 
 
 class Seq2Seq(nn.Module):

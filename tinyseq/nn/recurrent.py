@@ -1,8 +1,10 @@
-"""``RNN``, ``GRU`` and ``LSTM`` layers: cells unrolled over time, stacked (the notes' deep RNNs)
-and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
+"""``RNN``, ``GRU`` and ``LSTM`` layers: a cell's step unrolled over time, stacked (the notes' deep
+RNNs) and optionally bidirectional (the notes' BRNN), with PyTorch's shapes and parameter names.
 
-For each layer and direction the input projection of all T steps is one matmul; only the hidden
-matmul runs inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
+A layer owns the parameters of every layer k and direction (``weight_ih_l{k}``, ...
+``bias_hh_l{k}_reverse``) and calls the step function of ``cells.py`` with them. For each layer
+and direction the input projection of all T steps is one matmul; only the hidden matmul runs
+inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
 ``layer <k> reverse`` when there are several). Padded batches of different lengths mask the state
 update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
 sequence.
@@ -10,20 +12,24 @@ sequence.
 
 import numpy as np
 
+from ..autograd.factories import zeros
 from ..autograd.functional import cat, stack, where
 from ..autograd.mode import NO_SCOPE, recording_scope, scope
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
-from .cells import DEFAULTS, GRUCell, LSTMCell, RNNCell, _check_hidden
+from .cells import GRUCell, LSTMCell, RNNCell, _check_hidden, add_parameters, project
 from .module import Module
 
 
 class _RNNBase(Module):
+    """The layer of ``cell_class``'s step: it owns every layer's and direction's parameters under
+    PyTorch's names (``weight_ih_l0``, ``bias_hh_l1_reverse``) and calls the step with them."""
+
     cell_class = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, **cell_options):
+                 dropout=0.0, bidirectional=False, **options):
         super().__init__()
         name = type(self).__name__
         input_size = _checks.size(name, "input_size", input_size, 1)
@@ -32,26 +38,35 @@ class _RNNBase(Module):
         bias, batch_first, bidirectional = (_checks.flag(name, k, v) for k, v in (
             ("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
         dropout = _checks.number(name, "dropout", dropout, 0, 1)
+        for option in options.keys() - self.cell_class.defaults.keys():
+            raise TypeError(f"{name}: unexpected keyword argument {option!r} (its cell's option "
+                            f"is {', '.join(self.cell_class.defaults)})")
+        options = {**self.cell_class.defaults, **options}
+        _, step_weights = self.cell_class.variant(name, **options)
         D, gates = 1 + bidirectional, self.cell_class.gates
         _checks.affordable(name, num_layers * D * gates * hidden_size * (
             max(input_size, D * hidden_size) + hidden_size + 2))
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.batch_first, self.dropout, self.bidirectional = batch_first, dropout, bidirectional
         self.bias = bias
-        cells = []  # the cells compute; their parameters are registered here under PyTorch's names
+        for option, value in options.items():  # (a numpy bool kept as a bool)
+            setattr(self, option, bool(value) if isinstance(value, np.bool_) else value)
         for layer in range(num_layers):
-            for suffix in ("", "_reverse")[: 2 if bidirectional else 1]:
-                n_in = input_size if layer == 0 else hidden_size * (2 if bidirectional else 1)
-                cell = self.cell_class(n_in, hidden_size, bias, **cell_options)
-                for name, p in cell.named_parameters():
-                    setattr(self, f"{name}_l{layer}{suffix}", p)
-                cells.append(cell)
-        object.__setattr__(self, "_cells", cells)
-        self.cell_options = cell_options
+            for suffix in self._suffixes(layer):
+                n_in = input_size if layer == 0 else D * hidden_size
+                add_parameters(self, suffix, n_in, hidden_size, gates, bias, step_weights)
 
     @property
     def _directions(self):
         return 2 if self.bidirectional else 1
+
+    def _suffixes(self, layer):
+        """The names' endings of ``layer``'s directions: ``_l1`` (and ``_l1_reverse``)."""
+        return [f"_l{layer}", f"_l{layer}_reverse"][: self._directions]
+
+    def options(self):
+        """The cell's variant option and its value: ``{"peephole": True}``."""
+        return {k: getattr(self, k) for k in self.cell_class.defaults}
 
     def forward(self, input, hx=None, lengths=None):
         """input ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``) -> ``output, h_n``.
@@ -59,24 +74,33 @@ class _RNNBase(Module):
         ``output`` is ``(T, B, D·H)``, ``h_n`` ``(num_layers·D, B, H)`` (LSTM: ``(h_n, c_n)``);
         ``lengths`` (B ints) are the true lengths of a padded batch.
         """
+        output, h_n, _ = self.unroll(input, hx, lengths)
+        return output, h_n
+
+    def unroll(self, input, hx=None, lengths=None):
+        """``forward``, that also returns the last layer's hidden states as each step hands them
+        to the next: ``output, h_n, steps``, ``steps[d][t]`` ``(B, H)`` the a⟨t⟩ of direction d
+        (0 forward, 1 reverse) in time order. ``ts.viz.gradient_flow`` reads ∂L/∂a⟨t⟩ on them."""
         x = self._check_input(input)
         T, B = x.shape[:2]
         mask = self._masks(lengths, T, B)
         first = self._initial_states(hx, B)
+        step, step_weights = self.cell_class.variant(type(self).__name__, **self.options())
         finals = []
         for layer in range(self.num_layers):
-            outputs = []
-            for d in range(self._directions):
-                k = layer * self._directions + d
+            outputs, steps = [], []
+            for d, suffix in enumerate(self._suffixes(layer)):
                 with self._layer_scope(layer, d):
-                    out, final = self._run(self._cells[k], x, first[k], mask, reverse=d == 1)
+                    out, hidden, final = self._run(step, step_weights, suffix, x,
+                                                   first[len(finals)], mask, reverse=d == 1)
                 outputs.append(out)
+                steps.append(hidden)
                 finals.append(final)
             x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, self.training)
         output = x.transpose(0, 1) if self.batch_first else x
-        return output, self._stack_states(finals)
+        return output, self._stack_states(finals), steps
 
     def _layer_scope(self, layer, d):
         """``layer <k>`` (``layer <k> reverse``) when there is more than one layer or direction."""
@@ -84,35 +108,44 @@ class _RNNBase(Module):
             return NO_SCOPE
         return scope(f"layer {layer}" + (" reverse" if d else ""))
 
-    def _run(self, cell, x, state, mask, reverse):
-        """Unroll ``cell`` over the T steps of ``x``; returns ``(T, B, H)`` outputs and the state."""
+    def _run(self, step, step_weights, suffix, x, state, mask, reverse):
+        """Unroll ``step`` with the parameters ending in ``suffix`` over the T steps of ``x``;
+        returns the ``(T, B, H)`` outputs, the hidden states a⟨t⟩ in time order and the last
+        state."""
         T, B, n_in = x.shape
         flat = x.reshape(T * B, n_in)
         if not flat.requires_grad:
             flat.name = x.name  # a named input keeps its name in ts.viz's drawings
-        # W_ih x⟨t⟩ + b_ih for every t, in one matmul
-        projected = cell.project(flat)
+        weight_ih, bias_ih, bias_hh, *weights = [getattr(self, name + suffix, None) for name in (
+            "weight_ih", "bias_ih", "bias_hh", *step_weights)]  # (None: no biases)
+        # W_ih x⟨t⟩ + b_ih + b_hh for every t, in one matmul (b_hh stays out if the step takes it)
+        bias_hh = None if "bias_hh" in step_weights else bias_hh
+        projected = project(flat, weight_ih, bias_ih, bias_hh)
         inputs = projected.reshape(T, B, projected.shape[-1]).unbind(0)
         if state is None:
-            state = self._zero_state(cell, inputs[0])
-        outs = [None] * T
+            state = self._zero_state(inputs[0])
+        outs, hidden = [None] * T, [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
             with recording_scope(f"t={t}"):
-                new = cell.step(inputs[t], state)
+                new = step(inputs[t], state, *weights)
                 if mask is not None:  # past a sequence's end: keep its state, output zeros
                     new = self._where(mask[t], new, state)
-                    outs[t] = where(mask[t], self._hidden(new), 0.0)
+                    hidden[t] = self._hidden(new)
+                    outs[t] = where(mask[t], hidden[t], 0.0)
                 else:
-                    outs[t] = self._hidden(new)
+                    outs[t] = hidden[t] = self._hidden(new)
                 state = new
-        return stack(outs), state
+        return stack(outs), hidden, state
 
     # ---- what differs between the RNN/GRU state and the LSTM's (h, c) -------------------------
     def _hidden(self, state):
         return state
 
-    def _zero_state(self, cell, like):
-        return cell._zeros(like).named("a⟨0⟩")
+    def _zero_state(self, like):
+        return self._zeros(like).named("a⟨0⟩")
+
+    def _zeros(self, like):
+        return zeros(like.shape[0], self.hidden_size, dtype=like.data.dtype)
 
     def _where(self, m, new, old):
         return where(m, new, old)
@@ -176,7 +209,8 @@ class _RNNBase(Module):
         options += ["batch_first=True"] * self.batch_first
         options += [f"dropout={self.dropout}"] * bool(self.dropout)
         options += ["bidirectional=True"] * self.bidirectional
-        options += [f"{k}={v!r}" for k, v in self.cell_options.items() if v != DEFAULTS[k]]
+        options += [f"{k}={v!r}" for k, v in self.options().items()
+                    if v != self.cell_class.defaults[k]]
         return ", ".join(options)
 
 
@@ -185,10 +219,12 @@ class RNN(_RNNBase):
 
     cell_class = RNNCell
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, nonlinearity=nonlinearity)
+    def __init__(self, input_size, hidden_size, num_layers=1, *args, **options):
+        """The layers' arguments; as in PyTorch, ``nonlinearity`` may come fourth:
+        ``RNN(10, 20, 2, "relu")``."""
+        fourth = {"nonlinearity": args[0]} if args and isinstance(args[0], str) else {}
+        super().__init__(input_size, hidden_size, num_layers, *args[len(fourth):], **fourth,
+                         **options)
 
 
 class GRU(_RNNBase):
@@ -196,27 +232,17 @@ class GRU(_RNNBase):
 
     cell_class = GRUCell
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, reset_after=True):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, reset_after=reset_after)
-
 
 class LSTM(_RNNBase):
     """An LSTM layer; ``forward(input, (h_0, c_0)=None)`` -> ``output, (h_n, c_n)``."""
 
     cell_class = LSTMCell
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, peephole=False):
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, peephole=peephole)
-
     def _hidden(self, state):
         return state[0]
 
-    def _zero_state(self, cell, like):
-        return cell._zeros(like).named("a⟨0⟩"), cell._zeros(like).named("c⟨0⟩")
+    def _zero_state(self, like):
+        return self._zeros(like).named("a⟨0⟩"), self._zeros(like).named("c⟨0⟩")
 
     def _where(self, m, new, old):
         return tuple(where(m, a, b) for a, b in zip(new, old))
@@ -235,5 +261,3 @@ class LSTM(_RNNBase):
     def _stack_states(self, finals):
         return stack([h for h, _ in finals]), stack([c for _, c in finals])
 
-
-LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}  # by the name a command-line flag gives

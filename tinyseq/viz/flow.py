@@ -1,7 +1,8 @@
 """Gradient flow through time: how much of ∂L/∂h⟨t⟩ reaches each step of a recurrent layer.
 
-``gradient_flow`` runs a layer once and lets the engine carry the loss's gradient back through
-time; a hook on each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
+``gradient_flow`` runs a layer once, asking it for its hidden state at each step
+(``layer.unroll``), and lets the engine carry the loss's gradient back through time; a hook on
+each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
 on a log axis, where the vanishing gradient of a plain tanh RNN shows as a straight slope.
 """
 import io
@@ -22,7 +23,8 @@ def gradient_flow(layer, x, loss_fn=None):
     """The norm of ∂L/∂h⟨t⟩ of the last layer's hidden state at every time step t: ``(T,)``.
 
     ``layer`` is a ``ts.nn.RNN``, ``GRU`` or ``LSTM`` (any ``num_layers``, bidirectional or not),
-    ``x`` its input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``).
+    or anything whose ``unroll(x)`` gives ``(output, state, steps)`` as theirs does; ``x`` is its
+    input ``(T, B, input_size)`` (``(B, T, input_size)`` with ``batch_first``).
     ``L = loss_fn(output, state)``, a one-element Tensor; by default the sum of the last step's
     output, ``output[-1].sum()`` (``output[:, -1].sum()`` with ``batch_first``).
 
@@ -42,14 +44,13 @@ def gradient_flow(layer, x, loss_fn=None):
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"gradient_flow: loss_fn must be None or a function (output, state) -> "
                         f"a one-element Tensor, got {type(loss_fn).__name__}")
-    output, state = _run(layer, x)
-    steps = _hidden_states(output, batch_first)
+    output, state, steps = _run(layer, x)
     loss = _loss(loss_fn, output, state, batch_first)
     # The course's a⟨t⟩ is h⟨t⟩ here; each hook sees ∂L/∂a⟨t⟩ once the engine has summed what
     # came back from ŷ⟨t⟩ and from a⟨t+1⟩, the sum BPTT computes by hand.
     squares = np.zeros(len(steps[0]))
-    handles = [node.register_hook(_adder(squares, t), output=k)
-               for edges in steps for t, (node, k) in enumerate(edges)]
+    handles = [a.register_hook(_adder(squares, t))
+               for direction in steps for t, a in enumerate(direction)]
     try:
         grad(loss, _graph_inputs(layer, x), allow_unused=True)
     finally:
@@ -73,21 +74,23 @@ def _check_input(x, batch_first):
 
 
 def _run(layer, x):
-    """``layer(x)`` -> ``(output, state)``, checked to be what a recurrent layer returns."""
+    """``layer.unroll(x)`` -> ``(output, state, steps)``: the layer gives the hidden states a⟨t⟩
+    of its last layer as they feed step t+1, ``steps[direction][t]``."""
     if hasattr(layer, "weight_ih") and not hasattr(layer, "num_layers"):
         raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM), got "
                         f"the cell {type(layer).__name__}, which runs one step: use the layer "
                         "that runs it over time")
-    is_module = not isinstance(layer, type) and hasattr(layer, "parameters")
-    result = layer(x) if is_module and callable(layer) else None
-    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], Tensor)):
-        what = f"the class {layer.__name__}" if isinstance(layer, type) else type(layer).__name__
-        raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM) "
-                        f"returning (output, state), got {what}")
-    if result[0].grad_fn is None:
+    if isinstance(layer, type) or not callable(getattr(layer, "unroll", None)):
+        what = f"the class {layer.__name__}" if isinstance(layer, type) else (
+            f"{type(layer).__name__}, which has no unroll() giving the hidden states of each step; "
+            "pass the recurrent layer itself, not a model around it")
+        raise TypeError(f"gradient_flow: expected a recurrent layer (ts.nn.RNN, GRU or LSTM), "
+                        f"got {what}")
+    output, state, steps = layer.unroll(x)
+    if output.grad_fn is None:
         raise RuntimeError("gradient_flow: the layer's output has no graph: neither x nor the "
                            "layer's parameters require grad")
-    return result
+    return output, state, steps
 
 
 def _loss(loss_fn, output, state, batch_first):
@@ -100,30 +103,6 @@ def _loss(loss_fn, output, state, batch_first):
         raise ValueError("gradient_flow: loss_fn(output, state) must return a one-element Tensor "
                          f"computed from them, e.g. output[-1].sum(); got {what}")
     return loss
-
-
-def _hidden_states(output, batch_first):
-    """The edges ``(node, k)`` that produce h⟨0⟩ ... h⟨T-1⟩, one list per direction.
-
-    A layer returns ``stack([h⟨0⟩, ..., h⟨T-1⟩])`` per direction (in time order for the reverse
-    one too), joined by ``cat`` when bidirectional and transposed when ``batch_first``; the
-    stacked tensors are the very states that also feed step t+1.
-    """
-    node = output.grad_fn
-    if batch_first and node.name == "transpose":
-        node = _inputs(node)[0][0]
-    stacks = [n for n, _ in _inputs(node)] if node.name == "cat" else [node]
-    T = output.shape[1 if batch_first else 0]
-    if any(s.name != "stack" or len(_inputs(s)) != T for s in stacks):
-        raise TypeError(f"gradient_flow: expected the output of a ts.nn.RNN, GRU or LSTM "
-                        f"(a stack of the hidden states over time), but it was made by "
-                        f"'{node.name}'; pass the recurrent layer itself, not a model around it")
-    return [_inputs(s) for s in stacks]
-
-
-def _inputs(node):
-    """The edges into ``node`` from its Tensor arguments (``dim`` and the like have none)."""
-    return [edge for edge in node.next_edges if edge is not None]
 
 
 def _adder(squares, t):
