@@ -131,6 +131,8 @@ def test_one_signature_for_the_three_layers():
         nn.LSTM(3, 4, reset_after=False)
     with pytest.raises(TypeError, match="multiple values for keyword argument 'nonlinearity'"):
         nn.RNN(3, 4, 1, "relu", nonlinearity="tanh")
+    with pytest.raises(ValueError, match="RNN: nonlinearity must be 'tanh' or 'relu', got True"):
+        nn.RNN(3, 4, 1, True)  # the fourth is the nonlinearity, as in torch, not bias
     with pytest.raises(TypeError, match="GRU: reset_after must be True or False, got 'no'"):
         nn.GRU(3, 4, reset_after="no")
 

@@ -7,7 +7,7 @@ their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
 
 Everything else happens at one of two named steps. ``_complete`` (this node's gradient is
 complete): tensor hooks, ``retain_grad``, what ``grad()`` captures, the watchers of observers
-(``observers.py``: ``ts.viz`` records gradient norms there). ``_run`` (run its backward): the
+(``observers.py``; ``record.py`` keeps gradient norms there for ``ts.viz``). ``_run`` (run its backward): the
 checks that the graph was not freed and that saved arrays were not changed in place, the op's
 backward, the check that each gradient has its input's shape (naming the op), ``detect_anomaly``'s
 check, and freeing what forward saved unless ``retain_graph=True``.

@@ -220,9 +220,9 @@ class RNN(_RNNBase):
     cell_class = RNNCell
 
     def __init__(self, input_size, hidden_size, num_layers=1, *args, **options):
-        """The layers' arguments; as in PyTorch, ``nonlinearity`` may come fourth:
-        ``RNN(10, 20, 2, "relu")``."""
-        fourth = {"nonlinearity": args[0]} if args and isinstance(args[0], str) else {}
+        """The layers' arguments; as in PyTorch, a fourth positional argument is
+        ``nonlinearity``: ``RNN(10, 20, 2, "relu")``."""
+        fourth = {"nonlinearity": args[0]} if args else {}
         super().__init__(input_size, hidden_size, num_layers, *args[len(fourth):], **fourth,
                          **options)
 
