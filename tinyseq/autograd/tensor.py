@@ -34,7 +34,7 @@ class Tensor:
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
     ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` labels it in
-    ``ts.viz`` (a module names its parameters by its path: ``lstm.weight_hh_l0``). Its ops
+    ``ts.viz`` (drawings label a module's parameters by its path: ``lstm.weight_hh_l0``). Its ops
     (``t.exp()``, ``a + b``, ``t[0]``) are the functions of ``ops/``, attached at the bottom of
     this file.
     """

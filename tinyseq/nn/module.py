@@ -15,7 +15,8 @@ import numpy as np
 
 from ..autograd.mode import no_grad, recording_scope
 from ..autograd.errors import ShapeError
-from ..autograd.tensor import Tensor, as_array
+from ..autograd.dtypes import as_array
+from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError
 
