@@ -218,7 +218,7 @@ def test_parameters_feeding_every_step_stand_at_the_start_of_the_row():
 def test_named_results_label_their_ops():
     x = ts.ones(2, requires_grad=True)
     y = (x * 3).named("score")
-    assert y.name == "score" and recorder.labels[y.grad_fn] == {0: "score"}
+    assert y.name == "score" and recorder.labels(y.grad_fn) == {0: "score"}
     assert "score" in " ".join(labels(ts.viz.draw_graph(y)).values())
 
 

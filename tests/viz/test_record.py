@@ -1,6 +1,7 @@
 """The recorder (autograd/record.py): what it keeps of a graph for drawing (constants, names, gradient norms), kept
 outside the engine's nodes, and when a drawn op says "no grad yet" or "not recorded"."""
 import gc
+import weakref
 import subprocess
 import sys
 
@@ -16,17 +17,18 @@ def test_constant_tensor_arguments_are_kept_with_their_shape_and_name():
     x = ts.ones(4, 3)
     x.name = "x"
     y = (x @ w) * 2.0  # x is a constant tensor argument; 2.0 is not a tensor at all
-    assert y.grad_fn not in recorder.consts
+    assert recorder.consts(y.grad_fn) == ()
     matmul = y.grad_fn.next_edges[0][0]
-    (index, shape, name, ref), = recorder.consts[matmul]
+    (index, shape, name, ref), = recorder.consts(matmul)
     assert (index, shape, name, ref()) == (0, (4, 3), "x", x)
 
 
-def test_names_of_results_are_kept_per_output_and_nodes_carry_nothing_for_drawing():
+def test_names_of_results_are_kept_per_output_in_the_nodes_notes_only():
     x = ts.randn(2, 4, requires_grad=True)
     a, b = x.chunk(2, 1)
     b.name = "Γ_f"
-    assert recorder.labels[b.grad_fn] == {1: "Γ_f"}
+    assert recorder.labels(b.grad_fn) == {1: "Γ_f"} and b.grad_fn.notes == {"labels": {1: "Γ_f"}}
+    assert recorder.labels((a * 2).grad_fn) == {} and (a * 2).grad_fn.notes is None
     for attribute in ("consts", "labels", "grad_sqnorms"):
         assert not hasattr(b.grad_fn, attribute)
 
@@ -71,11 +73,13 @@ def test_what_the_recorder_keeps_is_forgotten_with_the_graph():
     loss = y.sum()
     with ts.viz.record_grad_norms():
         loss.backward()
-    before = [len(d) for d in (recorder.consts, recorder.labels, recorder.norms, recorder.walks)]
+    mul = weakref.ref(y.grad_fn)  # (its notes, with the constant and the name, go with it)
+    assert recorder.consts(mul()) and recorder.labels(mul()) == {0: "y"}
+    before = [len(d) for d in (recorder.norms, recorder.walks)]
     del y, loss
     gc.collect()
-    after = [len(d) for d in (recorder.consts, recorder.labels, recorder.norms, recorder.walks)]
-    assert [b - a for a, b in zip(after, before)] == [1, 1, 2, 1]  # mul; mul; mul, sum; sum
+    after = [len(d) for d in (recorder.norms, recorder.walks)]
+    assert mul() is None and [b - a for a, b in zip(after, before)] == [2, 1]  # mul, sum; sum
 
 
 def test_a_graph_built_before_ts_viz_is_first_used_draws_its_constants_and_names():

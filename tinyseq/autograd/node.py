@@ -19,11 +19,13 @@ class Node:
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``ctx`` what forward saved
     for backward (``None`` once freed); ``scope`` the scope path at creation; ``trace`` where it was
     created (under ``detect_anomaly``); ``saved_versions`` the version counters of the arrays ``ctx``
-    saved; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor.
+    saved; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor;
+    ``notes`` ``None``, or a dict in which observers (``observers.py``) keep what they learn about
+    the node, each under its own keys (the engine never reads it; it goes when the node goes).
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "__weakref__")
+                 "saved_versions", "hooks", "retained", "notes", "__weakref__")
 
     def __init__(self, fn, ctx, next_edges, out_meta):
         self.fn = fn
@@ -36,6 +38,7 @@ class Node:
         self.saved_versions = ()
         self.hooks = None
         self.retained = None
+        self.notes = None
 
     def __repr__(self):
         return f"<{self.name} node>"

@@ -82,7 +82,7 @@ def trace(roots):
     for node in nodes:
         target = ("op", id(node))
         items[target] = _op(node, *gradients[node])
-        for _, shape, name, ref in recorder.consts.get(node, ()):
+        for _, shape, name, ref in recorder.consts(node):
             # (a named constant is drawn once, others once per scope)
             key = ("const", id(ref)) if name else ("const", id(ref), ident(node.scope))
             items.setdefault(key, Item("constant", name or "const", None, (shape,)))
@@ -101,7 +101,7 @@ def trace(roots):
 
 
 def _op(node, norm, recorded):
-    labels = recorder.labels.get(node)
+    labels = recorder.labels(node)
     names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
                 recorded)
