@@ -21,13 +21,13 @@ COMMANDS = (FULL, FOLDED, FLOW)
 
 FORGET_BIAS = '''\
 import tinyseq as ts
-from tinyseq import figures
 
 _ = ts.manual_seed(0)
 x = ts.randn(50, 16, 8)
 curves = {}
 for bias in (0, 1, 2):
-    lstm = figures.layer("lstm", 8, 32, seed=0)
+    _ = ts.manual_seed(0)  # the same initial weights for the three layers
+    lstm = ts.nn.LSTM(8, 32)
     with ts.no_grad():
         lstm.bias_ih_l0.data[32:64] += bias  # Γ_f's rows: PyTorch's gate order is i, f, g, o
     curves[f"lstm, forget-gate bias +{bias}"] = ts.viz.gradient_flow(lstm, x)
@@ -61,9 +61,9 @@ How to read it:
   shape of what they computed. When a result was named, the name follows in red: the LSTM cell
   names its gates and states in the course's symbols (`Γ_f`, `Γ_u`, `Γ_o`, `c̃⟨t⟩`, `c⟨t⟩`,
   `a⟨t⟩`), so you can match every box with an equation of the notes.
-- **Green boxes are parameters**, with the dotted name the module gave them
-  (`lstm.weight_hh_l0`); **yellow ellipses are inputs** that require a gradient; **dashed grey
-  boxes are constants**, tensors that need no gradient (the data `x`, the zero initial states
+- **Green boxes are parameters**, named by the path of the module that holds them
+  (`lstm.weight_hh_l0`), found from the scopes they are used in; **yellow ellipses are inputs**
+  that require a gradient; **dashed grey boxes are constants**, tensors that need no gradient (the data `x`, the zero initial states
   `a⟨0⟩` and `c⟨0⟩`, masks); the **orange box is the output** you drew.
 - **Clusters are scopes**: the `lstm` module, and inside it one box per time step `t=<k>`
   (several layers add a box per layer). Edges out of an op with several outputs say which one:
@@ -194,7 +194,7 @@ def main(argv):
         return 0
     import os
 
-    from tinyseq import cli
+    from tinyseq.app import cli
 
     os.chdir(ROOT)
     (ROOT / "docs" / "img").mkdir(exist_ok=True)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,3 +48,22 @@ def test_autograd_page_shows_the_engines_real_walk():
         assert f"```python\n{source}```" in page, (
             f"docs/autograd.md must show {function.__name__} exactly as it is in "
             f"{inspect.getsourcefile(function)}: paste the function again")
+
+
+def test_the_forget_bias_code_the_visualization_page_shows_runs_as_pasted(tmp_path, monkeypatch):
+    """The page's python block (not a doctest) is the script's FORGET_BIAS: run it as a reader
+    would, from a folder of their own, and get the three curves and the picture."""
+    pytest.importorskip("matplotlib", reason="the plot extra draws the picture")
+    import runpy
+
+    script = runpy.run_path(str(ROOT / "docs" / "make_visualization.py"), run_name="docs")
+    code = script["FORGET_BIAS"]
+    assert code in (ROOT / "docs" / "visualization.md").read_text(encoding="utf-8")
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    names = {}
+    exec(code, names)
+    assert sorted(names["curves"]) == [f"lstm, forget-gate bias +{b}" for b in (0, 1, 2)]
+    first = [names["curves"][f"lstm, forget-gate bias +{b}"][0] for b in (0, 1, 2)]
+    assert first[0] < first[1] < first[2]  # a larger forget bias carries more gradient back
+    assert (tmp_path / "docs" / "img" / "gradflow-forget-bias.png").stat().st_size > 1000
