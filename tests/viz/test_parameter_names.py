@@ -59,3 +59,14 @@ def test_a_module_called_directly_is_named_from_where_it_was_called():
     net = Net()
     y = net.head(ts.ones(1, 3)).sum()  # no outer call: the head's own scope
     assert drawn(y) == {"parameter": ["head.bias", "head.weight"]}
+
+
+def test_a_parameter_also_used_outside_its_module_keeps_its_name_in_either_order():
+    """An L2 penalty uses the weights outside the model's scope; whichever use the drawing meets
+    first, the module that holds them names them."""
+    model = nn.Sequential(nn.Linear(2, 3))
+    x = ts.ones(4, 2)
+    penalty = lambda: sum((p ** 2).sum() for p in model.parameters())  # noqa: E731
+    names = ["sequential.0.bias", "sequential.0.weight"]
+    assert drawn(model(x).sum() + 1e-4 * penalty()) == {"parameter": names}
+    assert drawn(1e-4 * penalty() + model(x).sum()) == {"parameter": names}

@@ -119,10 +119,13 @@ def _leaf(items, leaf, path):
     """A leaf's item: a parameter if a module holds it as ``path``, else an input; its norm is
     that of its ``.grad``, which backward fills."""
     key = ("leaf", id(leaf))
-    if key not in items:
+    item = items.get(key)
+    if item is None:
         kind = "input" if path is None else "parameter"
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
         items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm)
+    elif item.kind == "input" and path is not None:  # (first met outside its module: a penalty)
+        item.kind, item.title = "parameter", leaf.name or path
     return key
 
 
