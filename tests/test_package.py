@@ -37,6 +37,20 @@ def test_python_m_runs_the_command(module):
     assert run(["-m", module, "graph", "--help"]).startswith("usage: tinyseq graph")
 
 
+def test_the_examples_start_tuned_like_the_command():
+    probe = ("import sys; sys.argv[0] = '-m'; "
+             "sys.orig_argv = [sys.executable, '-m', 'tinyseq.app.examples.dates']; " + BLAS)
+    assert run(["-c", probe]).split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("argv", ["del sys.argv", "sys.argv = []", "sys.argv = ['-m']; "
+                                  "del sys.orig_argv"])
+def test_import_never_fails_on_an_odd_argv(argv):
+    """Embedded interpreters may have no argv, or an empty one: importing still works."""
+    code = f"import sys; {argv}; import tinyseq; print(tinyseq.ones(2).sum().item())"
+    assert run(["-c", code]).split() == ["2.0"]
+
+
 def test_subpackages_are_attributes_and_in_dir():
     assert {"nn", "optim", "data", "models", "viz", "course", "app"} <= set(dir(ts))
     assert {"tensor", "no_grad", "exp", "save"} <= set(dir(ts)) and "save" in ts.__all__

@@ -10,14 +10,18 @@ import sys
 
 
 def _running_the_command():
-    """True when this import is the ``tinyseq`` command starting (the console script, ``python -m
-    tinyseq`` or ``python -m tinyseq.app.cli``), not a program or a session importing tinyseq."""
-    if os.path.basename(sys.argv[0]) == "tinyseq":
+    """True when this import is the ``tinyseq`` command or an example starting (the console
+    script, ``python -m tinyseq``, ``python -m tinyseq.app...``), not a program or a session
+    importing tinyseq. Never raises: an embedded interpreter may have no (or an empty) argv."""
+    argv = getattr(sys, "argv", None) or [""]
+    if os.path.basename(argv[0]) == "tinyseq":
         return True
-    if sys.argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
+    if argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
         return False
-    module = sys.orig_argv[-len(sys.argv)]  # "tinyseq" after "-m", or "-mtinyseq"
-    return module.removeprefix("-m") in ("tinyseq", "tinyseq.app.cli")
+    given = getattr(sys, "orig_argv", [])
+    module = given[-len(argv)] if len(given) >= len(argv) else ""  # "tinyseq", or "-mtinyseq"
+    module = module.removeprefix("-m")
+    return module == "tinyseq" or module.startswith("tinyseq.app.")
 
 
 def _interrupted_while_starting(signum, frame):
