@@ -1,6 +1,6 @@
 """What ``import tinyseq`` does to the process: nothing (no variable set, subpackages loaded when
 first used); the ``tinyseq`` command runs BLAS single-threaded unless you say otherwise
-(``tinyseq/app/tuning.py``; its malloc setting: ``tests/test_malloc.py``)."""
+(``tinyseq/app/tuning.py``; its malloc setting: ``tests/app/test_malloc.py``)."""
 import os
 import subprocess
 import sys

@@ -16,7 +16,7 @@ from .. import viz
 from ..autograd import rng
 from ..autograd import record_grad_norms
 from ..io import write_atomic
-from ..models.checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint
 from ..nn import functional as F
 from . import figures
 

@@ -25,7 +25,7 @@ from ..autograd.mode import no_grad
 from ..data import DataError, LMStream, Vocab, load_text, pad_batch
 from ..io import CheckpointError
 from ..models.charlm import CharLM, _exp
-from ..models.checkpoint import FILE, OUTPUTS, load_checkpoint, save_checkpoint
+from .checkpoint import FILE, OUTPUTS, load_checkpoint, save_checkpoint
 
 # flags that shape the model, its data or its optimiser: a resumed run must keep them
 MODEL_FLAGS = ("data", "level", "max_vocab", "cell", "hidden", "layers", "embedding", "dropout",

@@ -62,7 +62,7 @@ def _embedding(input, weight, padding_idx, name):
                                   f"{n} embeddings (ids must be in [0, {n}))")
     out = weight[idx]
     if padding_idx is not None:
-        out = where(Tensor._wrap(idx == padding_idx)[..., None], out.detach(), out)
+        out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
     return out
 
 
@@ -111,7 +111,7 @@ def one_hot(indices, num_classes=-1):
         raise OutOfRangeError(f"one_hot: indices must be in [0, {n}), got "
                               f"[{idx.min()}, {idx.max()}]")
     _checks.affordable("one_hot", idx.size * n, "values")
-    return Tensor._wrap((idx[..., None] == np.arange(n)).astype(np.int64))
+    return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
 def nll_loss(input, target, ignore_index=-100, reduction="mean"):
@@ -142,7 +142,7 @@ def _nll(logp, target, ignore_index, reduction, op):
         logp = logp.unsqueeze(0)
     logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, C)  # (M, C), class last
     flat, ok = np.where(valid, idx, 0).reshape(-1), valid.reshape(-1)
-    picked = logp[np.arange(flat.size), flat] * Tensor._wrap(ok.astype(logp.data.dtype))
+    picked = logp[np.arange(flat.size), flat] * Tensor(ok.astype(logp.data.dtype))
     if reduction == "none":
         return -picked.reshape(*idx.shape)
     total = -picked.sum()

@@ -200,7 +200,7 @@ class _RNNBase(Module):
             raise ValueError(f"{name}: lengths must be between 1 and T={T}, got "
                              f"{lengths.min()}..{lengths.max()}")
         steps = np.arange(T)[:, None, None] < lengths[None, :, None]  # (T, B, 1)
-        return [Tensor._wrap(m) for m in steps]
+        return [Tensor(m) for m in steps]
 
     def extra_repr(self):
         options = [f"{self.input_size}, {self.hidden_size}"]

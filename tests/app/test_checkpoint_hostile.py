@@ -18,7 +18,7 @@ from tinyseq.autograd.rng import generator
 from tinyseq.data import Vocab
 from tinyseq.io import CheckpointError, load_with_metadata
 from tinyseq.models import CharLM
-from tinyseq.models.checkpoint import FILE, load_checkpoint, save_checkpoint
+from tinyseq.app.checkpoint import FILE, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = dict(data="names", level="char", max_vocab=None, cell="lstm", hidden=6, layers=2,

@@ -21,7 +21,7 @@ from ..autograd.rng import generator
 from ..autograd.tensor import Tensor
 from ..data.vocab import Vocab
 from ..io import CheckpointError, load_with_metadata, save
-from .charlm import CELLS, CharLM
+from ..models.charlm import CELLS, CharLM
 
 FILE = "checkpoint.safetensors"
 KIND = "tinyseq.CharLM/1"

@@ -17,10 +17,10 @@ import tinyseq as ts
 from tinyseq.app import cli
 from tinyseq.autograd import rng
 from tinyseq.io import CheckpointError
-from tinyseq.models.checkpoint import load_checkpoint, save_checkpoint
+from tinyseq.app.checkpoint import load_checkpoint, save_checkpoint
 from tinyseq.app.training import LMConfig, Trainer, TrainingDiverged
 
-ROOT = Path(__file__).resolve().parents[1]  # the checkout this file is in
+ROOT = Path(__file__).resolve().parents[2]  # the checkout this file is in
 TINY = ["--hidden", "8", "--layers", "1", "--embedding", "4", "--batch", "4", "--samples", "0"]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.io import CheckpointError
-from tinyseq.models.checkpoint import load_checkpoint
+from tinyseq.app.checkpoint import load_checkpoint
 from tinyseq.app.training import LMConfig, Trainer, split
 
 
