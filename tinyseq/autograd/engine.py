@@ -7,9 +7,9 @@ their ``AccumulateGrad`` node adds the gradient into ``leaf.grad``.
 
 Everything else happens at one of two named steps. ``_complete`` (this node's gradient is
 complete): tensor hooks, ``retain_grad``, what ``grad()`` captures, the watchers of observers
-(``observers.py``; ``record.py`` keeps gradient norms there for ``ts.viz``). ``_run`` (run its backward): the
-checks that the graph was not freed and that saved arrays were not changed in place, the op's
-backward, the check that each gradient has its input's shape (naming the op), ``detect_anomaly``'s
+(``observers.py``; ``record.py`` keeps gradient norms there for ``ts.viz``). ``_run`` (run its
+backward): the checks that the graph was not freed and that saved arrays were not changed in
+place, the op's backward, the check that each gradient has its input's shape (naming the op), ``detect_anomaly``'s
 check, and freeing what forward saved unless ``retain_graph=True``.
 
 Gradients that meet at a node are summed in place once the engine owns the array (never in an
@@ -28,7 +28,7 @@ from .toposort import toposort
 
 
 def backward(tensors, grad_tensors, retain_graph=False):
-    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (what ``.backward()`` does)."""
+    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (``.backward()``)."""
     _walk(_root_edges(tensors, grad_tensors), retain_graph, capture=None)
 
 

@@ -48,8 +48,9 @@ class Function:
 
     ``backward`` returns one gradient per argument of ``forward`` (``None`` for arguments that are
     not tensors or need none), each in that argument's shape. It must not change the arrays it
-    receives in place (the engine may pass the same gradient to several nodes). Set ``materialize_grads = False`` to
-    receive ``None`` instead of zeros for outputs that got no gradient (multi-output ops use it).
+    receives in place (the engine may pass the same gradient to several nodes). Set
+    ``materialize_grads = False`` to receive ``None`` instead of zeros for outputs that got no
+    gradient (multi-output ops use it).
     """
 
     materialize_grads = True
@@ -95,7 +96,8 @@ class Function:
 
     @classmethod
     def _record(cls, ctx, args, flags, tensors):
-        """Make the node that links ``tensors`` (the outputs) to the arguments that need a gradient."""
+        """Make the node that links ``tensors`` (the outputs) to the arguments that need a
+        gradient, and tell the observers."""
         edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
         node = Node(cls, ctx, edges, tuple([(t.data.shape, t.data.dtype) for t in tensors]))
         for k, t in enumerate(tensors):

@@ -17,11 +17,11 @@ class Node:
 
     ``next_edges[i]`` is ``(node, output_index)`` for argument ``i`` when it needs a gradient, else
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``ctx`` what forward saved
-    for backward (``None`` once freed); ``scope`` the scope path at creation; ``trace`` where it was
-    created (under ``detect_anomaly``); ``saved_versions`` the version counters of the arrays ``ctx``
-    saved; ``hooks``/``retained`` map an output index to its tensor hooks / ``retain_grad`` tensor;
-    ``notes`` ``None``, or a dict in which observers (``observers.py``) keep what they learn about
-    the node, each under its own keys (the engine never reads it; it goes when the node goes).
+    for backward (``None`` once freed); ``scope`` the scope path at creation; ``trace`` where it
+    was created (under ``detect_anomaly``); ``saved_versions`` the version counters of the arrays
+    ``ctx`` saved; ``hooks``/``retained`` map an output index to its tensor hooks / its
+    ``retain_grad`` tensor; ``notes`` ``None``, or a dict in which observers (``observers.py``)
+    keep what they learn about the node, under keys of their own (the engine never reads it).
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
@@ -45,7 +45,8 @@ class Node:
 
     def register_hook(self, hook, output=0):
         """Call ``hook(grad)`` with the finished gradient of output ``output`` (what
-        ``Tensor.register_hook`` does for the tensors this node made); returns a removable handle."""
+        ``Tensor.register_hook`` does for the tensors this node made); returns a removable
+        handle."""
         self.hooks = self.hooks or {}
         hooks = self.hooks.setdefault(output, [])
         hooks.append(hook)

@@ -1,7 +1,7 @@
 """How a tool watches the graph being built and walked without the engine knowing what it does.
 
-An observer (``record.py`` adds one: it keeps the constants, names and gradient norms that ``ts.viz``
-draws) is an ``Observer`` whose methods the engine calls:
+An observer (``record.py`` adds one: it keeps the constants, names and gradient norms that
+``ts.viz`` draws) is an ``Observer`` whose methods the engine calls:
 
 - ``recorded(node, args, flags)``: ``Function.apply`` has recorded ``node`` for the arguments
   ``args``; ``flags[i]`` says whether argument ``i`` needs a gradient;
@@ -10,9 +10,10 @@ draws) is an ``Observer`` whose methods the engine calls:
   ``watch(node, grads)`` that the walk calls at each node whose gradient is complete (``grads``:
   one array, or ``None``, per output; read them, do not change them).
 
-``observers`` holds what was added with ``observe`` (``record.py``'s recorder, from import on); with
-none, the engine would pay one falsy check per op, name and walk. An observer keeps what it learns itself (in weak dictionaries keyed by node,
-say); nodes carry nothing for it.
+``observers`` holds what was added with ``observe`` (``record.py``'s recorder, from import on),
+and ``observers.remove(observer)`` takes one away; each costs every op, name and walk a method
+call, so keep them cheap. An observer keeps what it learns in ``node.notes`` (a dict, under keys of
+its own; it goes with the node) or in weak dictionaries keyed by node.
 """
 
 observers = []

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.errors import DTypeError, OutOfRangeError  # noqa: F401  (the checks raise them)
+from ..autograd.errors import DTypeError, OutOfRangeError, ShapeError  # noqa: F401  (raised here)
 from ..autograd.memory import gib, physical_memory
 from ..autograd.tensor import Tensor
 
@@ -67,3 +67,30 @@ def padding_index(owner, padding_idx, n):
         raise ValueError(f"{owner}: padding_idx {padding_idx} is outside the {n} embeddings "
                          f"(allowed: {-n} to {n - 1})")
     return padding_idx % n
+
+
+def floating(op, input, name="input"):
+    """Refuse an input that is not a floating-point Tensor."""
+    tensor(op, name, input)
+    if input.data.dtype.kind != "f":
+        raise DTypeError(f"{op}: {name} must be floating-point, got dtype {input.data.dtype}; "
+                         "convert it with .float()")
+
+
+def float_like(op, input, weight):
+    """Refuse an int or bool input to floating-point weights (PyTorch: "mat1 and mat2 must have
+    the same dtype"); float64 into float32 weights computes in float64, as numpy does."""
+    if input.data.dtype.kind != "f" and weight.data.dtype.kind == "f":
+        raise DTypeError(f"{op}: input of dtype {input.data.dtype} cannot be multiplied by "
+                         f"{weight.data.dtype} weights (they must have the same dtype); convert "
+                         f"the input with .to(ts.{weight.data.dtype})")
+
+
+def state(owner, what, h, expected, layout="(batch, hidden_size)"):
+    """A state Tensor of shape ``expected`` (``layout`` in words) and a floating-point dtype."""
+    if not isinstance(h, Tensor):
+        raise TypeError(f"{owner}: {what} must be a Tensor of shape {expected}, got "
+                        f"{type(h).__name__}")
+    if h.shape != expected:
+        raise ShapeError(f"{owner}: {what} must have shape {expected} {layout}, got {h.shape}")
+    floating(owner, h, what)

@@ -16,7 +16,6 @@ import numpy as np
 from ..autograd import rng
 from ..autograd.factories import zeros
 from ..autograd.errors import ShapeError
-from ..autograd.tensor import Tensor
 from . import _checks, functional as F
 from .module import Module, Parameter
 
@@ -34,26 +33,29 @@ def rnn_relu_step(x_proj, a_prev, weight_hh):
 
 def gru_step(x_proj, c_prev, weight_hh, bias_hh):
     """PyTorch's GRU (``reset_after=True``): Γ_r scales ``W_hn c⟨t-1⟩ + b_hn`` after the matmul,
-    so ``b_hh`` comes here and ``x_proj`` is ``W_ih x⟨t⟩ + b_ih``. PyTorch's z is 1 - Γ_u."""
+    so ``b_hh`` comes here and ``x_proj`` is ``W_ih x⟨t⟩ + b_ih``. PyTorch's z is 1 - Γ_u. The
+    GRU's memory cell is its output: c⟨t⟩ = a⟨t⟩."""
     H = c_prev.shape[1]
     x_rz, x_n = x_proj.split([2 * H, H], 1)
     h_rz, h_n = F.linear(c_prev, weight_hh, bias_hh).split([2 * H, H], 1)
     gamma_r, z = (x_rz + h_rz).sigmoid().chunk(2, 1)  # Γ_r and z = 1 - Γ_u, in one sigmoid
     gamma_r.name, z.name = "Γ_r", "1 - Γ_u"
+    gamma_u = (1 - z).named("Γ_u")
     c_tilde = (x_n + gamma_r * h_n).tanh().named("c̃⟨t⟩")
-    return ((1 - z) * c_tilde + z * c_prev).named("a⟨t⟩")  # Γ_u c̃⟨t⟩ + (1 - Γ_u) c⟨t-1⟩
+    return (gamma_u * c_tilde + z * c_prev).named("a⟨t⟩")  # Γ_u c̃⟨t⟩ + (1 - Γ_u) c⟨t-1⟩
 
 
 def gru_reset_before_step(x_proj, c_prev, weight_hh):
     """The notes' GRU (Cho et al. 2014, ``reset_after=False``): c̃⟨t⟩ = tanh(W_c [Γ_r c⟨t-1⟩,
-    x⟨t⟩] + b_c), Γ_r before the matmul; ``x_proj`` is ``W_ih x⟨t⟩ + b_ih + b_hh``."""
+    x⟨t⟩] + b_c), Γ_r before the matmul; ``x_proj`` is ``W_ih x⟨t⟩ + b_ih + b_hh``; c⟨t⟩ = a⟨t⟩."""
     H = c_prev.shape[1]
     x_rz, x_n = x_proj.split([2 * H, H], 1)
     w_rz, w_n = weight_hh.split([2 * H, H], 0)
     gamma_r, z = F.linear(c_prev, w_rz, x_rz).sigmoid().chunk(2, 1)  # Γ_r and z = 1 - Γ_u
     gamma_r.name, z.name = "Γ_r", "1 - Γ_u"
+    gamma_u = (1 - z).named("Γ_u")
     c_tilde = F.linear(gamma_r * c_prev, w_n, x_n).tanh().named("c̃⟨t⟩")
-    return ((1 - z) * c_tilde + z * c_prev).named("a⟨t⟩")  # Γ_u c̃⟨t⟩ + (1 - Γ_u) c⟨t-1⟩
+    return (gamma_u * c_tilde + z * c_prev).named("a⟨t⟩")  # Γ_u c̃⟨t⟩ + (1 - Γ_u) c⟨t-1⟩
 
 
 def lstm_step(x_proj, state, weight_hh):
@@ -153,10 +155,10 @@ class _Cell(Module):
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ShapeError(f"{name}: expected an input (B, input_size) = (B, {self.input_size})"
                              f", got shape {x.shape}")
-        F._float_like(name, x, self.weight_ih)
+        _checks.float_like(name, x, self.weight_ih)
 
     def _check_state(self, state, x):
-        _check_hidden(type(self).__name__, "hx", state, (x.shape[0], self.hidden_size))
+        _checks.state(type(self).__name__, "hx", state, (x.shape[0], self.hidden_size))
 
     def extra_repr(self):
         options = [f"{self.input_size}, {self.hidden_size}"]
@@ -186,7 +188,8 @@ class GRUCell(_Cell):
     """The GRU: c⟨t⟩ = Γ_u c̃⟨t⟩ + (1 - Γ_u) c⟨t-1⟩, ``(1 - z) * n + z * h`` in PyTorch's names.
 
     ``reset_after=True`` (PyTorch): ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``;
-    ``reset_after=False`` (the notes, Cho et al. 2014): ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)``.
+    ``reset_after=False`` (the notes, Cho et al. 2014):
+    ``n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)``.
     """
 
     gates = 3
@@ -229,14 +232,4 @@ class LSTMCell(_Cell):
             raise TypeError(f"LSTMCell: the state must be a tuple (h, c), got "
                             f"{type(state).__name__}")
         for what, s in zip(("h", "c"), state):
-            _check_hidden("LSTMCell", what, s, (x.shape[0], self.hidden_size))
-
-
-def _check_hidden(owner, what, h, expected, layout="(batch, hidden_size)"):
-    """A state Tensor of shape ``expected`` (``layout`` in words) and a floating-point dtype."""
-    if not isinstance(h, Tensor):
-        raise TypeError(f"{owner}: {what} must be a Tensor of shape {expected}, got "
-                        f"{type(h).__name__}")
-    if h.shape != expected:
-        raise ShapeError(f"{owner}: {what} must have shape {expected} {layout}, got {h.shape}")
-    F._floating(owner, h, what)
+            _checks.state("LSTMCell", what, s, (x.shape[0], self.hidden_size))

@@ -28,17 +28,10 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: {given} do not fit: expected input (*, in_features), weight "
                          "(out_features, in_features) and bias (out_features,) or broadcastable "
                          "to the output (*, out_features)")
-    _float_like("linear", input, weight)
+    _checks.float_like("linear", input, weight)
     return linear_op(input, weight, bias)
 
 
-def _float_like(op, input, weight):
-    """Refuse an int or bool input to floating-point weights (PyTorch: "mat1 and mat2 must have
-    the same dtype"); float64 into float32 weights computes in float64, as numpy does."""
-    if input.data.dtype.kind != "f" and weight.data.dtype.kind == "f":
-        raise DTypeError(f"{op}: input of dtype {input.data.dtype} cannot be multiplied by "
-                         f"{weight.data.dtype} weights (they must have the same dtype); convert "
-                         f"the input with .to(ts.{weight.data.dtype})")
 
 
 def embedding(input, weight, padding_idx=None):
@@ -121,7 +114,7 @@ def nll_loss(input, target, ignore_index=-100, reduction="mean"):
     ``(N, d1...)``; or one unbatched ``(C)`` with a 0-d target. With every target ignored, the mean
     is NaN, as in PyTorch.
     """
-    _floating("nll_loss", input)
+    _checks.floating("nll_loss", input)
     return _nll(input, target, ignore_index, reduction, "nll_loss")
 
 
@@ -164,7 +157,7 @@ def cross_entropy(input, target, ignore_index=-100, reduction="mean"):
     """``nll_loss(log_softmax(input, 1), target)``: logits ``(N, C)`` or ``(N, C, d1...)`` (or
     ``(C)`` unbatched) with int class targets, or, as in PyTorch, a float target of the input's
     shape holding class probabilities: ``-Σ_c target · log_softmax(input)`` per element."""
-    _floating("cross_entropy", input)
+    _checks.floating("cross_entropy", input)
     if input.ndim < 1:
         raise ShapeError("cross_entropy: input must have a class dimension: (C), (N, C) or "
                          f"(N, C, d1...), got shape {input.shape}")
@@ -191,7 +184,7 @@ def binary_cross_entropy(input, target, reduction="mean"):
     """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100;
     ``input`` and ``target`` must be in [0, 1] (as PyTorch, which also refuses NaN)."""
     _check_reduction(reduction, "binary_cross_entropy")
-    _floating("binary_cross_entropy", input)
+    _checks.floating("binary_cross_entropy", input)
     y = _like(target, input, "binary_cross_entropy")
     _probabilities("binary_cross_entropy", "input", input.data, " (for logits use "
                    "binary_cross_entropy_with_logits)")
@@ -216,7 +209,7 @@ def _log_clamped(p):
 def binary_cross_entropy_with_logits(input, target, reduction="mean"):
     """``binary_cross_entropy(sigmoid(x), y)`` as ``max(x, 0) - x y + log(1 + exp(-|x|))``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    _floating("binary_cross_entropy_with_logits", input)
+    _checks.floating("binary_cross_entropy_with_logits", input)
     y = _like(target, input, "binary_cross_entropy_with_logits")
     loss = input.relu() - input * y + (1 + (-input.abs()).exp()).log()
     return _reduce(loss, reduction)
@@ -224,7 +217,7 @@ def binary_cross_entropy_with_logits(input, target, reduction="mean"):
 
 def mse_loss(input, target, reduction="mean"):
     _check_reduction(reduction, "mse_loss")
-    _floating("mse_loss", input)
+    _checks.floating("mse_loss", input)
     diff = input - _like(target, input, "mse_loss")
     return _reduce(diff * diff, reduction)
 
@@ -233,12 +226,6 @@ def _dtype_of(x):
     return x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
-def _floating(op, input, name="input"):
-    """Refuse an input that is not a floating-point Tensor."""
-    _checks.tensor(op, name, input)
-    if input.data.dtype.kind != "f":
-        raise DTypeError(f"{op}: {name} must be floating-point, got dtype {input.data.dtype}; "
-                         "convert it with .float()")
 
 
 def _indices(x, op):

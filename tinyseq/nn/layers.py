@@ -117,7 +117,7 @@ class LayerNorm(Module):
         if x.ndim < len(shape) or x.shape[x.ndim - len(shape):] != shape:
             raise ShapeError(f"LayerNorm: normalized_shape={shape} expects an input of shape "
                              f"(*, {', '.join(map(str, shape))}), got {x.shape}")
-        F._floating("LayerNorm", x)
+        _checks.floating("LayerNorm", x)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}"

@@ -18,7 +18,7 @@ from ..autograd.mode import NO_SCOPE, recording_scope, scope
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
-from .cells import GRUCell, LSTMCell, RNNCell, _check_hidden, add_parameters, project
+from .cells import GRUCell, LSTMCell, RNNCell, add_parameters, project
 from .module import Module
 
 
@@ -176,7 +176,7 @@ class _RNNBase(Module):
         if input.shape[1 if self.batch_first else 0] == 0:
             raise ShapeError(f"{name}: the input {layout} has no time steps (shape "
                              f"{input.shape}); a sequence needs at least one step")
-        F._float_like(name, input, self.weight_ih_l0)
+        _checks.float_like(name, input, self.weight_ih_l0)
         if not self.batch_first:
             return input
         x = input.transpose(0, 1)
@@ -185,7 +185,7 @@ class _RNNBase(Module):
         return x
 
     def _check_state(self, h, what, n, B):
-        _check_hidden(type(self).__name__, what, h, (n, B, self.hidden_size),
+        _checks.state(type(self).__name__, what, h, (n, B, self.hidden_size),
                       "(num_layers * directions, batch, hidden_size)")
 
     def _masks(self, lengths, T, B):
