@@ -108,7 +108,7 @@ def _walk(roots, retain_graph, capture):
     edges whose gradients to keep to ``None``; then only the nodes leading to them run."""
     nodes = [node for (node, _), _ in roots]
     needed = None if capture is None else _leading_to(nodes, capture)
-    watchers = [w for w in (o.walking(nodes) for o in observers) if w] if observers else ()
+    watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
         _add(pending, edge, g)
@@ -119,7 +119,8 @@ def _walk(roots, retain_graph, capture):
         grads = _complete(node, slots, capture, watchers)
         if type(node) is AccumulateGrad:
             if capture is None:
-                _accumulate_grad(node.leaf, *slots[0])
+                g, owned = slots[0]
+                _accumulate_grad(node.leaf, g, owned)
         elif needed is None or node in needed:
             for edge, g in zip(node.next_edges, _run(node, grads, retain_graph)):
                 if g is not None:
