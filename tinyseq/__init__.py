@@ -4,21 +4,21 @@
 Importing tinyseq loads the engine (``ts.autograd``) and changes nothing in your process; the
 other subpackages (``ts.nn``, ``ts.optim``, ``ts.viz``, ...) load when first used.
 """
-import importlib
-import os
-import sys
+import importlib as _importlib
+import os as _os
+import sys as _sys
 
 
 def _running_the_command():
     """True when this import is the ``tinyseq`` command or an example starting (the console
     script, ``python -m tinyseq``, ``python -m tinyseq.app...``), not a program or a session
     importing tinyseq. Never raises: an embedded interpreter may have no (or an empty) argv."""
-    argv = getattr(sys, "argv", None) or [""]
-    if os.path.basename(argv[0]) == "tinyseq":
+    argv = getattr(_sys, "argv", None) or [""]
+    if _os.path.basename(argv[0]) == "tinyseq":
         return True
     if argv[0] != "-m":  # (while ``-m`` looks for its module, argv[0] is "-m")
         return False
-    given = getattr(sys, "orig_argv", [])
+    given = getattr(_sys, "orig_argv", [])
     module = given[-len(argv)] if len(given) >= len(argv) else ""  # "tinyseq", or "-mtinyseq"
     module = module.removeprefix("-m")
     return module == "tinyseq" or module.startswith("tinyseq.app.")
@@ -27,14 +27,14 @@ def _running_the_command():
 def _interrupted_while_starting(signum, frame):
     """Ctrl-C before the command's own handling is in place (``cli.main`` replaces this): the
     same one line as later, exit status 130, no traceback from the half-done imports."""
-    os.write(2, b"tinyseq: interrupted\n")
-    os._exit(130)
+    _os.write(2, b"tinyseq: interrupted\n")
+    _os._exit(130)
 
 
 if _running_the_command():  # the command's own process: tuned for speed (tinyseq/app/tuning.py)
-    import signal
+    import signal as _signal
 
-    signal.signal(signal.SIGINT, _interrupted_while_starting)
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
     from .app import tuning
 
     tuning.single_threaded_blas()  # (before numpy loads its BLAS, below)
@@ -61,15 +61,15 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
 # models (tests/test_imports.py), and ``import tinyseq`` takes a third less time
-SUBPACKAGES = ("nn", "optim", "data", "models", "viz", "course", "app")
+_SUBPACKAGES = ("nn", "optim", "data", "models", "viz", "course", "app")
 
 
 def __getattr__(name):
     """``ts.nn``, ``ts.viz``, ...: the subpackage, imported now (then an ordinary attribute)."""
-    if name in SUBPACKAGES:
-        return importlib.import_module(f"{__name__}.{name}")
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted({*globals(), *SUBPACKAGES})
+    return sorted({*(k for k in globals() if not k.startswith("_") or k.startswith("__")), *_SUBPACKAGES})

@@ -1,15 +1,18 @@
 """The autodiff engine: Tensor, Function, the backward walk, grad modes, gradcheck, scopes and
 anomaly detection. It knows nothing of layers.
 
-``tensor.py`` the Tensor (data, grad, autograd API); ``function.py`` Function.apply and the graph's
-nodes; ``engine.py`` the backward walk; ``ops/`` every op, its derivative and its argument checks
-(``ops/__init__.py`` says how to add one); ``functional.py`` the ops as ``ts.NAME``; ``dtypes.py``
-how values are typed; ``views.py`` views and the version counters that catch in-place changes.
+``tensor.py`` the Tensor (data, grad, autograd API); ``function.py`` Function and its ``apply``;
+``node.py`` the graph's nodes; ``toposort.py`` the one walk of the graph; ``engine.py`` the backward
+walk; ``ops/`` every op, its derivative and its argument checks (``ops/__init__.py`` says how to add
+one); ``functional.py`` the ops as ``ts.NAME``; ``dtypes.py`` how values are typed; ``views.py``
+views and the version counters that catch in-place changes; ``observers.py`` how a tool watches the
+graph, and ``record.py`` the observer that keeps what ``ts.viz`` draws.
 """
 from .tensor import Tensor  # noqa: I001  (first: the modules below import it)
 from .anomaly import AnomalyError
 from .engine import backward, grad
-from .function import Context, Function, Node
+from .function import Context, Function
+from .node import Node
 from .gradcheck import GradcheckError, gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from .record import record_grad_norms

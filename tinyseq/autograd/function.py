@@ -64,7 +64,8 @@ class Function:
     @classmethod
     def alias(cls, name):
         """This op under another name, in the graph and in error messages: ``View =
-        Reshape.alias("view")`` runs Reshape's forward and backward in nodes named "view"."""
+        Reshape.alias("view")`` is a subclass that only renames it, so it runs Reshape's forward
+        and backward in nodes named "view"."""
         title = "".join(word.title() for word in name.split("_"))  # "masked_fill": MaskedFill
         return type(title, (cls,), {"name": name, "__module__": cls.__module__,
                                     "__doc__": f"``{name}``: ``{cls.__name__}`` by another name."})

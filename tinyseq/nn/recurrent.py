@@ -38,9 +38,10 @@ class _RNNBase(Module):
         bias, batch_first, bidirectional = (_checks.flag(name, k, v) for k, v in (
             ("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
         dropout = _checks.number(name, "dropout", dropout, 0, 1)
-        for option in options.keys() - self.cell_class.defaults.keys():
-            raise TypeError(f"{name}: unexpected keyword argument {option!r} (its cell's option "
-                            f"is {', '.join(self.cell_class.defaults)})")
+        unknown = sorted(options.keys() - self.cell_class.defaults.keys())
+        if unknown:
+            raise TypeError(f"{name}: unexpected keyword argument {unknown[0]!r} (its cell's "
+                            f"option is {', '.join(self.cell_class.defaults)})")
         options = {**self.cell_class.defaults, **options}
         _, step_weights = self.cell_class.variant(name, **options)
         D, gates = 1 + bidirectional, self.cell_class.gates
@@ -92,7 +93,8 @@ class _RNNBase(Module):
             for d, suffix in enumerate(self._suffixes(layer)):
                 with self._layer_scope(layer, d):
                     out, hidden, final = self._run(step, step_weights, suffix, x,
-                                                   first[len(finals)], mask, reverse=d == 1)
+                                                   first[layer * self._directions + d], mask,
+                                                   reverse=d == 1)
                 outputs.append(out)
                 steps.append(hidden)
                 finals.append(final)

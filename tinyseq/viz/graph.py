@@ -7,7 +7,6 @@ calls of one module are equal as strings but not the same entries, so ``ident`` 
 identity and the two calls are two boxes.
 """
 import dataclasses
-import math
 import re
 from dataclasses import dataclass
 
