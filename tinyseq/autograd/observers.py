@@ -5,7 +5,8 @@ An observer (``record.py`` adds one: it keeps the constants, names and gradient 
 
 - ``recorded(node, args, flags)``: ``Function.apply`` has recorded ``node`` for the arguments
   ``args``; ``flags[i]`` says whether argument ``i`` needs a gradient;
-- ``named(tensor, name)``: a tensor was given a name (``Tensor.name``, ``Tensor.named``);
+- ``named(tensor, name)``: a result in the graph (a tensor with a ``grad_fn``) was given a name
+  (``Tensor.name``, ``Tensor.named``);
 - ``walking(roots)``: a backward walk starts at the nodes ``roots``; it may return a function
   ``watch(node, grads)`` that the walk calls at each node whose gradient is complete (``grads``:
   one array, or ``None``, per output; read them, do not change them).

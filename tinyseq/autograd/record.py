@@ -47,8 +47,6 @@ class Recorder(Observer):
 
     def named(self, tensor, name):
         node = tensor.grad_fn
-        if node is None:
-            return
         if node.notes is None:  # (the usual case: a result named once; this is on the hot path)
             node.notes = {"labels": {tensor._output_nr: name}}
         else:

@@ -104,8 +104,9 @@ class Tensor:
     @name.setter
     def name(self, name):
         self._name = name
-        for observer in observers:  # (ts.viz remembers the name of an op's result)
-            observer.named(self, name)
+        if self.grad_fn is not None:  # (ts.viz's recorder remembers the names of ops' results)
+            for observer in observers:
+                observer.named(self, name)
 
     def named(self, name):
         """Set ``name`` and return this tensor: ``f = gates.sigmoid().named("Γ_f")``."""

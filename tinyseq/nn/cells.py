@@ -121,7 +121,8 @@ class _Cell(Module):
         input_size = _checks.size(name, "input_size", input_size)
         hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
         bias = bool(bias)  # (any truthy value, as in torch)
-        _, step_weights = self.variant(name, **options)
+        self._step, step_weights = self.variant(name, **options)  # the step, chosen once
+        self._step_weights = step_weights
         _checks.affordable(name, self.gates * hidden_size * (input_size + hidden_size + 2))
         self.input_size, self.hidden_size = input_size, hidden_size
         for option, value in options.items():  # (a numpy bool kept as a bool)
@@ -140,10 +141,9 @@ class _Cell(Module):
             state = self._zero_state(x)
         else:
             self._check_state(state, x)
-        step, step_weights = self.variant(type(self).__name__, **self.options())
-        bias_hh = None if "bias_hh" in step_weights else self.bias_hh
+        bias_hh = None if "bias_hh" in self._step_weights else self.bias_hh
         x_proj = project(x, self.weight_ih, self.bias_ih, bias_hh)
-        return step(x_proj, state, *(getattr(self, name) for name in step_weights))
+        return self._step(x_proj, state, *(getattr(self, name) for name in self._step_weights))
 
     def _zero_state(self, x):
         """a⟨0⟩ = 0 for a batch like ``x``."""

@@ -43,7 +43,8 @@ class _RNNBase(Module):
             raise TypeError(f"{name}: unexpected keyword argument {unknown[0]!r} (its cell's "
                             f"option is {', '.join(self.cell_class.defaults)})")
         options = {**self.cell_class.defaults, **options}
-        _, step_weights = self.cell_class.variant(name, **options)
+        self._step, step_weights = self.cell_class.variant(name, **options)  # chosen once
+        self._step_weights = step_weights
         D, gates = 1 + bidirectional, self.cell_class.gates
         _checks.affordable(name, num_layers * D * gates * hidden_size * (
             max(input_size, D * hidden_size) + hidden_size + 2))
@@ -86,13 +87,12 @@ class _RNNBase(Module):
         T, B = x.shape[:2]
         mask = self._masks(lengths, T, B)
         first = self._initial_states(hx, B)
-        step, step_weights = self.cell_class.variant(type(self).__name__, **self.options())
         finals = []
         for layer in range(self.num_layers):
             outputs, steps = [], []
             for d, suffix in enumerate(self._suffixes(layer)):
                 with self._layer_scope(layer, d):
-                    out, hidden, final = self._run(step, step_weights, suffix, x,
+                    out, hidden, final = self._run(suffix, x,
                                                    first[layer * self._directions + d], mask,
                                                    reverse=d == 1)
                 outputs.append(out)
@@ -110,15 +110,16 @@ class _RNNBase(Module):
             return NO_SCOPE
         return scope(f"layer {layer}" + (" reverse" if d else ""))
 
-    def _run(self, step, step_weights, suffix, x, state, mask, reverse):
-        """Unroll ``step`` with the parameters ending in ``suffix`` over the T steps of ``x``;
+    def _run(self, suffix, x, state, mask, reverse):
+        """Unroll the step with the parameters ending in ``suffix`` over the T steps of ``x``;
         returns the ``(T, B, H)`` outputs, the hidden states a⟨t⟩ in time order and the last
         state."""
         T, B, n_in = x.shape
         flat = x.reshape(T * B, n_in)
         if not flat.requires_grad:
             flat.name = x.name  # a named input keeps its name in ts.viz's drawings
-        weight_ih, bias_ih, bias_hh, *weights = [getattr(self, name + suffix, None) for name in (
+        step, step_weights, parameters = self._step, self._step_weights, self._parameters
+        weight_ih, bias_ih, bias_hh, *weights = [parameters.get(name + suffix) for name in (
             "weight_ih", "bias_ih", "bias_hh", *step_weights)]  # (None: no biases)
         # W_ih x⟨t⟩ + b_ih + b_hh for every t, in one matmul (b_hh stays out if the step takes it)
         bias_hh = None if "bias_hh" in step_weights else bias_hh
