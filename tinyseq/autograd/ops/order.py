@@ -127,7 +127,7 @@ class Maximum(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         ctx.loses = np.less
-        return np.maximum(b, a)  # on a tie numpy returns its 2nd argument, torch its 1st (-0.0, 0.0)
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -145,7 +145,7 @@ class Minimum(Maximum):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         ctx.loses = np.greater
-        return np.minimum(b, a)
+        return np.minimum(a, b)
 
 
 def max(input, dim=None, keepdim=False, *, other=None):
@@ -252,7 +252,7 @@ class Sort(Function):
         return scatter(ctx, g), None, None
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, *, stable=False):
     """``(values, indices)``: ``input`` sorted along ``dim``. Always stable (equal values keep their
     order; ``stable=True`` is what torch promises then); NaN last (first when descending)."""
     t = tensor_of(input)
@@ -260,7 +260,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return return_types.sort(values, indices)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):
     """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
     t = tensor_of(input)
     return Tensor._wrap(order(t.data, _along(t, dim, "argsort"), descending).reshape(t.shape))
