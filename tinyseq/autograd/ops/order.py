@@ -286,8 +286,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     ``largest``), largest first. Always sorted (``sorted=False`` lets torch return any order)."""
     t = tensor_of(input)
     axis = _along(t, dim, "topk")
-    size = t.shape[axis] if t.ndim else 1
-    _check_k("topk", k, 0, size, t, dim)
+    _check_k("topk", k, 0 if t.ndim else 1, t.shape[axis] if t.ndim else 1, t, dim)
     values, indices = TopK.apply(t, k, axis, largest)
     return return_types.topk(values, indices)
 
