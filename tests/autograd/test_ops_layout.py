@@ -8,10 +8,10 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.autograd import Function, functional
-from tinyseq.autograd.ops import elementwise, index, linalg, reduce, shape
+from tinyseq.autograd.ops import elementwise, index, linalg, order, reduce, shape
 
 AUTOGRAD = pathlib.Path(ts.autograd.__file__).parent
-OPS = (elementwise, index, linalg, reduce, shape)
+OPS = (elementwise, index, linalg, order, reduce, shape)
 
 
 @pytest.mark.parametrize("module", OPS, ids=lambda m: m.__name__.rsplit(".", 1)[1])

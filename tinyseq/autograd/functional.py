@@ -6,8 +6,9 @@ from .dtypes import tensor_of
 from .ops.elementwise import (abs, clamp, clone, exp, log, masked_fill, relu,  # noqa: F401
                               sigmoid, sqrt, tanh, where)
 from .ops.linalg import linear, matmul  # noqa: F401
-from .ops.reduce import (argmax, argmin, log_softmax, logsumexp, max, mean, min,  # noqa: F401
-                         softmax, sum)
+from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
+                        maximum, median, min, minimum, mode, sort, topk)
+from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split,  # noqa: F401
                         squeeze, stack, transpose, unbind, unsqueeze)
 
@@ -21,5 +22,6 @@ def detach(input):
 METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean", "max", "min",
            "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "clamp", "reshape",
            "transpose", "permute", "unsqueeze", "squeeze", "expand", "flatten", "split", "chunk",
-           "unbind", "masked_fill", "clone", "detach")
+           "unbind", "masked_fill", "clone", "detach", "amax", "amin", "maximum", "minimum", "sort",
+           "argsort", "topk", "kthvalue", "median", "mode")
 __all__ = ["cat", "stack", "where", "matmul", *METHODS]

@@ -335,10 +335,10 @@ def _copy(_, src, out):
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, as_array, data_of  # noqa: E402
-from .ops import elementwise, index, linalg, reduce, shape  # noqa: E402
+from .ops import elementwise, index, linalg, order, reduce, shape  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (elementwise, index, linalg, reduce, shape):
+for _ops in (elementwise, index, linalg, order, reduce, shape):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

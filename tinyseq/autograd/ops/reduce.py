@@ -1,5 +1,6 @@
-"""Reductions and the softmax family. ``axes`` is always a tuple of non-negative axes; without
-``keepdim`` the backward puts the reduced axes back (``reduced_shape``) before broadcasting.
+"""Sums and the softmax family (``max``, ``min`` and the picking ops are in ``order.py``).
+``axes`` is always a tuple of non-negative axes; without ``keepdim`` the backward puts the
+reduced axes back (``reduced_shape``) before broadcasting.
 
 Each Function is followed by the function users call (``sum(input, dim=None, keepdim=False)``:
 ``ts.sum`` and ``t.sum()``), which turns ``dim`` into ``axes`` (``reduce_axes``).
@@ -10,8 +11,7 @@ import numpy as np
 
 from ..dtypes import floating, tensor_of
 from ..function import Function
-from ..tensor import Tensor
-from ._util import norm_dim, pass_where, reduced_shape
+from ._util import norm_dim, reduced_shape
 
 
 def reduce_axes(dim, ndim, op):
@@ -61,90 +61,6 @@ class Mean(Function):
 def mean(input, dim=None, keepdim=False):
     input = floating(input)
     return Mean.apply(input, reduce_axes(dim, input.ndim, "mean"), keepdim)
-
-
-class Max(Function):
-    """``max``/``min`` (``sign`` -1 for min) over ``axes``; ``how`` says which of PyTorch's
-    gradients to give:
-
-    - ``"dim"`` (one int dim, ``torch.max(x, dim)``): all of it to the element ``argmax`` picks;
-    - ``"all"`` (no dim, ``torch.max(x)``): shared evenly between the tied elements (the NaNs, if
-      the result is NaN), 0 elsewhere;
-    - ``"dims"`` (a tuple of dims, ``torch.amax``): ``g / count * mask``, as torch computes it
-      (so an Inf from above gives NaN off the maximum, as in torch).
-    """
-
-    @staticmethod
-    def forward(ctx, a, axes, keepdim, how, sign):
-        out = a.max(axis=axes, keepdims=True) if sign > 0 else a.min(axis=axes, keepdims=True)
-        ctx.shape, ctx.how, ctx.keep_shape = a.shape, how, out.shape
-        if how == "dim":
-            ax = axes[0]
-            pick = a.argmax(axis=ax) if sign > 0 else a.argmin(axis=ax)
-            ctx.pick, ctx.axis = np.expand_dims(pick, ax), ax
-        else:
-            mask = np.isnan(a) if how == "all" and np.isnan(out).all() else a == out
-            ctx.mask, ctx.count = mask, mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
-        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
-
-    @staticmethod
-    def backward(ctx, g):
-        g = g.reshape(ctx.keep_shape)
-        if ctx.how == "dim":
-            full = np.zeros(ctx.shape, dtype=g.dtype)
-            np.put_along_axis(full, ctx.pick, g, axis=ctx.axis)
-        elif ctx.how == "all":
-            full = pass_where(ctx.mask, g / ctx.count)
-        else:
-            full = g / ctx.count * ctx.mask
-        return full, None, None, None, None
-
-
-Min = Max.alias("min")  # ``Max`` with ``sign`` -1
-
-
-def max(input, dim=None, keepdim=False):
-    """The largest value (over ``dim``); with an int ``dim``, the values only (see argmax)."""
-    return _extreme(Max, tensor_of(input), dim, keepdim, 1)
-
-
-def min(input, dim=None, keepdim=False):
-    return _extreme(Min, tensor_of(input), dim, keepdim, -1)
-
-
-def _extreme(op, t, dim, keepdim, sign):
-    """``max``/``min`` over ``dim``, refusing to reduce nothing (there is no largest of nothing).
-
-    The gradient follows PyTorch's for the form called (see ``Max``): one int dim, no dim, a tuple.
-    """
-    axes = reduce_axes(dim, t.ndim, op.name)
-    empty = [ax for ax in axes if t.shape[ax] == 0]
-    if dim is None and t.data.size == 0:
-        raise RuntimeError(f"{op.name}: a tensor of shape {t.shape} has no elements, so it has no "
-                           f"{op.name}imum; give dim= to reduce a dim that is not empty")
-    if empty:
-        raise IndexError(f"{op.name}: dim {empty[0]} of a tensor of shape {t.shape} has size 0, so "
-                         f"it has no {op.name}imum; reduce a dim that is not empty")
-    how = ("all" if dim is None or t.ndim == 0
-           else "dim" if isinstance(dim, (int, np.integer)) else "dims")
-    return op.apply(t, axes, keepdim, how, sign)
-
-
-def argmax(input, dim=None, keepdim=False):
-    """int64 indices of the largest values along ``dim`` (of the flattened tensor if None)."""
-    return _arg(np.argmax, tensor_of(input), dim, keepdim)
-
-
-def argmin(input, dim=None, keepdim=False):
-    return _arg(np.argmin, tensor_of(input), dim, keepdim)
-
-
-def _arg(fn, t, dim, keepdim):
-    """``argmax``/``argmin`` as int64 indices, outside the graph."""
-    if dim is None:
-        return Tensor._wrap(np.asarray(fn(t.data), dtype=np.int64))
-    ax = norm_dim(dim, t.ndim, fn.__name__)
-    return Tensor._wrap(fn(t.data, axis=ax, keepdims=keepdim).astype(np.int64, copy=False))
 
 
 class LogSumExp(Function):
@@ -218,6 +134,5 @@ def log_softmax(input, dim):
 
 # The functions above as Tensor methods (tensor.py attaches them): ``t.sum()`` is ``sum(t)``.
 TENSOR_METHODS = {
-    "sum": sum, "mean": mean, "max": max, "min": min, "argmax": argmax, "argmin": argmin,
-    "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+    "sum": sum, "mean": mean, "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
 }

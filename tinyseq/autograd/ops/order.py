@@ -1,0 +1,433 @@
+"""Ops about order: the largest and smallest values (``max``, ``min``, ``amax``, ``amin``,
+``maximum``, ``minimum``, ``argmax``, ``argmin``), and the ops that pick values along one dim and
+say where they were (``sort``, ``argsort``, ``topk``, ``kthvalue``, ``median``, ``mode``).
+
+The picking ops return torch's named tuple ``(values, indices)`` (``return_types``): ``values``
+carries the gradient, which goes back to the picked positions (``scatter``); ``indices`` is int64,
+outside the graph. They order with numpy's stable sort: equal values keep their order and NaN
+counts as larger than any number, as in torch.
+
+Each Function is followed by the function users call (``sort(input, dim=-1, ...)``: ``ts.sort``
+and ``t.sort()``), which turns ``dim`` into a non-negative axis and checks the sizes.
+"""
+import collections
+
+import numpy as np
+
+from ..dtypes import tensor_of
+from ..function import Function
+from ..tensor import Tensor
+from ._util import norm_dim, pass_where, unbroadcast
+from .elementwise import binary
+from .reduce import reduce_axes
+
+
+def _named(name):
+    """The ``(values, indices)`` named tuple that ``name`` returns, printed as torch prints its
+    ``torch.return_types.max(values=..., indices=...)``."""
+    cls = collections.namedtuple(name, ("values", "indices"), module=__name__)
+    cls.__qualname__ = f"return_types.{name}"  # (pickle finds it there)
+    cls.__repr__ = lambda self: (f"tinyseq.return_types.{name}(\nvalues={self.values!r},\n"
+                                 f"indices={self.indices!r})")
+    return cls
+
+
+class return_types:  # noqa: N801  (torch's name)
+    """The named tuples of ``max(dim)``, ``sort``, ... (``torch.return_types``)."""
+    max, min, sort, topk, kthvalue, median, mode = map(
+        _named, ("max", "min", "sort", "topk", "kthvalue", "median", "mode"))
+
+
+# ---- picking values along an axis: forward takes, backward scatters --------------------------------
+def picked(ctx, a, picks, axis, keepdim):
+    """``(values, indices)`` of ``a`` at ``picks`` (int positions along ``axis``, in keepdim form,
+    of ``np.atleast_1d(a)``), for the backward (``scatter``) to put the gradient back."""
+    ctx.shape, ctx.picks, ctx.axis = a.shape, picks, axis
+    values = np.take_along_axis(np.atleast_1d(a), picks, axis)
+    if a.ndim == 0:
+        return values.reshape(()), picks.reshape(())
+    if not keepdim:
+        return values.squeeze(axis), picks.squeeze(axis)
+    return values, picks
+
+
+def scatter(ctx, g):
+    """The gradient of picked values: ``g`` at the picked positions, 0 elsewhere."""
+    full = np.zeros(ctx.shape or (1,), dtype=g.dtype)
+    np.put_along_axis(full, ctx.picks, g.reshape(ctx.picks.shape), ctx.axis)
+    return full.reshape(ctx.shape)
+
+
+def order(a, axis, descending):
+    """int64 positions that sort ``a`` along ``axis``, stably; descending keeps equal values in
+    their order too (sorting the flipped array), and puts NaN first."""
+    a = np.atleast_1d(a)
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    flipped = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return a.shape[axis] - 1 - np.flip(flipped, axis)
+
+
+class MaxAlong(Function):
+    """``max(x, dim)``: the largest value along ``axis`` (the first, or the first NaN), with its
+    index; all of the gradient goes to that element, as in torch."""
+
+    name = "max"
+    materialize_grads = False  # (the indices get no gradient)
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        return picked(ctx, a, np.atleast_1d(a).argmax(axis=axis, keepdims=True), axis, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None
+
+
+class MinAlong(MaxAlong):
+    """``min(x, dim)``: ``MaxAlong`` with the smallest value."""
+
+    name = "min"
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        return picked(ctx, a, np.atleast_1d(a).argmin(axis=axis, keepdims=True), axis, keepdim)
+
+
+class Max(Function):
+    """``max(x)`` (``how`` "all") and ``amax(x, dims)`` (``how`` "dims"); ``sign`` -1 for the
+    minimum. torch's gradients: ``max(x)`` shares it evenly between the tied elements (the NaNs if
+    the result is NaN), 0 elsewhere; ``amax`` gives ``g / count * mask`` (so an Inf from above
+    gives NaN off the maximum, as in torch)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, how, sign):
+        out = a.max(axis=axes, keepdims=True) if sign > 0 else a.min(axis=axes, keepdims=True)
+        ctx.shape, ctx.how, ctx.keep_shape = a.shape, how, out.shape
+        mask = np.isnan(a) if how == "all" and np.isnan(out).all() else a == out
+        ctx.mask, ctx.count = mask, mask.sum(axis=axes, keepdims=True, dtype=a.dtype)
+        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        g = g.reshape(ctx.keep_shape)
+        if ctx.how == "all":
+            return pass_where(ctx.mask, g / ctx.count), None, None, None, None
+        return g / ctx.count * ctx.mask, None, None, None, None
+
+
+Min = Max.alias("min")  # ``Max`` with ``sign`` -1
+
+
+class Maximum(Function):
+    """The larger of ``a`` and ``b`` elementwise (NaN if either is NaN). On a tie each gets half
+    the gradient, as in torch; a NaN passes the gradient to both."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.loses = np.less
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        half, zero = np.where(a == b, g / 2, g), np.zeros((), g.dtype)
+        ga = unbroadcast(np.where(ctx.loses(a, b), zero, half), a.shape)
+        gb = unbroadcast(np.where(ctx.loses(b, a), zero, half), b.shape)
+        return ga, gb
+
+
+class Minimum(Maximum):
+    """The smaller of ``a`` and ``b``: ``Maximum`` the other way round."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.loses = np.greater
+        return np.minimum(a, b)
+
+
+def max(input, dim=None, keepdim=False, *, other=None):
+    """torch's three ``max``: ``max(x)`` the largest value; ``max(x, dim, keepdim=False)`` the named
+    tuple ``(values, indices)`` along ``dim``; ``max(x, other)`` the elementwise ``maximum``. (A
+    tuple of dims is ``amax``: the values only.)
+
+    >>> import tinyseq as ts
+    >>> values, indices = ts.tensor([[1.0, 5.0], [7.0, 2.0]]).max(1)
+    >>> indices
+    tensor([1, 0])
+    """
+    return _extreme(input, dim, keepdim, other, 1)
+
+
+def min(input, dim=None, keepdim=False, *, other=None):
+    """``max`` for the smallest values: ``min(x)``, ``min(x, dim)``, ``min(x, other)``."""
+    return _extreme(input, dim, keepdim, other, -1)
+
+
+def _extreme(input, dim, keepdim, other, sign):
+    """``max``/``min`` in the form the arguments say (see ``max``)."""
+    name = "max" if sign > 0 else "min"
+    if isinstance(dim, Tensor) or other is not None:
+        if keepdim is not False or (other is not None and dim is not None):
+            raise TypeError(f"{name}: {name}(input, other) is the elementwise "
+                            f"{name}imum and takes no dim or keepdim; give either other or dim")
+        return _elementwise(Maximum if sign > 0 else Minimum, input, dim if other is None else other)
+    t = tensor_of(input)
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        axis = _along(t, dim, name, f"{name}imum")
+        values, indices = (MaxAlong if sign > 0 else MinAlong).apply(t, axis, keepdim)
+        return getattr(return_types, name)(values, indices)
+    return _reduce(Max if sign > 0 else Min, t, dim, keepdim, sign, "all" if dim is None else "dims")
+
+
+def amax(input, dim=(), keepdim=False):
+    """The largest values over the dims ``dim`` (all of them if ``()``); the gradient is shared
+    between the ties."""
+    return _reduce(Max, tensor_of(input), dim, keepdim, 1, "dims")
+
+
+def amin(input, dim=(), keepdim=False):
+    return _reduce(Min, tensor_of(input), dim, keepdim, -1, "dims")
+
+
+def _reduce(op, t, dim, keepdim, sign, how):
+    """``Max``/``Min`` over ``dim``, refusing to reduce nothing (there is no largest of nothing)."""
+    axes = reduce_axes(dim, t.ndim, op.name)
+    if dim is None and t.data.size == 0:
+        raise RuntimeError(f"{op.name}: a tensor of shape {t.shape} has no elements, so it has no "
+                           f"{op.name}imum; give dim= to reduce a dim that is not empty")
+    for ax in axes:
+        _not_empty(t, ax, op.name, f"{op.name}imum")
+    return op.apply(t, axes, keepdim, "all" if t.ndim == 0 else how, sign)
+
+
+def maximum(input, other):
+    """The larger of ``input`` and ``other`` elementwise (broadcasting); NaN if either is NaN."""
+    return _elementwise(Maximum, input, other)
+
+
+def minimum(input, other):
+    return _elementwise(Minimum, input, other)
+
+
+def _elementwise(op, input, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{op.name}: other must be a Tensor, got {type(other).__name__} "
+                        f"{other!r}; for a number, use input.clamp(min=...) or clamp(max=...)")
+    return binary(op, tensor_of(input), other)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """int64 indices of the largest values along ``dim`` (of the flattened tensor if None); the
+    first one of tied values (the first NaN), as in torch."""
+    return _arg(np.argmax, tensor_of(input), dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, tensor_of(input), dim, keepdim)
+
+
+def _arg(fn, t, dim, keepdim):
+    """``argmax``/``argmin`` as int64 indices, outside the graph."""
+    if dim is None:
+        return Tensor._wrap(np.asarray(fn(t.data), dtype=np.int64))
+    ax = norm_dim(dim, t.ndim, fn.__name__)
+    return Tensor._wrap(fn(t.data, axis=ax, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+# ---- sort and the order statistics ---------------------------------------------------------------
+class Sort(Function):
+    """``sort`` along ``axis``, ascending or descending; ties keep their order."""
+
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, a, axis, descending):
+        return picked(ctx, a, order(a, axis, descending), axis, True)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """``(values, indices)``: ``input`` sorted along ``dim``. Always stable (equal values keep their
+    order; ``stable=True`` is what torch promises then); NaN last (first when descending)."""
+    t = tensor_of(input)
+    values, indices = Sort.apply(t, _along(t, dim, "sort"), descending)
+    return return_types.sort(values, indices)
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
+    t = tensor_of(input)
+    return Tensor._wrap(order(t.data, _along(t, dim, "argsort"), descending).reshape(t.shape))
+
+
+class TopK(Function):
+    """``topk``: the ``k`` largest (or smallest) along ``axis``, in order."""
+
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, a, k, axis, largest):
+        picks = np.take(order(a, axis, largest), np.arange(k), axis=axis)
+        return picked(ctx, a, picks, axis, True)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None, None
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest values along ``dim`` (the smallest if not
+    ``largest``), largest first. Always sorted (``sorted=False`` lets torch return any order)."""
+    t = tensor_of(input)
+    axis = _along(t, dim, "topk")
+    _check_k("topk", k, 0 if t.ndim else 1, t.shape[axis] if t.ndim else 1, t, dim)
+    values, indices = TopK.apply(t, k, axis, largest)
+    return return_types.topk(values, indices)
+
+
+class KthValue(Function):
+    """``kthvalue``: the ``k``-th smallest value along ``axis`` (``k`` from 1)."""
+
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, a, k, axis, keepdim):
+        picks = np.take(order(a, axis, False), [k - 1], axis=axis)
+        return picked(ctx, a, picks, axis, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None, None
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """``(values, indices)`` of the ``k``-th smallest values along ``dim`` (``k=1``: the smallest)."""
+    t = tensor_of(input)
+    axis = _along(t, dim, "kthvalue", "k-th value")
+    _check_k("kthvalue", k, 1, t.shape[axis] if t.ndim else 1, t, dim)
+    values, indices = KthValue.apply(t, k, axis, keepdim)
+    return return_types.kthvalue(values, indices)
+
+
+class MedianAlong(Function):
+    """``median(x, dim)``: the lower of the two middle values along ``axis`` (the first NaN if
+    there is one, as in torch)."""
+
+    name = "median"
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        a1 = np.atleast_1d(a)
+        picks = np.take(order(a1, axis, False), [(a1.shape[axis] - 1) // 2], axis=axis)
+        if a.dtype.kind == "f":
+            nan = np.isnan(a1)
+            picks = np.where(nan.any(axis, keepdims=True), nan.argmax(axis, keepdims=True), picks)
+        return picked(ctx, a, picks, axis, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None
+
+
+class Median(Function):
+    """``median(x)``: the lower middle value of all elements (NaN if there is one); the gradient
+    is shared evenly between the elements equal to it (the NaNs), as torch does."""
+
+    @staticmethod
+    def forward(ctx, a):
+        flat = np.sort(a, axis=None)  # NaN last
+        out = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
+        ctx.mask = np.isnan(a) if np.isnan(out) else a == out
+        ctx.count = ctx.mask.sum(dtype=a.dtype)
+        return np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        return pass_where(ctx.mask, g / ctx.count)
+
+
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements, one tensor; ``median(x, dim)``: the named
+    tuple ``(values, indices)`` of the lower medians along ``dim``. NaN if there is one."""
+    t = tensor_of(input)
+    if dim is None:
+        if t.data.size == 0:
+            return Tensor._wrap(np.full((), np.nan, t.data.dtype))  # as torch
+        return Median.apply(t)
+    values, indices = MedianAlong.apply(t, _along(t, dim, "median", "median"), keepdim)
+    return return_types.median(values, indices)
+
+
+class Mode(Function):
+    """``mode``: the most frequent value along ``axis`` (the smallest of equally frequent ones,
+    NaNs counting as equal) and the index of its last occurrence, as torch on the CPU."""
+
+    materialize_grads = False
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        a1 = np.moveaxis(np.atleast_1d(a), axis, -1)
+        rows = a1.reshape(-1, a1.shape[-1])  # one row per slice along axis
+        where = np.argsort(rows, axis=1, kind="stable")
+        s = np.take_along_axis(rows, where, 1)
+        same = (s[:, 1:] == s[:, :-1]) | (np.isnan(s[:, 1:]) & np.isnan(s[:, :-1]) if
+                                          s.dtype.kind == "f" else False)
+        ends = np.append(~same, np.ones((len(rows), 1), bool), axis=1)  # a run of equals ends
+        at = np.arange(rows.shape[1])
+        end = np.minimum.accumulate(np.where(ends, at, at[-1])[:, ::-1], axis=1)[:, ::-1]
+        start = np.maximum.accumulate(np.where(np.roll(ends, 1, axis=1), at, 0), axis=1)
+        longest = (end - start).argmax(axis=1)  # the first longest run: the smallest value
+        r = np.arange(len(rows))
+        picks = where[r, end[r, longest]].reshape(a1.shape[:-1] + (1,))  # its last occurrence
+        return picked(ctx, a, np.moveaxis(picks, -1, axis), axis, keepdim)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        return scatter(ctx, g), None, None
+
+
+def mode(input, dim=-1, keepdim=False):
+    """``(values, indices)``: the most frequent value along ``dim`` and where it last occurs."""
+    t = tensor_of(input)
+    values, indices = Mode.apply(t, _along(t, dim, "mode", "mode"), keepdim)
+    return return_types.mode(values, indices)
+
+
+def _along(t, dim, op, what=None):
+    """``dim`` as a non-negative axis (0 for a 0-d tensor); with ``what`` (a reduction), it must
+    not be empty."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    axis = norm_dim(dim, t.ndim, op)
+    if what is not None and t.ndim:
+        _not_empty(t, axis, op, what)
+    return axis
+
+
+def _not_empty(t, axis, op, what):
+    if t.shape[axis] == 0:
+        raise IndexError(f"{op}: dim {axis} of a tensor of shape {t.shape} has size 0, so it has no "
+                         f"{what}; reduce a dim that is not empty")
+
+
+def _check_k(op, k, low, size, t, dim):
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"{op}: k must be an int, got {type(k).__name__} {k!r}")
+    if not low <= k <= size:
+        raise RuntimeError(f"{op}: k={k} is out of range for dim {dim} of a tensor of shape "
+                           f"{t.shape} (expected {low} <= k <= {size})")
+
+
+# The functions above as Tensor methods (tensor.py attaches them): ``t.sort()`` is ``sort(t)``.
+TENSOR_METHODS = {
+    "max": max, "min": min, "amax": amax, "amin": amin, "maximum": maximum, "minimum": minimum,
+    "argmax": argmax, "argmin": argmin, "sort": sort, "argsort": argsort, "topk": topk,
+    "kthvalue": kthvalue, "median": median, "mode": mode,
+}
