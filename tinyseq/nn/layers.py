@@ -122,7 +122,7 @@ def _implicit_dim(module, x):
     dim = 0 if x.ndim in (0, 1, 3) else 1
     warnings.warn(f"{type(module).__name__}: implicit dimension choice (dim={dim}) has been "
                   f"deprecated in PyTorch; give the dim, {type(module).__name__}(dim={dim})",
-                  UserWarning, stacklevel=3)
+                  UserWarning, stacklevel=4)  # (the line calling the module)
     return dim
 
 
