@@ -1,6 +1,6 @@
 """Devices, dtype names and grad modes that PyTorch programs use, against PyTorch: ``ts.device``,
-``t.to(...)`` in all its forms, ``device=`` on the factories, ``ts.cuda`` and ``ts.backends`` as on a
-machine without a GPU, ``t.int()``/``t.bool()``/``t.type()``, ``ts.inference_mode``."""
+``t.to(...)`` in all its forms, ``device=`` on the factories, ``ts.cuda`` and ``ts.backends`` as on
+a machine without a GPU, ``t.int()``/``t.bool()``/``t.type()``, ``ts.inference_mode``."""
 import pickle
 import subprocess
 import sys
@@ -14,7 +14,7 @@ from tests.torch_compare import compare_with_torch, to_numpy_dtype, torch
 GPU = r"tinyseq runs on the CPU only.*switching `import tinyseq as torch` back to `import torch`"
 
 
-# ---- ts.device -------------------------------------------------------------------------------------
+# ---- ts.device -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("args", [("cpu",), ("cpu", 0), ("cpu:0",), ("cpu:1",), ("cpu", 3)])
 def test_device_is_torchs(args):
     ours, theirs = ts.device(*args), torch.device(*args)
@@ -24,7 +24,8 @@ def test_device_is_torchs(args):
 
 
 def test_device_equality_and_pickling_as_torch():
-    assert (ts.device("cpu") == ts.device("cpu", 0)) == (torch.device("cpu") == torch.device("cpu", 0))
+    cpu, cpu0 = torch.device("cpu"), torch.device("cpu", 0)
+    assert (ts.device("cpu") == ts.device("cpu", 0)) == (cpu == cpu0)  # (False in both)
     assert (ts.device("cpu") == "cpu") == (torch.device("cpu") == "cpu")  # (False in both)
     assert pickle.loads(pickle.dumps(ts.device("cpu:0"))) == ts.device("cpu:0")
     with pytest.raises(AttributeError, match="immutable"):
@@ -55,7 +56,7 @@ def test_bad_devices_raise_torchs_exception_type(bad, error, message):
         ts.device(*args)
 
 
-# ---- t.device, t.to, .cpu() --------------------------------------------------------------------------
+# ---- t.device, t.to, .cpu() ----------------------------------------------------------------------
 def test_a_tensor_is_on_the_cpu():
     t = ts.ones(2)
     assert t.device == ts.device("cpu") and repr(t.device) == repr(torch.ones(2).device)
@@ -96,8 +97,8 @@ def test_to_takes_every_form_torch_takes(args, kwargs):
 @pytest.mark.parametrize("args, kwargs", TO_FORMS)
 def test_to_returns_the_tensor_itself_exactly_when_torch_does(args, kwargs):
     x, y = ts.ones(2), torch.ones(2)
-    ours, theirs = x.to(*_to_args(ts, args, kwargs)[0], **_to_args(ts, args, kwargs)[1]), \
-        y.to(*_to_args(torch, args, kwargs)[0], **_to_args(torch, args, kwargs)[1])
+    (a, k), (b, j) = _to_args(ts, args, kwargs), _to_args(torch, args, kwargs)
+    ours, theirs = x.to(*a, **k), y.to(*b, **j)
     assert (ours is x) == (theirs is y)
     assert ours.data.dtype == to_numpy_dtype(theirs.dtype)
 
@@ -120,10 +121,11 @@ def test_to_dtype_is_differentiable_and_gradchecks():
     assert x.grad.data.dtype == np.float64 and np.all(x.grad.numpy() == 1)
 
 
-# ---- factories ---------------------------------------------------------------------------------
+# ---- factories -----------------------------------------------------------------------------------
 FACTORIES = [lambda m, d: m.zeros(2, 3, device=d), lambda m, d: m.ones(2, device=d),
              lambda m, d: m.full((2,), 7.0, device=d), lambda m, d: m.arange(4, device=d),
-             lambda m, d: m.tensor([1, 2], device=d), lambda m, d: m.zeros_like(m.ones(2), device=d),
+             lambda m, d: m.tensor([1, 2], device=d),
+             lambda m, d: m.zeros_like(m.ones(2), device=d),
              lambda m, d: m.ones_like(m.ones(2), device=d),
              lambda m, d: m.randn(2, device=d).shape, lambda m, d: m.rand(2, device=d).shape]
 
@@ -186,7 +188,7 @@ def test_default_device_and_dtype():
         ts.set_default_dtype(ts.float64)
 
 
-# ---- dtype names and conversions -------------------------------------------------------------------
+# ---- dtype names and conversions -----------------------------------------------------------------
 @pytest.mark.parametrize("name", ["float", "double", "long", "int", "int32", "int64", "float32",
                                   "float64", "bool"])
 def test_dtype_aliases_are_torchs(name):

@@ -96,8 +96,8 @@ __version__ = "0.1.0"
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "int32", "bool",
            "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
-           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device", "cuda",
-           "backends", "set_default_device", "get_default_device", "get_default_dtype",
+           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
+           "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            *METHODS]
 

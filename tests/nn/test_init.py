@@ -33,8 +33,8 @@ def test_fans_are_torchs(shape):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_deterministic_initialisers_give_torchs_values(name, args, dtype):
     ours = getattr(init, name)(ts.nn.Parameter(ts.randn(3, 4, dtype=getattr(ts, dtype))), *args)
-    theirs = getattr(tinit, name)(torch.nn.Parameter(torch.randn(3, 4, dtype=getattr(torch, dtype))),
-                                  *args)
+    weight = torch.nn.Parameter(torch.randn(3, 4, dtype=getattr(torch, dtype)))
+    theirs = getattr(tinit, name)(weight, *args)
     np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
     assert ours.data.dtype == theirs.detach().numpy().dtype
 

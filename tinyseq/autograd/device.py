@@ -1,5 +1,5 @@
-"""Devices on a CPU-only library: ``ts.device``, ``ts.cuda``, ``ts.backends``, and what ``t.to(...)``
-and ``model.to(...)`` are given.
+"""Devices on a CPU-only library: ``ts.device``, ``ts.cuda``, ``ts.backends``, and what
+``t.to(...)`` and ``model.to(...)`` are given.
 
 tinyseq runs on the CPU, so ``ts.device("cpu")`` is the one device a tensor has; the code a PyTorch
 program writes about devices (``device = torch.device("cuda" if torch.cuda.is_available() else

@@ -314,7 +314,8 @@ class Tensor:
 
     def type(self, dtype=None, non_blocking=False):
         """With no dtype, the type's name (``'tinyseq.FloatTensor'``); else ``t.to(dtype)``, the
-        dtype given as ``ts.int64`` or by name (``'torch.LongTensor'``, ``'tinyseq.LongTensor'``)."""
+        dtype given as ``ts.int64`` or by name (``'torch.LongTensor'``,
+        ``'tinyseq.LongTensor'``)."""
         if dtype is None:
             return f"tinyseq.{_TYPE_NAMES.get(self.data.dtype.type, self.data.dtype.name)}"
         if isinstance(dtype, str):
