@@ -42,22 +42,64 @@ if _running_the_command():  # the command's own process: tuned for speed (tinyse
 
 from . import autograd  # noqa: E402
 from .autograd import Tensor
-from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
-                                 ones_like, rand, randn, tensor, zeros, zeros_like)
+from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int32, int64,
+                                 ones, ones_like, rand, randn, tensor, zeros, zeros_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
 from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
 from .autograd.rng import manual_seed
+from .autograd.device import backends, cuda, device, get_default_device, set_default_device
 from .io import load, save
 
-bool = bool_  # ts.bool, as torch.bool
+# ``import tinyseq.backends.cudnn as cudnn`` works, as with torch
+_sys.modules.update({m.__name__: m for m in (cuda, backends, backends.cudnn, backends.mps)})
+
+
+class inference_mode(no_grad):
+    """``with ts.inference_mode():`` (or ``@ts.inference_mode``) records no graph, as ``no_grad``
+    (PyTorch's also makes tensors that can never join a graph; tinyseq's are ordinary);
+    ``inference_mode(False)`` records it, as ``enable_grad``."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):  # @ts.inference_mode, without parentheses
+            return no_grad()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.enabled = not mode
+
+    def __call__(self, fn):
+        return (enable_grad() if self.enabled else no_grad())(fn)
+
+
+def get_default_dtype():
+    """``ts.float32``: what floats become unless a ``dtype`` says otherwise."""
+    return float32
+
+
+def set_default_dtype(d):
+    """Accepted for ``ts.float32``, tinyseq's fixed default; give ``dtype=`` to the factories or
+    call ``model.double()`` for float64."""
+    if d not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {d!r}")
+    if d is not float32:
+        raise NotImplementedError("set_default_dtype: tinyseq's default dtype stays float32; "
+                                  "give dtype=ts.float64 to the factories, or call "
+                                  "model.double()")
+
+
+# PyTorch's dtype names (they hide Python's bool, float and int in this module: none is used below)
+bool, float, double, long, int = bool_, float32, float64, int64, int32
 __version__ = "0.1.0"
 
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
-           "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "bool", "cat",
-           "stack", "where", "matmul", "no_grad", "enable_grad", "is_grad_enabled", "manual_seed",
-           "ShapeError", "DTypeError", "OutOfRangeError", "save", "load", *METHODS]
+           "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "int32", "bool",
+           "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
+           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
+           "set_default_device", "get_default_device", "get_default_dtype",
+           "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
+           *METHODS]
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
 # models (tests/test_imports.py), and ``import tinyseq`` takes a third less time

@@ -1,6 +1,7 @@
 """Making tensors: ``ts.tensor``, ``ts.zeros``, ``ts.randn``, ... and the dtype names.
 
-Floating tensors are float32 unless ``dtype`` says otherwise (``ts.float64`` for gradcheck).
+Floating tensors are float32 unless ``dtype`` says otherwise (``ts.float64`` for gradcheck). Each
+takes PyTorch's ``device=``: the CPU (``"cpu"``), tinyseq's one device.
 """
 import math
 
@@ -8,18 +9,20 @@ import numpy as np
 
 from . import rng
 from .memory import gib, physical_memory
+from .device import device_arg
 from .dtypes import DEFAULT_FLOAT, as_array, dtype_arg
 from .ops.shape import check_shape, shape_arg
 from .tensor import Tensor
 
-float32, float64, int64, bool_ = np.float32, np.float64, np.int64, np.bool_
+float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
 
 
 def _make(array, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def tensor(data, dtype=None, requires_grad=False):
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data`` (numbers, nested lists, an array or a Tensor).
 
     >>> import tinyseq as ts
@@ -29,6 +32,7 @@ def tensor(data, dtype=None, requires_grad=False):
     >>> ts.tensor([1, 2]).dtype
     <class 'numpy.int64'>
     """
+    device_arg("tensor", device)
     return _make(as_array(data, dtype), requires_grad)
 
 
@@ -54,29 +58,34 @@ def _allocate(op, make, shape, dtype):
                           f"and dtype {dtype}; use a smaller size or free memory") from None
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    device_arg("zeros", device)
     return _make(_allocate("zeros", np.zeros, shape_arg(size), dtype or DEFAULT_FLOAT),
                  requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    device_arg("ones", device)
     return _make(_allocate("ones", np.ones, shape_arg(size), dtype or DEFAULT_FLOAT),
                  requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value if not given."""
+    device_arg("full", device)
     if dtype is None:
         dtype = as_array(fill_value).dtype
     return _make(_allocate("full", lambda s, d: np.full(s, fill_value, d), shape_arg((size,)),
                            dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    device_arg("zeros_like", device)
     return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    device_arg("ones_like", device)
     return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
 
 
@@ -87,20 +96,23 @@ def _random(op, draw, size, dtype):
     return _allocate(op, lambda s, d: draw(rng.generator(), s, d), shape_arg(size), dtype)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal samples from the generator that ``ts.manual_seed`` seeds."""
+    device_arg("randn", device)
     return _make(_random("randn", lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype),
                  requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1) from the generator that ``ts.manual_seed`` seeds."""
+    device_arg("rand", device)
     return _make(_random("rand", lambda g, s, d: g.random(s, dtype=d), size, dtype),
                  requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """``start, start + step, ...`` below ``end``; int64 for integer arguments, else float32."""
+    device_arg("arange", device)
     if end is None:
         start, end = 0, start
     for name, v in (("start", start), ("end", end), ("step", step)):

@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 
 from . import rng
+from .device import CPU, device_arg
 from .mode import state
 from .errors import ShapeError
 from .observers import observers
@@ -292,6 +293,10 @@ class Tensor:
     def uniform_(self, a=0.0, b=1.0):
         return self.copy_(rng.generator().uniform(a, b, self.shape))
 
+    # ---- dtypes and the device ------------------------------------------------------------------
+    device = property(lambda self: CPU, doc="Always ``ts.device('cpu')``: tinyseq's one device.")
+    is_cuda = property(lambda self: False)
+
     def float(self):
         return self.to(np.float32)
 
@@ -300,6 +305,33 @@ class Tensor:
 
     def long(self):
         return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def type(self, dtype=None, non_blocking=False):
+        """With no dtype, the type's name (``'tinyseq.FloatTensor'``); else ``t.to(dtype)``, the
+        dtype given as ``ts.int64`` or by name (``'torch.LongTensor'``,
+        ``'tinyseq.LongTensor'``)."""
+        if dtype is None:
+            return f"tinyseq.{_TYPE_NAMES.get(self.data.dtype.type, self.data.dtype.name)}"
+        if isinstance(dtype, str):
+            name = dtype.rpartition(".")[2]
+            if name not in _TYPE_DTYPES:
+                raise TypeError(f"type(): unknown tensor type {dtype!r}; give a dtype "
+                                f"(ts.int64) or one of {', '.join(_TYPE_DTYPES)}")
+            dtype = _TYPE_DTYPES[name]
+        return self.to(dtype)
+
+    def cpu(self):
+        """Itself: tinyseq's tensors are on the CPU."""
+        return self
+
+    def cuda(self, *args, **kwargs):
+        device_arg("cuda", "cuda")
 
     # ---- operators with the tensor on the right: ``2 * t`` is ``t.__rmul__(2)`` ----------------
     def __radd__(self, other):
@@ -322,6 +354,12 @@ class Tensor:
 
     def __pos__(self):
         return self
+
+
+_TYPE_NAMES = {np.float32: "FloatTensor", np.float64: "DoubleTensor", np.float16: "HalfTensor",
+               np.int64: "LongTensor", np.int32: "IntTensor", np.int16: "ShortTensor",
+               np.int8: "CharTensor", np.uint8: "ByteTensor", np.bool_: "BoolTensor"}
+_TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 def _copy(_, src, out):

@@ -1,13 +1,15 @@
 """Modules and parameters, layers, losses and utilities, composed from autograd ops."""
-from . import functional, utils  # noqa: F401
+from . import functional, init, utils  # noqa: F401
 from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
-from .layers import Dropout, Embedding, LayerNorm, Linear, ReLU, Sigmoid, Tanh
+from .layers import (Dropout, Embedding, LayerNorm, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
+                     Tanh)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
 from .module import Module, ModuleList, Parameter, Sequential, evaluating
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
-           "Tanh", "Sigmoid", "ReLU", "LayerNorm", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-           "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM", "evaluating",
-           "functional", "utils", "DTypeError", "OutOfRangeError"]
+           "Tanh", "Sigmoid", "ReLU", "Softmax", "LogSoftmax", "LayerNorm", "CrossEntropyLoss",
+           "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
+           "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
+           "OutOfRangeError"]

@@ -1,5 +1,6 @@
 """The basic layers, with PyTorch's parameter names, shapes and default initialisation."""
 import math
+import warnings
 
 import numpy as np
 
@@ -89,6 +90,40 @@ class Sigmoid(Module):
 class ReLU(Module):
     def forward(self, x):
         return x.relu()
+
+
+class Softmax(Module):
+    """``x.softmax(dim)``: along ``dim``, positive values summing to 1."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, _implicit_dim(self, x))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """``x.log_softmax(dim)``: the log of ``Softmax(dim)``, computed stably (for ``NLLLoss``)."""
+
+    def forward(self, x):
+        return F.log_softmax(x, _implicit_dim(self, x))
+
+
+def _implicit_dim(module, x):
+    """``module.dim``, or PyTorch's old choice when it is None (0 for 0-, 1- and 3-d inputs, else
+    1) with PyTorch's warning."""
+    if module.dim is not None:
+        return module.dim
+    _checks.tensor(type(module).__name__, "input", x)
+    dim = 0 if x.ndim in (0, 1, 3) else 1
+    warnings.warn(f"{type(module).__name__}: implicit dimension choice (dim={dim}) has been "
+                  f"deprecated in PyTorch; give the dim, {type(module).__name__}(dim={dim})",
+                  UserWarning, stacklevel=4)  # (the line calling the module)
+    return dim
 
 
 class LayerNorm(Module):

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..autograd.mode import no_grad, recording_scope
 from ..autograd.errors import ShapeError
-from ..autograd.dtypes import as_array
+from ..autograd.device import device_arg, to_args
+from ..autograd.dtypes import as_array, dtype_arg
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError
@@ -183,6 +184,45 @@ class Module:
 
     def eval(self):
         return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradients on or off for every parameter (freezing a part); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- dtype and device ------------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """``model.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``, as in
+        PyTorch: floating parameters (and their gradients) take a floating ``dtype`` in place (the
+        same Parameter objects); the device is the CPU. Returns self."""
+        op = f"{type(self).__name__}.to"
+        dtype, _ = to_args(op, args, kwargs, copy=False)
+        if dtype is None:
+            return self
+        dtype = dtype_arg(op, dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{op}: only floating dtypes can be given to a module, got {dtype}; "
+                            "convert the inputs instead")
+        for p in self.parameters():
+            if p.data.dtype.kind == "f" and p.data.dtype != dtype:
+                p.data = p.data.astype(dtype)
+                if p.grad is not None:
+                    p.grad = Tensor(p.grad.data.astype(dtype))
+        return self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def cpu(self):
+        """Itself: tinyseq's modules are on the CPU."""
+        return self
+
+    def cuda(self, device=None):
+        device_arg(f"{type(self).__name__}.cuda", "cuda")
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients that backward accumulated (``None``, or zeros in place)."""

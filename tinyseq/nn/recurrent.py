@@ -70,6 +70,9 @@ class _RNNBase(Module):
         """The cell's variant option and its value: ``{"peephole": True}``."""
         return {k: getattr(self, k) for k in self.cell_class.defaults}
 
+    def flatten_parameters(self):
+        """Nothing to do (PyTorch packs the weights for cuDNN; on the CPU it does nothing too)."""
+
     def forward(self, input, hx=None, lengths=None):
         """input ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``) -> ``output, h_n``.
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..device import to_args
 from ..dtypes import DEFAULT_FLOAT, data_of, dtype_arg, floating, operands, tensor_of
 from ..function import Function
 from ..tensor import Tensor
@@ -481,10 +482,15 @@ class Cast(Function):
         return g, None
 
 
-def to(input, dtype):
-    """``input`` as ``dtype`` (itself if it has that dtype already)."""
-    dtype = dtype_arg("to", dtype)
-    return input if dtype == input.data.dtype else Cast.apply(input, dtype)
+def to(input, *args, **kwargs):
+    """``input`` as a dtype: ``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``,
+    ``t.to(other)`` (other's dtype), keywords ``device=``, ``dtype=``, ``copy=``, as in PyTorch;
+    itself if nothing changes (the device is always the CPU)."""
+    dtype, copy = to_args("to", args, kwargs)
+    dtype = input.data.dtype if dtype is None else dtype_arg("to", dtype)
+    if dtype != input.data.dtype:
+        return Cast.apply(input, dtype)
+    return clone(input) if copy else input
 
 
 class Clone(Function):
