@@ -114,4 +114,5 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted({*(k for k in globals() if not k.startswith("_") or k.startswith("__")), *_SUBPACKAGES})
+    public = [k for k in globals() if not k.startswith("_") or k.startswith("__")]
+    return sorted({*public, *_SUBPACKAGES})
