@@ -13,11 +13,12 @@ import re
 
 import numpy as np
 
+from ..dtypes import data_of
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from ._util import unbroadcast
-from .inplace import apply_
+from ._util import quiet, unbroadcast
+from .inplace import apply_, recording, writable
 
 
 class GetItem(Function):
@@ -85,6 +86,7 @@ def _region(a, index):
     return a if index[0] is None else a[index[0]]  # (no arrays in ``basic``: a view)
 
 
+@quiet
 def setitem(input, index, value):
     """``t[index] = value``, in place (recorded as ``ops/inplace.py`` says); the index means what
     ``t[index]`` means."""
@@ -96,15 +98,20 @@ def setitem(input, index, value):
     value = value if isinstance(value, Tensor) else np.asarray(value)
     steps = torch_steps(index, input.ndim)
     try:
-        apply_("__setitem__", SetItem.apply, input, value, steps)
+        if recording("__setitem__", input, (value,)):
+            apply_("__setitem__", SetItem.apply, input, value, steps)
+        else:  # unrecorded: straight into the array
+            writable("__setitem__", input)
+            _region(input.data, steps)[steps[1]] = data_of(value)
+            input._version.value += 1
     except IndexError as e:
         raise index_error(e, input.shape, index) from None
     except ValueError as e:
         if isinstance(e, ShapeError):
             raise
-        raise ShapeError(f"__setitem__: a value of shape {np.shape(value)} cannot be broadcast to "
-                         f"the shape {_region(input.data, steps)[steps[1]].shape} it is written "
-                         "into") from None
+        raise ShapeError(f"__setitem__: a value of shape {np.shape(data_of(value))} cannot be "
+                         f"broadcast to the shape {_region(input.data, steps)[steps[1]].shape} it "
+                         "is written into") from None
 
 
 def _index(index):

@@ -25,21 +25,55 @@ from ..node import Node, edge_of
 from ..tensor import Tensor
 from ..views import positions
 from . import elementwise as ew
-from ._util import unbroadcast
+from ._util import quiet, unbroadcast
 
 
 def apply_(op, fn, self, *args, old_values=False):
-    """``self = fn(self, *args)`` in place, recorded when grad mode is on and ``self`` or an
-    argument requires grad; ``old_values``: ``fn``'s gradient needs ``self``'s values before."""
-    if state.grad_enabled:
-        _check_writable(op, self)
-        if self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args):
-            if self.data.dtype.kind == "f":  # (an integer tensor never carries a gradient)
-                return _record(op, fn, self, args, old_values)
+    """``self = fn(self, *args)`` in place, recorded when ``recording`` says so; ``old_values``:
+    ``fn``'s gradient needs ``self``'s values from before."""
+    if recording(op, self, args):
+        return _record(op, fn, self, args, old_values)
     with no_grad():
         out = fn(self, *args)
     _store(op, self, out.data)
     return self
+
+
+def recording(op, self, args):
+    """Whether an in-place ``op`` on ``self`` with ``args`` is recorded: under grad mode, when
+    ``self`` (a float tensor) or an argument requires grad. Refuses what torch refuses."""
+    if not state.grad_enabled:
+        return False
+    _check_writable(op, self)
+    if self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args):
+        return self.data.dtype.kind == "f"  # (an integer tensor never carries a gradient)
+    return False
+
+
+@quiet
+def _update(op, ufunc, fn, self, other, old_values=False):
+    """``self = fn(self, other)`` in place; unrecorded, as the ufunc writing into ``self``'s array
+    (the cheap path that ``no_grad`` code takes)."""
+    if recording(op, self, (other,)):
+        _fits(op, self, other)
+        return _record(op, fn, self, (other,), old_values)
+    try:
+        ufunc(self.data, data_of(other), out=self.data)
+    except TypeError:  # numpy's casting error: a float result for an int tensor
+        with no_grad():
+            _check_dtype(op, fn(self, other).data.dtype, self)
+        raise
+    except ValueError:
+        _fits(op, self, other)
+        writable(op, self)
+        raise
+    self._version.value += 1
+    return self
+
+
+def _copy(a, src, out):
+    """``copy_`` as a ufunc-like call for ``_update``: ``src`` into ``out``, cast as torch does."""
+    np.copyto(out, src, casting="unsafe")
 
 
 def _check_writable(op, self):
@@ -108,12 +142,16 @@ def _store(op, self, out):
                          f"shape {self.shape}; use the out-of-place op")
     if out is not self.data:
         _check_dtype(op, out.dtype, self)
-        if not self.data.flags.writeable:
-            raise RuntimeError(f"{op}: more than one element of this tensor refers to the same "
-                               "memory (an expand?), so it cannot be written in place; .clone() "
-                               "it first")
+        writable(op, self)
         np.copyto(self.data, out, casting="unsafe")
     self._version.value += 1
+
+
+def writable(op, self):
+    """Refuse to write into a read-only array (what ``expand`` makes), as torch refuses."""
+    if not self.data.flags.writeable:
+        raise RuntimeError(f"{op}: more than one element of this tensor refers to the same memory "
+                           "(an expand?), so it cannot be written in place; .clone() it first")
 
 
 # ---- views: the root takes the write, stale views read their gradient out of it --------------
@@ -177,7 +215,7 @@ class Copy(Function):
 
     @staticmethod
     def forward(ctx, a, src):
-        ctx.shape = src.shape
+        ctx.shape = np.shape(src)
         return np.broadcast_to(src, a.shape).astype(a.dtype)
 
     @staticmethod
@@ -216,26 +254,34 @@ def _unary(op, fn, old_values=False):
 
 def add_(self, other, alpha=1):
     """``self += alpha * other``, in place."""
-    _fits("add_", self, other)
     if alpha != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
-    return apply_("add_", ew.add, self, other)
+    return _update("add_", np.add, ew.add, self, other)
 
 
 def sub_(self, other, alpha=1):
     """``self -= alpha * other``, in place."""
-    _fits("sub_", self, other)
     if alpha != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
-    return apply_("sub_", ew.sub, self, other)
+    return _update("sub_", np.subtract, ew.sub, self, other)
+
+
+def mul_(self, other):
+    return _update("mul_", np.multiply, ew.mul, self, other, old_values=True)
+
+
+def div_(self, other):
+    return _update("div_", np.divide, ew.div, self, other, old_values=True)
 
 
 def copy_(self, src):
     """``src`` (broadcast to this tensor's shape, cast to its dtype) written into this tensor;
     ``src`` gets the gradient."""
-    _fits("copy_", self, src)
-    src = src if isinstance(src, Tensor) else tensor_of(np.asarray(src))
-    return apply_("copy_", Copy.apply, self, src)
+    if not isinstance(src, Tensor):
+        src = np.asarray(src)
+        if src.dtype.kind not in "fiub":
+            raise TypeError(f"copy_: cannot write {src.dtype} values into a tensor")
+    return _update("copy_", _copy, Copy.apply, self, src)
 
 
 def fill_(self, value):
@@ -243,10 +289,10 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"fill_: value must be a number or a 0-d tensor, got a tensor of shape "
                            f"{value.shape}; use copy_ to write a tensor")
-    if not isinstance(value, (Tensor, int, float, bool, np.number)):
+    if not isinstance(value, (int, float, np.number, Tensor)):
         raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
                         f"{type(value).__name__}")
-    return copy_(self, value if isinstance(value, Tensor) else np.asarray(value))
+    return _update("fill_", _copy, Copy.apply, self, value)
 
 
 def zero_(self):
@@ -282,15 +328,12 @@ def uniform_(self, a=0.0, b=1.0):
 
 # The in-place methods (tensor.py attaches them); ``t += x`` is ``t.add_(x)``.
 TENSOR_METHODS = {
-    "add_": add_, "sub_": sub_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
-    "mul_": _binary("mul_", ew.mul, old_values=True),
-    "div_": _binary("div_", ew.div, old_values=True),
-    "pow_": _binary("pow_", ew.pow, old_values=True),
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
+    "zero_": zero_, "pow_": _binary("pow_", ew.pow, old_values=True),
     "clamp_": clamp_, "masked_fill_": masked_fill_, "normal_": normal_, "uniform_": uniform_,
     "relu_": _unary("relu_", ew.relu), "sigmoid_": _unary("sigmoid_", ew.sigmoid),
     "tanh_": _unary("tanh_", ew.tanh), "exp_": _unary("exp_", ew.exp),
     "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
     "log_": _unary("log_", ew.log, old_values=True), "abs_": _unary("abs_", ew.abs, old_values=True),
 }
-TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": TENSOR_METHODS["mul_"],
-                       "__itruediv__": TENSOR_METHODS["div_"]})
+TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_})
