@@ -17,7 +17,7 @@ graph, so ``outputs[t] = out`` and ``loss += step_loss`` keep their gradients. T
 """
 import numpy as np
 
-from ..dtypes import data_of, tensor_of
+from ..dtypes import data_of
 from ..errors import DTypeError, ShapeError
 from ..function import Context, Function
 from ..mode import no_grad, state
