@@ -334,6 +334,7 @@ TENSOR_METHODS = {
     "relu_": _unary("relu_", ew.relu), "sigmoid_": _unary("sigmoid_", ew.sigmoid),
     "tanh_": _unary("tanh_", ew.tanh), "exp_": _unary("exp_", ew.exp),
     "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
-    "log_": _unary("log_", ew.log, old_values=True), "abs_": _unary("abs_", ew.abs, old_values=True),
+    "log_": _unary("log_", ew.log, old_values=True),
+    "abs_": _unary("abs_", ew.abs, old_values=True),
 }
 TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_})
