@@ -421,7 +421,7 @@ def test_backward_and_grad_refuse_what_is_not_a_tensor(call, kind, words):
     (lambda t: t.mul_(ts.ones(2, 2)), ValueError, r"mul_: a value of shape \(2, 2\)"),
     (lambda t: t.copy_(ts.ones(3)), ValueError, r"copy_: a value of shape \(3,\)"),
     (lambda t: t.long().add_(0.5), TypeError,
-     r"add_: the result is float64, which cannot be written into this int64 tensor"),
+     r"add_: the result is float32, which cannot be written into this int64 tensor"),
 ])
 def test_in_place_updates_that_do_not_fit_are_named(update, kind, words):
     t = ts.ones(2)
@@ -505,9 +505,10 @@ def test_a_number_too_big_for_float32_is_inf_without_a_warning_as_torch(make):
 
 
 @pytest.mark.parametrize("update, kind, words", [
-    (lambda t: t.clamp_(min=ts.zeros(2)), ts.ShapeError, r"clamp_: shapes \(3,\) and \(2,\)"),
+    (lambda t: t.clamp_(min=ts.zeros(2)), ts.ShapeError,
+     r"clamp_: a value of shape \(2,\) cannot be broadcast to this tensor's shape \(3,\)"),
     (lambda t: t.clamp_(min=ts.zeros(2, 3)), RuntimeError,
-     r"clamp_: the result, of shape \(2, 3\) .* tensor of shape \(3,\)"),
+     r"clamp_: a value of shape \(2, 3\) cannot be broadcast to this tensor's shape \(3,\)"),
     (lambda t: t.clamp_(min="a"), TypeError, r"clamp_: min must be a number or a Tensor, got str"),
     (lambda t: t.clamp_(), ValueError, r"clamp_: give at least one of min and max"),
 ])
@@ -525,8 +526,8 @@ def test_clamp_of_integers_by_a_float_is_float32_and_in_place_refused_as_torch()
     t = ts.arange(3)
     with pytest.raises(RuntimeError):
         torch.arange(3).clamp_(min=0.5)
-    with pytest.raises(RuntimeError, match=r"^clamp_: the result, of shape \(3,\) and dtype "
-                                           r"float\d+, cannot be written .* dtype int64"):
+    with pytest.raises(RuntimeError, match=r"^clamp_: the result is float32, which cannot be "
+                                           r"written into this int64 tensor"):
         t.clamp_(min=0.5)
     assert t.tolist() == [0, 1, 2]
 

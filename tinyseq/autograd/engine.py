@@ -23,6 +23,7 @@ from .mode import state
 from .observers import observers
 from .errors import ShapeError
 from .ops._util import quiet, unbroadcast
+from .ops.inplace import refresh
 from .tensor import Tensor
 from .toposort import toposort
 
@@ -76,6 +77,8 @@ def _root_edges(tensors, grads):
     """``(edge, gradient array)`` for each root tensor, with the gradient checked or implied."""
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
+        if t._base is not None and t._base[1] is not t._base[0].grad_fn:
+            refresh(t)  # a view whose root was changed in place since it was made
         if not t.requires_grad:
             raise RuntimeError(
                 f"backward: tensor {i} does not require grad, so no graph was recorded for it "

@@ -80,6 +80,8 @@ class Function:
         grad_on, flags, arrays = state.grad_enabled, [], []
         for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
             if isinstance(a, Tensor):
+                if a._base is not None and a._base[1] is not a._base[0].grad_fn:
+                    _refresh(a)  # a view whose root was changed in place since
                 arrays.append(a.data)
                 flags.append(grad_on and a._requires_grad)
             else:
@@ -118,6 +120,11 @@ class Function:
         if type(out) is tuple:
             return tuple([wrap(o, args, cls) for o in out])
         return wrap(out, args, cls)
+
+
+def _refresh(view):
+    from .ops.inplace import refresh  # (ops/ imports this module)
+    refresh(view)
 
 
 @quiet

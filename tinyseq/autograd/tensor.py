@@ -4,19 +4,17 @@ that ``backward()`` leaves in it (``.grad``).
 This file holds the data, the gradient and the autograd API. The ops are functions next to their
 Functions in ``ops/`` (``def exp`` in ``ops/elementwise.py``), and each is also a method:
 ``t.exp()`` is ``exp(t)``, attached at the bottom of this file. How values are typed is
-``dtypes.py``; the version counters that catch in-place changes are ``views.py``; the backward
-walk is ``engine.py``.
+``dtypes.py``; in-place ops, recorded in the graph as in PyTorch, are ``ops/inplace.py``, and the
+version counters that catch a saved array changed in place ``views.py``; the backward walk is
+``engine.py``.
 """
 import weakref
 
 import numpy as np
 
-from . import rng
 from .device import CPU, device_arg
 from .mode import state
-from .errors import ShapeError
 from .observers import observers
-from .ops._util import quiet
 
 
 class RemovableHandle:
@@ -41,13 +39,14 @@ class Tensor:
     """
 
     __slots__ = ("data", "_grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
-                 "_accumulator", "_hooks", "__weakref__")
+                 "_accumulator", "_hooks", "_base", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
         self.data = data if numeric and dtype is None else as_array(data, dtype)
         self._grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
+        self._base = None  # a view's (root, root's node then): ``views.py``
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
         if requires_grad:
             self.requires_grad = True
@@ -57,7 +56,7 @@ class Tensor:
         """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
         t = object.__new__(cls)
         t.data = data
-        t._grad = t.grad_fn = t._name = t._accumulator = t._hooks = None
+        t._grad = t.grad_fn = t._name = t._accumulator = t._hooks = t._base = None
         t._requires_grad, t._output_nr = False, 0
         t._version = version if version is not None else Version()
         return t
@@ -226,72 +225,15 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
-    # ---- in-place changes (never recorded in the graph) --------------------------------------
+    # ---- in-place changes: the ops are ``ops/inplace.py``'s (``add_``, ``+=``, ``t[i] = v``) -----
     def _inplace(self, op):
+        """This tensor's array, to be written in place outside the graph (as an optimiser's step
+        does, under ``no_grad``), its version bumped."""
         if state.grad_enabled and self._requires_grad:
-            where = "a leaf" if self.grad_fn is None else "part of a graph"
-            raise RuntimeError(
-                f"{op}: this tensor requires grad ({where}) and grad mode is on, so it cannot be "
-                f"changed in place; wrap the update in `with ts.no_grad():` (as optimisers do), "
-                f"or use the out-of-place op")
+            raise RuntimeError(f"{op}: this tensor requires grad and grad mode is on; write it "
+                               "under `with ts.no_grad():`, or use its in-place ops")
         self._version.value += 1
         return self.data
-
-    @quiet
-    def _update(self, op, ufunc, other):
-        """``self = ufunc(self, other)`` in place; an ``other`` that does not fit is named."""
-        other = data_of(other)
-        try:
-            ufunc(self.data, other, out=self._inplace(op))
-        except TypeError:  # numpy's casting error, e.g. a float result for an int tensor
-            kind = np.result_type(self.data, other)
-            raise TypeError(f"{op}: the result is {kind}, which cannot be written into this "
-                            f"{self.data.dtype} tensor; use the out-of-place op") from None
-        except ValueError:
-            raise ShapeError(f"{op}: a value of shape {np.shape(other)} cannot be broadcast to "
-                             f"this tensor's shape {self.shape}") from None
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._update("add_", np.add, data_of(other) * alpha if alpha != 1 else other)
-
-    def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
-
-    def mul_(self, other):
-        return self._update("mul_", np.multiply, other)
-
-    def div_(self, other):
-        return self._update("div_", np.divide, other)
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
-    @quiet
-    def fill_(self, value):
-        self._inplace("fill_").fill(value)
-        return self
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def copy_(self, src):
-        return self._update("copy_", _copy, src)
-
-    def normal_(self, mean=0.0, std=1.0):
-        return self.copy_(rng.generator().normal(mean, std, self.shape))
-
-    def uniform_(self, a=0.0, b=1.0):
-        return self.copy_(rng.generator().uniform(a, b, self.shape))
 
     # ---- dtypes and the device ------------------------------------------------------------------
     device = property(lambda self: CPU, doc="Always ``ts.device('cpu')``: tinyseq's one device.")
@@ -362,21 +304,16 @@ _TYPE_NAMES = {np.float32: "FloatTensor", np.float64: "DoubleTensor", np.float16
 _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
-def _copy(_, src, out):
-    """``copy_`` as the ufunc-like call ``Tensor._update`` makes: ``src`` into ``out``."""
-    np.copyto(out, src, casting="unsafe")  # any dtype into any, as torch.Tensor.copy_ casts
-
-
 # ---- what this file uses from modules that import Tensor, and the ops as methods ----------------
 # The modules below import Tensor (ops/ through Function), so they are imported here, once Tensor
 # exists, and the ops' functions become methods in this one place: each ops module lists its own
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
-from .dtypes import DEFAULT_FLOAT, as_array, data_of  # noqa: E402
-from .ops import elementwise, index, linalg, order, reduce, shape  # noqa: E402
+from .dtypes import DEFAULT_FLOAT, as_array  # noqa: E402
+from .ops import elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (elementwise, index, linalg, order, reduce, shape):
+for _ops in (elementwise, index, inplace, linalg, order, reduce, shape):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

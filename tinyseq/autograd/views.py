@@ -4,6 +4,10 @@ Every tensor has a ``Version`` counter that each in-place change bumps. A result
 memory with an input (a view: ``reshape``, ``t[0]``, ``detach()``) shares that input's counter,
 so a change through either is a change to both. A node records the counters (and their values)
 of the arrays its forward saved; the backward walk refuses to run it if one has moved since.
+
+A view also knows its base, as ``t._base = (root, root.grad_fn then)``: the tensor that owns
+the memory, and its node when the view's own node was made; ``positions`` maps a view's elements
+into its root's. How in-place ops use them is ``ops/inplace.py``.
 """
 import numpy as np
 
@@ -32,11 +36,19 @@ def wrap(out, args, fn):
         return Tensor._wrap(out)
     for a in args:  # the usual case first: a view of an argument's own array
         if isinstance(a, Tensor) and a.data is base:
-            return Tensor._wrap(out, a._version)
+            return _view(out, a)
     for a in args:
         if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
-            return Tensor._wrap(out, a._version)
+            return _view(out, a)
     return Tensor._wrap(out)
+
+
+def _view(out, a):
+    """``out`` as a view of tensor ``a``: sharing its version counter, and knowing its root."""
+    t = Tensor._wrap(out, a._version)
+    root = a if a._base is None else a._base[0]
+    t._base = (root, root.grad_fn)
+    return t
 
 
 def versions_of(saved, args, outputs):
@@ -60,3 +72,21 @@ def _owner(a, tensors):
             if np.may_share_memory(a, t.data):
                 return t
     return None
+
+
+# ---- in-place ops through views ------------------------------------------------------------------
+def positions(view, root):
+    """The flat (C-order) index into ``root`` of each element of ``view``, an array sharing its
+    memory: found by the elements' addresses, so it holds for any chain of view ops."""
+    ra, va = _addresses(root).ravel(), _addresses(view)
+    order = np.argsort(ra, kind="stable")
+    at = np.minimum(np.searchsorted(ra[order], va), ra.size - 1)
+    return order[at]
+
+
+def _addresses(a):
+    out = np.full(a.shape, a.__array_interface__["data"][0], dtype=np.int64)
+    for k, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        out += (np.arange(n, dtype=np.int64) * stride).reshape((n,) + (1,) * (a.ndim - k - 1))
+    return out
+

@@ -356,21 +356,6 @@ def clamp(input, min=None, max=None):
         raise broadcast_error("clamp", x.shape, *_bound_shapes(min, max)) from None
 
 
-def clamp_(input, min=None, max=None):
-    """``clamp`` in place, outside the graph; the result must keep the shape and fit the dtype."""
-    _check_bounds("clamp_", min, max)
-    try:
-        out = clamp_values(input.data, data_of(min), data_of(max))
-    except ValueError:
-        raise broadcast_error("clamp_", input.shape, *_bound_shapes(min, max)) from None
-    if out.shape != input.shape or not np.can_cast(out.dtype, input.data.dtype, "same_kind"):
-        raise RuntimeError(f"clamp_: the result, of shape {out.shape} and dtype {out.dtype}, "
-                           f"cannot be written into this tensor of shape {input.shape} and "
-                           f"dtype {input.data.dtype}; use the out-of-place clamp")
-    input._inplace("clamp_")[...] = out
-    return input
-
-
 def _check_bounds(op, lo, hi):
     """``clamp``'s bounds: at least one, each None, a number or a Tensor."""
     if lo is None and hi is None:
@@ -548,6 +533,6 @@ TENSOR_METHODS = {
     "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__pow__": pow,
     "__neg__": neg, "__abs__": abs, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__eq__": eq, "__ne__": ne, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
-    "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp, "clamp_": clamp_,
+    "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp,
     "masked_fill": masked_fill, "to": to, "clone": clone,
 }

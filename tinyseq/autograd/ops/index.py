@@ -5,7 +5,7 @@ numpy counts the int in ``x[0, :, [0, 1]]`` as one more index array, so for a (2
 the indexed dims go first, (2, 3); PyTorch applies ints first, as basic indexing, and gets (3, 2).
 ``torch_steps`` splits such an index into the two steps PyTorch takes.
 
-``getitem`` (``t[index]``) and ``setitem`` (``t[index] = value``, outside the graph) read the index
+``getitem`` (``t[index]``) and ``setitem`` (``t[index] = value``, in place) read the index
 the same way (``_index``) and name the dim, the index and the size in their errors.
 """
 import operator
@@ -17,7 +17,8 @@ from ..dtypes import data_of
 from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
-from ._util import quiet
+from ._util import quiet, unbroadcast
+from .inplace import apply_, recording, writable
 
 
 class GetItem(Function):
@@ -29,7 +30,8 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.index = a.shape, index
-        return a[index]
+        out = a[index]
+        return out if type(out) is np.ndarray else a[index + (Ellipsis,)]  # a 0-d view, as torch
 
     @staticmethod
     def backward(ctx, g):
@@ -57,25 +59,59 @@ def getitem(input, index):
         raise index_error(e, input.shape, index) from None
 
 
+class SetItem(Function):
+    """``a[index] = value`` written into ``a`` itself; ``index`` is ``(basic, advanced)`` as
+    ``torch_steps`` gives it. ``a``'s gradient is zero at the written elements; ``value``'s is
+    theirs, summed back to its shape (an element written twice gives both its gradient)."""
+
+    name = "setitem"
+
+    @staticmethod
+    def forward(ctx, a, value, index):
+        ctx.index, ctx.shape = index, value.shape
+        _region(a, index)[index[1]] = value
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = np.array(g)
+        _region(ga, ctx.index)[ctx.index[1]] = 0
+        gv = _region(g, ctx.index)[ctx.index[1]] if ctx.needs_input_grad[1] else None
+        if gv is not None and gv.ndim < len(ctx.shape):  # a value with more leading 1s
+            gv = gv.reshape((1,) * (len(ctx.shape) - gv.ndim) + gv.shape)
+        return ga, (None if gv is None else unbroadcast(gv, ctx.shape)), None
+
+
+def _region(a, index):
+    return a if index[0] is None else a[index[0]]  # (no arrays in ``basic``: a view)
+
+
 @quiet
 def setitem(input, index, value):
-    """``t[index] = value``, outside the graph; the index means what ``t[index]`` means."""
-    index, value = _index(index), np.asarray(data_of(value))
+    """``t[index] = value``, in place (recorded as ``ops/inplace.py`` says); the index means what
+    ``t[index]`` means."""
+    index = _index(index)
     check_masks(input.shape, index)
-    if value.dtype.kind not in "fiub":
-        raise TypeError(f"__setitem__: cannot write {value.dtype} values into a tensor")
-    target = input._inplace("__setitem__")
+    kind = (value.data if isinstance(value, Tensor) else np.asarray(value)).dtype
+    if kind.kind not in "fiub":
+        raise TypeError(f"__setitem__: cannot write {kind} values into a tensor")
+    value = value if isinstance(value, Tensor) else np.asarray(value)
+    steps = torch_steps(index, input.ndim)
     try:
-        basic, advanced = torch_steps(index, input.ndim)
-        if basic is not None:
-            target = target[basic]  # no arrays: a view, written through
-        target[advanced] = value
+        if recording("__setitem__", input, (value,)):
+            apply_("__setitem__", SetItem.apply, input, value, steps)
+        else:  # unrecorded: straight into the array
+            writable("__setitem__", input)
+            _region(input.data, steps)[steps[1]] = data_of(value)
+            input._version.value += 1
     except IndexError as e:
         raise index_error(e, input.shape, index) from None
-    except ValueError:
-        raise ShapeError(f"__setitem__: a value of shape {value.shape} cannot be "
-                         f"broadcast to the shape {target[advanced].shape} it is written "
-                         "into") from None
+    except ValueError as e:
+        if isinstance(e, ShapeError):
+            raise
+        raise ShapeError(f"__setitem__: a value of shape {np.shape(data_of(value))} cannot be "
+                         f"broadcast to the shape {_region(input.data, steps)[steps[1]].shape} it "
+                         "is written into") from None
 
 
 def _index(index):

@@ -1,0 +1,340 @@
+"""In-place ops (``t.add_(x)``, ``t += x``, ``t.relu_()``, ``t[i] = v``, ...), recorded in the graph
+as in PyTorch.
+
+``t.op_(*args)`` computes ``op(t, *args)`` with the out-of-place op and writes the result into
+``t``'s array (the same memory: views of ``t`` see the change), then bumps ``t``'s version
+counter. Under grad mode, when ``t`` or an argument requires grad, the op is recorded and ``t``
+is *rebased*: its ``grad_fn`` becomes the op's node, whose input edge is ``t``'s old place in the
+graph, so ``outputs[t] = out`` and ``loss += step_loss`` keep their gradients. Then:
+
+- a leaf that requires grad refuses (under ``no_grad`` it is written, unrecorded: optimisers);
+- what the node saved of ``t`` counts as ``t``'s new version, so a later in-place change of ``t``
+  is caught at backward (``y.sigmoid_(); y.mul_(2)``), as in torch; an op whose gradient needs
+  ``t``'s old values (``mul_``, ``clamp_``, ...) works on a copy of them, as torch's does;
+- writing through a view (``t[0].add_(1)``) rebases the view's root onto a ``CopySlices`` node
+  (the old root with the region replaced), and other views of the root, now stale, read their
+  gradient out of that node when they are next used (``refresh``).
+"""
+import numpy as np
+
+from ..dtypes import data_of
+from ..errors import DTypeError, ShapeError
+from ..function import Context, Function
+from ..mode import no_grad, state
+from ..node import Node, edge_of
+from ..tensor import Tensor
+from ..views import positions
+from . import elementwise as ew
+from ._util import quiet, unbroadcast
+
+
+def apply_(op, fn, self, *args, old_values=False):
+    """``self = fn(self, *args)`` in place, recorded when ``recording`` says so; ``old_values``:
+    ``fn``'s gradient needs ``self``'s values from before."""
+    if recording(op, self, args):
+        return _record(op, fn, self, args, old_values)
+    with no_grad():
+        out = fn(self, *args)
+    _store(op, self, out.data)
+    return self
+
+
+def recording(op, self, args):
+    """Whether an in-place ``op`` on ``self`` with ``args`` is recorded: under grad mode, when
+    ``self`` (a float tensor) or an argument requires grad. Refuses what torch refuses."""
+    if not state.grad_enabled:
+        return False
+    _check_writable(op, self)
+    if self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args):
+        return self.data.dtype.kind == "f"  # (an integer tensor never carries a gradient)
+    return False
+
+
+@quiet
+def _update(op, ufunc, fn, self, other, old_values=False):
+    """``self = fn(self, other)`` in place; unrecorded, as the ufunc writing into ``self``'s array
+    (the cheap path that ``no_grad`` code takes)."""
+    if recording(op, self, (other,)):
+        _fits(op, self, other)
+        return _record(op, fn, self, (other,), old_values)
+    try:
+        ufunc(self.data, data_of(other), out=self.data)
+    except TypeError:  # numpy's casting error: a float result for an int tensor
+        with no_grad():
+            _check_dtype(op, fn(self, other).data.dtype, self)
+        raise
+    except ValueError:
+        _fits(op, self, other)
+        writable(op, self)
+        raise
+    self._version.value += 1
+    return self
+
+
+def _copy(a, src, out):
+    """``copy_`` as a ufunc-like call for ``_update``: ``src`` into ``out``, cast as torch does."""
+    np.copyto(out, src, casting="unsafe")
+
+
+def _check_writable(op, self):
+    """Under grad mode: refuse a leaf that requires grad, or a view of one, as torch does."""
+    base = self._base
+    if base is not None:
+        root = base[0]
+        if root._requires_grad and root.grad_fn is None:
+            raise RuntimeError(f"{op}: a view of a leaf tensor that requires grad is being used in "
+                               "an in-place operation; do it under `with ts.no_grad():`, or on a "
+                               ".clone()")
+        if root._requires_grad and not self._requires_grad and base[1] is root.grad_fn:
+            raise RuntimeError(f"{op}: this view was made under no_grad and is changed in place "
+                               "with grad mode on; make the view and change it both inside or "
+                               "both outside the no_grad block")
+    elif self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                           "operation; do it under `with ts.no_grad():` (as optimisers do), or "
+                           "on a .clone()")
+
+
+def _record(op, fn, self, args, old_values):
+    """Run ``fn`` on a stand-in for ``self`` (its place in the graph, and its array or a copy of
+    it), write the result into ``self`` and rebase ``self`` onto the result's node."""
+    base = self._base
+    if base is not None and base[1] is not base[0].grad_fn:
+        refresh(self)
+    if base is not None and self.grad_fn is not None and len(self.grad_fn.out_meta) > 1:
+        raise RuntimeError(f"{op}: this view is one of several that one op ('{self.grad_fn.name}')"
+                           " returned, and such views cannot be changed in place (as in torch); "
+                           "use the out-of-place op")
+    src = Tensor._wrap(self.data.copy() if old_values else self.data,
+                       None if old_values else self._version)
+    src.grad_fn, src._output_nr, src._requires_grad = self.grad_fn, self._output_nr, \
+        self._requires_grad
+    src._name = self._name
+    out = fn(src, *args)
+    _check_dtype(op, out.data.dtype, self)
+    if out.data.dtype != self.data.dtype:
+        out = ew.to(out, self.data.dtype)
+    written = out._version
+    _store(op, self, out.data)
+    node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
+    now = self._version.value  # what the node saved of ``self`` is ``self`` at this version
+    node.saved_versions = tuple([(self._version, now) if c is self._version or c is written
+                                 else (c, v) for c, v in node.saved_versions])
+    self.grad_fn, self._output_nr, self._requires_grad = node, out._output_nr, True
+    if old is not None and old.retained and old_nr in old.retained:  # .grad: the new value's
+        node.retained = node.retained or {}
+        node.retained[self._output_nr] = old.retained.pop(old_nr)
+    if base is not None:
+        write_through(self, op)
+    return self
+
+
+def _check_dtype(op, kind, self):
+    if not np.can_cast(kind, self.data.dtype, "same_kind"):
+        raise DTypeError(f"{op}: the result is {kind}, which cannot be written into this "
+                        f"{self.data.dtype} tensor; use the out-of-place op")
+
+
+def _store(op, self, out):
+    """Write the array ``out`` (of ``self``'s shape, castable to its dtype) into ``self``."""
+    if out.shape != self.shape:
+        raise ShapeError(f"{op}: the result has shape {out.shape}, which is not this tensor's "
+                         f"shape {self.shape}; use the out-of-place op")
+    if out is not self.data:
+        _check_dtype(op, out.dtype, self)
+        writable(op, self)
+        np.copyto(self.data, out, casting="unsafe")
+    self._version.value += 1
+
+
+def writable(op, self):
+    """Refuse to write into a read-only array (what ``expand`` makes), as torch refuses."""
+    if not self.data.flags.writeable:
+        raise RuntimeError(f"{op}: more than one element of this tensor refers to the same memory "
+                           "(an expand?), so it cannot be written in place; .clone() it first")
+
+
+# ---- views: the root takes the write, stale views read their gradient out of it --------------
+class CopySlices(Function):
+    """The root after an in-place op wrote the region ``pos`` through a view: the old root gets
+    the gradient with the region zeroed, the op's node the region's gradient."""
+
+    @staticmethod
+    def backward(ctx, g):
+        g = np.array(g)  # a copy, C-ordered (the engine may hand the same array on)
+        flat = g.reshape(-1)
+        region = flat[ctx.pos]
+        flat[ctx.pos] = 0
+        return g, region
+
+
+class ViewOf(Function):
+    """A view read out of its root's node: its gradient (root.size,) scattered into the root's
+    shape, summed where the view repeats an element (an ``expand``)."""
+
+    name = "as_strided"
+
+    @staticmethod
+    def backward(ctx, g):
+        full = np.bincount(ctx.pos.ravel(), weights=g.ravel(), minlength=ctx.size)
+        return full.astype(g.dtype, copy=False).reshape(ctx.shape)
+
+
+def write_through(view, op):
+    """After ``op`` rebased ``view``: rebase its root onto a ``CopySlices`` node (the old root and
+    the view's new node), and make the view a view of that node."""
+    root = view._base[0]
+    pos = positions(view.data, root.data)
+    if np.unique(pos).size != pos.size:
+        raise RuntimeError(f"{op}: more than one element of this view refers to the same memory "
+                           "(an expand?), so it cannot be written in place; .clone() it first")
+    ctx = Context((root._requires_grad, True))
+    ctx.pos = pos
+    edges = (edge_of(root) if root._requires_grad else None, (view.grad_fn, view._output_nr))
+    root.grad_fn = Node(CopySlices, ctx, edges, ((root.shape, root.data.dtype),))
+    root._output_nr, root._requires_grad = 0, True
+    refresh(view, pos)
+
+
+def refresh(view, pos=None):
+    """Give ``view``, stale since its root was rebased, a node that reads it out of the root's."""
+    root = view._base[0]
+    ctx = Context((True,))
+    ctx.pos = positions(view.data, root.data) if pos is None else pos
+    ctx.size, ctx.shape = root.data.size, root.shape
+    view.grad_fn = Node(ViewOf, ctx, ((root.grad_fn, root._output_nr),),
+                        ((view.shape, view.data.dtype),))
+    view._output_nr, view._requires_grad, view._base = 0, True, (root, root.grad_fn)
+
+
+# ---- the in-place ops -------------------------------------------------------------------------
+class Copy(Function):
+    """``a.copy_(src)``: ``src`` broadcast to ``a``'s shape and cast to its dtype."""
+
+    name = "copy"
+
+    @staticmethod
+    def forward(ctx, a, src):
+        ctx.shape = np.shape(src)
+        return np.broadcast_to(src, a.shape).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, unbroadcast(g, ctx.shape)
+
+
+def _fits(op, self, value):
+    """Refuse a value that does not broadcast to ``self``'s shape, naming both shapes."""
+    shape = np.shape(data_of(value))
+    try:
+        fits = np.broadcast_shapes(shape, self.shape) == self.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: a value of shape {shape} cannot be broadcast to this tensor's "
+                         f"shape {self.shape}")
+
+
+def _binary(op, fn, old_values=False):
+    def method(self, other):
+        _fits(op, self, other)
+        return apply_(op, fn, self, other, old_values=old_values)
+    method.__name__ = op
+    method.__doc__ = f"``{fn.__name__}`` in place: the result is written into this tensor."
+    return method
+
+
+def _unary(op, fn, old_values=False):
+    def method(self):
+        return apply_(op, fn, self, old_values=old_values)
+    method.__name__ = op
+    method.__doc__ = f"``{fn.__name__}`` in place: the result is written into this tensor."
+    return method
+
+
+def add_(self, other, alpha=1):
+    """``self += alpha * other``, in place."""
+    if alpha != 1:
+        other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
+    return _update("add_", np.add, ew.add, self, other)
+
+
+def sub_(self, other, alpha=1):
+    """``self -= alpha * other``, in place."""
+    if alpha != 1:
+        other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
+    return _update("sub_", np.subtract, ew.sub, self, other)
+
+
+def mul_(self, other):
+    return _update("mul_", np.multiply, ew.mul, self, other, old_values=True)
+
+
+def div_(self, other):
+    return _update("div_", np.divide, ew.div, self, other, old_values=True)
+
+
+def copy_(self, src):
+    """``src`` (broadcast to this tensor's shape, cast to its dtype) written into this tensor;
+    ``src`` gets the gradient."""
+    if not isinstance(src, Tensor):
+        src = np.asarray(src)
+        if src.dtype.kind not in "fiub":
+            raise TypeError(f"copy_: cannot write {src.dtype} values into a tensor")
+    return _update("copy_", _copy, Copy.apply, self, src)
+
+
+def fill_(self, value):
+    """Every element set to ``value`` (a number, or a 0-d tensor, which gets the gradient)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_: value must be a number or a 0-d tensor, got a tensor of shape "
+                           f"{value.shape}; use copy_ to write a tensor")
+    if not isinstance(value, (int, float, np.number, Tensor)):
+        raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
+                        f"{type(value).__name__}")
+    return _update("fill_", _copy, Copy.apply, self, value)
+
+
+def zero_(self):
+    return fill_(self, 0)
+
+
+def clamp_(self, min=None, max=None):
+    """``clamp`` in place; Tensor bounds must broadcast to this tensor's shape."""
+    ew._check_bounds("clamp_", min, max)
+    for bound in (min, max):
+        if isinstance(bound, Tensor):
+            _fits("clamp_", self, bound)
+    return apply_("clamp_", ew.clamp, self, min, max, old_values=True)
+
+
+def masked_fill_(self, mask, value):
+    """``masked_fill`` in place; ``mask`` must broadcast to this tensor's shape."""
+    _fits("masked_fill_", self, mask)
+    return apply_("masked_fill_", ew.masked_fill, self, mask, value)
+
+
+def normal_(self, mean=0.0, std=1.0):
+    """Values drawn from N(mean, std²) (no gradient goes back through them)."""
+    from .. import rng
+    return copy_(self, rng.generator().normal(mean, std, self.shape))
+
+
+def uniform_(self, a=0.0, b=1.0):
+    """Values drawn from U(a, b) (no gradient goes back through them)."""
+    from .. import rng
+    return copy_(self, rng.generator().uniform(a, b, self.shape))
+
+
+# The in-place methods (tensor.py attaches them); ``t += x`` is ``t.add_(x)``.
+TENSOR_METHODS = {
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
+    "zero_": zero_, "pow_": _binary("pow_", ew.pow, old_values=True),
+    "clamp_": clamp_, "masked_fill_": masked_fill_, "normal_": normal_, "uniform_": uniform_,
+    "relu_": _unary("relu_", ew.relu), "sigmoid_": _unary("sigmoid_", ew.sigmoid),
+    "tanh_": _unary("tanh_", ew.tanh), "exp_": _unary("exp_", ew.exp),
+    "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
+    "log_": _unary("log_", ew.log, old_values=True),
+    "abs_": _unary("abs_", ew.abs, old_values=True),
+}
+TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_})
