@@ -1,12 +1,13 @@
-"""The Tensor: a numpy array (``._data``), the node that made it (``.grad_fn``), and the gradient
-that ``backward()`` leaves in it (``.grad``).
+"""The Tensor: a numpy array (``._data``, which ``.numpy()`` gives), the node that made it
+(``.grad_fn``), and the gradient that ``backward()`` leaves in it (``.grad``). ``.data`` is
+PyTorch's: a Tensor on the same memory, outside the graph.
 
 This file holds the data, the gradient and the autograd API. The ops are functions next to their
 Functions in ``ops/`` (``def exp`` in ``ops/elementwise.py``), and each is also a method:
 ``t.exp()`` is ``exp(t)``, attached at the bottom of this file. How values are typed is
-``dtypes.py``; in-place ops, recorded in the graph as in PyTorch, are ``ops/inplace.py``, and the
-version counters that catch a saved array changed in place ``views.py``; the backward walk is
-``engine.py``.
+``dtypes.py``; in-place ops (``add_``, ``+=``, ``t[i] = v``), recorded in the graph as in
+PyTorch, are ``ops/inplace.py``, and the version counters that catch a saved array changed in
+place ``views.py``; the backward walk is ``engine.py``.
 """
 import weakref
 
@@ -64,11 +65,22 @@ class Tensor:
     # ---- attributes ------------------------------------------------------------------------
     @property
     def data(self):
-        return self._data
+        """As in torch, a Tensor sharing this one's memory, outside the graph (no ``grad_fn``, no
+        gradient) and with its own version counter: ``p.data.add_(g, alpha=-lr)`` changes ``p``
+        unseen by autograd. ``t.numpy()`` is the array."""
+        return Tensor._wrap(self._data)
 
     @data.setter
     def data(self, value):
-        self._data = value
+        """``t.data = other``: ``t`` takes ``other``'s memory (its shape and dtype too); its
+        ``grad`` is kept, as in torch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}; wrap it "
+                            "with ts.tensor(...)")
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be "
+                               f"floating point, got {value._data.dtype}; convert it with .float()")
+        self._data = value._data
 
     @property
     def grad(self):
@@ -166,7 +178,7 @@ class Tensor:
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                               "use .any() or .all() on ._data, or compare a single element")
+                               "use .any() or .all(), or compare a single element")
         return bool(self._data)
 
     def __float__(self):
@@ -232,16 +244,6 @@ class Tensor:
         self._hooks = self._hooks if self._hooks is not None else []
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
-
-    # ---- in-place changes: the ops are ``ops/inplace.py``'s (``add_``, ``+=``, ``t[i] = v``) -----
-    def _inplace(self, op):
-        """This tensor's array, to be written in place outside the graph (as an optimiser's step
-        does, under ``no_grad``), its version bumped."""
-        if state.grad_enabled and self._requires_grad:
-            raise RuntimeError(f"{op}: this tensor requires grad and grad mode is on; write it "
-                               "under `with ts.no_grad():`, or use its in-place ops")
-        self._version.value += 1
-        return self._data
 
     # ---- dtypes and the device ------------------------------------------------------------------
     device = property(lambda self: CPU, doc="Always ``ts.device('cpu')``: tinyseq's one device.")
