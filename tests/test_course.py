@@ -57,9 +57,9 @@ def test_rnn_forward_matches_the_notes_and_keeps_float64(rnn):
     a_next, ys = a0, []
     for t in range(x.shape[2]):
         a_next, yt, _ = rnn_cell_forward_np(x[:, :, t], a_next, p)
-        np.testing.assert_allclose(a.data[:, :, t], a_next, rtol=1e-12)
+        np.testing.assert_allclose(a.numpy()[:, :, t], a_next, rtol=1e-12)
         ys.append(yt)
-    np.testing.assert_allclose(y.data, np.stack(ys, 2), rtol=1e-12)
+    np.testing.assert_allclose(y.numpy(), np.stack(ys, 2), rtol=1e-12)
     assert a.dtype == ts.float64 and a.shape == (5, 10, 4) and y.shape == (2, 10, 4)
 
 
@@ -76,10 +76,10 @@ def test_engine_backward_equals_the_hand_written_rnn_backward(rnn):
         a_next, _, cache = rnn_cell_forward_np(x[:, :, t], a_next, p)
         caches.append(cache)
     dx, da0, grads = rnn_backward_np(da, caches, p)
-    np.testing.assert_allclose(tx.grad.data, dx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(ta0.grad.data, da0, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tx.grad.numpy(), dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ta0.grad.numpy(), da0, rtol=1e-10, atol=1e-12)
     for k, g in grads.items():
-        np.testing.assert_allclose(tp[k].grad.data, g, rtol=1e-10, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(tp[k].grad.numpy(), g, rtol=1e-10, atol=1e-12, err_msg=k)
 
 
 def test_lstm_forward_matches_the_notes_and_gradcheck():
@@ -97,9 +97,9 @@ def test_lstm_forward_matches_the_notes_and_gradcheck():
         cct, ot = np.tanh(p["Wc"] @ concat + p["bc"]), sigmoid(p["Wo"] @ concat + p["bo"])
         c_next = ft * c_next + it * cct
         a_next = ot * np.tanh(c_next)
-        np.testing.assert_allclose(a.data[:, :, t], a_next, rtol=1e-12)
-        np.testing.assert_allclose(c.data[:, :, t], c_next, rtol=1e-12)
-        np.testing.assert_allclose(y.data[:, :, t], softmax(p["Wy"] @ a_next + p["by"]),
+        np.testing.assert_allclose(a.numpy()[:, :, t], a_next, rtol=1e-12)
+        np.testing.assert_allclose(c.numpy()[:, :, t], c_next, rtol=1e-12)
+        np.testing.assert_allclose(y.numpy()[:, :, t], softmax(p["Wy"] @ a_next + p["by"]),
                                    rtol=1e-12)
     names = sorted(p)
 
@@ -121,7 +121,7 @@ def test_gru_cell_matches_the_notes_and_gradcheck():
     gu, gr = sigmoid(p["Wu"] @ concat + p["bu"]), sigmoid(p["Wr"] @ concat + p["br"])
     c_tilde = np.tanh(p["Wc"] @ np.concatenate([gr * c_prev, xt]) + p["bc"])
     expected = gu * c_tilde + (1 - gu) * c_prev
-    np.testing.assert_allclose(course.gru_cell_forward(xt, c_prev, p).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(course.gru_cell_forward(xt, c_prev, p).numpy(), expected, rtol=1e-12)
     inputs = [ts.tensor(xt, dtype=ts.float64, requires_grad=True),
               ts.tensor(c_prev, dtype=ts.float64, requires_grad=True)]
     assert ts.autograd.gradcheck(lambda a, b: course.gru_cell_forward(a, b, p), inputs)
@@ -133,7 +133,7 @@ def test_rnn_cell_forward_with_tensors_and_float32():
         rng, {"Wax": (4, 3), "Waa": (4, 4), "Wya": (2, 4), "ba": (4, 1), "by": (2, 1)}).items()}
     a, y = course.rnn_cell_forward(ts.randn(3, 6), ts.zeros(4, 6), p)
     assert a.dtype == y.dtype == ts.float32 and a.shape == (4, 6)
-    np.testing.assert_allclose(y.data.sum(axis=0), np.ones(6), rtol=1e-6)
+    np.testing.assert_allclose(y.numpy().sum(axis=0), np.ones(6), rtol=1e-6)
 
 
 # ---- bad shapes and missing keys: one line in the course's notation (issue 13) ----------------

@@ -100,7 +100,7 @@ def test_to_returns_the_tensor_itself_exactly_when_torch_does(args, kwargs):
     (a, k), (b, j) = _to_args(ts, args, kwargs), _to_args(torch, args, kwargs)
     ours, theirs = x.to(*a, **k), y.to(*b, **j)
     assert (ours is x) == (theirs is y)
-    assert ours.data.dtype == to_numpy_dtype(theirs.dtype)
+    assert ours.numpy().dtype == to_numpy_dtype(theirs.dtype)
 
 
 @pytest.mark.parametrize("args", [("float64", "float32"), ("float32", 1), ("cpu", "cpu")])
@@ -118,7 +118,7 @@ def test_to_dtype_is_differentiable_and_gradchecks():
     assert ts.autograd.gradcheck(lambda t: t.to("cpu", ts.float64) * t.to(copy=True) ** 2, [x])
     y = x.to(ts.float32)  # (a float32 round trip is too coarse for central differences)
     y.sum().backward()
-    assert x.grad.data.dtype == np.float64 and np.all(x.grad.numpy() == 1)
+    assert x.grad.numpy().dtype == np.float64 and np.all(x.grad.numpy() == 1)
 
 
 # ---- factories -----------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_factories_take_device_as_torch(make, device):
         assert ours == tuple(theirs)
     else:
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
-        assert ours.device == ts.device("cpu") and ours.data.dtype == theirs.numpy().dtype
+        assert ours.device == ts.device("cpu") and ours.numpy().dtype == theirs.numpy().dtype
 
 
 # ---- ts.cuda and ts.backends: a machine without a GPU --------------------------------------------
@@ -193,7 +193,8 @@ def test_default_device_and_dtype():
                                   "float64", "bool"])
 def test_dtype_aliases_are_torchs(name):
     assert np.dtype(getattr(ts, name)) == to_numpy_dtype(getattr(torch, name))
-    assert ts.zeros(2, dtype=getattr(ts, name)).data.dtype == to_numpy_dtype(getattr(torch, name))
+    assert ts.zeros(2, dtype=getattr(ts, name)).numpy().dtype == to_numpy_dtype(
+        getattr(torch, name))
 
 
 @pytest.mark.parametrize("method", ["int", "bool", "long", "float", "double"])
@@ -210,7 +211,7 @@ def test_type_names_and_casts_as_torch(dtype):
     for target in (y.type(), x.type(), "float64"):
         spelled = getattr(ts, target) if target == "float64" else target
         want = y.type(getattr(torch, target) if target == "float64" else y.type())
-        assert x.type(spelled).data.dtype == want.numpy().dtype
+        assert x.type(spelled).numpy().dtype == want.numpy().dtype
     assert (x.type(x.dtype) is x) == (y.type(y.dtype) is y)
     with pytest.raises(TypeError, match="unknown tensor type 'torch.BananaTensor'"):
         x.type("torch.BananaTensor")

@@ -87,7 +87,7 @@ def _x():
 def test_compare_module_with_torch_passes_a_right_module_and_returns_both():
     ours, theirs, out, ref = compare_module_with_torch(lambda nn: nn.Linear(3, 2), [_x()])
     assert isinstance(ours, ts.nn.Linear) and isinstance(theirs, torch.nn.Linear)
-    np.testing.assert_array_equal(ours.weight.data, theirs.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.detach().numpy())
     assert len(out) == len(ref) == 1 and ours.weight.grad is not None
 
 
@@ -147,7 +147,7 @@ class DriftsAtStep3(ts.optim.SGD):
         super().step(closure)
         self.steps += 1
         if self.steps == 3:
-            self.param_groups[0]["params"][1].data[0] += 1e-3
+            self.param_groups[0]["params"][1].numpy()[0] += 1e-3
 
 
 class ForgetsItsMomentum(ts.optim.SGD):

@@ -72,15 +72,15 @@ def _check_outputs(ts_out, th_out, atol, rtol):
         ref = b.detach().numpy()
         assert a.shape == tuple(b.shape), (
             f"output {k}: tinyseq shape {a.shape}, torch shape {tuple(b.shape)}")
-        assert a.data.dtype == ref.dtype, (
-            f"output {k}: tinyseq dtype {a.data.dtype}, torch dtype {ref.dtype}")
+        assert a.numpy().dtype == ref.dtype, (
+            f"output {k}: tinyseq dtype {a.numpy().dtype}, torch dtype {ref.dtype}")
         assert a.requires_grad == b.requires_grad, (
             f"output {k}: tinyseq requires_grad={a.requires_grad}, torch {b.requires_grad}")
         if ref.dtype.kind == "f":
-            np.testing.assert_allclose(a.data, ref, atol=atol, rtol=rtol,
+            np.testing.assert_allclose(a.numpy(), ref, atol=atol, rtol=rtol,
                                        err_msg=f"forward output {k}")
         else:
-            np.testing.assert_array_equal(a.data, ref, err_msg=f"forward output {k}")
+            np.testing.assert_array_equal(a.numpy(), ref, err_msg=f"forward output {k}")
 
 
 def _send_back(ts_out, th_out, seed, strict):
@@ -90,7 +90,7 @@ def _send_back(ts_out, th_out, seed, strict):
     if not live:
         return False
     rng = np.random.default_rng(seed)
-    seeds = [rng.standard_normal(th_out[k].shape).astype(ts_out[k].data.dtype) for k in live]
+    seeds = [rng.standard_normal(th_out[k].shape).astype(ts_out[k].numpy().dtype) for k in live]
     with _strict_numpy(strict):
         ts.autograd.backward([ts_out[k] for k in live], list(seeds))
     torch.autograd.backward([th_out[k] for k in live], [torch.from_numpy(s) for s in seeds])
@@ -101,12 +101,12 @@ def _check_grad(label, ours, theirs, like, atol, rtol):
     """tinyseq's gradient ``ours`` of ``label`` against torch's ``theirs``; ``like`` is the array
     whose shape and dtype it must have. torch's None (an unused input) allows None or zeros."""
     if theirs is None:
-        assert ours is None or not np.any(ours.data), (
+        assert ours is None or not np.any(ours.numpy()), (
             f"{label}: torch has no gradient (unused input) but tinyseq has a nonzero one")
         return
     assert ours is not None, f"{label}: torch has a gradient, tinyseq has none"
-    g = ours.data
-    assert isinstance(g, np.ndarray), f"{label}: .grad.data is a {type(g).__name__}"
+    g = ours.numpy()
+    assert isinstance(g, np.ndarray), f"{label}: .grad.numpy() is a {type(g).__name__}"
     assert g.shape == like.shape, f"{label}: gradient shape {g.shape}, its shape {like.shape}"
     assert g.dtype == like.dtype, f"{label}: gradient dtype {g.dtype}, its dtype {like.dtype}"
     np.testing.assert_allclose(g, theirs.numpy(), atol=atol, rtol=rtol,
@@ -175,7 +175,7 @@ def compare_with_torch(fn, torch_fn=None, arrays=(), requires_grad=True, atol=No
     th_out = _flatten(torch_fn(torch, *th_in))
     _check_outputs(ts_out, th_out, atol, rtol)
     for i, (t, a) in enumerate(zip(ts_in, arrays)):
-        np.testing.assert_array_equal(t.data, a, err_msg=f"forward changed input {i} in place")
+        np.testing.assert_array_equal(t.numpy(), a, err_msg=f"forward changed input {i} in place")
     if check_backward and _send_back(ts_out, th_out, seed, strict):
         _check_input_grads(arrays, ts_in, th_in, atol, rtol)
     return ts_out, th_out
@@ -209,7 +209,7 @@ def compare_module_with_torch(make, arrays=(), forward=None, torch_forward=None,
         f"{[k for k, _ in theirs.named_parameters()]}")
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     arrays, ts_in, th_in = _inputs(arrays, requires_grad, np.float32)
-    weights = [p.data for p in ours.parameters()]
+    weights = [p.numpy() for p in ours.parameters()]
     atol, rtol = _tolerances([a for x in arrays for a in _flatten(x)] + weights, atol, rtol)
     with _strict_numpy(strict):
         ts_out = _flatten(forward(ts, ours, *ts_in))
@@ -218,7 +218,7 @@ def compare_module_with_torch(make, arrays=(), forward=None, torch_forward=None,
     if _send_back(ts_out, th_out, seed, strict):
         _check_input_grads(arrays, ts_in, th_in, atol, rtol)
         for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-            _check_grad(f"parameter {name}", p.grad, tp.grad, p.data, atol, rtol)
+            _check_grad(f"parameter {name}", p.grad, tp.grad, p.numpy(), atol, rtol)
     return ours, theirs, ts_out, th_out
 
 
@@ -250,8 +250,8 @@ def compare_optimizer_with_torch(make, init, grads, schedule=None, atol=None, rt
 
     def check(where):
         for i, (p, u) in enumerate(zip(ours, theirs)):
-            assert p.data.dtype == init[i].dtype, f"{where}: parameter {i} is {p.data.dtype}"
-            np.testing.assert_allclose(p.data, u.detach().numpy(), atol=atol, rtol=rtol,
+            assert p.numpy().dtype == init[i].dtype, f"{where}: parameter {i} is {p.numpy().dtype}"
+            np.testing.assert_allclose(p.numpy(), u.detach().numpy(), atol=atol, rtol=rtol,
                                        err_msg=f"{where}: parameter {i}")
         if sched is not None:
             np.testing.assert_allclose(sched.get_last_lr(), ref_sched.get_last_lr(), rtol=1e-12,

@@ -162,7 +162,7 @@ def lstm_forward(x, a0, parameters):
     x, a_next = shapes.input("x", x, ("n_x", "m", "T_x")), shapes.input("a0", a0, ("n_a", "m"))
     p = shapes.parameters(parameters, LSTM)
     _check_steps("lstm_forward", x)
-    c_next = zeros(*a_next.shape, dtype=a_next.data.dtype)
+    c_next = zeros(*a_next.shape, dtype=a_next.dtype)
     a, y, c = [], [], []
     for xt in x.unbind(2):
         a_next, c_next, yt = _lstm_cell(xt, a_next, c_next, p)

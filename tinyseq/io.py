@@ -48,11 +48,8 @@ class CheckpointError(ValueError):
 def _as_array(name, value):
     """``value`` (an ndarray, a Tensor, or anything ``np.asarray`` takes) as a C-contiguous
     array."""
-    data = value
-    if not isinstance(value, np.ndarray) and isinstance(getattr(value, "data", None), np.ndarray):
-        data = value.data  # a Tensor (an ndarray's own ``.data`` is a memoryview: not this)
     try:
-        arr = np.asarray(data)
+        arr = np.asarray(value)  # a Tensor gives its array (``__array__``)
     except Exception as e:
         raise TypeError(f"ts.save: entry {name!r} ({type(value).__name__}) cannot be made into "
                         f"an array: {e}") from e

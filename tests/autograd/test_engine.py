@@ -34,27 +34,27 @@ def test_diamond_runs_each_node_once_with_the_summed_gradient():
     y.backward()
     assert len(calls) == 1
     np.testing.assert_allclose(calls[0], [5.0, 7.0])
-    np.testing.assert_allclose(x.grad.data, [5.0, 7.0])
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0])
 
 
 def test_gradients_accumulate_across_backward_calls():
     x = ts.tensor([1.0, -2.0], requires_grad=True)
     y = (x * x).sum()
     y.backward(retain_graph=True)
-    np.testing.assert_allclose(x.grad.data, [2.0, -4.0])
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0])
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [4.0, -8.0])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, -8.0])
 
 
 def test_leaf_grad_is_a_private_writable_copy():
     x = ts.ones(3, requires_grad=True)
     g = np.array([1.0, 2.0, 3.0], dtype=np.float32)
     x.backward(g)
-    x.grad.data *= 10  # must not write into the caller's array
+    x.grad.numpy()[...] *= 10  # must not write into the caller's array
     np.testing.assert_allclose(g, [1.0, 2.0, 3.0])
     y = ts.ones(2, 3, requires_grad=True)
     y.sum().backward()  # sum's gradient is a broadcast view: .grad must still be a real array
-    assert y.grad.data.flags.writeable and y.grad.data.shape == (2, 3)
+    assert y.grad.numpy().flags.writeable and y.grad.numpy().shape == (2, 3)
 
 
 def test_second_backward_through_a_freed_graph_says_retain_graph():
@@ -80,7 +80,7 @@ def test_backward_on_non_scalar_needs_a_gradient():
     with pytest.raises(RuntimeError, match=r"scalar .*gradient="):
         (x * 2).backward()
     (x * 2).backward(ts.ones(2, 3))
-    np.testing.assert_allclose(x.grad.data, np.full((2, 3), 2.0))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 2.0))
 
 
 def test_backward_gradient_of_wrong_shape_is_refused():
@@ -99,7 +99,7 @@ def test_retain_grad_keeps_a_non_leaf_gradient():
     h = x * 3
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad.data, [6.0, 12.0])
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 12.0])
     y = x * 3
     (y * y).sum().backward()
     assert y.grad is None  # not retained
@@ -109,12 +109,12 @@ def test_hooks_see_and_replace_gradients_and_can_be_removed():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2
     seen = []
-    handle = h.register_hook(lambda g: seen.append(g.data.copy()))
+    handle = h.register_hook(lambda g: seen.append(g.numpy().copy()))
     h.register_hook(lambda g: g * 10)
     x.register_hook(lambda g: g + 1)
     h.sum().backward()
     np.testing.assert_allclose(seen[0], [1.0, 1.0])
-    np.testing.assert_allclose(x.grad.data, [21.0, 21.0])  # (1 * 10) * 2 + 1
+    np.testing.assert_allclose(x.grad.numpy(), [21.0, 21.0])  # (1 * 10) * 2 + 1
     handle.remove()
     x.grad = None
     h = x * 2
@@ -129,8 +129,8 @@ def test_autograd_grad_returns_gradients_and_leaves_dot_grad_alone():
     h = x * w
     y = (h * h).sum()
     gx, gh = ts.autograd.grad(y, [x, h])
-    np.testing.assert_allclose(gx.data, 2 * (x.data * w.data) * w.data)
-    np.testing.assert_allclose(gh.data, 2 * h.data)
+    np.testing.assert_allclose(gx.numpy(), 2 * (x.numpy() * w.numpy()) * w.numpy())
+    np.testing.assert_allclose(gh.numpy(), 2 * h.numpy())
     assert x.grad is None and w.grad is None
 
 
@@ -142,13 +142,13 @@ def test_autograd_grad_unused_input():
         ts.autograd.grad(y, [x, z], retain_graph=True)
     gx, gz = ts.autograd.grad(y, [x, z], allow_unused=True)
     assert gz is None
-    np.testing.assert_allclose(gx.data, [2.0, 2.0])
+    np.testing.assert_allclose(gx.numpy(), [2.0, 2.0])
 
 
 def test_autograd_grad_with_grad_outputs():
     x = ts.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (g,) = ts.autograd.grad(x * x, x, grad_outputs=ts.tensor([1.0, 0.0, 2.0]))
-    np.testing.assert_allclose(g.data, [2.0, 0.0, 12.0])
+    np.testing.assert_allclose(g.numpy(), [2.0, 0.0, 12.0])
 
 
 def test_no_grad_builds_no_graph_and_enable_grad_restores_it():
@@ -175,7 +175,7 @@ def test_detach_cuts_the_graph_but_shares_data():
     assert d.grad_fn is None and not d.requires_grad
     y = (x * d).sum()
     y.backward()
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])  # d treated as a constant
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])  # d treated as a constant
 
 
 def test_multiple_roots_including_one_that_feeds_another():
@@ -183,7 +183,7 @@ def test_multiple_roots_including_one_that_feeds_another():
     a = x * 2
     b = a * a
     ts.autograd.backward([a, b], [ts.ones(2), ts.ones(2)])
-    np.testing.assert_allclose(x.grad.data, 2 + 8 * x.data)  # d(2x)/dx + d(4x²)/dx
+    np.testing.assert_allclose(x.grad.numpy(), 2 + 8 * x.numpy())  # d(2x)/dx + d(4x²)/dx
 
 
 @pytest.mark.parametrize("slicer", ["unbind", "split", "chunk"])
@@ -202,7 +202,7 @@ def test_backward_through_t_slices_costs_order_t(slicer, monkeypatch):
             h = (h + s.reshape(4)).tanh()
             outs.append(h)
         ts.stack(outs).sum().backward()
-        return x.grad.data
+        return x.grad.numpy()
 
     small = grad_elements(lambda: run(50), monkeypatch)
     large = grad_elements(lambda: run(400), monkeypatch)
@@ -216,7 +216,7 @@ def test_cat_of_t_pieces_is_one_node_with_t_inputs():
     y = ts.cat(pieces)
     assert y.grad_fn.name == "cat" and len(y.grad_fn.next_edges) == 6  # dim + 5 tensors
     (y * ts.arange(10).float()).sum().backward()
-    np.testing.assert_allclose(pieces[3].grad.data, [6.0, 7.0])
+    np.testing.assert_allclose(pieces[3].grad.numpy(), [6.0, 7.0])
 
 
 def test_unbind_is_one_node_and_unused_outputs_get_zero_gradient():
@@ -224,7 +224,7 @@ def test_unbind_is_one_node_and_unused_outputs_get_zero_gradient():
     a, b, c = x.unbind(0)
     assert a.grad_fn is b.grad_fn is c.grad_fn
     (b * 2).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [[0, 0], [2, 2], [0, 0]])
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 0], [2, 2], [0, 0]])
 
 
 def test_scope_is_recorded_on_nodes():
@@ -253,7 +253,7 @@ def test_a_node_hook_sees_the_gradient_summed_over_every_consumer():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1.0
     seen = []
-    handle = h.grad_fn.register_hook(lambda g: seen.append(g.data.copy()))
+    handle = h.grad_fn.register_hook(lambda g: seen.append(g.numpy().copy()))
     (h * 3 + h).sum().backward(retain_graph=True)
     np.testing.assert_allclose(seen[0], [4.0, 4.0])
     handle.remove()
@@ -277,7 +277,7 @@ def test_detect_anomaly_names_the_op_whose_backward_made_nan():
             y.sum().backward()
     y = x.sqrt() * 0  # without anomaly detection the NaN goes through silently
     y.sum().backward()
-    assert np.isnan(x.grad.data[0])
+    assert np.isnan(x.grad.numpy()[0])
 
 
 def test_in_place_change_of_a_saved_array_is_caught_at_backward():
@@ -305,7 +305,7 @@ def test_in_place_on_tensor_requiring_grad_is_refused_outside_no_grad():
         p.add_(1)
     with ts.no_grad():
         p.add_(1).mul_(2)
-    np.testing.assert_allclose(p.data, [4.0, 4.0, 4.0])
+    np.testing.assert_allclose(p.numpy(), [4.0, 4.0, 4.0])
 
 
 def test_custom_function_backward_with_wrong_shape_is_named():
@@ -342,7 +342,7 @@ def test_custom_function_with_non_tensor_arguments_and_needs_input_grad():
     y = Scale.apply(x, ts.tensor([3.0, 4.0]), 10.0)
     assert y.grad_fn.name == "scale"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [30.0, 40.0])
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 40.0])
 
 
 def test_grad_runs_only_the_part_of_the_graph_above_its_inputs():
@@ -350,9 +350,9 @@ def test_grad_runs_only_the_part_of_the_graph_above_its_inputs():
     h = x.exp()
     y = (h * h).sum()
     (gh,) = ts.autograd.grad(y, [h])
-    np.testing.assert_allclose(gh.data, 2 * np.exp(1.0) * np.ones(2), rtol=1e-6)
+    np.testing.assert_allclose(gh.numpy(), 2 * np.exp(1.0) * np.ones(2), rtol=1e-6)
     h.sum().backward()  # the part below h was not run, so it was not freed
-    np.testing.assert_allclose(x.grad.data, np.exp(1.0) * np.ones(2), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(1.0) * np.ones(2), rtol=1e-6)
 
 
 def test_grad_needs_one_grad_output_per_output():
@@ -361,7 +361,7 @@ def test_grad_needs_one_grad_output_per_output():
     with pytest.raises(ValueError, match="2 outputs but 1 grad_outputs"):
         ts.autograd.grad([y, y], x, [None])
     (g,) = ts.autograd.grad(x * 3, [x], [ts.ones(2)])
-    np.testing.assert_allclose(g.data, [3.0, 3.0])
+    np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
 
 
 @pytest.mark.parametrize("change", ["logsumexp", "where", "masked_fill"])

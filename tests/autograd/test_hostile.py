@@ -21,10 +21,10 @@ def _run_both(fn, *arrays):
     y, z = fn(ts, *ours), fn(torch, *theirs)
     y.sum().backward()
     z.sum().backward()
-    pairs = [(y.data, z.detach().numpy())]
+    pairs = [(y.numpy(), z.detach().numpy())]
     for t, u in zip(ours, theirs):
-        zero = np.zeros(np.shape(t.data))
-        pairs.append((zero if t.grad is None else t.grad.data,
+        zero = np.zeros(np.shape(t.numpy()))
+        pairs.append((zero if t.grad is None else t.grad.numpy(),
                       zero if u.grad is None else u.grad.numpy()))
     return pairs
 
@@ -71,11 +71,11 @@ def test_gradients_where_inf_or_nan_flow_equal_torch(name):
 def test_the_issue_reproducer_relu_then_sqrt():
     x = ts.tensor([-1.0, 4.0], requires_grad=True)
     x.relu().sqrt().sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.25])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.25])
 
 
 def test_relu_keeps_negative_zero_and_nan():
-    y = ts.tensor([-0.0, -1.0, NAN]).relu().data
+    y = ts.tensor([-0.0, -1.0, NAN]).relu().numpy()
     assert np.signbit(y[0]) and not np.signbit(y[1]) and np.isnan(y[2])
 
 
@@ -169,7 +169,7 @@ def test_masked_fill_with_a_tensor_value_sends_it_its_gradient_as_torch():
     v = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
     z = torch.ones(3, dtype=torch.float64).masked_fill(torch.tensor(mask), v)
     (z * torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64)).sum().backward()
-    np.testing.assert_array_equal(y.data, z.detach().numpy())
+    np.testing.assert_array_equal(y.numpy(), z.detach().numpy())
     assert value.grad.item() == v.grad.item() == 5.0
 
 
@@ -265,13 +265,13 @@ def _function(backward, forward=lambda ctx, a, b: a * b):
 def test_a_backward_returning_a_list_is_read_like_a_tuple():
     a, b = ts.ones(2, requires_grad=True), ts.ones(2, requires_grad=True)
     _function(lambda ctx, g: [g, 2 * g]).apply(a, b).sum().backward()
-    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])
 
 
 def test_a_broadcast_gradient_is_summed_back_and_none_means_no_gradient_as_in_torch():
     a, b = ts.ones(2, requires_grad=True), ts.ones(2, requires_grad=True)
     _function(lambda ctx, g: (np.ones((3, 2)), None)).apply(a, b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
     assert b.grad is None
 
 
@@ -355,7 +355,7 @@ def test_quiet_ops_nest_and_leave_the_users_numpy_settings_alone():
     class ExpInside(ts.autograd.Function):  # an op whose forward runs another op
         @staticmethod
         def forward(ctx, a):
-            return ts.tensor(a, dtype=ts.float64).exp().data / 0
+            return ts.tensor(a, dtype=ts.float64).exp().numpy() / 0
 
         @staticmethod
         def backward(ctx, g):
@@ -364,7 +364,7 @@ def test_quiet_ops_nest_and_leave_the_users_numpy_settings_alone():
     with np.errstate(all="raise"):
         y = ExpInside.apply(ts.tensor([1000.0], dtype=ts.float64, requires_grad=True))
         assert np.geterr()["divide"] == "raise"
-    assert np.isinf(y.data).all()
+    assert np.isinf(y.numpy()).all()
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -381,7 +381,7 @@ def test_max_and_min_with_ties_and_nan_pick_and_share_as_torch(seed):
                 for ours, theirs in _run_both(pick, a):
                     np.testing.assert_array_equal(ours, theirs)
                 arg = "arg" + op
-                np.testing.assert_array_equal(getattr(ts.tensor(a), arg)(dim).data,
+                np.testing.assert_array_equal(getattr(ts.tensor(a), arg)(dim).numpy(),
                                               getattr(torch.tensor(a), arg)(dim).numpy())
             for ours, theirs in _run_both(lambda m, x: getattr(x, op)(), a):
                 np.testing.assert_array_equal(ours, theirs)
@@ -477,7 +477,7 @@ def test_clamp_keeps_its_input_unless_strictly_outside_as_torch(lo, hi, form):
                   for b in (lo, hi)]
         t = m.tensor(x, dtype=m.float64)
         return t.clamp_(*bounds) if form == "in place" else t.clamp(*bounds)
-    _assert_same_bits(clamp(ts).data, clamp(torch).numpy())
+    _assert_same_bits(clamp(ts).numpy(), clamp(torch).numpy())
 
 
 @pytest.mark.parametrize("make", [lambda m: m.arange(3) ** -1, lambda m: m.arange(3) ** -2,
@@ -501,7 +501,7 @@ def test_a_number_too_big_for_float32_is_inf_without_a_warning_as_torch(make):
         ours = make(ts)
     theirs = make(torch)
     assert ours.dtype == ts.float32 and theirs.dtype == torch.float32
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 @pytest.mark.parametrize("update, kind, words", [

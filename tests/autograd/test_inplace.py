@@ -346,4 +346,4 @@ def test_views_share_the_written_memory():
     row = t[1]
     t.add_(ts.ones(3))
     row.mul_(3)
-    assert t.tolist() == [[1.0, 1.0, 1.0], [3.0, 3.0, 3.0]] and np.shares_memory(row.data, t.data)
+    assert t.tolist() == [[1.0, 1.0, 1.0], [3.0, 3.0, 3.0]] and np.shares_memory(row, t)

@@ -46,7 +46,7 @@ def test_an_observer_sees_records_names_and_complete_gradients_after_hooks(log):
         ("complete", "mul", [[10.0, 10.0]]),  # after the hook
         ("complete", "accumulate_grad", [[30.0, 40.0]]),
     ]
-    np.testing.assert_allclose(x.grad.data, [30.0, 40.0])
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 40.0])
 
 
 def test_grad_tells_observers_too_and_observe_refuses_what_is_not_an_observer(log):

@@ -243,15 +243,15 @@ SOFTMAX = [
 @pytest.mark.parametrize("name, fn, torch_fn, shapes, kind", SOFTMAX)
 def test_softmax_family(name, fn, torch_fn, shapes, kind):
     outs, _ = run(name, fn, torch_fn, shapes, kind)
-    assert all(np.isfinite(o.data).all() for o in outs)
+    assert all(np.isfinite(o.numpy()).all() for o in outs)
 
 
 def test_softmax_of_equal_huge_logits_is_uniform():
     x = np.array([[1000.0, 1000.0, 1000.0], [-1000.0, -1000.0, -1000.0]])
     outs, _ = compare_with_torch(lambda m, a: a.softmax(1), None, [x])
-    np.testing.assert_allclose(outs[0].data, np.full((2, 3), 1 / 3), rtol=1e-12)
+    np.testing.assert_allclose(outs[0].numpy(), np.full((2, 3), 1 / 3), rtol=1e-12)
     outs, _ = compare_with_torch(lambda m, a: a.logsumexp(1), None, [x])
-    np.testing.assert_allclose(outs[0].data, [1000 + np.log(3), -1000 + np.log(3)], rtol=1e-12)
+    np.testing.assert_allclose(outs[0].numpy(), [1000 + np.log(3), -1000 + np.log(3)], rtol=1e-12)
 
 
 # ---- shapes -------------------------------------------------------------------------------------
@@ -449,10 +449,10 @@ def test_indexing(name, fn, torch_fn, shapes, kind):
 def test_repeated_indices_accumulate_their_gradients():
     x = ts.tensor([1.0, 2.0, 3.0], dtype=ts.float64, requires_grad=True)
     x[[2, 0, 2, 2]].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 3.0])
     y = ts.tensor(np.zeros((2, 3)), dtype=ts.float64, requires_grad=True)
     y[ts.tensor([1, 1]), ts.tensor([0, 0])].backward(np.array([2.0, 5.0]))
-    np.testing.assert_array_equal(y.grad.data, [[0, 0, 0], [7, 0, 0]])
+    np.testing.assert_array_equal(y.grad.numpy(), [[0, 0, 0], [7, 0, 0]])
 
 
 # ---- no gradient: comparisons, argmax/argmin ----------------------------------------------------
@@ -483,7 +483,7 @@ def test_comparisons_and_arg_reductions_have_no_gradient(name, fn, torch_fn, sha
     outs, _ = run(name, fn, torch_fn, shapes, kind)
     for o in outs:
         assert o.grad_fn is None and not o.requires_grad
-        assert o.data.dtype in (np.bool_, np.int64)
+        assert o.numpy().dtype in (np.bool_, np.int64)
 
 
 # ---- dtypes -------------------------------------------------------------------------------------
@@ -512,7 +512,7 @@ FLOAT32 = [
 @pytest.mark.parametrize("name, fn, torch_fn, shapes, kind", FLOAT32)
 def test_float32_stays_float32(name, fn, torch_fn, shapes, kind):
     outs, _ = run(name, fn, torch_fn, shapes, kind, dtype=np.float32)
-    assert all(o.data.dtype == np.float32 for o in outs)
+    assert all(o.numpy().dtype == np.float32 for o in outs)
 
 
 def mixed(name, fn, *inputs):
@@ -554,13 +554,13 @@ def test_mixed_dtypes_promote_like_torch_and_grads_keep_input_dtype(name, fn, in
 def test_max_over_one_dim_sends_the_gradient_to_the_argmax_element_and_amax_shares_ties():
     x = ts.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]], dtype=ts.float64, requires_grad=True)
     x.max(dim=1).values.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
     x.grad = None
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 0.5, 0.5], [0, 0, 0]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0, 0, 0]])
     x.grad = None
     x.min(dim=(0, 1)).backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.5, 0, 0], [0, 0, 0.5]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.5, 0, 0], [0, 0, 0.5]])
 
 
 def test_float32_gradients_of_a_mixed_graph_are_float32():
@@ -570,5 +570,5 @@ def test_float32_gradients_of_a_mixed_graph_are_float32():
     assert out.dtype == np.float64
     out.backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
-    np.testing.assert_array_equal(a.grad.data, np.full((2, 3), 2.0))
-    np.testing.assert_array_equal(b.grad.data, np.full(3, 2.0))
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(3, 2.0))

@@ -51,15 +51,15 @@ def assert_grad(t, expected, scale=None):
     assert t.grad is not None, "no gradient"
     assert isinstance(t.grad, ts.Tensor)
     assert t.grad.shape == t.shape, (t.grad.shape, t.shape)
-    assert t.grad.data.dtype == t.data.dtype, (t.grad.data.dtype, t.data.dtype)
-    kw = tol(t.data.dtype)
+    assert t.grad.numpy().dtype == t.numpy().dtype, (t.grad.numpy().dtype, t.numpy().dtype)
+    kw = tol(t.numpy().dtype)
     expected = np.asarray(expected, dtype=np.float64)
     if scale is not None:
         atol = kw["atol"] + kw["rtol"] * np.asarray(scale, dtype=np.float64)
-        err = np.abs(t.grad.data.astype(np.float64) - expected)
-        assert np.all(err <= atol + kw["rtol"] * np.abs(expected)), (t.grad.data, expected)
+        err = np.abs(t.grad.numpy().astype(np.float64) - expected)
+        assert np.all(err <= atol + kw["rtol"] * np.abs(expected)), (t.grad.numpy(), expected)
     else:
-        np.testing.assert_allclose(t.grad.data.astype(np.float64), expected, **kw)
+        np.testing.assert_allclose(t.grad.numpy().astype(np.float64), expected, **kw)
 
 
 def assert_round_trip(y, x, x_np, rng, dtype):
@@ -75,9 +75,9 @@ def assert_value(out, expected, dtype=None):
     assert isinstance(out, ts.Tensor)
     assert out.shape == expected.shape, (out.shape, expected.shape)
     if dtype is not None:
-        assert out.data.dtype == np.dtype(dtype), (out.data.dtype, dtype)
-    np.testing.assert_allclose(out.data.astype(np.float64), expected.astype(np.float64),
-                               **tol(dtype or out.data.dtype))
+        assert out.numpy().dtype == np.dtype(dtype), (out.numpy().dtype, dtype)
+    np.testing.assert_allclose(out.numpy().astype(np.float64), expected.astype(np.float64),
+                               **tol(dtype or out.numpy().dtype))
 
 
 # ---- binary elementwise ops with broadcasting ---------------------------------------------------
@@ -484,7 +484,7 @@ def test_python_scalars_keep_the_tensor_dtype(op, scalar, scalar_left, shape, se
     x_np = positive(rng, shape, dtype)  # positive: safe base and denominator
     x = leaf(x_np)
     out = OPS[op](scalar, x) if scalar_left else OPS[op](x, scalar)
-    assert out.data.dtype == np.dtype(dtype), (out.data.dtype, dtype)
+    assert out.numpy().dtype == np.dtype(dtype), (out.numpy().dtype, dtype)
     # as in PyTorch, the scalar is used in the tensor's dtype: numpy in that dtype is the reference
     s_np = np.asarray(scalar, dtype=dtype)
     expected = OPS[op](s_np, x_np) if scalar_left else OPS[op](x_np, s_np)
@@ -492,7 +492,7 @@ def test_python_scalars_keep_the_tensor_dtype(op, scalar, scalar_left, shape, se
     s, x64 = np.float64(s_np), x_np.astype(np.float64)
     g_np = normal(rng, shape, dtype)
     out.backward(g_np)
-    assert x.grad is not None and x.grad.data.dtype == np.dtype(dtype)
+    assert x.grad is not None and x.grad.numpy().dtype == np.dtype(dtype)
     assert x.grad.shape == x.shape
     one = np.ones_like(x64)
     deriv = {  # d(out)/dx, scalar on the left / on the right
@@ -515,12 +515,12 @@ def test_mixed_float32_float64_gradients_keep_input_dtypes(name, shapes, seed, f
     a_np, b_np = make_a(rng, sa, da_t), make_b(rng, sb, db_t)
     a, b = leaf(a_np), leaf(b_np)
     out = op(a, b)
-    assert out.data.dtype == np.float64, out.data.dtype  # numpy's and torch's promotion
+    assert out.numpy().dtype == np.float64, out.numpy().dtype  # numpy's and torch's promotion
     assert_value(out, op(a_np.astype(np.float64), b_np.astype(np.float64)))
     g_np = normal(rng, so, np.float64)
     out.backward(g_np)
     a64, b64 = a_np.astype(np.float64), b_np.astype(np.float64)
-    assert a.grad.data.dtype == da_t and b.grad.data.dtype == db_t
+    assert a.grad.numpy().dtype == da_t and b.grad.numpy().dtype == db_t
     ga = np.broadcast_to(g_np * da(a64, b64), so)
     gb = np.broadcast_to(g_np * db(a64, b64), so)
     assert_grad(a, sum_to(ga, sa), sum_to(np.abs(ga), sa))
@@ -535,11 +535,11 @@ def test_reductions_and_shape_ops_keep_dtype(sd, seed, dtype, red, keepdim):
     rng = np.random.default_rng(seed)
     x = leaf(distinct(rng, shape, dtype))
     y = _values(getattr(x, red)(dim, keepdim=keepdim))
-    assert y.data.dtype == np.dtype(dtype)
+    assert y.numpy().dtype == np.dtype(dtype)
     z = (y.unsqueeze(0).transpose(0, -1) * 2.0).exp() if y.ndim else (y * 2.0).exp()
-    assert z.data.dtype == np.dtype(dtype)
+    assert z.numpy().dtype == np.dtype(dtype)
     z.sum().backward()
-    assert x.grad.data.dtype == np.dtype(dtype) and x.grad.shape == x.shape
+    assert x.grad.numpy().dtype == np.dtype(dtype) and x.grad.shape == x.shape
 
 
 # ---- accumulation ----------------------------------------------------------------------------------
@@ -550,7 +550,7 @@ def test_reductions_and_shape_ops_keep_dtype(sd, seed, dtype, red, keepdim):
 @example(shape=(), uses=2, calls=2, seed=0, dtype=np.float64)
 def test_gradients_accumulate_over_uses_and_backward_calls(shape, uses, calls, seed, dtype):
     """``x`` used ``uses`` times in one graph, and ``backward`` run ``calls`` times: the gradient is
-    ``uses * calls`` times the upstream, and ``.grad.data`` stays a numpy.ndarray (API.md)."""
+    ``uses * calls`` times the upstream, and ``.grad.numpy()`` stays a numpy.ndarray (API.md)."""
     rng = np.random.default_rng(seed)
     x_np, g_np = normal(rng, shape, dtype), normal(rng, shape, dtype)
     x = leaf(x_np)
@@ -559,7 +559,7 @@ def test_gradients_accumulate_over_uses_and_backward_calls(shape, uses, calls, s
         for _ in range(uses - 1):
             out = out + x
         out.backward(g_np)
-        assert isinstance(x.grad.data, np.ndarray), type(x.grad.data)
+        assert isinstance(x.grad.numpy(), np.ndarray), type(x.grad.numpy())
     assert_grad(x, uses * calls * g_np.astype(np.float64))
 
 

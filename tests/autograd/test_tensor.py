@@ -19,7 +19,7 @@ def test_tensor_copies_and_from_numpy_shares():
     a = np.zeros(3, dtype=np.float32)
     t, s = ts.tensor(a), ts.from_numpy(a)
     a[0] = 7
-    assert t.data[0] == 0 and s.data[0] == 7
+    assert t.numpy()[0] == 0 and s.numpy()[0] == 7
 
 
 @pytest.mark.parametrize("factory", [ts.zeros, ts.ones, ts.randn, ts.rand])
@@ -39,15 +39,15 @@ def test_full_arange_and_likes():
     x = ts.randn(2, 3, dtype=ts.float64)
     z, o = ts.zeros_like(x), ts.ones_like(x, requires_grad=True)
     assert z.shape == o.shape == (2, 3) and z.dtype == ts.float64 and o.requires_grad
-    assert z.data.sum() == 0 and o.data.sum() == 6
+    assert z.numpy().sum() == 0 and o.numpy().sum() == 6
 
 
 def test_manual_seed_makes_random_draws_reproducible():
     ts.manual_seed(123)
     a, b = ts.randn(5), ts.rand(5)
     ts.manual_seed(123)
-    assert np.array_equal(a.data, ts.randn(5).data) and np.array_equal(b.data, ts.rand(5).data)
-    assert not np.array_equal(a.data, ts.randn(5).data)
+    assert np.array_equal(a, ts.randn(5)) and np.array_equal(b, ts.rand(5))
+    assert not np.array_equal(a.numpy(), ts.randn(5).numpy())
 
 
 def test_python_scalars_never_upcast_float32():
@@ -63,7 +63,7 @@ def test_python_scalars_never_upcast_float32():
 def test_attributes_and_conversions():
     x = ts.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     assert x.shape == (2, 2) and x.ndim == 2 and x.is_leaf and x.grad_fn is None
-    assert isinstance(x.numpy(), np.ndarray) and np.asarray(x) is x.data
+    assert isinstance(x.numpy(), np.ndarray) and np.asarray(x) is x.numpy()
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
     assert x[1, 0].item() == 3.0 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert len(x) == 2 and [r.tolist() for r in x] == [[1.0, 2.0], [3.0, 4.0]]
@@ -77,7 +77,7 @@ def test_iterating_gives_rows_that_backpropagate():
     x = ts.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     total = sum((row * (i + 1)).sum() for i, row in enumerate(x))
     total.backward()
-    np.testing.assert_allclose(x.grad.data, [[1, 1], [2, 2]])
+    np.testing.assert_allclose(x.grad.numpy(), [[1, 1], [2, 2]])
 
 
 def test_numpy_array_on_the_left_defers_to_the_tensor():
@@ -85,7 +85,7 @@ def test_numpy_array_on_the_left_defers_to_the_tensor():
     y = np.arange(3.0) * x
     assert isinstance(y, ts.Tensor) and y.grad_fn is not None
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [0, 1, 2])
+    np.testing.assert_allclose(x.grad.numpy(), [0, 1, 2])
 
 
 def test_comparisons_and_argmax_are_outside_the_graph():
@@ -123,7 +123,7 @@ def test_detach_and_requires_grad_():
     x = ts.ones(2)
     assert x.requires_grad_() is x and x.requires_grad
     d = x.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+    assert not d.requires_grad and np.shares_memory(d.numpy(), x.numpy())
 
 
 def test_to_float_double_long_cast_and_carry_gradients_back():
@@ -132,7 +132,7 @@ def test_to_float_double_long_cast_and_carry_gradients_back():
     assert y.dtype == ts.float64 and x.long().tolist() == [1, 2] and x.float() is x
     (y * y).sum().backward()
     assert x.grad.dtype == ts.float32
-    np.testing.assert_allclose(x.grad.data, [3.0, 5.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0])
 
 
 def test_stack_copies_even_one_tensor_and_unbind_gives_views_as_in_pytorch():
@@ -154,4 +154,4 @@ def test_embedding_gradient_for_any_integer_ids(ids):
     ts.nn.functional.embedding(ts.tensor(ids), table).backward(g)
     expected = np.zeros((256, 3), np.float32)
     np.add.at(expected, ids.astype(np.int64), g)
-    np.testing.assert_allclose(table.grad.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(table.grad.numpy(), expected, rtol=1e-6)

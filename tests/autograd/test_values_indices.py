@@ -188,8 +188,8 @@ def test_topk_values_with_ties_are_torchs():
     t = ts.tensor(x)
     for largest in (True, False):
         ours, theirs = t.topk(3, largest=largest), torch.from_numpy(x).topk(3, largest=largest)
-        np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
-        np.testing.assert_array_equal(np.take_along_axis(x, ours.indices.data, 1), ours.values.data)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(np.take_along_axis(x, ours.indices.numpy(), 1), ours.values)
 
 
 def test_sort_and_topk_gradcheck():
@@ -224,9 +224,9 @@ def test_mode_is_the_smallest_most_frequent_value_at_its_last_occurrence():
     compare_with_torch(lambda m, a: a.mode(0), arrays=[x.T.copy()])
     x = arrays_for("mode_ties", [(6, 7)], "ties")[0]
     ours, theirs = ts.tensor(x).mode(1), torch.from_numpy(x).mode(1)
-    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
-    np.testing.assert_array_equal(np.take_along_axis(x, ours.indices.data[:, None], 1)[:, 0],
-                                  ours.values.data)
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    np.testing.assert_array_equal(np.take_along_axis(x, ours.indices.numpy()[:, None], 1)[:, 0],
+                                  ours.values.numpy())
 
 
 def test_median_and_kthvalue_with_nan_as_torch():
@@ -234,7 +234,7 @@ def test_median_and_kthvalue_with_nan_as_torch():
     compare_with_torch(lambda m, a: a.median(1), arrays=[x], strict=False)  # the first NaN
     compare_with_torch(lambda m, a: a.median(), arrays=[x], strict=False)  # shared by the NaNs
     ours, theirs = ts.tensor(x).kthvalue(2), torch.from_numpy(x).kthvalue(2)
-    np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
 
 
 def test_median_of_nothing_is_nan_as_torch():

@@ -38,7 +38,7 @@ def test_log_prob_is_the_chain_rule_one_step_at_a_time(vocab):
     with ts.no_grad():
         for prev, nxt in zip(ids, ids[1:]):  # P(y1 | bos) P(y2 | bos y1) ... P(eos | ...)
             logits, state = model(np.array([[prev]]), state)
-            p = logits.softmax(-1).data[0, 0].astype(np.float64)
+            p = logits.softmax(-1).numpy()[0, 0].astype(np.float64)
             total += np.log(p[nxt])
     assert model.log_prob("mia") == pytest.approx(total, rel=1e-5)
     assert model.log_prob("mia\nava") == pytest.approx(model.log_prob("mia")
@@ -63,7 +63,7 @@ def test_temperature_towards_zero_and_top_1_are_greedy(vocab):
     with ts.no_grad():
         for _ in range(10):
             logits, state = model(np.array([[ids[-1]]]), state)
-            scores = logits.data[0, 0].copy()
+            scores = logits.numpy()[0, 0].copy()
             scores[[vocab.pad_id, vocab.bos_id, vocab.unk_id]] = -np.inf  # never sampled
             ids.append(int(scores.argmax()))
             if ids[-1] == vocab.eos_id:

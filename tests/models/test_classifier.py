@@ -20,28 +20,28 @@ def test_forward_gives_one_row_of_logits_per_sequence(config):
     assert logits.shape == (4, 3)
     predicted = model.predict(ids, lengths=[6, 2, 5, 1])
     assert predicted.shape == (4,) and predicted.dtype == np.int64
-    assert predicted.tolist() == logits.data.argmax(-1).tolist()
+    assert predicted.tolist() == logits.numpy().argmax(-1).tolist()
 
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_padding_changes_nothing(config):
     model = SequenceClassifier(12, 3, embedding_dim=5, hidden_size=7, **config)
     short, long = [5, 6, 7], [8, 9, 10, 11, 4, 5, 6]
-    alone = model(np.array(short)[:, None], lengths=[3]).data[0]
+    alone = model(np.array(short)[:, None], lengths=[3]).numpy()[0]
     ids, lengths = ts.data.pad_batch([long, short])
-    assert np.allclose(model(ids, lengths).data[1], alone, atol=1e-6)
+    assert np.allclose(model(ids, lengths).numpy()[1], alone, atol=1e-6)
     # without lengths the padding would be read as input: the check above can fail
-    assert not np.allclose(model(ids).data[1], alone, atol=1e-6)
+    assert not np.allclose(model(ids).numpy()[1], alone, atol=1e-6)
 
 
 def test_bidirectional_reads_the_forward_last_and_the_reverse_first_step():
     model = SequenceClassifier(12, 3, embedding_dim=5, hidden_size=7, bidirectional=True)
     ids, lengths = ts.data.pad_batch([[4, 5, 6, 7, 8], [9, 10]])
     out, _ = model.rnn(model.embedding(ids), lengths=lengths)  # (T, B, 2·H)
-    features = np.stack([np.concatenate([out.data[n - 1, b, :7], out.data[0, b, 7:]])
+    features = np.stack([np.concatenate([out.numpy()[n - 1, b, :7], out.numpy()[0, b, 7:]])
                          for b, n in enumerate(lengths)])
-    expected = features @ model.head.weight.data.T + model.head.bias.data
-    assert np.allclose(model(ids, lengths).data, expected, atol=1e-6)
+    expected = features @ model.head.weight.numpy().T + model.head.bias.numpy()
+    assert np.allclose(model(ids, lengths).numpy(), expected, atol=1e-6)
 
 
 def test_predict_switches_dropout_off_and_restores_training_mode():
@@ -49,9 +49,9 @@ def test_predict_switches_dropout_off_and_restores_training_mode():
     ids = np.random.default_rng(0).integers(4, 12, (6, 8))
     with ts.no_grad():
         model.eval()
-        expected = model(ids).data.argmax(-1).tolist()
+        expected = model(ids).numpy().argmax(-1).tolist()
         model.train()
-        assert not np.allclose(model(ids).data, model(ids).data)  # dropout is on in training
+        assert not np.allclose(model(ids).numpy(), model(ids).numpy())  # dropout is on in training
     assert model.predict(ids).tolist() == expected
     assert model.training
 

@@ -133,7 +133,7 @@ def test_with_length_normalisation_a_finished_output_beats_one_cut_at_max_len():
 def test_decoding_never_proposes_pad_or_bos_and_leaves_training_mode_alone():
     model = _biased(VOCAB.pad_id)
     model.head.bias.data[VOCAB.bos_id] = 20.0
-    model.head.bias.data[VOCAB["e"]] = 10.0
+    model.head.bias.numpy()[VOCAB["e"]] = 10.0
     assert model.greedy("ab", max_len=3) == "eee"
     assert model.beam_search("ab", 2, max_len=3) == "eee"
     assert model.training

@@ -55,7 +55,7 @@ def test_gru_step_is_the_update_the_course_writes():
     gamma_u = 1 - _sigmoid(x3[:, H:2 * H] + pre_h[:, H:2 * H])   # PyTorch's z is 1 - Γ_u
     c_tilde = np.tanh(x3[:, 2 * H:] + gamma_r * pre_h[:, 2 * H:])
     out = cells.gru_step(*_f64(x3, h, W_hh3, b_hh3))
-    np.testing.assert_allclose(out.data, gamma_u * c_tilde + (1 - gamma_u) * h, rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), gamma_u * c_tilde + (1 - gamma_u) * h, rtol=1e-12)
 
 
 def test_gru_reset_before_step_puts_the_reset_gate_before_the_matmul():
@@ -64,7 +64,7 @@ def test_gru_reset_before_step_puts_the_reset_gate_before_the_matmul():
     gamma_u = 1 - _sigmoid(x3[:, H:2 * H] + h @ W_u.T)
     c_tilde = np.tanh(x3[:, 2 * H:] + (gamma_r * h) @ W_c.T)
     out = cells.gru_reset_before_step(*_f64(x3, h, W_hh3))
-    np.testing.assert_allclose(out.data, gamma_u * c_tilde + (1 - gamma_u) * h, rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), gamma_u * c_tilde + (1 - gamma_u) * h, rtol=1e-12)
 
 
 def test_lstm_steps_are_the_course_equations():
@@ -72,14 +72,14 @@ def test_lstm_steps_are_the_course_equations():
     c_next = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
     x_proj, a_prev, c_prev, weight_hh = _f64(x4, h, c, W_hh4)
     a, c_out = cells.lstm_step(x_proj, (a_prev, c_prev), weight_hh)
-    np.testing.assert_allclose(c_out.data, c_next, rtol=1e-12)
-    np.testing.assert_allclose(a.data, _sigmoid(o) * np.tanh(c_next), rtol=1e-12)
+    np.testing.assert_allclose(c_out.numpy(), c_next, rtol=1e-12)
+    np.testing.assert_allclose(a.numpy(), _sigmoid(o) * np.tanh(c_next), rtol=1e-12)
     w_ci, w_cf, w_co = rng.standard_normal((3, H))
     peep_c = _sigmoid(f + c * w_cf) * c + _sigmoid(i + c * w_ci) * np.tanh(g)
     a, c_out = cells.peephole_lstm_step(x_proj, (a_prev, c_prev), weight_hh,
                                         *_f64(w_ci, w_cf, w_co))
-    np.testing.assert_allclose(c_out.data, peep_c, rtol=1e-12)
-    np.testing.assert_allclose(a.data, _sigmoid(o + peep_c * w_co) * np.tanh(peep_c), rtol=1e-12)
+    np.testing.assert_allclose(c_out.numpy(), peep_c, rtol=1e-12)
+    np.testing.assert_allclose(a.numpy(), _sigmoid(o + peep_c * w_co) * np.tanh(peep_c), rtol=1e-12)
 
 
 def test_steps_name_their_results_in_the_course_notation():
@@ -102,7 +102,7 @@ def test_a_layer_step_is_its_cell_step(kind, options):
     x = ts.randn(1, B, 3)
     out, _ = layer(x)
     state = cell(x[0])
-    np.testing.assert_allclose(out[0].data, (state[0] if kind == "LSTM" else state).data,
+    np.testing.assert_allclose(out[0].numpy(), (state[0] if kind == "LSTM" else state).numpy(),
                                rtol=1e-6, atol=1e-7)
 
 
@@ -155,17 +155,17 @@ def test_unroll_gives_the_states_that_make_the_output(options):
     assert len(steps) == D and all(len(s) == T for s in steps)
     expected = output.transpose(0, 1) if layer.batch_first else output
     for d, states in enumerate(steps):
-        np.testing.assert_array_equal(ts.stack(states).data, expected[..., d * H:(d + 1) * H].data)
-    np.testing.assert_array_equal(steps[0][-1].data, h_n[-D].data)  # forward ends at t = T
+        np.testing.assert_array_equal(ts.stack(states), expected[..., d * H:(d + 1) * H])
+    np.testing.assert_array_equal(steps[0][-1].numpy(), h_n[-D].numpy())  # forward ends at t = T
     if D == 2:
-        np.testing.assert_array_equal(steps[1][0].data, h_n[-1].data)  # reverse ends at t = 1
+        np.testing.assert_array_equal(steps[1][0].numpy(), h_n[-1].numpy())  # reverse ends at t = 1
     again, _ = layer(x)
-    np.testing.assert_array_equal(again.data, output.data)
+    np.testing.assert_array_equal(again.numpy(), output.numpy())
 
 
 def test_unroll_states_past_a_sequence_end_are_its_last_state():
     gru = nn.GRU(3, H)
     output, h_n, (states,) = gru.unroll(ts.randn(4, 2, 3), lengths=[4, 2])
-    np.testing.assert_array_equal(states[3].data[1], states[1].data[1])  # frozen after t = 2
-    np.testing.assert_array_equal(output.data[3, 1], 0.0)               # and output as zeros
-    np.testing.assert_array_equal(states[3].data, h_n[0].data)
+    np.testing.assert_array_equal(states[3].numpy()[1], states[1].numpy()[1])  # frozen after t = 2
+    np.testing.assert_array_equal(output.numpy()[3, 1], 0.0)               # and output as zeros
+    np.testing.assert_array_equal(states[3].numpy(), h_n[0].numpy())

@@ -43,7 +43,7 @@ def test_gru_reset_before_matches_the_course_equations():
     c_tilde = np.tanh(gi[:, 8:] + (r * h) @ W_n.T + b_n)    # c̃ = tanh(W_c [Γ_r * c, x] + b_c)
     expected = gamma_u * c_tilde + (1 - gamma_u) * h        # c⟨t⟩
     out = cell(ts.tensor(x, dtype=ts.float64), ts.tensor(h, dtype=ts.float64))
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_lstm_peephole_matches_gers_and_schmidhuber():
@@ -57,8 +57,8 @@ def test_lstm_peephole_matches_gers_and_schmidhuber():
     h_new = _sigmoid(o + c_new * w["weight_co"]) * np.tanh(c_new)
     out_h, out_c = cell(*(ts.tensor(a, dtype=ts.float64) for a in (x,)),
                         (ts.tensor(h, dtype=ts.float64), ts.tensor(c, dtype=ts.float64)))
-    np.testing.assert_allclose(out_c.data, c_new, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(out_h.data, h_new, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out_c.numpy(), c_new, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out_h.numpy(), h_new, rtol=1e-5, atol=1e-6)
     assert [k for k, _ in cell.named_parameters()][-3:] == ["weight_ci", "weight_cf", "weight_co"]
 
 
@@ -69,7 +69,7 @@ def test_lstm_peephole_matches_gers_and_schmidhuber():
 def test_cells_pass_gradcheck_through_two_steps(make):
     cell = make()
     names = [k for k, _ in cell.named_parameters()]
-    values = [ts.tensor(p.data, dtype=ts.float64, requires_grad=True) for p in cell.parameters()]
+    values = [ts.tensor(p.numpy(), dtype=ts.float64, requires_grad=True) for p in cell.parameters()]
     x = ts.randn(2, 2, 3, dtype=ts.float64)
     lstm = isinstance(cell, nn.LSTMCell)
 

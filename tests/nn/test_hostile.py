@@ -387,7 +387,7 @@ def test_recurrent_layers_with_batch_0_work_as_in_torch():
         h, th = (state[0], tstate[0]) if name == "LSTM" else (state, tstate)
         assert h.shape == tuple(th.shape) == (4, 0, 4)
         out.sum().backward()
-        assert x.grad.shape == (5, 0, 3) and not ours.weight_hh_l1.grad.data.any()
+        assert x.grad.shape == (5, 0, 3) and not ours.weight_hh_l1.grad.numpy().any()
 
 
 @needs_torch
@@ -401,10 +401,10 @@ def test_unbatched_and_probability_cross_entropy_match_torch():
             ours = F.cross_entropy(ours_x, ts.tensor(target), reduction=reduction)
             theirs = torch.nn.functional.cross_entropy(theirs_x, torch.tensor(target),
                                                        reduction=reduction)
-            np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-5)
+            np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5)
         ours.sum().backward()
         theirs.sum().backward()
-        np.testing.assert_allclose(ours_x.grad.data, theirs_x.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @needs_torch
@@ -431,7 +431,7 @@ def test_clip_grad_norm_of_a_nan_gradient_is_nan_as_torch_or_raises():
     q.grad = torch.tensor([3., float("nan")])
     assert np.isnan(nn.utils.clip_grad_norm_([p], 1.0).item())
     torch.nn.utils.clip_grad_norm_([q], 1.0)
-    np.testing.assert_array_equal(p.grad.data, q.grad.numpy())  # all NaN: nothing half-clipped
+    np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())  # all NaN: nothing half-clipped
     with pytest.raises(RuntimeError, match="clip_grad_norm_: the total norm of the gradients is "
                                            "inf, so they cannot be clipped"):
         nn.utils.clip_grad_norm_([_with_grad([np.inf])], 1.0, error_if_nonfinite=True)
@@ -466,8 +466,8 @@ def test_load_state_dict_casts_and_names_keys_as_torch():
     values = {"weight": np.arange(6.0).reshape(2, 3), "bias": np.array([np.nan, 1])}  # float64
     ours.load_state_dict(values)
     theirs.load_state_dict({k: torch.tensor(v) for k, v in values.items()})
-    assert ours.weight.data.dtype == np.float32
-    np.testing.assert_array_equal(ours.bias.data, theirs.bias.detach().numpy())  # NaN loads
+    assert ours.weight.numpy().dtype == np.float32
+    np.testing.assert_array_equal(ours.bias.numpy(), theirs.bias.detach().numpy())  # NaN loads
     with pytest.raises(ValueError, match="missing keys: bias; unexpected keys: extra"):
         ours.load_state_dict({"weight": values["weight"], "extra": 1})
     with pytest.raises(RuntimeError, match='(?s)Missing key.*"bias".*Unexpected key.*"extra"'):

@@ -36,7 +36,7 @@ def test_deterministic_initialisers_give_torchs_values(name, args, dtype):
     weight = torch.nn.Parameter(torch.randn(3, 4, dtype=getattr(torch, dtype)))
     theirs = getattr(tinit, name)(weight, *args)
     np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
-    assert ours.data.dtype == theirs.detach().numpy().dtype
+    assert ours.numpy().dtype == theirs.detach().numpy().dtype
 
 
 def _bound_and_std(name, shape, kwargs):
@@ -95,9 +95,9 @@ def test_orthogonal_gives_orthonormal_rows_or_columns(shape, gain):
 
 def test_in_place_outside_the_graph_and_seeded():
     p = ts.nn.Parameter(ts.zeros(4, 3))
-    array = p.data
+    array = p.numpy()
     out = init.xavier_uniform_(p)
-    assert out is p and p.data is array and p.is_leaf and p.requires_grad and p.grad_fn is None
+    assert out is p and p.numpy() is array and p.is_leaf and p.requires_grad and p.grad_fn is None
     ts.manual_seed(7)
     first = init.kaiming_normal_(ts.zeros(4, 3)).numpy().copy()
     ts.manual_seed(7)

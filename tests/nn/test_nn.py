@@ -25,29 +25,29 @@ def test_default_initialisation_follows_pytorch_distributions():
     ts.manual_seed(0)
     lin = nn.Linear(400, 300)
     bound = 1 / np.sqrt(400)
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.95 * bound
-    assert lin.weight.data.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    assert 0.95 * bound < np.abs(lin.weight.numpy()).max() <= bound
+    assert lin.weight.numpy().std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
     emb = nn.Embedding(1000, 50, padding_idx=3)
-    assert emb.weight.data.std() == pytest.approx(1.0, rel=0.02)
-    assert not emb.weight.data[3].any()
+    assert emb.weight.numpy().std() == pytest.approx(1.0, rel=0.02)
+    assert not emb.weight.numpy()[3].any()
     assert lin.weight.dtype == emb.weight.dtype == ts.float32
 
 
 def test_embedding_with_repeats_and_padding_matches_pytorch():
     ids = np.array([[1, 2, 1], [5, 2, 0]])
     ours, *_ = compare_module_with_torch(lambda m: m.Embedding(6, 3, padding_idx=2), [ids])
-    assert not ours.weight.grad.data[2].any()
+    assert not ours.weight.grad.numpy()[2].any()
 
 
 def test_dropout_in_train_and_eval_mode():
     d = nn.Dropout(0.25)
     x = ts.ones(200, 200, requires_grad=True)
     y = d(x)
-    kept = y.data != 0
+    kept = y.numpy() != 0
     assert 0.7 < kept.mean() < 0.8
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75)
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.75)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, kept / 0.75)
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)
     assert d.eval()(x) is x and not d.training
 
 
@@ -76,7 +76,7 @@ def test_losses_match_pytorch(name, loss, shape, kind, reduction, scale):
     outs, _ = compare_with_torch(
         lambda m, x, y: loss(m.nn.functional, x, y, reduction=reduction), None, [x, y],
         requires_grad=[True, False], dtype=np.float32)
-    assert np.isfinite(outs[0].data).all()
+    assert np.isfinite(outs[0].numpy()).all()
 
 
 def test_loss_modules_and_bad_targets():
@@ -112,11 +112,11 @@ def test_clip_grad_norm_matches_pytorch(max_norm):
     tnorm = torch.nn.utils.clip_grad_norm_(tps, max_norm)
     assert norm.item() == pytest.approx(tnorm.item(), rel=1e-6)
     for p, tp in zip(ps, tps):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5)
     nn.utils.clip_grad_value_(ps, 0.1)
     torch.nn.utils.clip_grad_value_(tps, 0.1)
     for p, tp in zip(ps, tps):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5)
 
 
 def test_clip_grad_norm_of_float32_gradients_beyond_float32_squares():
@@ -124,7 +124,7 @@ def test_clip_grad_norm_of_float32_gradients_beyond_float32_squares():
     p.grad = ts.tensor(np.full(4, 1e20, np.float32))  # squares overflow float32
     norm = nn.utils.clip_grad_norm_([p], 1.0)
     assert norm.item() == pytest.approx(2e20, rel=1e-6)
-    np.testing.assert_allclose(p.grad.data, 0.5, rtol=1e-5)
+    np.testing.assert_allclose(p.grad.numpy(), 0.5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
@@ -168,7 +168,7 @@ def test_load_state_dict_names_every_problem_and_copies_in_place():
     assert "\n" not in msg and "nothing was loaded" in msg
     missing, unexpected = lin.load_state_dict({"weight": ts.ones(2, 3)}, strict=False)
     assert missing == ["bias"] and unexpected == [] and lin.weight is weight
-    assert weight.data.sum() == 6
+    assert weight.numpy().sum() == 6
 
 
 def test_zero_grad_and_parameters_used_by_an_optimizer_stay_the_same_objects():
@@ -176,7 +176,7 @@ def test_zero_grad_and_parameters_used_by_an_optimizer_stay_the_same_objects():
     lin(ts.ones(3, 2)).sum().backward()
     assert lin.weight.grad is not None
     lin.zero_grad(set_to_none=False)
-    assert not lin.weight.grad.data.any()
+    assert not lin.weight.grad.numpy().any()
     lin.zero_grad()
     assert lin.weight.grad is None
 
@@ -198,8 +198,8 @@ def test_evaluating_switches_dropout_off_for_a_block_and_restores_the_mode():
     net = nn.Sequential(nn.Dropout(0.5))
     x = ts.ones(1000)
     with nn.evaluating(net):
-        assert not net.training and (net(x).data == 1).all()
-    assert net.training and (net(x).data == 0).any()
+        assert not net.training and (net(x).numpy() == 1).all()
+    assert net.training and (net(x).numpy() == 0).any()
     net.eval()
     with pytest.raises(RuntimeError), nn.evaluating(net):
         raise RuntimeError
@@ -226,7 +226,7 @@ def test_mlp_learns_xor():
             for p in net.parameters():
                 p -= 0.5 * p.grad
     assert loss.item() < 0.05
-    assert ((net(x).data > 0) == (y.data > 0.5)).all()
+    assert ((net(x).numpy() > 0) == (y.numpy() > 0.5)).all()
 
 
 def test_checkpoint_moves_a_model_to_pytorch_and_back(tmp_path):
@@ -237,14 +237,14 @@ def test_checkpoint_moves_a_model_to_pytorch_and_back(tmp_path):
     ts.save(ours.state_dict(), tmp_path / "ours.safetensors")
     theirs.load_state_dict(safetensors_torch.load_file(tmp_path / "ours.safetensors"))
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(ours(ts.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(ts.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
     with torch.no_grad():
         for p in theirs.parameters():
             p.mul_(-2)
     safetensors_torch.save_file(theirs.state_dict(), tmp_path / "theirs.safetensors")
     ours.load_state_dict(ts.load(tmp_path / "theirs.safetensors"))
-    np.testing.assert_allclose(ours(ts.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(ts.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -270,7 +270,7 @@ def test_modules_survive_copy_and_pickle_and_are_freed_by_reference_counting():
     assert len(pickle.dumps(net.head.bias)) < 2000  # one parameter, not the whole model
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert clone.head.weight is not net.head.weight
-        np.testing.assert_array_equal(clone.head.weight.data, net.head.weight.data)
+        np.testing.assert_array_equal(clone.head.weight.numpy(), net.head.weight.numpy())
     other = Taker(net.head)  # moved to another model
     gone = weakref.ref(net)
     gc.disable()

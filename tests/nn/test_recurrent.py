@@ -58,10 +58,10 @@ def test_dropout_between_layers_only_in_training():
     x = ts.randn(6, 2, 3)
     a, _ = lstm.eval()(x)
     b, _ = lstm(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
     ts.manual_seed(1)
     c, _ = lstm.train()(x)
-    assert not np.allclose(a.data, c.data)
+    assert not np.allclose(a.numpy(), c.numpy())
 
 
 def test_bptt_cost_grows_linearly_with_sequence_length(monkeypatch):
@@ -81,7 +81,7 @@ def test_ten_thousand_steps_backpropagate():
     x = ts.randn(10_000, 1, 1)
     out, h = layer(x)
     h.sum().backward()
-    assert np.isfinite(layer.weight_hh_l0.grad.data).all()
+    assert np.isfinite(layer.weight_hh_l0.grad.numpy()).all()
 
 
 def test_no_grad_keeps_no_graph():

@@ -63,7 +63,7 @@ def run_ts(name, opts, init, grads):
     history = []
     for step_grads in grads:
         ts_step(opt, params, step_grads)
-        history.append([p.data.copy() for p in params])
+        history.append([p.numpy().copy() for p in params])
     return history
 
 
@@ -75,12 +75,12 @@ def test_step_keeps_dtypes_and_skips_params_without_grad(name, opts, dtype):
     params = ts_params(init)
     opt = getattr(optim, name)(params, **opts)
     ts_step(opt, params, [grads[0][0], None])
-    assert np.array_equal(params[1].data, init[1])  # no grad: untouched, and no state
-    assert not np.array_equal(params[0].data, init[0])
+    assert np.array_equal(params[1].numpy(), init[1])  # no grad: untouched, and no state
+    assert not np.array_equal(params[0].numpy(), init[0])
     assert params[1] not in opt.state
     ts_step(opt, params, grads[1])
     for p in params:
-        assert p.data.dtype == dtype
+        assert p.numpy().dtype == dtype
         assert all(v.dtype == dtype for v in opt.state[p].values() if isinstance(v, np.ndarray))
 
 
@@ -118,7 +118,7 @@ def test_zero_grad():
         p.grad = ts.ones(*p.shape)
     opt.zero_grad(set_to_none=False)
     for p in params:
-        assert p.grad.shape == p.shape and not p.grad.data.any()
+        assert p.grad.shape == p.shape and not p.grad.numpy().any()
     opt.zero_grad()
     assert all(p.grad is None for p in params)
     opt.zero_grad(set_to_none=False)  # grads that are None stay None
@@ -152,7 +152,7 @@ def test_state_dict_round_trip_resumes_exactly(name, opts):
     opt = getattr(optim, name)(params, **opts)
     for step_grads in grads[:3]:
         ts_step(opt, params, step_grads)
-    sd, saved = opt.state_dict(), [p.data.copy() for p in params]
+    sd, saved = opt.state_dict(), [p.numpy().copy() for p in params]
     ts_step(opt, params, grads[0])  # must not change the saved state
     resumed = ts_params(saved)
     new = getattr(optim, name)(resumed, lr=123.0)  # options come back from the state dict
@@ -160,7 +160,7 @@ def test_state_dict_round_trip_resumes_exactly(name, opts):
     for step_grads in grads[3:]:
         ts_step(new, resumed, step_grads)
     for r, e in zip(resumed, expected):
-        np.testing.assert_array_equal(r.data, e)
+        np.testing.assert_array_equal(r.numpy(), e)
 
 
 def test_load_state_dict_rejects_a_different_layout():
@@ -281,4 +281,4 @@ def test_a_diverging_step_warns_nothing_and_keeps_inf_and_nan(make):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make([p]).step()
-    assert np.isnan(p.data[2]) and not np.isfinite(p.data[0])
+    assert np.isnan(p.numpy()[2]) and not np.isfinite(p.numpy()[0])

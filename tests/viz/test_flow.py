@@ -112,7 +112,7 @@ def _numpy_rnn_loss(params, x, w, deltas):
 def test_gradient_flow_matches_finite_differences_in_float64():
     layer = nn.RNN(I, H)
     for p in layer.parameters():
-        p.data = p.data.astype(np.float64)
+        p.data = p.data.double()
     params = {k: v.copy() for k, v in layer.state_dict().items()}
     x, w = _x((T, B, I), np.float64), _x((T, B, H), np.float64, seed=2)
 
@@ -134,7 +134,7 @@ def test_tanh_rnn_with_small_recurrent_weights_shows_the_vanishing_gradient():
     # ‖W_aa‖ = 0.5 and tanh' <= 1: every step back through time shrinks ∂L/∂a⟨t⟩ at least twofold
     layer = nn.RNN(I, H)
     q, _ = np.linalg.qr(_x((H, H), np.float64))
-    layer.weight_hh_l0.data = (0.5 * q).astype(np.float32)
+    layer.weight_hh_l0.data = ts.tensor(0.5 * q, dtype=ts.float32)
     curve = gradient_flow(layer, ts.tensor(_x((20, B, I))))
     assert (curve[:-1] <= 0.5 * curve[1:] * (1 + 1e-5)).all()
     assert curve[0] < 1e-5 * curve[-1]
@@ -153,12 +153,12 @@ def test_parameter_grads_and_input_are_left_alone():
     layer = nn.LSTM(I, H, num_layers=2)
     x = ts.tensor(_x((T, B, I)), requires_grad=True)
     layer(x)[0].sum().backward()
-    before = {k: p.grad.data.copy() for k, p in layer.named_parameters()}
-    x_grad = x.grad.data.copy()
+    before = {k: p.grad.numpy().copy() for k, p in layer.named_parameters()}
+    x_grad = x.grad.numpy().copy()
     curve = gradient_flow(layer, x, _tail_loss)
     for k, p in layer.named_parameters():
-        np.testing.assert_array_equal(p.grad.data, before[k], err_msg=k)
-    np.testing.assert_array_equal(x.grad.data, x_grad)
+        np.testing.assert_array_equal(p.grad.numpy(), before[k], err_msg=k)
+    np.testing.assert_array_equal(x.grad.numpy(), x_grad)
     fresh = nn.GRU(I, H)
     gradient_flow(fresh, ts.tensor(_x((T, B, I))))
     assert all(p.grad is None for p in fresh.parameters())

@@ -64,7 +64,7 @@ def save_checkpoint(folder, model, config, step, optimizer=None, state=None, los
             arrays.update({f"optim/{i}/{k}": np.asarray(v) for k, v in s.items()})
         groups = [{k: v for k, v in g.items() if k != "params"} for g in opt["param_groups"]]
     for i, a in enumerate(_flatten(state)):
-        arrays[f"state/{i}"] = a.data
+        arrays[f"state/{i}"] = a.numpy()
     arrays["losses"] = np.asarray(losses, dtype=np.float32)
     meta = {"kind": KIND, "config": json.dumps(config), "step": str(step),
             "vocab": json.dumps(model.vocab.to_dict()),

@@ -228,7 +228,7 @@ class Trainer:
     def save(self):
         """Write the checkpoint; its config records a fingerprint of the data for --resume.
         Weights that are no longer finite are never saved (``TrainingDiverged``)."""
-        if not all(np.isfinite(p.data).all() for p in self.model.parameters()):
+        if not all(np.isfinite(p.numpy()).all() for p in self.model.parameters()):
             self._diverged("the weights are no longer finite", self.step)
         config = {**dataclasses.asdict(self.config), "data_sha256": self.fingerprint}
         try:
@@ -256,7 +256,7 @@ def perplexity(model, lines, budget=2 ** 24):
         for group in _groups(lines, max(1, budget // len(model.vocab))):
             ids, _ = pad_batch(group, model.vocab.pad_id)
             logits, _ = model(ids[:-1])
-            logp = logits.log_softmax(-1).data
+            logp = logits.log_softmax(-1).numpy()
             y = ids[1:]
             real = y != model.vocab.pad_id
             total -= float(np.take_along_axis(logp, y[..., None], -1)[..., 0][real].sum(dtype=np.float64))

@@ -38,7 +38,7 @@ def check_forward(op_name, args, outputs):
         kind = _bad(a)
         if kind is None:
             continue
-        inputs = [(i, t, _bad(t.data)) for i, t in enumerate(args) if hasattr(t, "grad_fn")]
+        inputs = [(i, t, _bad(t._data)) for i, t in enumerate(args) if hasattr(t, "grad_fn")]
         culprit = next(((i, t, bad) for i, t, bad in inputs if bad), None)
         if culprit is not None:
             i, t, bad = culprit

@@ -17,7 +17,7 @@ def as_array(data, dtype=None):
     """``data`` as a numpy array by ``ts.tensor``'s rules: floats become float32 unless ``dtype``;
     a value that ``dtype`` cannot hold is refused, never wrapped round."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     target = None if dtype is None else dtype_arg("ts.tensor", dtype)
     try:
         a = np.array(data)
@@ -64,7 +64,7 @@ def dtype_arg(op, dtype):
 
 def data_of(x):
     """The array of a Tensor, anything else as it is."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def tensor_of(x):
@@ -77,7 +77,7 @@ def floating(x):
     """``x`` as a floating Tensor: itself if it is one, else its values as float32 (``exp`` of an
     int tensor is float32)."""
     t = x if isinstance(x, Tensor) else Tensor(as_array(x))
-    return t if t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(DEFAULT_FLOAT))
+    return t if t._data.dtype.kind == "f" else Tensor._wrap(t._data.astype(DEFAULT_FLOAT))
 
 
 def operand(x, dtype):
@@ -106,8 +106,8 @@ def operands(a, b):
     number or an array is typed next to the Tensor (``operand``), and integers or bools next to
     floats take that float dtype."""
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
-    a = a if isinstance(a, Tensor) else operand(a, like.data.dtype)
-    b = b if isinstance(b, Tensor) else operand(b, like.data.dtype)
+    a = a if isinstance(a, Tensor) else operand(a, like._data.dtype)
+    b = b if isinstance(b, Tensor) else operand(b, like._data.dtype)
     fa, fb = data_of(a).dtype.kind == "f", data_of(b).dtype.kind == "f"
     if fa != fb:  # integer or bool next to float: the float dtype wins, as in PyTorch
         if fa:

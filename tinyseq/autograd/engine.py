@@ -84,18 +84,18 @@ def _root_edges(tensors, grads):
                 f"backward: tensor {i} does not require grad, so no graph was recorded for it "
                 "(was it computed under no_grad, or from inputs without requires_grad=True?)")
         if g is None:
-            if t.data.size != 1:
+            if t._data.size != 1:
                 raise RuntimeError(
                     f"backward: a gradient can be implied only for a scalar (one-element) tensor, "
                     f"and this one has shape {t.shape}; reduce it first (.sum(), .mean()) or pass "
                     f"gradient= a tensor of shape {t.shape}")
-            g = np.ones(t.shape, dtype=t.data.dtype)
+            g = np.ones(t.shape, dtype=t._data.dtype)
         else:
-            given, g = g, np.asarray(g.data if isinstance(g, Tensor) else g)
+            given, g = g, np.asarray(g._data if isinstance(g, Tensor) else g)
             if g.dtype.kind not in "fiub":
                 raise TypeError(f"backward: gradient must be a Tensor of numbers, got "
                                 f"{type(given).__name__} (dtype {g.dtype})")
-            g = g.astype(t.data.dtype, copy=False)
+            g = g.astype(t._data.dtype, copy=False)
             if g.shape != t.shape:
                 raise ShapeError(f"backward: gradient has shape {g.shape} but the tensor has "
                                  f"shape {t.shape}")
@@ -188,7 +188,7 @@ def _run_hooks(fns, g):
     for fn in fns:
         new = fn(Tensor._wrap(np.array(g)))
         if new is not None:
-            given, new = new, np.asarray(new.data if isinstance(new, Tensor) else new)
+            given, new = new, np.asarray(new._data if isinstance(new, Tensor) else new)
             if new.dtype.kind not in "fiub":
                 raise TypeError(f"a hook returned {type(given).__name__} (dtype {new.dtype}); "
                                 "return a Tensor of the gradient's shape, or None")
@@ -205,7 +205,7 @@ def _accumulate_grad(t, g, owned):
     if t.grad is None:
         t._grad = Tensor._wrap(g if owned else np.array(g))  # (its shape and dtype are right)
     else:
-        np.add(t.grad.data, g, out=t.grad.data)
+        np.add(t.grad._data, g, out=t.grad._data)
 
 
 def _run(node, grads, retain_graph):
@@ -251,7 +251,7 @@ def _run(node, grads, retain_graph):
 
 def _gradient_array(g, fn, i):
     """A gradient that a backward returned (maybe not as an ndarray) as an array of real numbers."""
-    a = np.asarray(g.data if isinstance(g, Tensor) else g)
+    a = np.asarray(g._data if isinstance(g, Tensor) else g)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{fn}.backward returned {type(g).__name__} (dtype {a.dtype}) as the "
                         f"gradient for its input {i}; return a numpy array of floats or None")

@@ -82,7 +82,7 @@ class Function:
             if isinstance(a, Tensor):
                 if a._base is not None and a._base[1] is not a._base[0].grad_fn:
                     _refresh(a)  # a view whose root was changed in place since
-                arrays.append(a.data)
+                arrays.append(a._data)
                 flags.append(grad_on and a._requires_grad)
             else:
                 arrays.append(a)
@@ -92,7 +92,7 @@ class Function:
         multi = type(out) is tuple
         tensors = [wrap(o, args, cls) for o in out] if multi else [wrap(out, args, cls)]
         if state.anomaly:
-            anomaly.check_forward(cls.name, args, [t.data for t in tensors])
+            anomaly.check_forward(cls.name, args, [t._data for t in tensors])
         if True in ctx.needs_input_grad:
             cls._record(ctx, args, flags, tensors)
         return tuple(tensors) if multi else tensors[0]
@@ -102,9 +102,9 @@ class Function:
         """Make the node that links ``tensors`` (the outputs) to the arguments that need a
         gradient, and tell the observers."""
         edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
-        node = Node(cls, ctx, edges, tuple([(t.data.shape, t.data.dtype) for t in tensors]))
+        node = Node(cls, ctx, edges, tuple([(t._data.shape, t._data.dtype) for t in tensors]))
         for k, t in enumerate(tensors):
-            if t.data.dtype.kind == "f":  # integer results carry no gradient
+            if t._data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
             node.saved_versions = versions_of(ctx.saved_tensors, args, tensors)
@@ -115,7 +115,7 @@ class Function:
     def _apply_without_graph(cls, args):
         """``apply`` under ``no_grad``: the forward and the result, no bookkeeping at all."""
         ctx = Context((False,) * len(args))
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays) if cls.moves_data_only else _quiet(cls.forward, ctx, arrays)
         if type(out) is tuple:
             return tuple([wrap(o, args, cls) for o in out])

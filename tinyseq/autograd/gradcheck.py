@@ -36,14 +36,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise ValueError(f"gradcheck: eps must be positive and atol, rtol not negative; got "
                          f"eps={eps}, atol={atol}, rtol={rtol}")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    xs = [Tensor(np.array(t.data, dtype=np.float64), requires_grad=t.requires_grad)
-          if isinstance(t, Tensor) and t.data.dtype.kind == "f" else t for t in inputs]
+    xs = [Tensor(np.array(t._data, dtype=np.float64), requires_grad=t.requires_grad)
+          if isinstance(t, Tensor) and t._data.dtype.kind == "f" else t for t in inputs]
     wrt = [i for i, t in enumerate(xs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
     analytic = _analytic_jacobians(fn, xs, wrt)
     for i in wrt:
-        x = xs[i].data
+        x = xs[i]._data
         for e in range(x.size):
             numerical = _numerical_column(fn, xs, x, e, eps)
             close = np.abs(analytic[i][:, e] - numerical) <= atol + rtol * np.abs(numerical)
@@ -63,16 +63,16 @@ def _analytic_jacobians(fn, xs, wrt):
     outs = _as_outputs(fn(*xs))
     rows = {i: [] for i in wrt}
     for out in outs:
-        for j in range(out.data.size):
-            seed = np.zeros(out.shape, dtype=out.data.dtype)
+        for j in range(out._data.size):
+            seed = np.zeros(out.shape, dtype=out._data.dtype)
             seed.flat[j] = 1
             if out.requires_grad:
                 gs = grad(out, [xs[i] for i in wrt], seed, retain_graph=True, allow_unused=True)
             else:
                 gs = [None] * len(wrt)
             for i, g in zip(wrt, gs):
-                rows[i].append(np.zeros(xs[i].data.size) if g is None else g.data.ravel())
-    return {i: np.array(r).reshape(-1, xs[i].data.size) for i, r in rows.items()}
+                rows[i].append(np.zeros(xs[i]._data.size) if g is None else g._data.ravel())
+    return {i: np.array(r).reshape(-1, xs[i]._data.size) for i, r in rows.items()}
 
 
 def _numerical_column(fn, xs, x, e, eps):
@@ -81,8 +81,8 @@ def _numerical_column(fn, xs, x, e, eps):
     old = flat[e]
     with no_grad():
         flat[e] = old + eps
-        plus = np.concatenate([o.data.ravel() for o in _as_outputs(fn(*xs))])
+        plus = np.concatenate([o._data.ravel() for o in _as_outputs(fn(*xs))])
         flat[e] = old - eps
-        minus = np.concatenate([o.data.ravel() for o in _as_outputs(fn(*xs))])
+        minus = np.concatenate([o._data.ravel() for o in _as_outputs(fn(*xs))])
     flat[e] = old
     return (plus.astype(np.float64) - minus) / (2 * eps)

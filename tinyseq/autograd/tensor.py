@@ -1,12 +1,13 @@
-"""The Tensor: a numpy array (``.data``), the node that made it (``.grad_fn``), and the gradient
-that ``backward()`` leaves in it (``.grad``).
+"""The Tensor: a numpy array (``._data``, which ``.numpy()`` gives), the node that made it
+(``.grad_fn``), and the gradient that ``backward()`` leaves in it (``.grad``). ``.data`` is
+PyTorch's: a Tensor on the same memory, outside the graph.
 
 This file holds the data, the gradient and the autograd API. The ops are functions next to their
 Functions in ``ops/`` (``def exp`` in ``ops/elementwise.py``), and each is also a method:
 ``t.exp()`` is ``exp(t)``, attached at the bottom of this file. How values are typed is
-``dtypes.py``; in-place ops, recorded in the graph as in PyTorch, are ``ops/inplace.py``, and the
-version counters that catch a saved array changed in place ``views.py``; the backward walk is
-``engine.py``.
+``dtypes.py``; in-place ops (``add_``, ``+=``, ``t[i] = v``), recorded in the graph as in
+PyTorch, are ``ops/inplace.py``, and the version counters that catch a saved array changed in
+place ``views.py``; the backward walk is ``engine.py``.
 """
 import weakref
 
@@ -38,13 +39,13 @@ class Tensor:
     this file.
     """
 
-    __slots__ = ("data", "_grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
+    __slots__ = ("_data", "_grad", "grad_fn", "_name", "_requires_grad", "_output_nr", "_version",
                  "_accumulator", "_hooks", "_base", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None):
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
-        self.data = data if numeric and dtype is None else as_array(data, dtype)
+        self._data = data if numeric and dtype is None else as_array(data, dtype)
         self._grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._base = None  # a view's (root, root's node then): ``views.py``
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
@@ -55,13 +56,32 @@ class Tensor:
     def _wrap(cls, data, version=None):
         """A new tensor around ``data`` (an ndarray), skipping ``__init__``'s checks."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t._grad = t.grad_fn = t._name = t._accumulator = t._hooks = t._base = None
         t._requires_grad, t._output_nr = False, 0
         t._version = version if version is not None else Version()
         return t
 
     # ---- attributes ------------------------------------------------------------------------
+    @property
+    def data(self):
+        """As in torch, a Tensor sharing this one's memory, outside the graph (no ``grad_fn``, no
+        gradient) and with its own version counter: ``p.data.add_(g, alpha=-lr)`` changes ``p``
+        unseen by autograd. ``t.numpy()`` is the array."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        """``t.data = other``: ``t`` takes ``other``'s memory (its shape and dtype too); its
+        ``grad`` is kept, as in torch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}; wrap it "
+                            "with ts.tensor(...)")
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be "
+                               f"floating point, got {value._data.dtype}; convert it with .float()")
+        self._data = value._data
+
     @property
     def grad(self):
         """What ``backward()`` accumulated for this tensor: a Tensor of its shape, or None."""
@@ -75,10 +95,10 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, got "
                                 f"{type(value).__name__}")
-            if value.data.shape != self.data.shape or value.data.dtype != self.data.dtype:
-                raise RuntimeError(f"cannot assign a gradient of shape {value.data.shape} and "
-                                   f"dtype {value.data.dtype} to a tensor of shape "
-                                   f"{self.data.shape} and dtype {self.data.dtype}")
+            if value._data.shape != self._data.shape or value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"cannot assign a gradient of shape {value._data.shape} and "
+                                   f"dtype {value._data.dtype} to a tensor of shape "
+                                   f"{self._data.shape} and dtype {self._data.dtype}")
         self._grad = value
 
     @property
@@ -87,9 +107,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, and this one is "
-                            f"{self.data.dtype}; make it with dtype=ts.float32 or call .float()")
+                            f"{self._data.dtype}; make it with dtype=ts.float32 or call .float()")
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; "
                                "use .detach() to get a copy outside the graph")
@@ -113,42 +133,42 @@ class Tensor:
         self.name = name
         return self
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype.type)
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype.type)
     is_leaf = property(lambda self: self.grad_fn is None)
 
     def size(self, dim=None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self):
-        return self.data.size
+        return self._data.size
 
     def numpy(self):
         """The underlying ``numpy.ndarray`` (shared, not copied)."""
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         if copy:
-            return np.array(self.data, dtype=dtype)
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+            return np.array(self._data, dtype=dtype)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted to a "
                              f"Python number, and this one has shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
@@ -156,10 +176,10 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                               "use .any() or .all() on .data, or compare a single element")
-        return bool(self.data)
+                               "use .any() or .all(), or compare a single element")
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -169,17 +189,17 @@ class Tensor:
 
     def __index__(self):
         """An integer tensor of one element as an index (in a slice, ``range``, a list)."""
-        if self.data.size != 1 or self.data.dtype.kind not in "iu":
+        if self._data.size != 1 or self._data.dtype.kind not in "iu":
             raise TypeError(f"only an integer tensor of one element can be an index, not one of "
-                            f"dtype {self.data.dtype} and shape {self.shape}")
-        return int(self.data.reshape(()))
+                            f"dtype {self._data.dtype} and shape {self.shape}")
+        return int(self._data.reshape(()))
 
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extra = "" if self.data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
-            f", dtype=ts.{self.data.dtype}")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extra = "" if self._data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
+            f", dtype=ts.{self._data.dtype}")
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
         elif self._requires_grad:
@@ -197,7 +217,7 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph: no ``grad_fn``, no gradient."""
-        return Tensor._wrap(self.data, self._version)
+        return Tensor._wrap(self._data, self._version)
 
     def requires_grad_(self, requires_grad=True):
         self.requires_grad = requires_grad
@@ -225,16 +245,6 @@ class Tensor:
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
 
-    # ---- in-place changes: the ops are ``ops/inplace.py``'s (``add_``, ``+=``, ``t[i] = v``) -----
-    def _inplace(self, op):
-        """This tensor's array, to be written in place outside the graph (as an optimiser's step
-        does, under ``no_grad``), its version bumped."""
-        if state.grad_enabled and self._requires_grad:
-            raise RuntimeError(f"{op}: this tensor requires grad and grad mode is on; write it "
-                               "under `with ts.no_grad():`, or use its in-place ops")
-        self._version.value += 1
-        return self.data
-
     # ---- dtypes and the device ------------------------------------------------------------------
     device = property(lambda self: CPU, doc="Always ``ts.device('cpu')``: tinyseq's one device.")
     is_cuda = property(lambda self: False)
@@ -259,7 +269,7 @@ class Tensor:
         dtype given as ``ts.int64`` or by name (``'torch.LongTensor'``,
         ``'tinyseq.LongTensor'``)."""
         if dtype is None:
-            return f"tinyseq.{_TYPE_NAMES.get(self.data.dtype.type, self.data.dtype.name)}"
+            return f"tinyseq.{_TYPE_NAMES.get(self._data.dtype.type, self._data.dtype.name)}"
         if isinstance(dtype, str):
             name = dtype.rpartition(".")[2]
             if name not in _TYPE_DTYPES:

@@ -35,10 +35,10 @@ def wrap(out, args, fn):
     if base is None:
         return Tensor._wrap(out)
     for a in args:  # the usual case first: a view of an argument's own array
-        if isinstance(a, Tensor) and a.data is base:
+        if isinstance(a, Tensor) and a._data is base:
             return _view(out, a)
     for a in args:
-        if isinstance(a, Tensor) and np.may_share_memory(out, a.data):
+        if isinstance(a, Tensor) and np.may_share_memory(out, a._data):
             return _view(out, a)
     return Tensor._wrap(out)
 
@@ -65,11 +65,11 @@ def versions_of(saved, args, outputs):
 def _owner(a, tensors):
     """The first tensor whose array ``a`` is, else the first whose memory the view ``a`` shares."""
     for t in tensors:
-        if t.data is a:
+        if t._data is a:
             return t
     if isinstance(a, np.ndarray):
         for t in tensors:
-            if np.may_share_memory(a, t.data):
+            if np.may_share_memory(a, t._data):
                 return t
     return None
 

@@ -52,7 +52,7 @@ class CharLM(nn.Module):
 
     def forward(self, ids, state=None):
         """``ids`` ``(T, B)`` int64 -> logits ``(T, B, V)`` (the scores of ŷ⟨t⟩), new state."""
-        ids = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+        ids = ids.numpy() if isinstance(ids, Tensor) else np.asarray(ids)
         x = self.embedding(ids) if self.embedding is not None else self.vocab.one_hot(ids)
         a, state = self.rnn(self.drop(x), state)  # a⟨t⟩ for every t
         return self.head(self.drop(a)), state
@@ -80,7 +80,7 @@ class CharLM(nn.Module):
             for ids in self._lines(text):
                 ids = np.asarray(ids, dtype=np.int64)[:, None]  # (T + 1, 1)
                 logits, _ = self(ids[:-1])
-                logp = logits.log_softmax(-1).data[:, 0]  # (T, V)
+                logp = logits.log_softmax(-1).numpy()[:, 0]  # (T, V)
                 yield float(logp[np.arange(len(logp)), ids[1:, 0]].sum())
 
     def _encode(self, text):
@@ -119,7 +119,7 @@ class CharLM(nn.Module):
         with no_grad(), nn.evaluating(self):
             logits, state = self._read(start, n)
             for _ in range(max_len):
-                scores = logits.data[-1].copy()
+                scores = logits.numpy()[-1].copy()
                 scores[:, never] = -np.inf
                 token = _draw(scores, temperature, top_k)  # (n,)
                 rows.append(np.where(done, self.vocab.pad_id, token))

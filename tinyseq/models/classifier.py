@@ -58,7 +58,7 @@ class SequenceClassifier(nn.Module):
     def predict(self, ids, lengths=None):
         """The most likely class of each sequence, ``(B,)`` int64, without dropout or a graph."""
         with no_grad(), nn.evaluating(self):
-            return self(ids, lengths).data.argmax(-1).astype(np.int64)
+            return self(ids, lengths).numpy().argmax(-1).astype(np.int64)
 
 
 def check_sizes(owner, **sizes):

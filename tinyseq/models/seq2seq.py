@@ -110,7 +110,7 @@ class Seq2Seq(nn.Module):
         tgt_in = np.array([self.tgt_vocab.bos_id, *tgt[:-1]])[:, None]
         with no_grad(), nn.evaluating(self):
             logits = self._decode(tgt_in, self._encode(np.array(src)[:, None]))[0]  # ids checked
-        logp = logits.log_softmax(-1).data[:, 0].astype(np.float64)  # (T, V)
+        logp = logits.log_softmax(-1).numpy()[:, 0].astype(np.float64)  # (T, V)
         return float(logp[np.arange(len(tgt)), tgt].sum())
 
     # ---- generation -----------------------------------------------------------------------------
@@ -218,7 +218,7 @@ class Seq2Seq(nn.Module):
     def _log_probs(self, logits):
         """log ŷ ``(B, V)`` (float64) of one decoding step ``(1, B, V)``; -inf for ``<pad>`` and
         ``<bos>``, which are never outputs."""
-        logp = logits[0].log_softmax(-1).data.astype(np.float64)
+        logp = logits[0].log_softmax(-1).numpy().astype(np.float64)
         logp[:, [self.tgt_vocab.pad_id, self.tgt_vocab.bos_id]] = -np.inf
         return logp
 

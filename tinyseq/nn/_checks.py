@@ -72,18 +72,18 @@ def padding_index(owner, padding_idx, n):
 def floating(op, input, name="input"):
     """Refuse an input that is not a floating-point Tensor."""
     tensor(op, name, input)
-    if input.data.dtype.kind != "f":
-        raise DTypeError(f"{op}: {name} must be floating-point, got dtype {input.data.dtype}; "
+    if input.numpy().dtype.kind != "f":
+        raise DTypeError(f"{op}: {name} must be floating-point, got dtype {input.numpy().dtype}; "
                          "convert it with .float()")
 
 
 def float_like(op, input, weight):
     """Refuse an int or bool input to floating-point weights (PyTorch: "mat1 and mat2 must have
     the same dtype"); float64 into float32 weights computes in float64, as numpy does."""
-    if input.data.dtype.kind != "f" and weight.data.dtype.kind == "f":
-        raise DTypeError(f"{op}: input of dtype {input.data.dtype} cannot be multiplied by "
-                         f"{weight.data.dtype} weights (they must have the same dtype); convert "
-                         f"the input with .to(ts.{weight.data.dtype})")
+    if input.numpy().dtype.kind != "f" and weight.numpy().dtype.kind == "f":
+        raise DTypeError(f"{op}: input of dtype {input.numpy().dtype} cannot be multiplied by "
+                         f"{weight.numpy().dtype} weights (they must have the same dtype); convert "
+                         f"the input with .to(ts.{weight.numpy().dtype})")
 
 
 def state(owner, what, h, expected, layout="(batch, hidden_size)"):

@@ -147,7 +147,7 @@ class _Cell(Module):
 
     def _zero_state(self, x):
         """a⟨0⟩ = 0 for a batch like ``x``."""
-        return zeros(x.shape[0], self.hidden_size, dtype=x.data.dtype)
+        return zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
 
     def _check_input(self, x):
         name = type(self).__name__

@@ -65,7 +65,7 @@ def dropout(input, p=0.5, training=True):
     _checks.tensor("dropout", "input", input)
     if not training or p == 0:
         return input
-    dtype = input.data.dtype
+    dtype = input.numpy().dtype
     if p == 1:
         return input * np.zeros(input.shape, dtype)
     keep = rng.generator().random(input.shape) >= p
@@ -135,7 +135,7 @@ def _nll(logp, target, ignore_index, reduction, op):
         logp = logp.unsqueeze(0)
     logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, C)  # (M, C), class last
     flat, ok = np.where(valid, idx, 0).reshape(-1), valid.reshape(-1)
-    picked = logp[np.arange(flat.size), flat] * Tensor(ok.astype(logp.data.dtype))
+    picked = logp[np.arange(flat.size), flat] * Tensor(ok.astype(logp.numpy().dtype))
     if reduction == "none":
         return -picked.reshape(*idx.shape)
     total = -picked.sum()
@@ -175,7 +175,7 @@ def _soft_cross_entropy(logp, target, reduction):
                          f"{_dtype_of(target)} of shape {tuple(np.shape(target))}; convert with "
                          ".long() (a float target is read as class probabilities and must have "
                          f"the input's shape {logp.shape})")
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, logp.data.dtype))
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, logp.numpy().dtype))
     loss = -(t * logp).sum(1 if logp.ndim > 1 else 0)
     return _reduce(loss, reduction)
 
@@ -186,9 +186,9 @@ def binary_cross_entropy(input, target, reduction="mean"):
     _check_reduction(reduction, "binary_cross_entropy")
     _checks.floating("binary_cross_entropy", input)
     y = _like(target, input, "binary_cross_entropy")
-    _probabilities("binary_cross_entropy", "input", input.data, " (for logits use "
+    _probabilities("binary_cross_entropy", "input", input.numpy(), " (for logits use "
                    "binary_cross_entropy_with_logits)")
-    _probabilities("binary_cross_entropy", "target", y.data, "")
+    _probabilities("binary_cross_entropy", "target", y.numpy(), "")
     loss = -(y * _log_clamped(input) + (1 - y) * _log_clamped(1 - input))
     return _reduce(loss, reduction)
 
@@ -223,14 +223,14 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _dtype_of(x):
-    return x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+    return x.numpy().dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
 
 
 def _indices(x, op):
     try:
-        idx = np.asarray(x.data if isinstance(x, Tensor) else x)
+        idx = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
     except ValueError:  # a ragged nested list
         raise TypeError(f"{op}: expected integer (int64) indices, got a ragged "
                         f"{type(x).__name__}; pass a Tensor of ids") from None
@@ -242,12 +242,12 @@ def _indices(x, op):
 
 def _like(target, input, op):
     """A float target of the input's shape (the targets of BCE and MSE)."""
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, input.data.dtype))
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, input.numpy().dtype))
     if t.shape != input.shape:
         raise ShapeError(f"{op}: target of shape {t.shape} must have the input's shape "
                          f"{input.shape}")
-    if t.data.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point target, got dtype {t.data.dtype}; "
+    if t.numpy().dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point target, got dtype {t.numpy().dtype}; "
                         "convert with .float()")
     return t
 

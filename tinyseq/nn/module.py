@@ -30,7 +30,7 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data, requires_grad=True):
-        array = data.data if isinstance(data, Tensor) else as_array(data)
+        array = data.numpy() if isinstance(data, Tensor) else as_array(data)
         super().__init__(array, requires_grad=requires_grad)
 
     def __repr__(self):
@@ -141,7 +141,7 @@ class Module:
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self):
         """``{dotted name: numpy array}`` of every parameter (the arrays themselves, not copies)."""
-        return OrderedDict((name, p.data) for name, p in self.named_parameters())
+        return OrderedDict((name, p.numpy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters (in place: optimisers keep working), all or nothing:
@@ -205,10 +205,10 @@ class Module:
             raise TypeError(f"{op}: only floating dtypes can be given to a module, got {dtype}; "
                             "convert the inputs instead")
         for p in self.parameters():
-            if p.data.dtype.kind == "f" and p.data.dtype != dtype:
-                p.data = p.data.astype(dtype)
+            if p.numpy().dtype.kind == "f" and p.numpy().dtype != dtype:
+                p.data = p.data.to(dtype)
                 if p.grad is not None:
-                    p.grad = Tensor(p.grad.data.astype(dtype))
+                    p.grad = p.grad.to(dtype)
         return self
 
     def float(self):
@@ -230,7 +230,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad.detach().zero_()
 
     # ---- printing ----------------------------------------------------------------------------------
     def extra_repr(self):
@@ -253,7 +253,7 @@ def _module(container, i, value):
 def _loadable(value):
     """``value`` as a numpy array, or a sentence saying why it cannot be one."""
     try:
-        return np.asarray(value.data if isinstance(value, Tensor) else value)
+        return np.asarray(value.numpy() if isinstance(value, Tensor) else value)
     except (TypeError, ValueError, RuntimeError) as error:  # ragged lists, torch tensors with grad
         return f"cannot be read as an array ({str(error).splitlines()[0]})"
 
@@ -263,9 +263,9 @@ def _mismatch(key, value, param):
     copied into ``param``, or None."""
     if isinstance(value, str):
         return DTypeError, f"{key}: {value}"
-    if not np.can_cast(value.dtype, param.data.dtype, "same_kind"):
+    if not np.can_cast(value.dtype, param.numpy().dtype, "same_kind"):
         return DTypeError, (f"{key}: a {value.dtype} value cannot be copied into a "
-                            f"{param.data.dtype} parameter")
+                            f"{param.numpy().dtype} parameter")
     if value.shape != param.shape:
         return ShapeError, (f"shape mismatch for {key}: the checkpoint has {value.shape}, the "
                             f"model has {param.shape}")

@@ -151,7 +151,7 @@ class _RNNBase(Module):
         return self._zeros(like).named("a⟨0⟩")
 
     def _zeros(self, like):
-        return zeros(like.shape[0], self.hidden_size, dtype=like.data.dtype)
+        return zeros(like.shape[0], self.hidden_size, dtype=like.dtype)
 
     def _where(self, m, new, old):
         return where(m, new, old)
@@ -197,7 +197,7 @@ class _RNNBase(Module):
     def _masks(self, lengths, T, B):
         if lengths is None:
             return None
-        lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+        lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
         name = type(self).__name__
         if lengths.shape != (B,) or lengths.dtype.kind not in "iu":
             raise ValueError(f"{name}: lengths must be {B} integers (one per sequence), got "

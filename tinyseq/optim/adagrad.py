@@ -25,4 +25,4 @@ class Adagrad(Optimizer):
             g = g + group["weight_decay"] * p
         state["state_sum"] += g * g
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        p -= clr * (g / (np.sqrt(state["state_sum"]) + group["eps"]))
+        return clr * (g / (np.sqrt(state["state_sum"]) + group["eps"]))

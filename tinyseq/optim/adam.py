@@ -41,7 +41,7 @@ class Adam(Optimizer):
         v *= beta2
         v += (1 - beta2) * g * g
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-        p -= lr / (1 - beta1 ** t) * (m / denom)
+        return lr / (1 - beta1 ** t) * (m / denom)
 
 
 class AdamW(Adam):

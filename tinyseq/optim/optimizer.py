@@ -18,7 +18,9 @@ class Optimizer:
     plus any option that overrides ``defaults`` for that group). Each subclass names the options
     that must be finite numbers >= 0 in ``nonnegative`` (NaN and inf refused: an infinite learning
     rate is a NaN model after one step) and writes ``_update(p, g, state, group)`` on numpy
-    arrays: ``p`` (the parameter's data) and its state arrays change in place.
+    arrays: it reads ``p`` (the parameter's values; AdamW decays them in place), changes its state
+    arrays in place and returns the step ``d``; ``step()`` writes ``p -= d`` with the parameter's
+    ``sub_``, as torch's optimisers write theirs (bumping its version).
     """
 
     nonnegative = ("lr",)
@@ -99,8 +101,8 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        data = p._inplace(f"{type(self).__name__}.step")  # bumps p's version
-                        self._update(data, p.grad.data, self.state.setdefault(p, {}), group)
+                        state = self.state.setdefault(p, {})
+                        p.sub_(self._update(p.numpy(), p.grad.numpy(), state, group))
         return loss
 
     def _update(self, p, g, state, group):
@@ -158,4 +160,4 @@ def _copy(value, param=None):
     if param is not None and value.shape != param.shape:
         raise ValueError(f"loaded state has shape {value.shape} for a parameter of shape "
                          f"{param.shape}")
-    return np.array(value, dtype=param.data.dtype if param is not None else None)
+    return np.array(value, dtype=param.numpy().dtype if param is not None else None)

@@ -49,6 +49,6 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"]
             buf *= momentum
             buf += g / avg
-            p -= group["lr"] * buf
+            return group["lr"] * buf
         else:
-            p -= group["lr"] * (g / avg)
+            return group["lr"] * (g / avg)

@@ -39,4 +39,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        p -= group["lr"] * g
+        return group["lr"] * g

@@ -97,7 +97,7 @@ def _loss(loss_fn, output, state, batch_first):
     if loss_fn is None:
         return (output[:, -1] if batch_first else output[-1]).sum()
     loss = loss_fn(output, state)
-    if not (isinstance(loss, Tensor) and loss.data.size == 1 and loss.requires_grad):
+    if not (isinstance(loss, Tensor) and loss.numel() == 1 and loss.requires_grad):
         what = (f"a Tensor of shape {loss.shape} (requires_grad={loss.requires_grad})"
                 if isinstance(loss, Tensor) else type(loss).__name__)
         raise ValueError("gradient_flow: loss_fn(output, state) must return a one-element Tensor "
@@ -107,7 +107,7 @@ def _loss(loss_fn, output, state, batch_first):
 
 def _adder(squares, t):
     def hook(g):
-        squares[t] += float(np.sum(np.square(g.data, dtype=np.float64)))
+        squares[t] += float(np.sum(np.square(g.numpy(), dtype=np.float64)))
     return hook
 
 

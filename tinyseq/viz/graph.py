@@ -121,7 +121,7 @@ def _leaf(items, leaf, path):
     item = items.get(key)
     if item is None:
         kind = "input" if path is None else "parameter"
-        norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.data))
+        norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.numpy()))
         items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm)
     elif item.kind == "input" and path is not None:  # (first met outside its module: a penalty)
         item.kind, item.title = "parameter", leaf.name or path

@@ -348,7 +348,7 @@ def clamp(input, min=None, max=None):
     that broadcast with ``input`` and get their gradient where they win, as in torch)."""
     x = tensor_of(input)
     _check_bounds("clamp", min, max)
-    if x.data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+    if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = to(x, DEFAULT_FLOAT)  # integers and a float bound: float32, as in torch
     try:
         return Clamp.apply(x, min, max)
@@ -429,14 +429,14 @@ def masked_fill(input, mask, value):
         if value.ndim:
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
                                f"tensor of shape {value.shape}; use ts.where(mask, value, x)")
-        value = to(value, input.data.dtype)
+        value = to(value, input._data.dtype)
     elif not isinstance(value, (int, float, np.number)):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                         f"{type(value).__name__}")
-    elif input.data.dtype.kind != "f" and not math.isfinite(value):
-        raise ValueError(f"masked_fill: {value} cannot be put in a {input.data.dtype} tensor")
+    elif input._data.dtype.kind != "f" and not math.isfinite(value):
+        raise ValueError(f"masked_fill: {value} cannot be put in a {input._data.dtype} tensor")
     else:
-        value = np.asarray(value, dtype=input.data.dtype)
+        value = np.asarray(value, dtype=input._data.dtype)
     try:
         return MaskedFill.apply(mask, value, input)
     except ValueError:
@@ -446,7 +446,7 @@ def masked_fill(input, mask, value):
 def bool_tensor(x, op):
     """``x`` as a bool Tensor, the same object when it is one (so its version counter is kept).
     A mask of another dtype is refused, as torch does: 1.0 or 2 is not obviously True."""
-    if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+    if isinstance(x, Tensor) and x._data.dtype == np.bool_:
         return x
     a = np.asarray(data_of(x))
     if a.dtype != np.bool_:
@@ -472,8 +472,8 @@ def to(input, *args, **kwargs):
     ``t.to(other)`` (other's dtype), keywords ``device=``, ``dtype=``, ``copy=``, as in PyTorch;
     itself if nothing changes (the device is always the CPU)."""
     dtype, copy = to_args("to", args, kwargs)
-    dtype = input.data.dtype if dtype is None else dtype_arg("to", dtype)
-    if dtype != input.data.dtype:
+    dtype = input._data.dtype if dtype is None else dtype_arg("to", dtype)
+    if dtype != input._data.dtype:
         return Cast.apply(input, dtype)
     return clone(input) if copy else input
 

@@ -92,7 +92,7 @@ def setitem(input, index, value):
     ``t[index]`` means."""
     index = _index(index)
     check_masks(input.shape, index)
-    kind = (value.data if isinstance(value, Tensor) else np.asarray(value)).dtype
+    kind = (value._data if isinstance(value, Tensor) else np.asarray(value)).dtype
     if kind.kind not in "fiub":
         raise TypeError(f"__setitem__: cannot write {kind} values into a tensor")
     value = value if isinstance(value, Tensor) else np.asarray(value)
@@ -102,7 +102,7 @@ def setitem(input, index, value):
             apply_("__setitem__", SetItem.apply, input, value, steps)
         else:  # unrecorded: straight into the array
             writable("__setitem__", input)
-            _region(input.data, steps)[steps[1]] = data_of(value)
+            _region(input._data, steps)[steps[1]] = data_of(value)
             input._version.value += 1
     except IndexError as e:
         raise index_error(e, input.shape, index) from None
@@ -110,7 +110,7 @@ def setitem(input, index, value):
         if isinstance(e, ShapeError):
             raise
         raise ShapeError(f"__setitem__: a value of shape {np.shape(data_of(value))} cannot be "
-                         f"broadcast to the shape {_region(input.data, steps)[steps[1]].shape} it "
+                         f"broadcast to the shape {_region(input._data, steps)[steps[1]].shape} it "
                          "is written into") from None
 
 
@@ -130,7 +130,7 @@ def _index_item(i):
             _check_step(i.step)
         return i
     if isinstance(i, Tensor):
-        i = i.data
+        i = i._data
     elif isinstance(i, list):
         i = np.asarray(i) if i else np.zeros(0, dtype=np.intp)
     if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iub":

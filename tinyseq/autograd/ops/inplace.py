@@ -35,7 +35,7 @@ def apply_(op, fn, self, *args, old_values=False):
         return _record(op, fn, self, args, old_values)
     with no_grad():
         out = fn(self, *args)
-    _store(op, self, out.data)
+    _store(op, self, out._data)
     return self
 
 
@@ -46,7 +46,7 @@ def recording(op, self, args):
         return False
     _check_writable(op, self)
     if self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args):
-        return self.data.dtype.kind == "f"  # (an integer tensor never carries a gradient)
+        return self._data.dtype.kind == "f"  # (an integer tensor never carries a gradient)
     return False
 
 
@@ -58,10 +58,10 @@ def _update(op, ufunc, fn, self, other, old_values=False):
         _fits(op, self, other)
         return _record(op, fn, self, (other,), old_values)
     try:
-        ufunc(self.data, data_of(other), out=self.data)
+        ufunc(self._data, data_of(other), out=self._data)
     except TypeError:  # numpy's casting error: a float result for an int tensor
         with no_grad():
-            _check_dtype(op, fn(self, other).data.dtype, self)
+            _check_dtype(op, fn(self, other)._data.dtype, self)
         raise
     except ValueError:
         _fits(op, self, other)
@@ -105,17 +105,17 @@ def _record(op, fn, self, args, old_values):
         raise RuntimeError(f"{op}: this view is one of several that one op ('{self.grad_fn.name}')"
                            " returned, and such views cannot be changed in place (as in torch); "
                            "use the out-of-place op")
-    src = Tensor._wrap(self.data.copy() if old_values else self.data,
+    src = Tensor._wrap(self._data.copy() if old_values else self._data,
                        None if old_values else self._version)
     src.grad_fn, src._output_nr, src._requires_grad = self.grad_fn, self._output_nr, \
         self._requires_grad
     src._name = self._name
     out = fn(src, *args)
-    _check_dtype(op, out.data.dtype, self)
-    if out.data.dtype != self.data.dtype:
-        out = ew.to(out, self.data.dtype)
+    _check_dtype(op, out._data.dtype, self)
+    if out._data.dtype != self._data.dtype:
+        out = ew.to(out, self._data.dtype)
     written = out._version
-    _store(op, self, out.data)
+    _store(op, self, out._data)
     node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
     now = self._version.value  # what the node saved of ``self`` is ``self`` at this version
     node.saved_versions = tuple([(self._version, now) if c is self._version or c is written
@@ -130,9 +130,9 @@ def _record(op, fn, self, args, old_values):
 
 
 def _check_dtype(op, kind, self):
-    if not np.can_cast(kind, self.data.dtype, "same_kind"):
+    if not np.can_cast(kind, self._data.dtype, "same_kind"):
         raise DTypeError(f"{op}: the result is {kind}, which cannot be written into this "
-                        f"{self.data.dtype} tensor; use the out-of-place op")
+                        f"{self._data.dtype} tensor; use the out-of-place op")
 
 
 def _store(op, self, out):
@@ -140,16 +140,16 @@ def _store(op, self, out):
     if out.shape != self.shape:
         raise ShapeError(f"{op}: the result has shape {out.shape}, which is not this tensor's "
                          f"shape {self.shape}; use the out-of-place op")
-    if out is not self.data:
+    if out is not self._data:
         _check_dtype(op, out.dtype, self)
         writable(op, self)
-        np.copyto(self.data, out, casting="unsafe")
+        np.copyto(self._data, out, casting="unsafe")
     self._version.value += 1
 
 
 def writable(op, self):
     """Refuse to write into a read-only array (what ``expand`` makes), as torch refuses."""
-    if not self.data.flags.writeable:
+    if not self._data.flags.writeable:
         raise RuntimeError(f"{op}: more than one element of this tensor refers to the same memory "
                            "(an expand?), so it cannot be written in place; .clone() it first")
 
@@ -184,14 +184,14 @@ def write_through(view, op):
     """After ``op`` rebased ``view``: rebase its root onto a ``CopySlices`` node (the old root and
     the view's new node), and make the view a view of that node."""
     root = view._base[0]
-    pos = positions(view.data, root.data)
+    pos = positions(view._data, root._data)
     if np.unique(pos).size != pos.size:
         raise RuntimeError(f"{op}: more than one element of this view refers to the same memory "
                            "(an expand?), so it cannot be written in place; .clone() it first")
     ctx = Context((root._requires_grad, True))
     ctx.pos = pos
     edges = (edge_of(root) if root._requires_grad else None, (view.grad_fn, view._output_nr))
-    root.grad_fn = Node(CopySlices, ctx, edges, ((root.shape, root.data.dtype),))
+    root.grad_fn = Node(CopySlices, ctx, edges, ((root.shape, root._data.dtype),))
     root._output_nr, root._requires_grad = 0, True
     refresh(view, pos)
 
@@ -200,10 +200,10 @@ def refresh(view, pos=None):
     """Give ``view``, stale since its root was rebased, a node that reads it out of the root's."""
     root = view._base[0]
     ctx = Context((True,))
-    ctx.pos = positions(view.data, root.data) if pos is None else pos
-    ctx.size, ctx.shape = root.data.size, root.shape
+    ctx.pos = positions(view._data, root._data) if pos is None else pos
+    ctx.size, ctx.shape = root._data.size, root.shape
     view.grad_fn = Node(ViewOf, ctx, ((root.grad_fn, root._output_nr),),
-                        ((view.shape, view.data.dtype),))
+                        ((view.shape, view._data.dtype),))
     view._output_nr, view._requires_grad, view._base = 0, True, (root, root.grad_fn)
 
 

@@ -195,7 +195,7 @@ def amin(input, dim=(), keepdim=False):
 def _reduce(op, t, dim, keepdim, sign, how):
     """``Max``/``Min`` over ``dim``, refusing to reduce nothing (there is no largest of nothing)."""
     axes = reduce_axes(dim, t.ndim, op.name)
-    if dim is None and t.data.size == 0:
+    if dim is None and t._data.size == 0:
         raise RuntimeError(f"{op.name}: a tensor of shape {t.shape} has no elements, so it has no "
                            f"{op.name}imum; give dim= to reduce a dim that is not empty")
     for ax in axes:
@@ -232,9 +232,9 @@ def argmin(input, dim=None, keepdim=False):
 def _arg(fn, t, dim, keepdim):
     """``argmax``/``argmin`` as int64 indices, outside the graph."""
     if dim is None:
-        return Tensor._wrap(np.asarray(fn(t.data), dtype=np.int64))
+        return Tensor._wrap(np.asarray(fn(t._data), dtype=np.int64))
     ax = norm_dim(dim, t.ndim, fn.__name__)
-    return Tensor._wrap(fn(t.data, axis=ax, keepdims=keepdim).astype(np.int64, copy=False))
+    return Tensor._wrap(fn(t._data, axis=ax, keepdims=keepdim).astype(np.int64, copy=False))
 
 
 # ---- sort and the order statistics ---------------------------------------------------------------
@@ -263,7 +263,7 @@ def sort(input, dim=-1, descending=False, *, stable=False):
 def argsort(input, dim=-1, descending=False, *, stable=False):
     """The int64 indices that sort ``input`` along ``dim`` (``sort(...).indices``)."""
     t = tensor_of(input)
-    return Tensor._wrap(order(t.data, _along(t, dim, "argsort"), descending).reshape(t.shape))
+    return Tensor._wrap(order(t._data, _along(t, dim, "argsort"), descending).reshape(t.shape))
 
 
 class TopK(Function):
@@ -358,8 +358,8 @@ def median(input, dim=None, keepdim=False):
     tuple ``(values, indices)`` of the lower medians along ``dim``. NaN if there is one."""
     t = tensor_of(input)
     if dim is None:
-        if t.data.size == 0:
-            return Tensor._wrap(np.full((), np.nan, t.data.dtype))  # as torch
+        if t._data.size == 0:
+            return Tensor._wrap(np.full((), np.nan, t._data.dtype))  # as torch
         return Median.apply(t)
     values, indices = MedianAlong.apply(t, _along(t, dim, "median", "median"), keepdim)
     return return_types.median(values, indices)

@@ -30,7 +30,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if norm_type == 0:
         raise ValueError("clip_grad_norm_: norm_type must be > 0 (2 for the Euclidean norm, "
                          "inf for the largest element), got 0")
-    grads = [p.grad.data for p in _with_grads(parameters, "clip_grad_norm_")]
+    grads = [p.grad.numpy() for p in _with_grads(parameters, "clip_grad_norm_")]
     if not grads:
         return Tensor(np.zeros((), np.float32))
     if norm_type == float("inf"):
@@ -58,4 +58,4 @@ def clip_grad_value_(parameters, clip_value):
     >= 0: a negative one would set every gradient to it, as PyTorch does without a word)."""
     clip_value = _checks.number("clip_grad_value_", "clip_value", clip_value, 0)
     for p in _with_grads(parameters, "clip_grad_value_"):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        p.grad.clamp_(-clip_value, clip_value)

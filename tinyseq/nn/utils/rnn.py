@@ -20,7 +20,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
     _checks.number("pad_sequence", "padding_value", padding_value)
     longest = max(s.shape[0] for s in sequences)
     padded = [s if s.shape[0] == longest else cat(
-        [s, full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.data.dtype)])
+        [s, full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.dtype)])
         for s in sequences]
     return stack(padded, 1 if not batch_first else 0)
 
