@@ -22,7 +22,7 @@ from .node import AccumulateGrad, edge_of
 from .mode import state
 from .observers import observers
 from .errors import ShapeError
-from .ops._util import quiet, unbroadcast
+from .ops._util import broadcasts_to, quiet, unbroadcast
 from .ops.inplace import refresh
 from .tensor import Tensor
 from .toposort import toposort
@@ -261,11 +261,7 @@ def _gradient_array(g, fn, i):
 def _reduce_to(g, shape, fn, i):
     """A gradient of a broadcast shape summed back to its input's ``shape`` (as torch does),
     else a ``ShapeError`` naming the Function."""
-    try:
-        fits = np.broadcast_shapes(shape, g.shape) == g.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(shape, g.shape):
         raise ShapeError(f"{fn}.backward returned a gradient of shape {g.shape} for its input "
                          f"{i}, which has shape {shape}; return one of the input's shape")
     return unbroadcast(g, shape)

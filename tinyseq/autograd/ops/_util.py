@@ -29,6 +29,14 @@ def unbroadcast(grad, shape):
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
+def broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` without changing ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 def pass_where(mask, g):
     """``g`` where ``mask`` holds, else 0 (``mask`` broadcasts to ``g``): the gradient of an op that
     lets some elements through. A select, as in PyTorch, so that an Inf or NaN arriving from above

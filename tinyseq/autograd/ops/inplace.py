@@ -25,7 +25,7 @@ from ..node import Node, edge_of
 from ..tensor import Tensor
 from ..views import positions
 from . import elementwise as ew
-from ._util import quiet, unbroadcast
+from ._util import broadcasts_to, quiet, unbroadcast
 
 
 def apply_(op, fn, self, *args, old_values=False):
@@ -226,11 +226,7 @@ class Copy(Function):
 def _fits(op, self, value):
     """Refuse a value that does not broadcast to ``self``'s shape, naming both shapes."""
     shape = np.shape(data_of(value))
-    try:
-        fits = np.broadcast_shapes(shape, self.shape) == self.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(shape, self.shape):
         raise ShapeError(f"{op}: a value of shape {shape} cannot be broadcast to this tensor's "
                          f"shape {self.shape}")
 
