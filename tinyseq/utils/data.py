@@ -255,17 +255,17 @@ def default_collate(batch):
         return tensor(list(batch), dtype=float64)
     if isinstance(elem, int):  # bool included: a bool tensor
         return tensor(list(batch))
-    if isinstance(elem, (str, bytes)):
+    if isinstance(elem, (str, bytes)):  # as given: a list, or a tuple inside a container
         return batch
     if isinstance(elem, Mapping):
         return {key: default_collate([d[key] for d in batch]) for key in elem}
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("default_collate: each element in list of batch should be of "
                                "equal size")
-        return [default_collate(list(samples)) for samples in zip(*batch)]
+        return [default_collate(samples) for samples in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts "
                     f"or lists; found {type(elem).__name__}; give a collate_fn for other samples")
 
