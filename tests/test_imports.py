@@ -19,13 +19,15 @@ ARROWS = {
     # library shares (one message for a bad lr and a bad dropout), private to tinyseq, not to nn
     "optim": {"autograd", "nn"},
     "data": {"autograd", "io"},
+    "utils": {"autograd"},  # ts.utils.data: PyTorch's datasets and loaders, on the engine alone
     "models": {"autograd", "nn", "data", "io"},
     "viz": {"autograd", "io"},  # viz reads the graph (and writes files), never nn's layers
     "course": {"autograd"},
     "app": {"autograd", "io", "nn", "optim", "data", "models", "viz", "course"},
     # the package itself: the engine's names as ts.*, every subpackage lazily (PEP 562), and the
     # command's start (app.tuning) before numpy loads; __main__ is ``python -m tinyseq``
-    "tinyseq": {"autograd", "io", "nn", "optim", "data", "models", "viz", "course", "app"},
+    "tinyseq": {"autograd", "io", "nn", "optim", "data", "utils", "models", "viz", "course",
+                "app"},
 }
 # private modules or names of another part that a part may import, and why
 PRIVATE = {("optim", "tinyseq.nn._checks"): "the argument checks the whole library shares"}

@@ -103,7 +103,7 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
 # models (tests/test_imports.py), and ``import tinyseq`` takes a third less time
-_SUBPACKAGES = ("nn", "optim", "data", "models", "viz", "course", "app")
+_SUBPACKAGES = ("nn", "optim", "data", "utils", "models", "viz", "course", "app")
 
 
 def __getattr__(name):
