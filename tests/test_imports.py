@@ -131,5 +131,5 @@ def test_the_engine_loads_without_layers_drawings_models_or_the_command(module):
                          capture_output=True, text=True).stdout.split()
     assert "tinyseq.autograd.engine" in out
     for heavy in ("graphviz", "tinyseq.nn", "tinyseq.optim", "tinyseq.viz", "tinyseq.models",
-                  "tinyseq.data", "tinyseq.course", "tinyseq.app"):
+                  "tinyseq.data", "tinyseq.course", "tinyseq.app", "tinyseq.utils"):
         assert heavy not in out, f"import {module} loaded {heavy}"
