@@ -166,10 +166,10 @@ def randperm(n, dtype=None, requires_grad=False, device=None):
 
 def _typed_tensor(name, dtype):
     """``ts.LongTensor`` and the like, as torch's legacy constructors: ``LongTensor([1, 2])``
-    holds the data, ``LongTensor(2, 3)`` is a tensor of that shape (zeros here)."""
+    holds the data, ``LongTensor(2, 3)`` is a tensor of that shape (zeros here), ``LongTensor()`` an empty one."""
     def make(*args):
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-            return zeros(*args, dtype=dtype)
+            return zeros(*(args or (0,)), dtype=dtype)
         if len(args) != 1:
             raise TypeError(f"{name}: give one sequence of data or the sizes as ints, got {args!r}")
         return tensor(args[0], dtype=dtype)

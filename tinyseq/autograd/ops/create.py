@@ -57,14 +57,24 @@ def multinomial(input, num_samples, replacement=False):
     sums = rows.sum(axis=1)
     if (sums <= 0).any():
         raise RuntimeError("multinomial: invalid distribution, the weights of a row sum to 0")
-    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+    if not replacement and num_samples > p.shape[-1]:
         raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement "
-                           f"from {(rows > 0).sum(axis=1).min()} categories of nonzero weight; "
-                           "draw fewer or pass replacement=True")
-    g = rng.generator()
-    out = np.stack([g.choice(len(r), num_samples, replace=replacement, p=r / s)
-                    for r, s in zip(rows, sums)]).astype(np.int64)
-    return Tensor(out.reshape(p.shape[:-1] + (num_samples,)))
+                           f"from {p.shape[-1]} categories; draw fewer or pass replacement=True")
+    draw = _with_replacement if replacement else _without_replacement
+    out = np.stack([draw(rng.generator(), r / s, num_samples) for r, s in zip(rows, sums)])
+    return Tensor(out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,)))
+
+
+def _with_replacement(g, p, k):
+    return g.choice(len(p), k, p=p)
+
+
+def _without_replacement(g, p, k):
+    """The categories of nonzero weight first, then (as torch) those of zero weight, in a
+    random order, once the others are all drawn."""
+    live, dead = np.flatnonzero(p), np.flatnonzero(p == 0)
+    first = g.choice(live, min(k, len(live)), replace=False, p=p[live])
+    return np.concatenate([first, g.permutation(dead)[:k - len(first)]])
 
 
 TENSOR_METHODS = {"new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
