@@ -42,8 +42,10 @@ if _running_the_command():  # the command's own process: tuned for speed (tinyse
 
 from . import autograd  # noqa: E402
 from .autograd import Tensor
-from .autograd.factories import (arange, bool_, float32, float64, from_numpy, full, int32, int64,
-                                 ones, ones_like, rand, randn, tensor, zeros, zeros_like)
+from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
+                                 LongTensor, arange, bool_, empty, float32, float64, from_numpy,
+                                 full, int32, int64, multinomial, ones, ones_like, rand, randint,
+                                 randn, randperm, tensor, zeros, zeros_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
 from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
@@ -94,7 +96,8 @@ bool, float, double, long, int = bool_, float32, float64, int64, int32
 __version__ = "0.1.0"
 
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
-           "arange", "zeros_like", "ones_like", "float32", "float64", "int64", "int32", "bool",
+           "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "float32", "float64", "int64", "int32", "bool",
            "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
            "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
            "set_default_device", "get_default_device", "get_default_dtype",

@@ -40,7 +40,7 @@ def test_shape_error_is_both_value_error_and_runtime_error():
     (lambda: ts.ones(2, 3).sum(dim=2), IndexError, r"sum: dim 2 is out of range .*2 dim"),
     (lambda: ts.ones(2, 3).softmax(-3), IndexError, r"softmax: dim -3 is out of range"),
     (lambda: ts.ones(2, 3).permute(0, 0), ValueError, r"permute: \(0, 0\) is not a permutation"),
-    (lambda: ts.ones(2, 3, 4).T, ValueError, r"t\(\): .*at most 2 dims.*permute"),
+    (lambda: ts.ones(2, 3, 4).t(), ValueError, r"t\(\): .*at most 2 dims.*permute"),
     (lambda: ts.ones(3).clamp(), ValueError, r"clamp: give at least one of min and max"),
     (lambda: ts.ones(3).split(0), ValueError, r"split_size must be positive"),
     (lambda: ts.ones(3).chunk(0), ValueError, r"chunk: chunks must be a positive int, got 0"),

@@ -11,6 +11,7 @@ from . import rng
 from .memory import gib, physical_memory
 from .device import device_arg
 from .dtypes import DEFAULT_FLOAT, as_array, dtype_arg
+from .ops.create import multinomial  # noqa: F401  (ts.multinomial)
 from .ops.shape import check_shape, shape_arg
 from .tensor import Tensor
 
@@ -129,3 +130,55 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     n = math.ceil((end - start) / step)
     return _make(_allocate("arange", lambda s, d: np.arange(start, end, step, dtype=d), (n,),
                            dtype), requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    """A tensor of ``size`` (tinyseq's are zeros: numpy's uninitialised memory is not faster here)."""
+    device_arg("empty", device)
+    return _make(_allocate("empty", np.zeros, shape_arg(size), dtype or DEFAULT_FLOAT),
+                 requires_grad)
+
+
+def randint(*args, size=None, dtype=None, requires_grad=False, device=None):
+    """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
+    ``randint(low, high, size)``, int64 unless ``dtype`` says otherwise."""
+    device_arg("randint", device)
+    if size is None and args:
+        *args, size = args
+    if len(args) not in (1, 2) or size is None:
+        raise TypeError("randint: give (high, size) or (low, high, size), e.g. "
+                        "ts.randint(0, 10, (3,))")
+    low, high = (0, *args) if len(args) == 1 else args
+    if low >= high:
+        raise RuntimeError(f"randint: low ({low}) must be less than high ({high})")
+    draw = lambda s, d: rng.generator().integers(low, high, s).astype(d)  # noqa: E731
+    return _make(_allocate("randint", draw, shape_arg((size,)), dtype or np.int64), requires_grad)
+
+
+def randperm(n, dtype=None, requires_grad=False, device=None):
+    """The integers ``0 .. n - 1`` in a random order (int64 unless ``dtype`` says otherwise)."""
+    device_arg("randperm", device)
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
+    draw = lambda s, d: rng.generator().permutation(n).astype(d)  # noqa: E731
+    return _make(_allocate("randperm", draw, (n,), dtype or np.int64), requires_grad)
+
+
+def _typed_tensor(name, dtype):
+    """``ts.LongTensor`` and the like, as torch's legacy constructors: ``LongTensor([1, 2])``
+    holds the data, ``LongTensor(2, 3)`` is a tensor of that shape (zeros here), ``LongTensor()`` an empty one."""
+    def make(*args):
+        if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            return zeros(*(args or (0,)), dtype=dtype)
+        if len(args) != 1:
+            raise TypeError(f"{name}: give one sequence of data or the sizes as ints, got {args!r}")
+        return tensor(args[0], dtype=dtype)
+    make.__name__ = make.__qualname__ = name
+    return make
+
+
+FloatTensor = _typed_tensor("FloatTensor", float32)
+DoubleTensor = _typed_tensor("DoubleTensor", float64)
+LongTensor = _typed_tensor("LongTensor", int64)
+IntTensor = _typed_tensor("IntTensor", int32)
+BoolTensor = _typed_tensor("BoolTensor", bool_)

@@ -3,14 +3,16 @@
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch)."""
 from .dtypes import tensor_of
-from .ops.elementwise import (abs, clamp, clone, exp, log, masked_fill, relu,  # noqa: F401
-                              sigmoid, sqrt, tanh, where)
-from .ops.linalg import linear, matmul  # noqa: F401
+from .ops.elementwise import (abs, add, clamp, clone, div, eq, exp, ge, gt, le,  # noqa: F401
+                              log, lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt,
+                              sub, tanh, where)
+from .ops.linalg import bmm, linear, matmul  # noqa: F401
 from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
                         maximum, median, min, minimum, mode, sort, topk)
 from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
-from .ops.shape import (cat, chunk, expand, flatten, permute, reshape, split,  # noqa: F401
-                        squeeze, stack, transpose, unbind, unsqueeze)
+from .ops.shape import (cat, chunk, expand, flatten, flip, narrow, permute,  # noqa: F401
+                        reshape, split, squeeze, stack, swapaxes, swapdims, transpose, unbind,
+                        unsqueeze)
 
 
 def detach(input):
@@ -23,5 +25,7 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "clamp", "reshape",
            "transpose", "permute", "unsqueeze", "squeeze", "expand", "flatten", "split", "chunk",
            "unbind", "masked_fill", "clone", "detach", "amax", "amin", "maximum", "minimum", "sort",
-           "argsort", "topk", "kthvalue", "median", "mode")
+           "argsort", "topk", "kthvalue", "median", "mode", "add", "sub", "mul", "div", "pow",
+           "neg", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "narrow", "flip", "swapaxes",
+           "swapdims")
 __all__ = ["cat", "stack", "where", "matmul", *METHODS]

@@ -33,7 +33,8 @@ class Tensor:
     """An n-dimensional array that can record the ops applied to it and differentiate through them.
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
-    ``Tensor(ndarray)`` wraps an array without changing its dtype. ``name`` labels it in
+    ``Tensor(ndarray)`` wraps an array without changing its dtype; ``Tensor([0])`` (a list) is
+    float32, as in torch. ``name`` labels it in
     ``ts.viz`` (drawings label a module's parameters by its path: ``lstm.weight_hh_l0``). Its ops
     (``t.exp()``, ``a + b``, ``t[0]``) are the functions of ``ops/``, attached at the bottom of
     this file.
@@ -45,7 +46,11 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None):
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
-        self._data = data if numeric and dtype is None else as_array(data, dtype)
+        if numeric and dtype is None:
+            self._data = data
+        else:  # ``Tensor([0])`` is float32, as ``torch.Tensor([0])``; ``ts.tensor`` types data
+            float_list = dtype is None and isinstance(data, (list, tuple))
+            self._data = as_array(data, DEFAULT_FLOAT if float_list else dtype)
         self._grad = self.grad_fn = self._name = self._accumulator = self._hooks = None
         self._base = None  # a view's (root, root's node then): ``views.py``
         self._requires_grad, self._output_nr, self._version = False, 0, Version()
@@ -320,10 +325,10 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, as_array  # noqa: E402
-from .ops import elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
+from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (elementwise, index, inplace, linalg, order, reduce, shape):
+for _ops in (create, elementwise, index, inplace, linalg, order, reduce, shape):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

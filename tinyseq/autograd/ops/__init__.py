@@ -1,6 +1,7 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
 ``elementwise``, ``reduce``, ``order``, ``shape``, ``index``, ``linalg``; ``inplace`` holds the in-place
-methods, recorded as in PyTorch.
+methods, recorded as in PyTorch, and ``create`` the tensors made from a tensor (``t.new_zeros``,
+``t.multinomial``).
 
 Next to each Function is the function users call (``def exp(input)``): it checks and types its
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is

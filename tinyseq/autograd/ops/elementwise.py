@@ -43,8 +43,9 @@ class Add(Function):
         return unbroadcast(g, sa), unbroadcast(g, sb)
 
 
-def add(input, other):
-    return binary(Add, input, other)
+def add(input, other, alpha=1):
+    """``input + alpha * other``, as ``torch.add``."""
+    return binary(Add, input, other if alpha == 1 else _scaled("add", input, other, alpha))
 
 
 class Sub(Function):
@@ -59,8 +60,18 @@ class Sub(Function):
         return unbroadcast(g, sa), (unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
 
 
-def sub(input, other):
-    return binary(Sub, input, other)
+def sub(input, other, alpha=1):
+    """``input - alpha * other``, as ``torch.sub``."""
+    return binary(Sub, input, other if alpha == 1 else _scaled("sub", input, other, alpha))
+
+
+def _scaled(op, input, other, alpha):
+    """``alpha * other``; a float ``alpha`` is refused for integer operands, as torch does."""
+    kinds = {np.asarray(data_of(x)).dtype.kind for x in operands(input, other)}
+    if not kinds & {"f"} and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"{op}: alpha={alpha!r} is a float but the operands are integers; "
+                           "give an int alpha or make the tensors float")
+    return mul(other, alpha)
 
 
 class Mul(Function):
@@ -534,5 +545,6 @@ TENSOR_METHODS = {
     "__neg__": neg, "__abs__": abs, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__eq__": eq, "__ne__": ne, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
     "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp,
-    "masked_fill": masked_fill, "to": to, "clone": clone,
+    "masked_fill": masked_fill, "to": to, "clone": clone, "add": add, "sub": sub, "mul": mul,
+    "div": div, "neg": neg, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
 }

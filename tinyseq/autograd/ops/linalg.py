@@ -52,6 +52,23 @@ def matmul(input, other):
                          f" dim of the second ({inner})") from None
 
 
+Bmm = MatMul.alias("bmm")
+
+
+def bmm(input, mat2):
+    """Batched matrix product: ``(b, n, m) @ (b, m, p)`` -> ``(b, n, p)``, without broadcasting."""
+    a, b = operands(input, mat2)
+    sa, sb = np.shape(data_of(a)), np.shape(data_of(b))
+    for name, s in (("input", sa), ("mat2", sb)):
+        if len(s) != 3:
+            raise RuntimeError(f"bmm: {name} must be a 3-D tensor (batch, rows, cols), got shape "
+                               f"{s}; use matmul for other shapes")
+    if sb[:2] != (sa[0], sa[2]):
+        raise RuntimeError(f"bmm: shapes {sa} and {sb} do not match: mat2 must have shape "
+                           f"({sa[0]}, {sa[2]}, p)")
+    return Bmm.apply(a, b)
+
+
 class Linear(Function):
     """``x @ Wᵀ + b`` as one op (PyTorch's ``F.linear``, the notes' ``W_a [a, x] + b_a``): x
     ``(*, in)``, W ``(out, in)``, b ``(out,)``, None, or any shape that broadcasts to the output
@@ -101,4 +118,4 @@ def linear(input, weight, bias=None):
 
 
 # The functions above as Tensor methods (tensor.py attaches them): ``a @ b`` is ``matmul(a, b)``.
-TENSOR_METHODS = {"__matmul__": matmul}
+TENSOR_METHODS = {"__matmul__": matmul, "matmul": matmul, "bmm": bmm}

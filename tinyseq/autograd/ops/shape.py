@@ -8,12 +8,14 @@ and ``t.reshape()``), which check the shapes and dims they are given and name th
 """
 import itertools
 import math
+import warnings
 
 import numpy as np
 
 from ..dtypes import tensor_of
 from ..errors import ShapeError
 from ..function import Function
+from ..mode import state
 from ._util import norm_dim, unbroadcast
 from .reduce import reduce_axes
 
@@ -103,6 +105,33 @@ def squeeze(input, dim=None):
     return Squeeze.apply(input, shape)
 
 
+def unsqueeze_(input, dim):
+    """``unsqueeze`` in place: this tensor takes the new shape."""
+    return _reshape_("unsqueeze_", unsqueeze, input, dim)
+
+
+def squeeze_(input, dim=None):
+    """``squeeze`` in place: this tensor takes the new shape."""
+    return _reshape_("squeeze_", squeeze, input, dim)
+
+
+def _reshape_(op, fn, self, *args):
+    """``self`` reshaped by ``fn`` in place; a tensor in a graph is rebased onto ``fn``'s node,
+    as in torch, and a leaf that requires grad refuses."""
+    out = fn(self, *args)
+    if self._requires_grad and state.grad_enabled:
+        if self.grad_fn is None:
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an "
+                               "in-place operation; use the out-of-place op, or do it under "
+                               "`with ts.no_grad():`")
+        if self._base is not None:
+            raise RuntimeError(f"{op}: this tensor is a view in a graph, whose shape cannot "
+                               "change in place in tinyseq; use the out-of-place op")
+        self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
+    self._data = out._data
+    return self
+
+
 class Permute(Function):
     moves_data_only = True
 
@@ -143,6 +172,97 @@ def t(input):
         raise ValueError(f"t(): expects a tensor with at most 2 dims, got shape {input.shape}; "
                          "use transpose(d0, d1) or permute(...)")
     return input if input.ndim < 2 else transpose(input, 0, 1)
+
+
+def swapaxes(input, axis0, axis1):
+    """``transpose`` under numpy's name (also ``swapdims``)."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    return transpose(input, dim0, dim1)
+
+
+def _reversed_dims(input):
+    """``t.T``: the dims reversed; torch warns (deprecated) for a tensor that is not 2-D."""
+    if input.ndim != 2:
+        warnings.warn("t.T on a tensor that is not 2-D is deprecated in torch (it reverses all "
+                      "dims); use t.mT to transpose batches of matrices or t.permute(...)",
+                      UserWarning, stacklevel=2)
+    return Permute.apply(input, tuple(range(input.ndim))[::-1])
+
+
+def contiguous(input):
+    """Itself if its data is laid out in C order, else a C-ordered copy (recorded as a clone)."""
+    if input._data.flags.c_contiguous:
+        return input
+    from .elementwise import clone  # (elementwise imports this module)
+    return clone(input)
+
+
+def is_contiguous(input):
+    return bool(input._data.flags.c_contiguous)
+
+
+class Flip(Function):
+    """``a`` reversed along ``dims``; a copy, as in torch."""
+    moves_data_only = True
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return np.flip(a, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.flip(g, ctx.dims), None
+
+
+def flip(input, *dims):
+    """``input`` reversed along each of ``dims`` (``t.flip(0)``, ``ts.flip(t, [0, 1])``)."""
+    input = tensor_of(input)
+    dims = norm_dim(shape_arg(dims), input.ndim, "flip")
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"flip: dims {tuple(shape_arg(dims))} name a dim more than once")
+    return Flip.apply(input, dims if input.ndim else ())
+
+
+def reversed_(input):
+    """``reversed(t)``: ``t`` flipped along dim 0 (a 0-d tensor as it is), as in torch."""
+    return input if input.ndim == 0 else flip(input, 0)
+
+
+class Narrow(Function):
+    """``length`` entries of ``dim`` from ``start``: a view; the gradient fills them in zeros."""
+    moves_data_only = True
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.index = a.shape, index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        out = np.zeros(ctx.shape, g.dtype)
+        out[ctx.index] = g
+        return out, None
+
+
+def narrow(input, dim, start, length):
+    """``input`` along ``dim`` from ``start`` (negative counts from the end) for ``length``."""
+    input = tensor_of(input)
+    if input.ndim == 0:
+        raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
+    d = norm_dim(dim, input.ndim, "narrow")
+    n, start, length = input.shape[d], int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {n} "
+                         f"(expected in [{-n}, {n}])")
+    start += n if start < 0 else 0
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds the size {n} "
+                           f"of dim {dim} (shape {input.shape})")
+    return Narrow.apply(input, (slice(None),) * d + (slice(start, start + length),))
 
 
 class Expand(Function):
@@ -337,6 +457,9 @@ def stack(tensors, dim=0):
 # ``view(t, 2, 3)``.
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "flatten": flatten, "unsqueeze": unsqueeze,
-    "squeeze": squeeze, "permute": permute, "transpose": transpose, "t": t, "T": property(t),
-    "expand": expand, "split": split, "chunk": chunk, "unbind": unbind,
+    "squeeze": squeeze, "permute": permute, "transpose": transpose, "t": t,
+    "T": property(_reversed_dims), "expand": expand, "split": split, "chunk": chunk,
+    "unbind": unbind, "swapaxes": swapaxes, "swapdims": swapdims, "contiguous": contiguous,
+    "is_contiguous": is_contiguous, "flip": flip, "__reversed__": reversed_, "narrow": narrow,
+    "unsqueeze_": unsqueeze_, "squeeze_": squeeze_,
 }
