@@ -125,14 +125,6 @@ SHAPE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("make, kind, pattern", SHAPE_ERRORS)
-def test_shape_errors_as_torch(make, kind, pattern):
-    with pytest.raises(kind, match=pattern):
-        make(ts)
-    with pytest.raises(kind):
-        make(torch)
-
-
 # ---- in-place shape changes ---------------------------------------------------------------------
 def test_unsqueeze_and_squeeze_in_place_outside_a_graph():
     for lib in (ts, torch):
@@ -223,8 +215,8 @@ FACTORY_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("make, kind, pattern", FACTORY_ERRORS)
-def test_factory_errors_as_torch(make, kind, pattern):
+@pytest.mark.parametrize("make, kind, pattern", SHAPE_ERRORS + FACTORY_ERRORS)
+def test_errors_as_torch(make, kind, pattern):
     with pytest.raises(kind, match=pattern):
         make(ts)
     with pytest.raises(kind):
