@@ -404,3 +404,18 @@ def test_read_only_file_system_keeps_old_file(tiny_fs):
     assert e.value.errno == errno.EROFS
     assert p.read_bytes() == before
     assert [q.name for q in tiny_fs.iterdir()] == ["m.safetensors"]
+
+
+def test_saving_a_whole_module_is_refused_with_the_state_dict_way(tmp_path):
+    """torch.save(model, f) pickles the model; tinyseq's files never hold code: one line says what
+    to do instead, and nothing is written."""
+    model = ts.nn.Sequential(ts.nn.Linear(2, 3))
+    target = tmp_path / "model.pt"
+    with pytest.raises(TypeError, match=r"^ts.save: a whole Sequential module cannot be saved .* "
+                                        r"ts.save\(model.state_dict\(\), f\)"):
+        ts.save(model, target)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    ts.save(model.state_dict(), target)
+    fresh = ts.nn.Sequential(ts.nn.Linear(2, 3))
+    fresh.load_state_dict(ts.load(target))
+    assert np.array_equal(fresh[0].weight.numpy(), model[0].weight.numpy())

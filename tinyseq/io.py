@@ -96,6 +96,11 @@ def save(state_dict, f, metadata=None):
 
 def _serialize(state_dict, metadata):
     """The safetensors bytes of ``state_dict`` and ``metadata``, after checking both."""
+    if hasattr(state_dict, "state_dict") and hasattr(state_dict, "parameters"):  # a Module
+        raise TypeError(f"ts.save: a whole {type(state_dict).__name__} module cannot be saved "
+                        "(safetensors files hold arrays, never pickled code); save its weights "
+                        "with ts.save(model.state_dict(), f) and load them into a new model with "
+                        "model.load_state_dict(ts.load(f))")
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"ts.save: expected a dict of name -> array, got "
                         f"{type(state_dict).__name__}")
