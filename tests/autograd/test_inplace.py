@@ -347,3 +347,16 @@ def test_views_share_the_written_memory():
     t.add_(ts.ones(3))
     row.mul_(3)
     assert t.tolist() == [[1.0, 1.0, 1.0], [3.0, 3.0, 3.0]] and np.shares_memory(row, t)
+
+
+def test_bad_arguments_of_the_in_place_draws_and_alpha_are_one_line_each():
+    t = ts.ones(2)
+    with pytest.raises(RuntimeError, match=r"^normal_: std must be >= 0, got -1$"):
+        t.normal_(0, -1)
+    with pytest.raises(RuntimeError, match=r"^uniform_: the range \[a, b\) must have a <= b"):
+        t.uniform_(1, 0)
+    with pytest.raises(TypeError, match=r"^add_: alpha must be a number, got str 'x'$"):
+        t.add_(ts.ones(2), alpha="x")
+    with pytest.raises(TypeError, match=r"^requires_grad must be True or False, got int 1$"):
+        t.requires_grad_(1)
+    assert t.tolist() == [1.0, 1.0]  # nothing was written

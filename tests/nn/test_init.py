@@ -149,3 +149,17 @@ def test_bad_tensors_are_refused_in_one_line():
         init.normal_(ts.zeros(2, dtype=ts.int64))
     with pytest.raises(TypeError, match="generator must be None or a numpy.random.Generator"):
         init.uniform_(ts.zeros(2), generator=3)
+
+
+def test_bad_bounds_and_values_are_one_line_and_leave_the_tensor_alone():
+    w = ts.ones(2)
+    with pytest.raises(RuntimeError, match=r"^nn.init.uniform_: the range \[a, b\) must have"):
+        ts.nn.init.uniform_(w, 2, 1)
+    with pytest.raises(ValueError, match=r"^nn.init.normal_: std must be in \[0, inf\], got -1"):
+        ts.nn.init.normal_(w, 0, -1)
+    with pytest.raises(TypeError, match=r"^nn.init.constant_: val must be a number, got str"):
+        ts.nn.init.constant_(w, "a")
+    with pytest.raises(TypeError, match=r"^Linear.requires_grad_: requires_grad must be True"):
+        ts.nn.Linear(2, 3).requires_grad_("x")
+    assert w.tolist() == [1.0, 1.0]
+    assert np.isnan(ts.nn.init.constant_(w, float("nan")).numpy()).all()  # as torch

@@ -26,6 +26,7 @@ from .ops._util import broadcasts_to, quiet, unbroadcast
 from .ops.inplace import refresh
 from .tensor import Tensor
 from .toposort import toposort
+from .views import is_stale
 
 
 def backward(tensors, grad_tensors, retain_graph=False):
@@ -77,7 +78,7 @@ def _root_edges(tensors, grads):
     """``(edge, gradient array)`` for each root tensor, with the gradient checked or implied."""
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
-        if t._base is not None and t._base[1] is not t._base[0].grad_fn:
+        if is_stale(t):
             refresh(t)  # a view whose root was changed in place since it was made
         if not t.requires_grad:
             raise RuntimeError(
@@ -110,12 +111,13 @@ def _walk(roots, retain_graph, capture):
     to its inputs. ``roots`` are ``(edge, gradient)`` pairs; ``capture`` (for ``grad()``) maps the
     edges whose gradients to keep to ``None``; then only the nodes leading to them run."""
     nodes = [node for (node, _), _ in roots]
-    needed = None if capture is None else _leading_to(nodes, capture)
+    order = toposort(nodes)
+    needed = None if capture is None else _leading_to(order, capture)
     watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
         _add(pending, edge, g)
-    for node in toposort(nodes):
+    for node in order:
         slots = pending.pop(node, None)
         if slots is None:
             continue  # no gradient reached it
@@ -130,10 +132,11 @@ def _walk(roots, retain_graph, capture):
                     _add(pending, edge, g)
 
 
-def _leading_to(roots, capture):
-    """The nodes with a captured node below them: ``grad()`` runs only these."""
+def _leading_to(order, capture):
+    """The nodes (of ``order``, the walk's) with a captured node below them: ``grad()`` runs only
+    these."""
     targets, needed = {node for node, _ in capture}, set()
-    for node in reversed(toposort(roots)):  # every node after the nodes it consumes
+    for node in reversed(order):  # every node after the nodes it consumes
         if any(e is not None and (e[0] in needed or e[0] in targets) for e in node.next_edges):
             needed.add(node)
     return needed

@@ -81,7 +81,7 @@ class Function:
         for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
             if isinstance(a, Tensor):
                 if a._base is not None and a._base[1] is not a._base[0].grad_fn:
-                    _refresh(a)  # a view whose root was changed in place since
+                    _refresh(a)  # views.is_stale(a), inlined: this runs for every argument
                 arrays.append(a._data)
                 flags.append(grad_on and a._requires_grad)
             else:

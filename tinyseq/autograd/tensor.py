@@ -112,6 +112,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
+        if not isinstance(flag, (bool, np.bool_)):  # (as torch: 1 or "yes" is not a flag)
+            raise TypeError(f"requires_grad must be True or False, got {type(flag).__name__} "
+                            f"{flag!r}")
         if flag and self._data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, and this one is "
                             f"{self._data.dtype}; make it with dtype=ts.float32 or call .float()")

@@ -51,6 +51,12 @@ def _view(out, a):
     return t
 
 
+def is_stale(t):
+    """Whether ``t`` is a view whose root was rebased (changed in place in a graph) since the
+    view's own node was made: then ``ops/inplace.refresh`` gives it a node that reads the root's."""
+    return t._base is not None and t._base[1] is not t._base[0].grad_fn
+
+
 def versions_of(saved, args, outputs):
     """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
     tensors = [t for t in args if isinstance(t, Tensor)] + outputs

@@ -71,15 +71,23 @@ def _fill(op, tensor, draw, generator=None):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Values from U(a, b)."""
+    a, b = _checks.number("nn.init.uniform_", "a", a), _checks.number("nn.init.uniform_", "b", b)
+    if a > b:
+        raise RuntimeError(f"nn.init.uniform_: the range [a, b) must have a <= b, got a={a} > "
+                           f"b={b}")
     return _fill("uniform_", tensor, lambda g, shape: g.uniform(a, b, shape), generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Values from N(mean, std²)."""
+    std = _checks.number("nn.init.normal_", "std", std, 0)
     return _fill("normal_", tensor, lambda g, shape: g.normal(mean, std, shape), generator)
 
 
 def constant_(tensor, val):
+    if isinstance(val, bool) or not isinstance(val, (int, float, np.number)):  # (NaN is fine)
+        raise TypeError(f"nn.init.constant_: val must be a number, got {type(val).__name__} "
+                        f"{val!r}")
     return _fill("constant_", tensor, lambda g, shape: np.full(shape, val, np.float64))
 
 

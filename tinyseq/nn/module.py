@@ -187,6 +187,8 @@ class Module:
 
     def requires_grad_(self, requires_grad=True):
         """Switch gradients on or off for every parameter (freezing a part); returns self."""
+        requires_grad = _checks.flag(f"{type(self).__name__}.requires_grad_", "requires_grad",
+                                     requires_grad)
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self

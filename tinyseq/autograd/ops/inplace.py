@@ -23,7 +23,7 @@ from ..function import Context, Function
 from ..mode import no_grad, state
 from ..node import Node, edge_of
 from ..tensor import Tensor
-from ..views import positions
+from ..views import is_stale, positions
 from . import elementwise as ew
 from ._util import broadcasts_to, quiet, unbroadcast
 
@@ -99,7 +99,7 @@ def _record(op, fn, self, args, old_values):
     """Run ``fn`` on a stand-in for ``self`` (its place in the graph, and its array or a copy of
     it), write the result into ``self`` and rebase ``self`` onto the result's node."""
     base = self._base
-    if base is not None and base[1] is not base[0].grad_fn:
+    if is_stale(self):
         refresh(self)
     if base is not None and self.grad_fn is not None and len(self.grad_fn.out_meta) > 1:
         raise RuntimeError(f"{op}: this view is one of several that one op ('{self.grad_fn.name}')"
@@ -248,16 +248,23 @@ def _unary(op, fn, old_values=False):
     return method
 
 
+def _alpha(op, alpha):
+    """``alpha`` checked to be a number, as torch requires."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__} {alpha!r}")
+    return alpha
+
+
 def add_(self, other, alpha=1):
     """``self += alpha * other``, in place."""
-    if alpha != 1:
+    if _alpha("add_", alpha) != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
     return _update("add_", np.add, ew.add, self, other)
 
 
 def sub_(self, other, alpha=1):
     """``self -= alpha * other``, in place."""
-    if alpha != 1:
+    if _alpha("sub_", alpha) != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
     return _update("sub_", np.subtract, ew.sub, self, other)
 
@@ -313,12 +320,16 @@ def masked_fill_(self, mask, value):
 def normal_(self, mean=0.0, std=1.0):
     """Values drawn from N(mean, std²) (no gradient goes back through them)."""
     from .. import rng
+    if not std >= 0:  # (NaN too)
+        raise RuntimeError(f"normal_: std must be >= 0, got {std}")
     return copy_(self, rng.generator().normal(mean, std, self.shape))
 
 
 def uniform_(self, a=0.0, b=1.0):
     """Values drawn from U(a, b) (no gradient goes back through them)."""
     from .. import rng
+    if not a <= b:
+        raise RuntimeError(f"uniform_: the range [a, b) must have a <= b, got a={a} > b={b}")
     return copy_(self, rng.generator().uniform(a, b, self.shape))
 
 
