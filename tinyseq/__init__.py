@@ -40,6 +40,8 @@ if _running_the_command():  # the command's own process: tuned for speed (tinyse
     tuning.single_threaded_blas()  # (before numpy loads its BLAS, below)
     tuning.keep_freed_memory()
 
+import numpy as _np  # noqa: E402  (after the command's BLAS setting, above)
+
 from . import autograd  # noqa: E402
 from .autograd import Tensor
 from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
@@ -83,9 +85,9 @@ def get_default_dtype():
 def set_default_dtype(d):
     """Accepted for ``ts.float32``, tinyseq's fixed default; give ``dtype=`` to the factories or
     call ``model.double()`` for float64."""
-    if d not in (float32, float64):
+    if not (isinstance(d, (type, _np.dtype)) and d in (float32, float64)):  # (np.dtype == type)
         raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {d!r}")
-    if d is not float32:
+    if d != float32:
         raise NotImplementedError("set_default_dtype: tinyseq's default dtype stays float32; "
                                   "give dtype=ts.float64 to the factories, or call "
                                   "model.double()")

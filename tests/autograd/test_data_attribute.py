@@ -58,6 +58,7 @@ def test_the_word_language_models_sgd_loop_gives_torchs_parameters():
     ids, targets = RNG.integers(0, 11, (7, 3)), RNG.integers(0, 11, (7, 3))
     _train(torch, theirs, torch.tensor(ids), torch.tensor(targets))
     _train(ts, ours, ts.tensor(ids), ts.tensor(targets))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert p.is_leaf and p.requires_grad, name
         np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=1e-4, atol=1e-6,

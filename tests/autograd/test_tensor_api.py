@@ -183,7 +183,7 @@ def test_new_tensor_requires_grad_and_device():
     assert x.new_zeros(2, requires_grad=True).requires_grad
     assert not x.new_tensor([1.0]).requires_grad
     assert x.new_ones(1, device="cpu").tolist() == [1.0]
-    with pytest.raises(Exception, match="cuda"):
+    with pytest.raises(RuntimeError, match="cuda"):
         x.new_ones(1, device="cuda")
 
 
@@ -264,3 +264,16 @@ def test_Tensor_of_a_list_is_float32_and_still_the_class():
     loss = ts.Tensor([0])
     loss += ts.tensor([2.0], requires_grad=True) * 3  # the tutorials' loss accumulator
     loss.backward()
+
+
+def test_review_mends_new_tensor_randint_narrow_and_set_default_dtype():
+    x64 = ts.zeros(1, dtype=ts.float64)
+    assert x64.new_tensor([0.1]).tolist() == torch.zeros(1, dtype=torch.float64).new_tensor(
+        [0.1]).tolist()  # not rounded through float32 first
+    with pytest.raises(TypeError, match=r"^randint: give \(high, size\)"):
+        ts.randint(3, 10)  # torch: size must be a tuple; never 10 draws from [0, 3)
+    with pytest.raises(TypeError, match=r"^narrow: start and length must be ints, got 1.7"):
+        ts.ones(5).narrow(0, 1.7, 2)
+    ts.set_default_dtype(np.dtype("float32"))  # a dtype object, as well as ts.float32
+    with pytest.raises(TypeError, match="only floating dtypes"):
+        ts.set_default_dtype("float32")

@@ -35,6 +35,7 @@ def test_module_to_is_torchs_and_keeps_the_parameters(args, kwargs):
         assert model.to(*[spell(lib, a) for a in args],
                         **{k: spell(lib, v) for k, v in kwargs.items()}) is model
     assert [p is q for p, q in zip(ours.parameters(), before)] == [True] * len(before)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert p.numpy().dtype == q.detach().numpy().dtype, name
     x = np.random.default_rng(0).standard_normal((5, 2, 3))

@@ -145,7 +145,7 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device=None):
     device_arg("randint", device)
     if size is None and args:
         *args, size = args
-    if len(args) not in (1, 2) or size is None:
+    if len(args) not in (1, 2) or not isinstance(size, (tuple, list)):
         raise TypeError("randint: give (high, size) or (low, high, size), e.g. "
                         "ts.randint(0, 10, (3,))")
     low, high = (0, *args) if len(args) == 1 else args

@@ -39,7 +39,7 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     """A copy of ``data`` as a tensor of this tensor's dtype (or ``dtype``), as torch does."""
     device_arg("new_tensor", device)
     target = self._data.dtype if dtype is None else dtype_arg("new_tensor", dtype)
-    return Tensor(np.array(as_array(data), dtype=target), requires_grad=requires_grad)
+    return Tensor(as_array(data, target), requires_grad=requires_grad)  # (a copy, as torch)
 
 
 def multinomial(input, num_samples, replacement=False):

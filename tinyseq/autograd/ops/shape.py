@@ -7,6 +7,7 @@ Each Function is followed by the functions users call (``reshape(input, *shape)`
 and ``t.reshape()``), which check the shapes and dims they are given and name them in errors.
 """
 import itertools
+import operator
 import math
 import warnings
 
@@ -17,6 +18,7 @@ from ..errors import ShapeError
 from ..function import Function
 from ..mode import state
 from ._util import norm_dim, unbroadcast
+from .index import GetItem
 from .reduce import reduce_axes
 
 
@@ -232,20 +234,7 @@ def reversed_(input):
     return input if input.ndim == 0 else flip(input, 0)
 
 
-class Narrow(Function):
-    """``length`` entries of ``dim`` from ``start``: a view; the gradient fills them in zeros."""
-    moves_data_only = True
-
-    @staticmethod
-    def forward(ctx, a, index):
-        ctx.shape, ctx.index = a.shape, index
-        return a[index]
-
-    @staticmethod
-    def backward(ctx, g):
-        out = np.zeros(ctx.shape, g.dtype)
-        out[ctx.index] = g
-        return out, None
+Narrow = GetItem.alias("narrow")  # ``length`` entries of ``dim`` from ``start``: a view
 
 
 def narrow(input, dim, start, length):
@@ -254,7 +243,11 @@ def narrow(input, dim, start, length):
     if input.ndim == 0:
         raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
     d = norm_dim(dim, input.ndim, "narrow")
-    n, start, length = input.shape[d], int(start), int(length)
+    try:
+        n, start, length = input.shape[d], operator.index(start), operator.index(length)
+    except TypeError:
+        raise TypeError(f"narrow: start and length must be ints, got {start!r} and "
+                        f"{length!r}") from None
     if not -n <= start <= n:
         raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {n} "
                          f"(expected in [{-n}, {n}])")
