@@ -455,3 +455,9 @@ def test_copy_casts_into_the_tensors_dtype_as_torch():
     a = ts.zeros(3, dtype=ts.int64)
     a.copy_(ts.tensor([1.7, -2.5, 3.0]))
     assert a.tolist() == [1, -2, 3] and a.dtype == ts.int64  # torch truncates the same way
+
+
+def test_grad_with_no_inputs_is_refused_as_torch():
+    loss = ts.ones(1, requires_grad=True).sum()
+    with pytest.raises(RuntimeError, match=r"^grad: inputs is empty"):
+        ts.autograd.grad(loss, [])

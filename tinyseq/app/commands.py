@@ -114,8 +114,9 @@ def write_loss_curve(losses, folder):
     ax = fig.add_subplot()
     ax.plot(range(1, len(losses) + 1), losses, linewidth=0.6, alpha=0.5, label="each step")
     window = max(1, len(losses) // 50)
-    smooth = [sum(losses[max(0, i - window):i + 1]) / len(losses[max(0, i - window):i + 1])
-              for i in range(len(losses))]
+    sums = np.concatenate([[0.0], np.cumsum(losses)])  # the mean of the last window + 1 steps:
+    first = np.maximum(0, np.arange(len(losses)) - window)  # O(n), not O(n * window)
+    smooth = (sums[1:] - sums[first]) / (np.arange(1, len(losses) + 1) - first)
     ax.plot(range(1, len(losses) + 1), smooth, label=f"mean of {window + 1}")
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy (nats per token)")

@@ -42,6 +42,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     ``allow_unused=True``, which gives ``None`` for it.
     """
     outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("grad: inputs is empty; give the tensors whose gradients you want")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):

@@ -32,8 +32,6 @@ def linear(input, weight, bias=None):
     return linear_op(input, weight, bias)
 
 
-
-
 def embedding(input, weight, padding_idx=None):
     """Rows of ``weight`` ``(num, dim)`` picked by the int64 ``input`` ``(*)``: ``(*, dim)``.
 
@@ -224,8 +222,6 @@ def mse_loss(input, target, reduction="mean"):
 
 def _dtype_of(x):
     return x.numpy().dtype if isinstance(x, Tensor) else np.asarray(x).dtype
-
-
 
 
 def _indices(x, op):
