@@ -67,3 +67,18 @@ def test_the_forget_bias_code_the_visualization_page_shows_runs_as_pasted(tmp_pa
     first = [names["curves"][f"lstm, forget-gate bias +{b}"][0] for b in (0, 1, 2)]
     assert first[0] < first[1] < first[2]  # a larger forget bias carries more gradient back
     assert (tmp_path / "docs" / "img" / "gradflow-forget-bias.png").stat().st_size > 1000
+
+
+def test_the_porting_pages_tinyseq_program_runs_on_pytorch():
+    """docs/porting.md's "other way" program, with its import switched back, passes on PyTorch too."""
+    pytest.importorskip("torch", reason="the program's PyTorch run needs torch")
+    import doctest
+
+    page = (ROOT / "docs" / "porting.md").read_text(encoding="utf-8")
+    section = page.split("## The other way")[1].split("\n## ")[0]
+    assert section.count("import tinyseq as torch") == 1
+    program = section.replace("import tinyseq as torch", "import torch")
+    test = doctest.DocTestParser().get_doctest(program, {}, "porting-on-torch", "docs/porting.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.summarize(verbose=False) == (0, len(test.examples)) and len(test.examples) > 10
