@@ -75,7 +75,7 @@ def invert_permutation(permutation):
     """The inverse of a permutation (an int64 Tensor ``(B,)``), or None for None."""
     if permutation is None:
         return None
-    p = np.asarray(permutation.numpy() if isinstance(permutation, Tensor) else permutation)
+    p = np.asarray(permutation)
     inverse = np.empty_like(p, dtype=np.int64)
     inverse[p] = np.arange(p.size)
     return Tensor(inverse)
@@ -111,7 +111,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 def _lengths(lengths, B, T):
     """``lengths`` as B ints in 1..T (int64 numpy), or one line saying what is wrong."""
-    values = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+    values = np.asarray(lengths)
     if values.ndim != 1 or values.dtype.kind not in "biuf":
         raise RuntimeError(f"pack_padded_sequence: lengths must be a list or a 1-d Tensor of "
                            f"ints, got {type(lengths).__name__} of shape {values.shape}")
@@ -143,9 +143,9 @@ def _packed_positions(batch_sizes, columns):
 def pack_like(padded, sequence):
     """The ``(T, B, *)`` ``padded`` (original batch order) packed as ``sequence`` is: the same
     ``batch_sizes`` and order. A recurrent layer packs its output this way."""
-    batch_sizes = sequence.batch_sizes.numpy()
+    batch_sizes = np.asarray(sequence.batch_sizes)
     order = (np.arange(batch_sizes[0]) if sequence.sorted_indices is None
-             else sequence.sorted_indices.numpy())
+             else np.asarray(sequence.sorted_indices))
     steps, columns = _packed_positions(batch_sizes, order)
     return PackedSequence(padded[steps, columns], *sequence[1:])
 
@@ -159,9 +159,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     if not isinstance(sequence, PackedSequence):
         raise TypeError(f"pad_packed_sequence: sequence must be a PackedSequence, got "
                         f"{type(sequence).__name__}; pack it with pack_padded_sequence first")
+    data = _checks.tensor("pad_packed_sequence", "sequence.data", sequence.data)
     batch_first = _checks.flag("pad_packed_sequence", "batch_first", batch_first)
     _checks.number("pad_packed_sequence", "padding_value", padding_value)
-    batch_sizes = sequence.batch_sizes.numpy()
+    batch_sizes = np.asarray(sequence.batch_sizes)
     T = len(batch_sizes)
     if total_length is not None:
         total_length = _checks.size("pad_packed_sequence", "total_length", total_length, -2**63)
@@ -172,9 +173,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         T = total_length
     rows, lengths = _padded_rows(batch_sizes, T)
     if sequence.unsorted_indices is not None:  # the columns back in the original order
-        unsorted = sequence.unsorted_indices.numpy()
+        unsorted = np.asarray(sequence.unsorted_indices)
         rows, lengths = rows[:, unsorted], lengths[unsorted]
-    data = sequence.data
     pad = full((1,) + data.shape[1:], padding_value, dtype=data.dtype)
     padded = cat([data, pad])[rows.T if batch_first else rows]
     return padded, Tensor(lengths)
@@ -196,7 +196,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     sequences ``(lengths[i], *)``. (PyTorch's transposes its argument in place when not
     ``batch_first``; this one leaves it alone.)"""
     _checks.tensor("unpad_sequence", "padded_sequences", padded_sequences)
-    lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
+    lengths = np.asarray(lengths)
     B = padded_sequences.shape[0 if batch_first else 1]
     if lengths.shape != (B,):
         raise ShapeError(f"unpad_sequence: expected {B} lengths (one per sequence), got shape "
