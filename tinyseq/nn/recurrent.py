@@ -95,8 +95,7 @@ class _RNNBase(Module):
             raise TypeError(f"{type(self).__name__}: lengths= is for a padded input; a "
                             "PackedSequence carries its lengths (its batch_sizes), so leave "
                             "lengths out")
-        data = sequence.data
-        self._check_features(data, 2, "(N, input_size)", "PackedSequence data")
+        self._check_features(sequence.data, 2, "(N, input_size)", "PackedSequence data")
         x, lengths = pad_packed_sequence(sequence)  # (T, B, I), the original order
         output, h_n, _ = self._unroll(x, hx, lengths)
         return pack_like(output, sequence), h_n

@@ -165,6 +165,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     batch_sizes = np.asarray(sequence.batch_sizes)
     T = len(batch_sizes)
     if total_length is not None:
+        # any int: one below the longest sequence's length gets PyTorch's ValueError below
         total_length = _checks.size("pad_packed_sequence", "total_length", total_length, -2**63)
         if total_length < T:
             raise ValueError(f"pad_packed_sequence: expected total_length to be at least the "
