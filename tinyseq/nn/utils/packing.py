@@ -29,7 +29,8 @@ class PackedSequence(collections.namedtuple(
     """``(data, batch_sizes, sorted_indices, unsorted_indices)``, as PyTorch's: made by
     ``pack_padded_sequence`` or ``pack_sequence``, read by the recurrent layers and
     ``pad_packed_sequence``. ``batch_sizes`` is an int64 Tensor ``(T,)``; the indices are int64
-    Tensors ``(B,)`` or None. Given ``sorted_indices`` alone, ``unsorted_indices`` is its inverse."""
+    Tensors ``(B,)`` or None. Given ``sorted_indices`` alone, ``unsorted_indices`` is its
+    inverse."""
 
     __slots__ = ()
 
