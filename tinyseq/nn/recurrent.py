@@ -7,7 +7,7 @@ and direction the input projection of all T steps is one matmul; only the hidden
 inside the time loop, each step under the scope ``t=<k>`` (inside ``layer <k>`` or
 ``layer <k> reverse`` when there are several). Padded batches of different lengths mask the state
 update (``h = where(t < length, h_new, h)``), which gives exactly what PyTorch returns for a packed
-sequence.
+sequence; a ``PackedSequence`` input is padded, run that way, and its output packed again.
 """
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..autograd.tensor import Tensor
 from . import _checks, functional as F
 from .cells import GRUCell, LSTMCell, RNNCell, add_parameters, project
 from .module import Module
+from .utils.packing import PackedSequence, pack_like, pad_packed_sequence
 
 
 class _RNNBase(Module):
@@ -77,16 +78,37 @@ class _RNNBase(Module):
         """input ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``) -> ``output, h_n``.
 
         ``output`` is ``(T, B, D·H)``, ``h_n`` ``(num_layers·D, B, H)`` (LSTM: ``(h_n, c_n)``);
-        ``lengths`` (B ints) are the true lengths of a padded batch.
+        ``lengths`` (B ints) are the true lengths of a padded batch. A ``PackedSequence`` input
+        (``data`` ``(N, I)``, whatever ``batch_first``) gives a ``PackedSequence`` output of the
+        same layout (``data`` ``(N, D·H)``) and ``h_n`` in the batch's original order, as
+        PyTorch does.
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths)
         output, h_n, _ = self.unroll(input, hx, lengths)
         return output, h_n
+
+    def _forward_packed(self, sequence, hx, lengths):
+        """A packed batch runs padded, with its lengths: ``_unroll``'s masks give each
+        sequence's own last state, which is what PyTorch's packed loop computes."""
+        if lengths is not None:
+            raise TypeError(f"{type(self).__name__}: lengths= is for a padded input; a "
+                            "PackedSequence carries its lengths (its batch_sizes), so leave "
+                            "lengths out")
+        self._check_features(sequence.data, 2, "(N, input_size)", "PackedSequence data")
+        x, lengths = pad_packed_sequence(sequence)  # (T, B, I), the original order
+        output, h_n, _ = self._unroll(x, hx, lengths)
+        return pack_like(output, sequence), h_n
 
     def unroll(self, input, hx=None, lengths=None):
         """``forward``, that also returns the last layer's hidden states as each step hands them
         to the next: ``output, h_n, steps``, ``steps[d][t]`` ``(B, H)`` the a⟨t⟩ of direction d
         (0 forward, 1 reverse) in time order. ``ts.viz.gradient_flow`` reads ∂L/∂a⟨t⟩ on them."""
-        x = self._check_input(input)
+        output, h_n, steps = self._unroll(self._check_input(input), hx, lengths)
+        return (output.transpose(0, 1) if self.batch_first else output), h_n, steps
+
+    def _unroll(self, x, hx, lengths):
+        """``unroll`` of a time-major ``x`` ``(T, B, I)``; the output is time-major too."""
         T, B = x.shape[:2]
         mask = self._masks(lengths, T, B)
         first = self._initial_states(hx, B)
@@ -104,8 +126,7 @@ class _RNNBase(Module):
             x = outputs[0] if len(outputs) == 1 else cat(outputs, 2)
             if layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, self.training)
-        output = x.transpose(0, 1) if self.batch_first else x
-        return output, self._stack_states(finals), steps
+        return x, self._stack_states(finals), steps
 
     def _layer_scope(self, layer, d):
         """``layer <k>`` (``layer <k> reverse``) when there is more than one layer or direction."""
@@ -168,27 +189,36 @@ class _RNNBase(Module):
 
     # ---- checks -------------------------------------------------------------------------------------
     def _check_input(self, input):
+        """A padded input, time-major (``batch_first`` transposed away)."""
         name = type(self).__name__
-        _checks.tensor(name, "input", input)
         layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
-        if input.ndim != 3:
-            hint = "; for one unbatched sequence add a batch dim with .unsqueeze(" + (
-                "0)" if self.batch_first else "1)") if input.ndim == 2 else ""
-            raise ShapeError(f"{name}: expected a 3-d input {layout}, got shape {input.shape}"
-                             + hint)
-        if input.shape[2] != self.input_size:
-            raise ShapeError(f"{name}: input has {input.shape[2]} features (shape {input.shape}), "
-                             f"but the layer was built with input_size={self.input_size}")
+        if _checks.tensor(name, "input", input).ndim == 2:
+            raise ShapeError(f"{name}: expected a 3-d input {layout}, got shape {input.shape}; "
+                             "for one unbatched sequence add a batch dim with .unsqueeze("
+                             + ("0)" if self.batch_first else "1)"))
+        self._check_features(input, 3, layout)
         if input.shape[1 if self.batch_first else 0] == 0:
             raise ShapeError(f"{name}: the input {layout} has no time steps (shape "
                              f"{input.shape}); a sequence needs at least one step")
-        _checks.float_like(name, input, self.weight_ih_l0)
         if not self.batch_first:
             return input
         x = input.transpose(0, 1)
         if not x.requires_grad:
             x.name = input.name  # a named input keeps its name in ts.viz's drawings
         return x
+
+    def _check_features(self, input, ndim, layout, what="input"):
+        """A Tensor of ``ndim`` dims ending in ``input_size`` features, of a float dtype."""
+        name = type(self).__name__
+        _checks.tensor(name, what, input)
+        if input.ndim != ndim:
+            raise ShapeError(f"{name}: expected a {ndim}-d {what} {layout}, got shape "
+                             f"{input.shape}")
+        if input.shape[-1] != self.input_size:
+            raise ShapeError(f"{name}: {what} has {input.shape[-1]} features (shape "
+                             f"{input.shape}), but the layer was built with "
+                             f"input_size={self.input_size}")
+        _checks.float_like(name, input, self.weight_ih_l0)
 
     def _check_state(self, h, what, n, B):
         _checks.state(type(self).__name__, what, h, (n, B, self.hidden_size),

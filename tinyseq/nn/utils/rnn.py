@@ -1,9 +1,15 @@
-"""Padding variable-length sequences into one batch."""
+"""Padding variable-length sequences into one batch, and PyTorch's packed sequences
+(``packing.py``), under PyTorch's names: ``ts.nn.utils.rnn.pack_padded_sequence``, ..."""
 from ...autograd.factories import full
 from ...autograd.functional import cat, stack
 from ...autograd.errors import ShapeError
 from ...autograd.tensor import Tensor
 from .. import _checks
+from .packing import (PackedSequence, invert_permutation, pack_padded_sequence,
+                      pad_packed_sequence, unpack_sequence, unpad_sequence)
+
+__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
+           "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0):
@@ -23,6 +29,17 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
         [s, full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.dtype)])
         for s in sequences]
     return stack(padded, 1 if not batch_first else 0)
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    """Sequences ``(L_i, *)`` -> a ``PackedSequence``: ``pad_sequence`` then
+    ``pack_padded_sequence``. With ``enforce_sorted`` they must come longest first."""
+    sequences = list(sequences.unbind(0)) if isinstance(sequences, Tensor) else list(sequences)
+    if not sequences:
+        raise RuntimeError("pack_sequence: received an empty list of sequences; give at least "
+                           "one (L, *) Tensor")
+    return pack_padded_sequence(pad_sequence(sequences), [s.shape[0] for s in sequences],
+                                enforce_sorted=enforce_sorted)
 
 
 def _check_sequences(sequences):
