@@ -1,7 +1,7 @@
-"""``state_dict()`` as PyTorch's: an OrderedDict of detached Tensors on the parameters' memory, every
-name of a tied parameter listed (``named_parameters()`` gives it once), ``prefix``/``keep_vars``;
-``load_state_dict``'s ``_IncompatibleKeys``; tied models moving to and from PyTorch, by dict and by
-file. Each case is built on both libraries and compared."""
+"""``state_dict()`` as PyTorch's: an OrderedDict of detached Tensors on the parameters' memory,
+every name of a tied parameter listed (``named_parameters()`` gives it once), ``prefix`` and
+``keep_vars``; ``load_state_dict``'s ``_IncompatibleKeys``; tied models moving to and from PyTorch,
+by dict and by file. Each case is built on both libraries and compared."""
 from collections import OrderedDict
 
 import numpy as np

@@ -1,12 +1,13 @@
 """``Module``: parameters and submodules registered by attribute, as in PyTorch; ``Parameter``,
 ``Sequential`` and ``ModuleList``.
 
-A module's ``state_dict()`` maps dotted names (``head.2.bias``) to Tensors on the parameters' memory,
-as PyTorch's does, so a model moves to and from PyTorch by its state_dict. A parameter shared by two
-modules (tied weights) is one parameter but two keys, as in PyTorch. When a module is called, it pushes its attribute name (or, with no
-parent, its class name in lower case) as an autograd scope that carries the module itself, so that
-``ts.viz`` can draw each module as a cluster and name the parameters it finds there by their
-module's path (``lstm.weight_hh_l0``).
+A module's ``state_dict()`` maps dotted names (``head.2.bias``) to Tensors on the parameters'
+memory, as PyTorch's does, so a model moves to and from PyTorch by its state_dict. A parameter
+shared by two modules (tied weights) is one parameter under two keys, as in PyTorch.
+
+When a module is called, it pushes its attribute name (or, with no parent, its class name in lower
+case) as an autograd scope that carries the module itself, so that ``ts.viz`` can draw each module
+as a cluster and name the parameters it finds there by their module's path (``lstm.weight_hh_l0``).
 """
 import contextlib
 from collections import OrderedDict, namedtuple
