@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tinyseq"
 # part -> the other parts it may import. A part is a subpackage or a top-level module.
 ARROWS = {
     "autograd": set(),  # the engine knows nothing of layers, drawings or the command line
-    "io": set(),  # safetensors files and atomic writes: numpy and safetensors only
+    "io": {"autograd"},  # safetensors files and atomic writes; ts.load gives Tensors, as torch
     "nn": {"autograd"},
     # optim <- nn: it updates nn's Parameters, and takes nn._checks, the argument checks the whole
     # library shares (one message for a bad lr and a bad dropout), private to tinyseq, not to nn

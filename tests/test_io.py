@@ -34,13 +34,16 @@ def _arrays():
     }
 
 
-def _assert_same(got, want):
+def _assert_same(got, want, kind=ts.Tensor):
+    """``got`` holds ``want``'s arrays as ``kind`` (``ts.load`` gives Tensors, as torch.load)."""
     assert set(got) == set(want)
     for k in want:
-        assert isinstance(got[k], np.ndarray), k
-        assert got[k].dtype == want[k].dtype, k
-        assert got[k].shape == want[k].shape, k
-        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+        assert type(got[k]) is kind, k
+        value = got[k].numpy() if kind is ts.Tensor else got[k]
+        assert kind is np.ndarray or not got[k].requires_grad, k
+        assert value.dtype == want[k].dtype, k
+        assert value.shape == want[k].shape, k
+        np.testing.assert_array_equal(value, want[k], err_msg=k)
 
 
 def test_round_trip_dtypes_and_shapes(tmp_path):
@@ -67,9 +70,9 @@ def test_non_contiguous_and_tensor_and_list_values(tmp_path):
     got = ts.load(p)
     np.testing.assert_array_equal(got["strided"], base[:, ::2])
     np.testing.assert_array_equal(got["transposed"], base.T)
-    assert got["tensor"].dtype == t.numpy().dtype
+    assert got["tensor"].numpy().dtype == t.numpy().dtype
     np.testing.assert_array_equal(got["tensor"], t.numpy())
-    assert got["int_tensor"].dtype == ts.tensor([1, 2, 3]).numpy().dtype
+    assert got["int_tensor"].numpy().dtype == ts.tensor([1, 2, 3]).numpy().dtype
     np.testing.assert_array_equal(got["int_tensor"], [1, 2, 3])
     np.testing.assert_array_equal(got["list"], [1.0, 2.0])
 
@@ -93,7 +96,8 @@ def test_non_string_key_refused(tmp_path, key):
 
 
 @pytest.mark.parametrize("value", [np.array(["a", "b"]), np.array([object(), 1], dtype=object),
-                                   np.array([1 + 2j]), np.array(["2020-01-01"], "datetime64[D]")])
+                                   np.array([1 + 2j]), np.array([1j], np.complex64),
+                                   np.array(["2020-01-01"], "datetime64[D]")])
 def test_non_numeric_dtype_refused(tmp_path, value):
     p = tmp_path / "m.safetensors"
     with pytest.raises(TypeError, match=r"entry 'bad' has dtype"):
@@ -289,6 +293,27 @@ def test_load_bfloat16_names_the_dtype(tmp_path):
         ts.load(io.BytesIO(p.read_bytes()))
 
 
+def test_load_a_complex_entry_names_it(tmp_path):
+    """safetensors stores complex64, which tinyseq's tensors cannot hold: one line names it."""
+    import safetensors.numpy
+    p = tmp_path / "c.safetensors"
+    safetensors.numpy.save_file({"ok": np.ones(2), "z": np.array([1j], np.complex64)}, str(p))
+    with pytest.raises(tio.CheckpointError, match=r"ts.load: entry 'z' of '.*c\.safetensors' is "
+                                                  r"complex64, which tinyseq tensors cannot hold"):
+        ts.load(p)
+    assert tio.load_with_metadata(p)[0]["z"].dtype == np.complex64
+
+
+def test_load_gives_tensors_on_their_own_writable_memory(tmp_path):
+    """As torch.load of a saved state_dict: Tensors not requiring grad, writable, and two loads
+    share nothing."""
+    p = ts.save({"w": ts.ones(2, 3, requires_grad=True)}, tmp_path / "m.safetensors")
+    first, second = ts.load(p)["w"], ts.load(p)["w"]
+    assert type(first) is ts.Tensor and not first.requires_grad and first.grad_fn is None
+    first.add_(1)
+    assert first.tolist() == [[2.0] * 3] * 2 and second.tolist() == [[1.0] * 3] * 2
+
+
 def test_file_objects_round_trip(tmp_path):
     want = _arrays()
     buffer = io.BytesIO()
@@ -296,7 +321,7 @@ def test_file_objects_round_trip(tmp_path):
     buffer.seek(0)
     _assert_same(ts.load(buffer), want)
     arrays, meta = tio.load_with_metadata(io.BytesIO(buffer.getvalue()))
-    _assert_same(arrays, want)
+    _assert_same(arrays, want, kind=np.ndarray)  # (the app's checker reads numpy)
     assert meta == {"k": "v"}
     p = tmp_path / "f.safetensors"
     with open(p, "wb") as f:

@@ -3,7 +3,13 @@
 A safetensors file is a JSON header (names, dtypes, shapes, byte offsets) followed by the raw
 array bytes, so reading one never runs code: nothing is unpickled. A file that tinyseq saves
 loads in PyTorch with ``safetensors.torch.load_file`` and a file saved from PyTorch loads here.
-``f`` is a path or a binary file object.
+``f`` is a path or a binary file object. ``ts.load`` gives Tensors, as ``torch.load`` of a saved
+state_dict does.
+
+Two entries on the same memory (a model's tied weights: ``decoder.weight`` and ``encoder.weight``)
+are written as two copies, which safetensors' numpy API allows (its torch API refuses them): the
+file then loads anywhere as an ordinary state_dict, and a tied model that loads it stays tied,
+since the tie is the model's (one Parameter under two names), not the file's.
 
 Saving to a path is atomic: the bytes go to a temporary file in the same directory, which is
 flushed, fsynced and then renamed onto the final name, so a crash mid-save leaves either the old
@@ -22,12 +28,15 @@ import safetensors
 import safetensors.numpy
 from safetensors import safe_open
 
+from .autograd.tensor import Tensor
+
 __all__ = ["save", "load", "load_with_metadata", "write_atomic", "CheckpointError"]
 
-# The numpy dtypes that safetensors stores (it also knows bfloat16 and float8, which numpy lacks).
+# The numpy dtypes that both safetensors and tinyseq's tensors hold (safetensors also knows
+# bfloat16 and float8, which numpy lacks, and complex64, which tinyseq's tensors lack).
 _DTYPES = frozenset(np.dtype(t) for t in (
     np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
-    np.float16, np.float32, np.float64, np.complex64))
+    np.float16, np.float32, np.float64))
 
 # Why a write failed, by errno, in words that say what to do.
 _WRITE_CAUSES = {
@@ -67,7 +76,7 @@ def _write_all(f, data):
 
 
 def save(state_dict, f, metadata=None):
-    """Write ``state_dict`` (name -> array or Tensor) to ``f`` as safetensors; return ``f``.
+    """Write ``state_dict`` (name -> Tensor or array) to ``f`` as safetensors; return ``f``.
 
     ``f`` is a path (written atomically: temporary file in the same folder, fsync,
     ``os.replace``) or a binary file object (written at its position). Names must be strings
@@ -80,8 +89,8 @@ def save(state_dict, f, metadata=None):
     ...     p = ts.save({"w": np.eye(2, dtype=np.float32), "n": ts.tensor([1, 2])},
     ...                 os.path.join(d, "model.safetensors"))
     ...     sd = ts.load(p)
-    >>> sorted(sd), sd["w"].dtype, sd["n"].tolist()
-    (['n', 'w'], dtype('float32'), [1, 2])
+    >>> sorted(sd), type(sd["w"]).__name__, sd["w"].shape, sd["n"].tolist()
+    (['n', 'w'], 'Tensor', (2, 2), [1, 2])
     """
     data = _serialize(state_dict, metadata)
     if hasattr(f, "write"):
@@ -196,32 +205,40 @@ def _umask():
 
 def load(f, map_location=None, weights_only=True):
     """Read the safetensors file ``f`` (a path or a binary file object) into a dict of
-    name -> numpy array.
+    name -> Tensor (not requiring grad), as ``torch.load`` of a saved state_dict gives.
 
     Nothing is unpickled, so ``weights_only`` (accepted for PyTorch's signature) is always true
-    in effect; ``map_location`` may be ``None`` or ``"cpu"`` (tinyseq runs on the CPU). A missing
-    file raises ``FileNotFoundError``, a folder ``IsADirectoryError``; an empty, truncated,
-    corrupt or non-safetensors file raises :class:`CheckpointError` (a ``ValueError``) naming it.
+    in effect; ``map_location`` may be ``None``, ``"cpu"`` or ``ts.device("cpu")`` (tinyseq runs
+    on the CPU). A missing file raises ``FileNotFoundError``, a folder ``IsADirectoryError``; an
+    empty, truncated, corrupt or non-safetensors file raises :class:`CheckpointError` (a
+    ``ValueError``) naming it, and so does an entry that a tinyseq tensor cannot hold (complex).
 
     >>> import os, tempfile, numpy as np, tinyseq as ts
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = os.path.join(d, "x.safetensors")
     ...     _ = ts.save({"x": np.arange(3)}, p)
-    ...     ts.load(p)["x"].tolist()
-    [0, 1, 2]
+    ...     ts.load(p)["x"]
+    tensor([0, 1, 2])
     """
     if map_location is not None and str(map_location) != "cpu":
         raise ValueError(f"ts.load: map_location must be None or 'cpu' (tinyseq runs on the "
                          f"CPU), got {map_location!r}")
     if not (weights_only is None or isinstance(weights_only, bool)):  # (None: torch's default)
         raise TypeError(f"ts.load: weights_only must be None or a bool, got {weights_only!r}")
-    return load_with_metadata(f)[0]
+    arrays = load_with_metadata(f)[0]
+    for name, a in arrays.items():
+        if a.dtype.newbyteorder("=") not in _DTYPES:
+            where = _name_of(f) if hasattr(f, "read") else os.fspath(f)
+            raise CheckpointError(f"ts.load: entry {name!r} of {where!r} is {a.dtype}, "
+                                  f"which tinyseq tensors cannot hold; read it with "
+                                  f"safetensors.numpy.load_file instead")
+    return {name: Tensor(a) for name, a in arrays.items()}
 
 
 def load_with_metadata(f, who="ts.load"):
     """``(arrays, metadata)`` of the safetensors file ``f`` (a path or a binary file object):
-    ``load``'s dict and the header's str -> str metadata (``{}`` when it has none). ``who``
-    names the caller in errors."""
+    ``load``'s entries as numpy arrays and the header's str -> str metadata (``{}`` when it has
+    none). ``who`` names the caller in errors."""
     if hasattr(f, "read"):
         return _parse(_read_object(f, who), _name_of(f), who)
     try:

@@ -27,7 +27,7 @@ def test_cells_match_pytorch(kind, kwargs, batch, n_in, n_h, with_state):
 
 
 def _weights(cell):
-    return {k: v.astype(np.float64) for k, v in cell.state_dict().items()}
+    return {k: v.numpy().astype(np.float64) for k, v in cell.state_dict().items()}
 
 
 def test_gru_reset_before_matches_the_course_equations():

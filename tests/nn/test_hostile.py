@@ -438,7 +438,7 @@ def test_clip_grad_norm_of_a_nan_gradient_is_nan_as_torch_or_raises():
 
 
 def _snapshot(model):
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
 
 @pytest.mark.parametrize("bad, error, words", [

@@ -127,7 +127,7 @@ def test_a_classifier_with_log_softmax_and_nll_matches_torch():
 @pytest.mark.parametrize("layer", ["RNN", "GRU", "LSTM"])
 def test_flatten_parameters_is_a_no_op_as_on_cpu(layer):
     ours, theirs = _both(lambda nn: getattr(nn, layer)(3, 4, num_layers=2, bidirectional=True))
-    before = {k: v.copy() for k, v in ours.state_dict().items()}
+    before = {k: v.clone() for k, v in ours.state_dict().items()}
     assert ours.flatten_parameters() is None and theirs.flatten_parameters() is None
     for k, v in ours.state_dict().items():
         np.testing.assert_array_equal(v, before[k])

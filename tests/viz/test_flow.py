@@ -29,7 +29,7 @@ def _torch_flow(layer, kind, x, loss_fn):
     """‖∂L/∂h⟨t⟩‖ of ``layer`` rebuilt in torch from its state_dict, one cell step at a time,
     with ``retain_grad()`` on every hidden state of the last layer (both directions summed)."""
     torch = pytest.importorskip("torch")
-    sd = {k: torch.tensor(v) for k, v in layer.state_dict().items()}
+    sd = {k: torch.tensor(v.numpy()) for k, v in layer.state_dict().items()}
     inp = torch.tensor(x).transpose(0, 1) if layer.batch_first else torch.tensor(x)
     dirs = 2 if layer.bidirectional else 1
     finals = []
@@ -113,7 +113,7 @@ def test_gradient_flow_matches_finite_differences_in_float64():
     layer = nn.RNN(I, H)
     for p in layer.parameters():
         p.data = p.data.double()
-    params = {k: v.copy() for k, v in layer.state_dict().items()}
+    params = {k: v.numpy().copy() for k, v in layer.state_dict().items()}
     x, w = _x((T, B, I), np.float64), _x((T, B, H), np.float64, seed=2)
 
     def loss_fn(out, h_n):

@@ -57,7 +57,7 @@ def save_checkpoint(folder, model, config, step, optimizer=None, state=None, los
     ``rng`` is the random generator's state to restore on resume (default: tinyseq's generator
     as it is now)."""
     folder = Path(folder)
-    arrays = {f"model/{k}": v for k, v in model.state_dict().items()}
+    arrays = {f"model/{k}": v.numpy() for k, v in model.state_dict().items()}
     if optimizer is not None:
         opt = optimizer.state_dict()
         for i, s in opt["state"].items():
@@ -92,8 +92,12 @@ class Checkpoint:
         return self.load_model(_build(self.vocab, self.config))
 
     def load_model(self, model):
-        model.load_state_dict({k[len("model/"):]: v for k, v in self.arrays.items()
-                               if k.startswith("model/")})
+        """Load the saved weights into ``model``; a tied weight that a checkpoint written before
+        tinyseq listed it under both names holds once is loaded from the name it has."""
+        weights = {k[len("model/"):]: v for k, v in self.arrays.items() if k.startswith("model/")}
+        for alias, first in _tied_names(model).items():
+            weights.setdefault(alias, weights[first])
+        model.load_state_dict(weights)
         return model
 
     def load_optimizer(self, optimizer):
@@ -254,16 +258,25 @@ class _Checker:
             self.fail(f"it holds {len(unknown)} unexpected array(s): {unknown[:3]}")
 
     def weights(self, model, config):
-        expected = {f"model/{k}": v for k, v in model.state_dict().items()}
+        """The file's weights are the model's state_dict: every name, or (a checkpoint written
+        before tied weights were listed under both names) every name but a tie's second; each
+        of the model's shape and dtype, and the two copies of a tied weight equal."""
+        expected = {f"model/{k}": v.numpy() for k, v in model.state_dict().items()}
+        tied = {f"model/{a}": f"model/{b}" for a, b in _tied_names(model).items()}
         held = {k for k in self.arrays if k.startswith("model/")}
-        if held != set(expected):
+        if held != set(expected) and held != set(expected) - set(tied):
             missing, extra = sorted(set(expected) - held), sorted(held - set(expected))
             self.fail(f"its weights do not fit the model its config describes "
                       f"({_describe(config)}): missing {missing[:3]}, extra {extra[:3]}")
         for key, want in expected.items():
-            self.array(key, want.shape, want.dtype,
-                       f"the config ({_describe(config)}) and the vocabulary "
-                       f"({len(model.vocab)} tokens) need")
+            if key in held:
+                self.array(key, want.shape, want.dtype,
+                           f"the config ({_describe(config)}) and the vocabulary "
+                           f"({len(model.vocab)} tokens) need")
+        for alias, first in tied.items():
+            if alias in held and not np.array_equal(self.arrays[alias], self.arrays[first]):
+                self.fail(f"{alias} and {first} are one tied weight, but the file holds "
+                          f"different values for them")
 
     def array(self, key, shape, dtype, who="it must have"):
         """Check that array ``key`` has ``shape`` and ``dtype`` and (if float) finite values."""
@@ -371,6 +384,17 @@ def _check_groups(path, groups, optimizer):
 def _build(vocab, config):
     return CharLM(vocab, config["hidden"], config["layers"], config["cell"],
                   config["embedding"] or None, config["dropout"], config["tie"])
+
+
+def _tied_names(model):
+    """``{second name: first name}`` of every parameter ``model`` holds under two names."""
+    first, names = {}, {}
+    for name, p in model.state_dict(keep_vars=True).items():
+        if id(p) in first:
+            names[name] = first[id(p)]
+        else:
+            first[id(p)] = name
+    return names
 
 
 def _least_weights(vocab_size, config):

@@ -1,14 +1,16 @@
 """``Module``: parameters and submodules registered by attribute, as in PyTorch; ``Parameter``,
 ``Sequential`` and ``ModuleList``.
 
-A module's ``state_dict()`` maps dotted names (``head.2.bias``) to numpy arrays, so a model moves to
-and from PyTorch by its state_dict. When a module is called, it pushes its attribute name (or, with no
-parent, its class name in lower case) as an autograd scope that carries the module itself, so that
-``ts.viz`` can draw each module as a cluster and name the parameters it finds there by their
-module's path (``lstm.weight_hh_l0``).
+A module's ``state_dict()`` maps dotted names (``head.2.bias``) to Tensors on the parameters'
+memory, as PyTorch's does, so a model moves to and from PyTorch by its state_dict. A parameter
+shared by two modules (tied weights) is one parameter under two keys, as in PyTorch.
+
+When a module is called, it pushes its attribute name (or, with no parent, its class name in lower
+case) as an autograd scope that carries the module itself, so that ``ts.viz`` can draw each module
+as a cluster and name the parameters it finds there by their module's path (``lstm.weight_hh_l0``).
 """
 import contextlib
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 import numpy as np
@@ -57,14 +59,18 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes (assigning {name!r})")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
+        # A parameter (module) assigned again keeps its place in the order, as in torch: tying
+        # decoder.weight lists it before decoder.bias still.
         if isinstance(value, Parameter):
+            self._modules.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):  # the last parent to take it names it
+            self._parameters.pop(name, None)
             object.__setattr__(value, "_scope_name", name)
             self._modules[name] = value
         else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
             object.__setattr__(self, name, value)
             return
         self.__dict__.pop(name, None)
@@ -98,14 +104,18 @@ class Module:
         return self._scope_name or type(self).__name__.lower()
 
     # ---- walking the tree ------------------------------------------------------------------------
-    def named_modules(self, prefix=""):
-        """``(dotted name, module)`` for this module and every submodule, each once."""
-        seen, stack = set(), [(prefix, self)]
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """``(dotted name, module)`` for this module and every submodule (depth first, in
+        registration order); a module reached twice is yielded once unless ``remove_duplicate``
+        is False. ``memo`` (a set of modules already seen) is PyTorch's."""
+        seen = set() if memo is None else memo
+        stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
             children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
             stack.extend(reversed(children))
@@ -119,15 +129,19 @@ class Module:
     def children(self):
         return iter(self._modules.values())
 
-    def named_parameters(self, prefix="", recurse=True):
-        """``(dotted name, parameter)`` pairs, each parameter once, in registration order."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, parameter)`` pairs in registration order. A parameter held by two
+        modules (tied weights) comes once, under its first name, unless ``remove_duplicate`` is
+        False (then under every name, as ``state_dict`` lists it)."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for name, module in modules:
             for k, p in module._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{name}.{k}" if name else k), p
+                if remove_duplicate and id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{name}.{k}" if name else k), p
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
@@ -139,26 +153,46 @@ class Module:
         return self
 
     # ---- state -----------------------------------------------------------------------------------
-    def state_dict(self):
-        """``{dotted name: numpy array}`` of every parameter (the arrays themselves, not copies)."""
-        return OrderedDict((name, p.numpy()) for name, p in self.named_parameters())
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """An ``OrderedDict`` of dotted name -> Tensor, as PyTorch's: every parameter under every
+        name it has (tied weights give two keys for one parameter), each a detached Tensor on the
+        parameter's memory (a write to it writes the parameter; ``keep_vars=True`` gives the
+        Parameters themselves). ``prefix`` goes before every name; ``destination`` is a dict to
+        fill instead of a new one.
+
+        >>> import tinyseq as ts
+        >>> lin = ts.nn.Linear(2, 1)
+        >>> sd = lin.state_dict()
+        >>> list(sd), type(sd["weight"]).__name__, sd["weight"].requires_grad
+        (['weight', 'bias'], 'Tensor', False)
+        >>> list(lin.state_dict(prefix="head."))
+        ['head.weight', 'head.bias']
+        """
+        out = OrderedDict() if destination is None else destination
+        # Not named_parameters(): as in torch, a module or parameter reached twice is listed twice.
+        for k, p in self._parameters.items():
+            out[prefix + k] = p if keep_vars else p.detach()
+        for k, module in self._modules.items():
+            module.state_dict(destination=out, prefix=f"{prefix}{k}.", keep_vars=keep_vars)
+        return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters (in place: optimisers keep working), all or nothing:
         every key, shape and dtype is checked before the first copy.
 
-        Values may be numpy arrays, Tensors, or anything ``np.asarray`` takes (e.g. torch tensors
-        after ``.numpy()``); they are cast to the parameter's dtype as PyTorch's ``copy_`` does
-        (float64 -> float32, ints, bools; NaN loads as in PyTorch), but a value that cannot be cast
-        within its kind (complex, text, objects) is refused. With ``strict``, missing and
-        unexpected keys are errors; a shape mismatch always is. Every problem is named in one
-        line. Returns ``(missing_keys, unexpected_keys)``.
+        The keys are ``state_dict()``'s: a tied parameter is loaded from each of its names.
+        Values may be Tensors, numpy arrays, or anything ``np.asarray`` takes (torch tensors);
+        they are cast to the parameter's dtype as PyTorch's ``copy_`` does (float64 -> float32,
+        ints, bools; NaN loads as in PyTorch), but a value that cannot be cast within its kind
+        (complex, text, objects) is refused. With ``strict``, missing and unexpected keys are
+        errors; a shape mismatch always is. Every problem is named in one line. Returns
+        PyTorch's ``_IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         name = type(self).__name__
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict for {name}: expected a dict-like state_dict "
                             f"(name -> array), got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         values = {k: _loadable(state_dict[k]) for k in own if k in state_dict}
@@ -174,7 +208,7 @@ class Module:
         with no_grad():
             for k, v in values.items():
                 own[k].copy_(v)
-        return missing, unexpected
+        return _IncompatibleKeys(missing, unexpected)
 
     def train(self, mode=True):
         mode = _checks.flag(f"{type(self).__name__}.train", "mode", mode)
@@ -242,6 +276,18 @@ class Module:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, printed as PyTorch prints it."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def _module(container, i, value):
