@@ -270,9 +270,9 @@ def as_tensor(data, dtype=None, device=None):
     device_arg("as_tensor", device)
     target = None if dtype is None else dtype_arg("as_tensor", dtype)
     if isinstance(data, Tensor):
-        return data if target in (None, data._data.dtype) else data.to(target)
-    if isinstance(data, np.ndarray) and data.dtype.kind in "fiub" and target in (None,
-                                                                                  data.dtype):
+        return data if target is None or target == data._data.dtype else data.to(target)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fiub" and (target is None
+                                                                       or target == data.dtype):
         return Tensor(data)
     return _make(as_array(data, target), False)
 

@@ -93,10 +93,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     A = _float_input(op, A, dtype)
     if not (isinstance(dim, (tuple, list)) and len(dim) == 2):
         raise RuntimeError(f"{op}: dim must be a 2-tuple of dims, got {dim!r}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: the input must have at least 2 dims (matrices), got shape "
+                           f"{A.shape}; use linalg.vector_norm for vectors")
     rows, cols = (norm_dim(d, A.ndim, op) for d in dim)
-    if rows == cols or A.ndim < 2:
-        raise RuntimeError(f"{op}: dim must name two different dims of a tensor with at least 2 "
-                           f"dims, got dim={dim} for shape {A.shape}")
+    if rows == cols:
+        raise RuntimeError(f"{op}: dim must name two different dims, got dim={dim} for shape "
+                           f"{A.shape}")
     if ord == "fro":
         return vector_norm(A, 2, (rows, cols), keepdim)
     if ord in ("nuc", 2, -2):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import data_of, operands
 from ..function import Function
+from ..tensor import Tensor
 from ._util import broadcast_error, unbroadcast
 from .elementwise import binary, div
 
@@ -68,8 +69,21 @@ class Remainder(Function):
         return unbroadcast(g, a.shape), gb
 
 
+class NumberRemainder(Remainder):
+    """``number % tensor``: torch has no derivative for it, and its backward says so."""
+
+    name = "remainder"
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("remainder: the derivative of a number % a tensor is not implemented "
+                           "(as in torch); make the number a tensor: ts.tensor(x) % t")
+
+
 def remainder(input, other):
-    return binary(Remainder, input, other)
+    """``input % other``, the sign of ``other`` (Python's ``%``)."""
+    number = not isinstance(input, Tensor) and np.ndim(input) == 0
+    return binary(NumberRemainder if number else Remainder, input, other)
 
 
 class Fmod(Function):

@@ -6,6 +6,7 @@ The divisor is ``max(0, N - correction)``, N the number of elements reduced: NaN
 is 0, as in torch. The gradient of ``std`` is 0 where ``std`` is 0 (torch's choice), not NaN.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -81,7 +82,12 @@ def _spread(op, cls, input, dim, unbiased, keepdim, correction):
         raise RuntimeError(f"{op}: std and var only support floating-point tensors, got "
                            f"{x._data.dtype}; convert with .float()")
     axes = reduce_axes(dim, x.ndim, op)
-    return cls.apply(x, axes, _correction(op, unbiased, correction), keepdim)
+    correction = _correction(op, unbiased, correction)
+    if math.prod([x.shape[i] for i in axes]) - correction <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0 (correction {correction} for "
+                      f"{math.prod([x.shape[i] for i in axes])} elements): the result is NaN or "
+                      "inf, as in torch", UserWarning, stacklevel=3)
+    return cls.apply(x, axes, correction, keepdim)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
