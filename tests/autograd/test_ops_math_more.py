@@ -94,15 +94,16 @@ DIFFERENTIABLE = [
     ("einsum-three", lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b, c),
      [(2, 3), (3, 4), (4, 2)], "n"),
 ]
+IDS = [row[0] for row in DIFFERENTIABLE]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name, fn, shapes, kind", DIFFERENTIABLE, ids=[r[0] for r in DIFFERENTIABLE])
+@pytest.mark.parametrize("name, fn, shapes, kind", DIFFERENTIABLE, ids=IDS)
 def test_differentiable_ops_match_torch(name, fn, shapes, kind, dtype):
     compare_with_torch(fn, arrays=arrays_for(name, shapes, kind), dtype=dtype)
 
 
-@pytest.mark.parametrize("name, fn, shapes, kind", DIFFERENTIABLE, ids=[r[0] for r in DIFFERENTIABLE])
+@pytest.mark.parametrize("name, fn, shapes, kind", DIFFERENTIABLE, ids=IDS)
 def test_differentiable_ops_pass_gradcheck(name, fn, shapes, kind):
     inputs = [ts.tensor(a, dtype=ts.float64, requires_grad=True)
               for a in arrays_for(name, shapes, kind)]
