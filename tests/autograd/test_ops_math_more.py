@@ -132,6 +132,12 @@ def test_spread_and_norms_at_zero_and_at_ties_are_torchs(fn):
     assert np.isfinite(out[0].numpy()).all()
 
 
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0, 0.0])
+def test_vector_norms_with_zero_elements_have_torchs_gradient(p):
+    a = np.array([[0.0, 0.0, 3.0], [0.0, -1.0, 2.0]])
+    compare_with_torch(lambda m, x: m.linalg.vector_norm(x, p, dim=1), arrays=[a])
+
+
 def test_var_with_no_degrees_of_freedom_is_nan_or_inf_and_warns_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # (both warn, as the next lines check)

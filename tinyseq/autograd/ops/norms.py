@@ -56,7 +56,8 @@ class VectorNorm(Function):
             scale = np.true_divide(g, out)
             return np.where(out == 0, 0, scale) * a, None, None, None
         scale = np.where(out == 0, 0, np.true_divide(g, out ** (p - 1)))
-        return scale * sign * np.abs(a) ** (p - 1), None, None, None
+        local = np.where(a == 0, 0, sign * np.abs(a) ** (p - 1))  # (0 at 0 for p < 1, as torch)
+        return scale * local, None, None, None
 
 
 def _float_input(op, input, dtype):
