@@ -48,8 +48,12 @@ from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTenso
                                  LongTensor, arange, bool_, empty, float32, float64, from_numpy,
                                  full, int32, int64, multinomial, ones, ones_like, rand, randint,
                                  randn, randperm, tensor, zeros, zeros_like)
+from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
+                                 logspace, numel, rand_like, randint_like, randn_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
 from .autograd.functional import METHODS, cat, matmul, stack, where
+from .autograd.functional import einsum, std_mean, var_mean  # noqa: F401
+from .autograd import linalg  # noqa: E402
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
 from .autograd.rng import manual_seed
@@ -58,6 +62,7 @@ from .io import load, save
 
 # ``import tinyseq.backends.cudnn as cudnn`` works, as with torch
 _sys.modules.update({m.__name__: m for m in (cuda, backends, backends.cudnn, backends.mps)})
+_sys.modules["tinyseq.linalg"] = linalg  # ``import tinyseq.linalg``, as torch.linalg
 
 
 class inference_mode(no_grad):
@@ -104,6 +109,8 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
            "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
+           "linalg", "einsum", "var_mean", "std_mean", "randn_like", "rand_like", "randint_like",
+           "full_like", "linspace", "logspace", "eye", "as_tensor", "is_tensor", "numel",
            *METHODS]
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or

@@ -182,3 +182,106 @@ DoubleTensor = _typed_tensor("DoubleTensor", float64)
 LongTensor = _typed_tensor("LongTensor", int64)
 IntTensor = _typed_tensor("IntTensor", int32)
 BoolTensor = _typed_tensor("BoolTensor", bool_)
+
+
+# ---- made like another tensor, ranges, and questions about tensors ----------------------------
+def _like(op, t, dtype):
+    """``t`` as a Tensor, and the dtype of a tensor made like it (``dtype``, else ``t``'s)."""
+    t = t if isinstance(t, Tensor) else Tensor(as_array(t))
+    return t, (t._data.dtype if dtype is None else dtype_arg(op, dtype))
+
+
+def randn_like(input, *, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples in ``input``'s shape (and dtype, a float one)."""
+    device_arg("randn_like", device)
+    t, dtype = _like("randn_like", input, dtype)
+    return _make(_random("randn_like", lambda g, s, d: g.standard_normal(s, dtype=d),
+                         (t.shape,), dtype), requires_grad)
+
+
+def rand_like(input, *, dtype=None, requires_grad=False, device=None):
+    """Uniform samples in [0, 1) in ``input``'s shape (and dtype, a float one)."""
+    device_arg("rand_like", device)
+    t, dtype = _like("rand_like", input, dtype)
+    return _make(_random("rand_like", lambda g, s, d: g.random(s, dtype=d), (t.shape,), dtype),
+                 requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False, device=None):
+    """Integers from ``[low, high)`` (``randint_like(t, high)`` or ``(t, low, high)``) in
+    ``input``'s shape and dtype."""
+    device_arg("randint_like", device)
+    t, dtype = _like("randint_like", input, dtype)
+    low, high = (0, low) if high is None else (low, high)
+    return randint(low, high, t.shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, requires_grad=False, device=None):
+    """``fill_value`` (cast to the dtype) in ``input``'s shape and dtype."""
+    device_arg("full_like", device)
+    t, dtype = _like("full_like", input, dtype)
+    return full(t.shape, fill_value, dtype=dtype, requires_grad=requires_grad)
+
+
+def _steps(op, start, end, steps):
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+            raise TypeError(f"{op}: {name} must be a number, got {v!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError(f"{op}: steps must be a non-negative int, got {steps!r}")
+    return float(start), float(end)
+
+
+def linspace(start, end, steps, *, dtype=None, requires_grad=False, device=None):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32)."""
+    device_arg("linspace", device)
+    start, end = _steps("linspace", start, end, steps)
+    dtype = dtype_arg("linspace", dtype or DEFAULT_FLOAT)
+    values = np.linspace(start, end, steps)
+    return _make(np.trunc(values).astype(dtype) if dtype.kind != "f" else values.astype(dtype),
+                 requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False, device=None):
+    """``base ** linspace(start, end, steps)`` (float32)."""
+    device_arg("logspace", device)
+    start, end = _steps("logspace", start, end, steps)
+    dtype = dtype_arg("logspace", dtype or DEFAULT_FLOAT)
+    return _make((base ** np.linspace(start, end, steps)).astype(dtype), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, requires_grad=False, device=None):
+    """The ``(n, m)`` identity matrix (``m = n`` unless given), float32 unless ``dtype``."""
+    device_arg("eye", device)
+    for name, v in (("n", n), ("m", n if m is None else m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise RuntimeError(f"eye: {name} must be a non-negative int, got {v!r}")
+    shape = (n, n if m is None else m)
+    return _make(_allocate("eye", lambda s, d: np.eye(*s, dtype=d), shape,
+                           dtype or DEFAULT_FLOAT), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor without a copy where possible: a Tensor of that dtype is returned
+    itself, a numpy array of that dtype is shared (as ``from_numpy``), anything else is copied
+    by ``ts.tensor``'s rules."""
+    device_arg("as_tensor", device)
+    target = None if dtype is None else dtype_arg("as_tensor", dtype)
+    if isinstance(data, Tensor):
+        return data if target is None or target == data._data.dtype else data.to(target)
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fiub" and (target is None
+                                                                       or target == data.dtype):
+        return Tensor(data)
+    return _make(as_array(data, target), False)
+
+
+def is_tensor(obj):
+    """Whether ``obj`` is a tinyseq Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    """The number of elements of ``input``."""
+    return input.numel() if isinstance(input, Tensor) else Tensor(as_array(input)).numel()

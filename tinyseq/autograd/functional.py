@@ -6,7 +6,20 @@ from .dtypes import tensor_of
 from .ops.elementwise import (abs, add, clamp, clone, div, eq, exp, ge, gt, le,  # noqa: F401
                               log, lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt,
                               sub, tanh, where)
-from .ops.linalg import bmm, linear, matmul  # noqa: F401
+from .ops.einsum import einsum  # noqa: F401
+from .ops.linalg import (addmm, baddbmm, bmm, dot, linear, matmul, mm, mv,  # noqa: F401
+                         outer)
+from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not,  # noqa: F401
+                        bitwise_or, bitwise_xor, count_nonzero, equal, is_floating_point,
+                        isclose, isfinite, isinf, isnan, isneginf, isposinf, logical_and,
+                        logical_not, logical_or, logical_xor, nonzero, unique)
+from .ops.norms import norm  # noqa: F401
+from .ops.rounding import divide, floor_divide, fmod, remainder  # noqa: F401
+from .ops.sample import bernoulli  # noqa: F401
+from .ops.scan import cumprod, cumsum, prod  # noqa: F401
+from .ops.stats import std, std_mean, var, var_mean  # noqa: F401
+from .ops.unary import (ceil, cos, expm1, floor, log1p, log2, log10, reciprocal,  # noqa: F401
+                        round, rsqrt, sign, sin, square, trunc)
 from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
                         maximum, median, min, minimum, mode, sort, topk)
 from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
@@ -27,5 +40,14 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            "unbind", "masked_fill", "clone", "detach", "amax", "amin", "maximum", "minimum", "sort",
            "argsort", "topk", "kthvalue", "median", "mode", "add", "sub", "mul", "div", "pow",
            "neg", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "narrow", "flip", "swapaxes",
-           "swapdims")
-__all__ = ["cat", "stack", "where", "matmul", *METHODS]
+           "swapdims",
+           # more math, logic, reductions and products (ops/unary, rounding, logic, scan, stats,
+           # norms, linalg, sample)
+           "sin", "cos", "rsqrt", "reciprocal", "square", "log1p", "expm1", "log2", "log10",
+           "floor", "ceil", "trunc", "round", "sign", "floor_divide", "remainder", "fmod",
+           "divide", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "logical_not",
+           "logical_and", "logical_or", "logical_xor", "isnan", "isinf", "isfinite", "isposinf",
+           "isneginf", "isclose", "allclose", "equal", "any", "all", "count_nonzero", "nonzero",
+           "argwhere", "unique", "is_floating_point", "prod", "cumsum", "cumprod", "var", "std",
+           "norm", "mm", "mv", "dot", "outer", "addmm", "baddbmm", "bernoulli")
+__all__ = ["cat", "stack", "where", "matmul", "einsum", "var_mean", "std_mean", *METHODS]

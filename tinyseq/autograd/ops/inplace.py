@@ -25,6 +25,8 @@ from ..node import Node, edge_of
 from ..tensor import Tensor
 from ..views import is_stale, positions
 from . import elementwise as ew
+from . import rounding, unary
+from .sample import draw_bernoulli
 from ._util import broadcasts_to, quiet, unbroadcast
 
 
@@ -273,7 +275,11 @@ def mul_(self, other):
     return _update("mul_", np.multiply, ew.mul, self, other, old_values=True)
 
 
-def div_(self, other):
+def div_(self, other, *, rounding_mode=None):
+    """``self /= other``, in place; rounded toward zero or down with ``rounding_mode``."""
+    if rounding_mode is not None:
+        _fits("div_", self, other)
+        return apply_("div_", rounding.rounded_divide, self, other, rounding_mode)
     return _update("div_", np.divide, ew.div, self, other, old_values=True)
 
 
@@ -333,6 +339,24 @@ def uniform_(self, a=0.0, b=1.0):
     return copy_(self, rng.generator().uniform(a, b, self.shape))
 
 
+def round_(self, *, decimals=0):
+    """``round`` in place (to ``decimals`` places)."""
+    return apply_("round_", unary.round_to, self, decimals)
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Each element set to 1 with probability ``p`` (a number or a tensor broadcasting to this
+    one's shape), else 0; no gradient goes back through the draw."""
+    if generator is not None:
+        raise NotImplementedError("bernoulli_: generator= is not supported; seed the one "
+                                  "generator with ts.manual_seed")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.number, Tensor)):
+        raise TypeError(f"bernoulli_: p must be a number or a tensor, got {type(p).__name__}")
+    _fits("bernoulli_", self, p)
+    probs = np.broadcast_to(np.asarray(data_of(p), dtype=np.float64), self.shape)
+    return copy_(self, draw_bernoulli(probs, self._data.dtype))
+
+
 # The in-place methods (tensor.py attaches them); ``t += x`` is ``t.add_(x)``.
 TENSOR_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
@@ -343,5 +367,19 @@ TENSOR_METHODS = {
     "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
     "log_": _unary("log_", ew.log, old_values=True),
     "abs_": _unary("abs_", ew.abs, old_values=True),
+    "sin_": _unary("sin_", unary.sin, old_values=True),
+    "cos_": _unary("cos_", unary.cos, old_values=True),
+    "rsqrt_": _unary("rsqrt_", unary.rsqrt), "reciprocal_": _unary("reciprocal_", unary.reciprocal),
+    "square_": _unary("square_", unary.square, old_values=True),
+    "log1p_": _unary("log1p_", unary.log1p, old_values=True),
+    "expm1_": _unary("expm1_", unary.expm1), "floor_": _unary("floor_", unary.floor),
+    "ceil_": _unary("ceil_", unary.ceil), "trunc_": _unary("trunc_", unary.trunc),
+    "sign_": _unary("sign_", unary.sign), "round_": round_,
+    "floor_divide_": _binary("floor_divide_", rounding.floor_divide),
+    "remainder_": _binary("remainder_", rounding.remainder, old_values=True),
+    "fmod_": _binary("fmod_", rounding.fmod, old_values=True),
+    "bernoulli_": bernoulli_,
 }
-TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_})
+TENSOR_METHODS.update({"__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+                       "__ifloordiv__": TENSOR_METHODS["floor_divide_"],
+                       "__imod__": TENSOR_METHODS["remainder_"]})

@@ -9,6 +9,7 @@ from ..dtypes import data_of, operands
 from ..errors import ShapeError
 from ..function import Function
 from ._util import unbroadcast
+from .elementwise import add, mul
 
 
 class MatMul(Function):
@@ -119,3 +120,105 @@ def linear(input, weight, bias=None):
 
 # The functions above as Tensor methods (tensor.py attaches them): ``a @ b`` is ``matmul(a, b)``.
 TENSOR_METHODS = {"__matmul__": matmul, "matmul": matmul, "bmm": bmm}
+
+
+# ---- the fixed-shape products: mm, mv, dot, outer, addmm, baddbmm -----------------------------
+Mm = MatMul.alias("mm")
+Mv = MatMul.alias("mv")
+Dot = MatMul.alias("dot")
+
+
+def _dims(op, names_shapes, wanted, fix):
+    """Refuse an operand whose number of dims is not ``wanted``, naming it and its shape."""
+    for name, shape in names_shapes:
+        if len(shape) != wanted:
+            raise RuntimeError(f"{op}: {name} must be {wanted}-D, got shape {shape}; {fix}")
+
+
+def mm(input, mat2):
+    """The matrix product of two 2-D tensors ``(n, m) @ (m, p)`` -> ``(n, p)`` (no broadcasting)."""
+    a, b = operands(input, mat2)
+    sa, sb = np.shape(data_of(a)), np.shape(data_of(b))
+    _dims("mm", (("input", sa), ("mat2", sb)), 2, "use matmul for other shapes")
+    if sa[1] != sb[0]:
+        raise RuntimeError(f"mm: shapes {sa} and {sb} cannot be multiplied ({sa[1]} != {sb[0]})")
+    return Mm.apply(a, b)
+
+
+def mv(input, vec):
+    """Matrix times vector: ``(n, m) @ (m,)`` -> ``(n,)``."""
+    a, b = operands(input, vec)
+    sa, sb = np.shape(data_of(a)), np.shape(data_of(b))
+    _dims("mv", (("input", sa),), 2, "use matmul for other shapes")
+    _dims("mv", (("vec", sb),), 1, "use matmul for other shapes")
+    if sa[1] != sb[0]:
+        raise RuntimeError(f"mv: shapes {sa} and {sb} cannot be multiplied ({sa[1]} != {sb[0]})")
+    return Mv.apply(a, b)
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of the same size and dtype: a 0-d tensor."""
+    a, b = input, other
+    da, db = np.asarray(data_of(a)), np.asarray(data_of(b))
+    _dims("dot", (("input", da.shape), ("other", db.shape)), 1, "use matmul or (a * b).sum()")
+    if da.shape != db.shape:
+        raise RuntimeError(f"dot: the vectors must have the same size, got {da.shape[0]} and "
+                           f"{db.shape[0]}")
+    if da.dtype != db.dtype:
+        raise RuntimeError(f"dot: the vectors must have the same dtype, got {da.dtype} and "
+                           f"{db.dtype}; convert one with .to(other.dtype)")
+    return Dot.apply(*operands(a, b))
+
+
+class Outer(Function):
+    """``a[:, None] * b[None, :]``; gradients ``dA = dC @ b``, ``dB = aᵀ dC``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply.outer(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = g @ b if ctx.needs_input_grad[0] else None
+        gb = a @ g if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def outer(input, vec2):
+    """The outer product of two 1-D tensors: ``(n,)`` and ``(m,)`` -> ``(n, m)``."""
+    a, b = operands(input, vec2)
+    _dims("outer", (("input", np.shape(data_of(a))), ("vec2", np.shape(data_of(b)))), 1,
+          "flatten them first, or use a[:, None] * b")
+    return Outer.apply(a, b)
+
+
+def _scaled_sum(op, input, product, beta, alpha):
+    """``beta * input + alpha * product``; with ``beta = 0`` ``input`` is ignored (its NaNs too),
+    as in torch."""
+    for name, v in (("beta", beta), ("alpha", alpha)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
+            raise TypeError(f"{op}: {name} must be a number, got {v!r}")
+    out = product if alpha == 1 else mul(product, alpha)
+    if beta == 0:
+        return out
+    try:
+        return add(input if beta == 1 else mul(input, beta), out)
+    except ShapeError:
+        raise RuntimeError(f"{op}: input of shape {np.shape(data_of(input))} does not broadcast "
+                           f"to the product's shape {out.shape}") from None
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to ``(n, p)``."""
+    return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to ``(b, n, p)``."""
+    return _scaled_sum("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+TENSOR_METHODS.update({"mm": mm, "mv": mv, "dot": dot, "outer": outer, "addmm": addmm,
+                       "baddbmm": baddbmm})
