@@ -8,10 +8,12 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.autograd import Function, functional
-from tinyseq.autograd.ops import elementwise, index, linalg, order, reduce, shape
+from tinyseq.autograd.ops import (elementwise, index, linalg, logic, norms, order, reduce,
+                                  rounding, sample, scan, shape, stats, unary)  # (einsum: no method)
 
 AUTOGRAD = pathlib.Path(ts.autograd.__file__).parent
-OPS = (elementwise, index, linalg, order, reduce, shape)
+OPS = (elementwise, index, linalg, order, reduce, shape, unary, rounding, logic, scan, stats, norms,
+       sample)
 
 
 @pytest.mark.parametrize("module", OPS, ids=lambda m: m.__name__.rsplit(".", 1)[1])

@@ -3,9 +3,9 @@
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch)."""
 from .dtypes import tensor_of
-from .ops.elementwise import (abs, add, clamp, clone, div, eq, exp, ge, gt, le,  # noqa: F401
-                              log, lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt,
-                              sub, tanh, where)
+from .ops.elementwise import (abs, add, clamp, clone, eq, exp, ge, gt, le, log,  # noqa: F401
+                              lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt, sub,
+                              tanh, true_divide, where)
 from .ops.einsum import einsum  # noqa: F401
 from .ops.linalg import (addmm, baddbmm, bmm, dot, linear, matmul, mm, mv,  # noqa: F401
                          outer)
@@ -14,7 +14,7 @@ from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not, 
                         isclose, isfinite, isinf, isnan, isneginf, isposinf, logical_and,
                         logical_not, logical_or, logical_xor, nonzero, unique)
 from .ops.norms import norm  # noqa: F401
-from .ops.rounding import divide, floor_divide, fmod, remainder  # noqa: F401
+from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
 from .ops.scan import cumprod, cumsum, prod  # noqa: F401
 from .ops.stats import std, std_mean, var, var_mean  # noqa: F401
@@ -45,7 +45,7 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            # norms, linalg, sample)
            "sin", "cos", "rsqrt", "reciprocal", "square", "log1p", "expm1", "log2", "log10",
            "floor", "ceil", "trunc", "round", "sign", "floor_divide", "remainder", "fmod",
-           "divide", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "logical_not",
+           "divide", "true_divide", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "logical_not",
            "logical_and", "logical_or", "logical_xor", "isnan", "isinf", "isfinite", "isposinf",
            "isneginf", "isclose", "allclose", "equal", "any", "all", "count_nonzero", "nonzero",
            "argwhere", "unique", "is_floating_point", "prod", "cumsum", "cumprod", "var", "std",

@@ -304,7 +304,7 @@ class Tensor:
         return elementwise.mul(other, self)
 
     def __rtruediv__(self, other):
-        return elementwise.div(other, self)
+        return elementwise.true_divide(other, self)
 
     def __rpow__(self, other):
         return elementwise.pow(other, self)

@@ -1,5 +1,7 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
-``elementwise``, ``reduce``, ``order``, ``shape``, ``index``, ``linalg``; ``inplace`` holds the in-place
+``elementwise`` (and ``unary``: more math), ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``),
+``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum, prod), ``stats`` (var, std),
+``norms``, ``order``, ``shape``, ``index``, ``linalg``, ``einsum``, ``sample``; ``inplace`` holds the in-place
 methods, recorded as in PyTorch, and ``create`` the tensors made from a tensor (``t.new_zeros``,
 ``t.multinomial``).
 

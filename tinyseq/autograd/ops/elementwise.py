@@ -108,7 +108,8 @@ class Div(Function):
         return ga, gb
 
 
-def div(input, other):
+def true_divide(input, other):
+    """``input / other``, always a float (``ts.div`` also rounds: ops/rounding.py)."""
     return binary(Div, input, other)
 
 
@@ -541,10 +542,10 @@ def ne(input, other):
 # The functions above that are also Tensor methods (tensor.py attaches them): ``t.exp()`` is
 # ``exp(t)``, ``a + b`` is ``add(a, b)``.
 TENSOR_METHODS = {
-    "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__pow__": pow,
+    "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": true_divide, "__pow__": pow,
     "__neg__": neg, "__abs__": abs, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__eq__": eq, "__ne__": ne, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
     "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp,
     "masked_fill": masked_fill, "to": to, "clone": clone, "add": add, "sub": sub, "mul": mul,
-    "div": div, "neg": neg, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
+    "true_divide": true_divide, "neg": neg, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,
 }

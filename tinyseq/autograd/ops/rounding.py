@@ -13,7 +13,7 @@ from ..dtypes import data_of, operands
 from ..function import Function
 from ..tensor import Tensor
 from ._util import broadcast_error, unbroadcast
-from .elementwise import binary, div
+from .elementwise import binary, true_divide
 
 
 def _check_integer_zero(op, a, b):
@@ -123,11 +123,11 @@ class RoundedDivide(Function):
         return np.zeros(sa, g.dtype), np.zeros(sb, g.dtype), None
 
 
-def divide(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None):
     """``input / other`` (float, as ``/``), or rounded: ``rounding_mode="trunc"`` toward zero,
     ``"floor"`` down; the rounded modes keep integers integers, as torch."""
     if rounding_mode is None:
-        return div(input, other)
+        return true_divide(input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                            f"{rounding_mode!r}")
@@ -138,9 +138,14 @@ def divide(input, other, *, rounding_mode=None):
         raise broadcast_error("div", np.shape(data_of(a)), np.shape(data_of(b))) from None
 
 
+def divide(input, other, *, rounding_mode=None):
+    """``torch.divide``: ``div`` under its other name."""
+    return div(input, other, rounding_mode=rounding_mode)
+
+
 def rounded_divide(input, other, rounding_mode):
-    """``divide`` with ``rounding_mode`` positional, for ``div_``."""
-    return divide(input, other, rounding_mode=rounding_mode)
+    """``div`` with ``rounding_mode`` positional, for ``div_``."""
+    return div(input, other, rounding_mode=rounding_mode)
 
 
 def floor_divide_reflected(self, other):
@@ -155,7 +160,7 @@ def remainder_reflected(self, other):
 
 # The functions above as Tensor methods (tensor.py attaches them): ``a // b``, ``a % b``.
 TENSOR_METHODS = {
-    "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "divide": divide,
+    "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod, "div": div, "divide": divide,
     "__floordiv__": floor_divide, "__rfloordiv__": floor_divide_reflected,
     "__mod__": remainder, "__rmod__": remainder_reflected,
 }
