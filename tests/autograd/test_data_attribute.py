@@ -168,3 +168,15 @@ def test_assigning_data_refuses_what_torch_refuses():
     plain = ts.ones(3)
     plain.data = ts.tensor([1, 2, 3])  # no gradient: any dtype, as in torch
     assert plain.numpy().dtype == np.int64 and plain.tolist() == [1, 2, 3]
+
+
+def test_the_old_tutorials_add_alpha_first_order_works_with_torchs_warning():
+    """``p.data.add_(-lr, p.grad.data)`` (old PyTorch tutorials): torch 2.13 still takes it, warning."""
+    p = ts.nn.Parameter(ts.tensor([1.0, 2.0]))
+    (p * p).sum().backward()
+    with pytest.warns(UserWarning, match=r"This overload of add_ is deprecated"):
+        p.data.add_(-0.5, p.grad.data)
+    assert p.tolist() == [0.0, 0.0]
+    with pytest.warns(UserWarning, match=r"This overload of sub_ is deprecated"):
+        p.data.sub_(2, ts.tensor([1.0, -1.0]))
+    assert p.tolist() == [-2.0, 2.0]

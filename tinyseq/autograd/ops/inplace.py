@@ -15,6 +15,8 @@ graph, so ``outputs[t] = out`` and ``loss += step_loss`` keep their gradients. T
   (the old root with the region replaced), and other views of the root, now stale, read their
   gradient out of that node when they are next used (``refresh``).
 """
+import warnings
+
 import numpy as np
 
 from ..dtypes import data_of
@@ -257,8 +259,19 @@ def _alpha(op, alpha):
     return alpha
 
 
+def _old_order(op, other, alpha):
+    """``(other, alpha)``, swapped back from torch's deprecated ``add_(alpha, other)`` (old
+    tutorials' ``p.data.add_(-lr, p.grad.data)``), which torch still takes with this warning."""
+    if isinstance(alpha, Tensor) and isinstance(other, (int, float, np.number)):
+        warnings.warn(f"This overload of {op} is deprecated: {op}(Number alpha, Tensor other); use "
+                      f"{op}(Tensor other, *, Number alpha=1) instead", UserWarning, stacklevel=3)
+        return alpha, other
+    return other, alpha
+
+
 def add_(self, other, alpha=1):
     """``self += alpha * other``, in place."""
+    other, alpha = _old_order("add_", other, alpha)
     if _alpha("add_", alpha) != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
     return _update("add_", np.add, ew.add, self, other)
@@ -266,6 +279,7 @@ def add_(self, other, alpha=1):
 
 def sub_(self, other, alpha=1):
     """``self -= alpha * other``, in place."""
+    other, alpha = _old_order("sub_", other, alpha)
     if _alpha("sub_", alpha) != 1:
         other = other * alpha if isinstance(other, Tensor) else data_of(other) * alpha
     return _update("sub_", np.subtract, ew.sub, self, other)
@@ -280,7 +294,7 @@ def div_(self, other, *, rounding_mode=None):
     if rounding_mode is not None:
         _fits("div_", self, other)
         return apply_("div_", rounding.rounded_divide, self, other, rounding_mode)
-    return _update("div_", np.divide, ew.div, self, other, old_values=True)
+    return _update("div_", np.divide, ew.true_divide, self, other, old_values=True)
 
 
 def copy_(self, src):
