@@ -50,7 +50,7 @@ from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTenso
                                  randn, randperm, tensor, zeros, zeros_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
 from .autograd.functional import METHODS, cat, matmul, stack, where
-from .autograd.mode import enable_grad, is_grad_enabled, no_grad
+from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
 from .autograd.rng import manual_seed
 from .autograd.device import backends, cuda, device, get_default_device, set_default_device
@@ -101,7 +101,7 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
            "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "float32", "float64", "int64", "int32", "bool",
            "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
-           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
+           "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed", "device",
            "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            *METHODS]
