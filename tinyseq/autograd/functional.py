@@ -3,6 +3,10 @@
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch)."""
 from .dtypes import tensor_of
+from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
+from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
+                         masked_select, scatter, scatter_add, take_along_dim)
+from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
 from .ops.elementwise import (abs, add, clamp, clone, div, eq, exp, ge, gt, le,  # noqa: F401
                               log, lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt,
                               sub, tanh, where)
@@ -27,5 +31,7 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            "unbind", "masked_fill", "clone", "detach", "amax", "amin", "maximum", "minimum", "sort",
            "argsort", "topk", "kthvalue", "median", "mode", "add", "sub", "mul", "div", "pow",
            "neg", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "narrow", "flip", "swapaxes",
-           "swapdims")
+           "swapdims", "tril", "triu", "diag", "diagonal", "index_select", "gather", "scatter",
+           "scatter_add", "masked_select", "index_fill", "index_add", "take_along_dim",
+           "movedim", "moveaxis", "roll", "tensor_split", "unflatten")
 __all__ = ["cat", "stack", "where", "matmul", *METHODS]
