@@ -21,5 +21,5 @@ from .errors import DTypeError, OutOfRangeError, ShapeError
 
 __all__ = ["Tensor", "Function", "Context", "Node", "backward", "grad", "gradcheck",
            "GradcheckError", "scope", "detect_anomaly", "AnomalyError", "no_grad", "enable_grad",
-           "is_grad_enabled", "set_grad_enabled", "Variable", "record_grad_norms", "ShapeError", "DTypeError",
-           "OutOfRangeError"]
+           "is_grad_enabled", "set_grad_enabled", "Variable", "record_grad_norms", "ShapeError",
+           "DTypeError", "OutOfRangeError"]

@@ -6,6 +6,8 @@ from .dtypes import tensor_of
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
 from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
                          masked_select, scatter, scatter_add, take_along_dim)
+from .ops.pad import pad  # noqa: F401  (ts.nn.functional.pad, not a ts name, as in torch)
+from .ops.special import erf, softplus  # noqa: F401  (softplus: ts.nn.functional's)
 from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
 from .ops.elementwise import (abs, add, clamp, clone, div, eq, exp, ge, gt, le,  # noqa: F401
                               log, lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt,
@@ -33,5 +35,5 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            "neg", "eq", "ne", "lt", "le", "gt", "ge", "bmm", "narrow", "flip", "swapaxes",
            "swapdims", "tril", "triu", "diag", "diagonal", "index_select", "gather", "scatter",
            "scatter_add", "masked_select", "index_fill", "index_add", "take_along_dim",
-           "movedim", "moveaxis", "roll", "tensor_split", "unflatten")
+           "movedim", "moveaxis", "roll", "tensor_split", "unflatten", "erf")
 __all__ = ["cat", "stack", "where", "matmul", *METHODS]

@@ -3,8 +3,8 @@
 names, so the gradient of an element picked twice is summed); ``scatter``, ``scatter_add``,
 ``index_fill`` and ``index_add`` write into a copy (and in place as ``scatter_``, ...).
 
-``gather``'s ``index`` has the input's number of dims; ``out[i][j][k] = input[index[i][j][k]][j][k]``
-for dim 0. As a numpy index that is a tuple of arrays, ``index`` for the dim and an ``arange``
+``gather``'s ``index`` has the input's number of dims;
+``out[i][j][k] = input[index[i][j][k]][j][k]`` for dim 0. As a numpy index that is a tuple of arrays, ``index`` for the dim and an ``arange``
 for each other dim (``_along``), which also says where ``scatter`` writes.
 """
 import numpy as np
