@@ -111,10 +111,14 @@ def _parameter(owner, where, value):
     raise TypeError(f"{owner}: {where} is a {type(value).__name__}, not a Parameter or a Tensor")
 
 
-def _parameter_lines(named):
-    """torch's repr of a parameter container: one line per entry, its dtype and size."""
-    return [f"({k}): Parameter containing: [ts.{p.numpy().dtype} of size "
-            f"{'x'.join(map(str, p.shape)) or '()'}]" for k, p in named]
+def _parameters_repr(owner, named, kind):
+    """torch's repr of a parameter container: one line per entry with its dtype (ParameterList)
+    or tensor type (ParameterDict) and size, on the container's line when there is one entry."""
+    lines = [f"  ({k}): Parameter containing: [{kind(p)} of size {'x'.join(map(str, p.shape))}]"
+             for k, p in named]
+    if len(lines) <= 1:
+        return f"{owner}({''.join(lines)})"
+    return f"{owner}(\n" + "".join(f"  {line}\n" for line in lines) + ")"
 
 
 class ParameterDict(_Dict):
@@ -132,9 +136,7 @@ class ParameterDict(_Dict):
         return _parameter("ParameterDict", f"the value of {key!r}", value)
 
     def __repr__(self):
-        lines = _parameter_lines(self.items())
-        return "ParameterDict(" + "".join(f"\n    {line}" for line in lines) + ("\n)" if lines
-                                                                                 else ")")
+        return _parameters_repr("ParameterDict", self.items(), lambda p: p.type())
 
 
 class ParameterList(Module):
@@ -177,7 +179,6 @@ class ParameterList(Module):
         return self
 
     def __repr__(self):
-        lines = _parameter_lines(self._parameters.items())
-        return "ParameterList(" + "".join(f"\n    {line}" for line in lines) + ("\n)" if lines
-                                                                                 else ")")
+        return _parameters_repr("ParameterList", self._parameters.items(),
+                                lambda p: f"ts.{p.numpy().dtype}")
 
