@@ -312,3 +312,43 @@ def test_refusals_are_torchs_exception_types_in_one_line(name, call, error, word
     with pytest.raises(error, match=words) as info:
         call(ts)
     assert "\n" not in str(info.value)
+
+
+# ---- grad modes and Variable (as torch's) -------------------------------------------------------
+@pytest.mark.parametrize("lib", [ts, torch], ids=["tinyseq", "torch"])
+def test_set_grad_enabled_is_a_setting_a_context_and_a_decorator(lib):
+    x = lib.ones(2, requires_grad=True)
+    with lib.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad and lib.is_grad_enabled()
+    lib.set_grad_enabled(False)
+    try:
+        assert not lib.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        lib.set_grad_enabled(True)
+
+    @lib.set_grad_enabled(False)
+    def double(t):
+        return t * 2
+
+    assert lib.is_grad_enabled()  # decorating sets nothing
+    assert not double(x).requires_grad and lib.is_grad_enabled()
+
+    @lib.no_grad
+    def triple(t):
+        return t * 3
+
+    assert not triple(x).requires_grad and lib.is_grad_enabled()
+
+
+@pytest.mark.parametrize("lib", [ts, torch], ids=["tinyseq", "torch"])
+def test_variable_returns_the_tensor_detached_with_the_flag_asked(lib):
+    w = lib.ones(2, requires_grad=True)
+    v = lib.autograd.Variable(w * 2)
+    assert v.requires_grad is False and v.grad_fn is None and v.tolist() == [2.0, 2.0]
+    u = lib.autograd.Variable(lib.zeros(2), requires_grad=True)
+    (u * 3).sum().backward()
+    assert u.grad.tolist() == [3.0, 3.0] and isinstance(u, lib.autograd.Variable)
+    assert u.data.tolist() == [0.0, 0.0]
+    with pytest.raises(TypeError):
+        lib.autograd.Variable([1.0])
