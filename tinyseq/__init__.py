@@ -54,7 +54,7 @@ from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for 
 from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.functional import einsum, std_mean, var_mean  # noqa: F401
 from .autograd import linalg  # noqa: E402
-from .autograd.mode import enable_grad, is_grad_enabled, no_grad
+from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
 from .autograd.rng import manual_seed
 from .autograd.device import backends, cuda, device, get_default_device, set_default_device
@@ -106,7 +106,7 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
            "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "float32", "float64", "int64", "int32", "bool",
            "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
-           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
+           "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed", "device",
            "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            "linalg", "einsum", "var_mean", "std_mean", "randn_like", "rand_like", "randint_like",

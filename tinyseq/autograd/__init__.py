@@ -14,11 +14,12 @@ from .engine import backward, grad
 from .function import Context, Function
 from .node import Node
 from .gradcheck import GradcheckError, gradcheck
-from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
+from .variable import Variable
 from .record import record_grad_norms
 from .errors import DTypeError, OutOfRangeError, ShapeError
 
 __all__ = ["Tensor", "Function", "Context", "Node", "backward", "grad", "gradcheck",
            "GradcheckError", "scope", "detect_anomaly", "AnomalyError", "no_grad", "enable_grad",
-           "is_grad_enabled", "record_grad_norms", "ShapeError", "DTypeError",
-           "OutOfRangeError"]
+           "is_grad_enabled", "set_grad_enabled", "Variable", "record_grad_norms", "ShapeError",
+           "DTypeError", "OutOfRangeError"]

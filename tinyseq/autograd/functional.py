@@ -3,10 +3,14 @@
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch)."""
 from .dtypes import tensor_of
+from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
+from .ops.einsum import einsum  # noqa: F401
 from .ops.elementwise import (abs, add, clamp, clone, eq, exp, ge, gt, le, log,  # noqa: F401
                               lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt, sub,
                               tanh, true_divide, where)
-from .ops.einsum import einsum  # noqa: F401
+from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
+                         masked_select, scatter, scatter_add, take_along_dim)
+from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
 from .ops.linalg import (addmm, baddbmm, bmm, dot, linear, matmul, mm, mv,  # noqa: F401
                          outer)
 from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not,  # noqa: F401
@@ -14,18 +18,20 @@ from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not, 
                         isclose, isfinite, isinf, isnan, isneginf, isposinf, logical_and,
                         logical_not, logical_or, logical_xor, nonzero, unique)
 from .ops.norms import norm  # noqa: F401
+from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
+                        maximum, median, min, minimum, mode, sort, topk)
+from .ops.pad import pad  # noqa: F401  (ts.nn.functional.pad, not a ts name, as in torch)
+from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
 from .ops.scan import cumprod, cumsum, prod  # noqa: F401
-from .ops.stats import std, std_mean, var, var_mean  # noqa: F401
-from .ops.unary import (ceil, cos, expm1, floor, log1p, log2, log10, reciprocal,  # noqa: F401
-                        round, rsqrt, sign, sin, square, trunc)
-from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
-                        maximum, median, min, minimum, mode, sort, topk)
-from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.shape import (cat, chunk, expand, flatten, flip, narrow, permute,  # noqa: F401
                         reshape, split, squeeze, stack, swapaxes, swapdims, transpose, unbind,
                         unsqueeze)
+from .ops.special import erf, softplus  # noqa: F401  (softplus: ts.nn.functional's)
+from .ops.stats import std, std_mean, var, var_mean  # noqa: F401
+from .ops.unary import (ceil, cos, expm1, floor, log1p, log2, log10, reciprocal,  # noqa: F401
+                        round, rsqrt, sign, sin, square, trunc)
 
 
 def detach(input):
@@ -45,9 +51,13 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            # norms, linalg, sample)
            "sin", "cos", "rsqrt", "reciprocal", "square", "log1p", "expm1", "log2", "log10",
            "floor", "ceil", "trunc", "round", "sign", "floor_divide", "remainder", "fmod",
-           "divide", "true_divide", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor", "logical_not",
-           "logical_and", "logical_or", "logical_xor", "isnan", "isinf", "isfinite", "isposinf",
+           "divide", "true_divide", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "logical_not", "logical_and", "logical_or", "logical_xor", "isnan", "isinf", "isfinite", "isposinf",
            "isneginf", "isclose", "allclose", "equal", "any", "all", "count_nonzero", "nonzero",
            "argwhere", "unique", "is_floating_point", "prod", "cumsum", "cumprod", "var", "std",
-           "norm", "mm", "mv", "dot", "outer", "addmm", "baddbmm", "bernoulli")
+           "norm", "mm", "mv", "dot", "outer", "addmm", "baddbmm", "bernoulli",
+           # shape, matrices and indexing (ops/diagonal, gather, layout, special)
+           "tril", "triu", "diag", "diagonal", "index_select", "gather", "scatter",
+           "scatter_add", "masked_select", "index_fill", "index_add", "take_along_dim",
+           "movedim", "moveaxis", "roll", "tensor_split", "unflatten", "erf")
 __all__ = ["cat", "stack", "where", "matmul", "einsum", "var_mean", "std_mean", *METHODS]

@@ -25,9 +25,18 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode, restoring the old one on exit."""
+    """Context manager and decorator that sets grad mode, restoring the old one on exit;
+    ``@no_grad()`` and, as in torch, ``@no_grad`` without parentheses both decorate."""
 
     enabled = True
+
+    def __new__(cls, fn=None):
+        if callable(fn):  # @ts.no_grad, without parentheses
+            return cls()(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn=None):
+        pass
 
     def __enter__(self):
         self._prev = state.grad_enabled
@@ -39,10 +48,14 @@ class _GradMode:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
+
+    def clone(self):
+        """A new manager of the same mode (each call of a decorated function enters its own)."""
+        return type(self)()
 
 
 class no_grad(_GradMode):
@@ -55,6 +68,47 @@ class enable_grad(_GradMode):
     """``with ts.enable_grad():`` records the graph again inside a ``no_grad`` block."""
 
     enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """Grad mode on or off by a flag, as torch's: ``with ts.set_grad_enabled(training):`` for the
+    block; called alone (``ts.set_grad_enabled(False)``) it sets the mode from then on; also a
+    decorator (``@ts.set_grad_enabled(False)``).
+
+    >>> import tinyseq as ts
+    >>> x = ts.ones(2, requires_grad=True)
+    >>> with ts.set_grad_enabled(False):
+    ...     (x * 2).requires_grad
+    False
+    >>> (x * 2).requires_grad
+    True
+    """
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
+    def __init__(self, mode):
+        if not isinstance(mode, (bool, int)):  # (torch takes 0 and 1 too)
+            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__} "
+                            f"{mode!r}")
+        self.enabled, self._prev = bool(mode), state.grad_enabled
+        state.grad_enabled = self.enabled  # at once: a plain call is a setting
+
+    def __enter__(self):
+        state.grad_enabled = self.enabled  # (the previous mode was kept at construction)
+
+    def __call__(self, fn):
+        state.grad_enabled = self._prev  # as a decorator it sets nothing until the call
+        return super().__call__(fn)
+
+    def clone(self):
+        prev = state.grad_enabled
+        twin = type(self)(self.enabled)
+        twin._prev = state.grad_enabled = prev
+        return twin
+
+    def __repr__(self):
+        return f"set_grad_enabled(mode={self.enabled})"
 
 
 class Scope(str):

@@ -329,11 +329,12 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, as_array  # noqa: E402
 from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
-from .ops import logic, norms, rounding, sample, scan, stats, unary  # noqa: E402
+from .ops import diagonal, gather, layout, logic, norms, rounding, sample, scan, special  # noqa: E402
+from .ops import stats, unary  # noqa: E402
 from .views import Version  # noqa: E402
 
 for _ops in (create, elementwise, index, inplace, linalg, order, reduce, shape, logic, norms,
-             rounding, sample, scan, stats, unary):
+             rounding, sample, scan, stats, unary, diagonal, gather, layout, special):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

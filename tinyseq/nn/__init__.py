@@ -2,8 +2,10 @@
 from . import functional, init, utils  # noqa: F401
 from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
-from .layers import (Dropout, Embedding, LayerNorm, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
-                     Tanh)
+from .activations import ELU, GELU, LeakyReLU, SiLU, Softplus
+from .containers import ModuleDict, ParameterDict, ParameterList
+from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, ReLU,
+                     Sigmoid, Softmax, Tanh, Unflatten)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
 from .module import Module, ModuleList, Parameter, Sequential, evaluating
@@ -12,4 +14,5 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "Tanh", "Sigmoid", "ReLU", "Softmax", "LogSoftmax", "LayerNorm", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
            "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
-           "OutOfRangeError"]
+           "OutOfRangeError", "ModuleDict", "ParameterList", "ParameterDict", "GELU", "SiLU",
+           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten"]

@@ -1,13 +1,16 @@
 """``ts.nn.functional``: layers and losses as functions, composed from autograd ops (no backward
 is written here). Shapes: ``N`` batch, ``C`` classes, ``d1...`` extra dims of sequence losses."""
+import warnings
+
 import numpy as np
 
 from ..autograd import rng
-from ..autograd.functional import linear as linear_op, where
+from ..autograd.functional import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError, OutOfRangeError
+from .activations import elu, gelu, leaky_relu, silu, softplus  # noqa: F401  (F.gelu, ...)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -255,3 +258,82 @@ def _check_reduction(reduction, op):
 
 def _reduce(loss, reduction):
     return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """The KL divergence of ``input`` (log-probabilities) from ``target`` (probabilities, or
+    log-probabilities with ``log_target``): ``target (log target - input)`` per element, 0 where
+    ``target`` is 0. ``reduction="batchmean"`` divides the sum by the batch size (the KL
+    divergence); ``"mean"`` by the number of elements, with torch's warning."""
+    if size_average is not None or reduce is not None:
+        raise TypeError("kl_div: size_average and reduce are deprecated in torch and not taken "
+                        "by tinyseq; use reduction=")
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: reduction must be one of {REDUCTIONS + ('batchmean',)}, got "
+                         f"{reduction!r}")
+    _checks.floating("kl_div", input)
+    t = _like(target, input, "kl_div")
+    if log_target:
+        loss = t.exp() * (t - input)
+    else:
+        positive = t > 0
+        loss = where(positive, t * where(positive, t, 1.0).log(), 0.0) - t * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size and is "
+                      "the KL divergence (as torch warns)", UserWarning, stacklevel=2)
+    return _reduce(loss, reduction)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """``input`` padded at both ends of its last dims: ``pad = (left, right)`` pads the last dim,
+    ``(left, right, top, bottom)`` the last two, ...; negative sizes cut. ``mode`` is
+    ``"constant"`` (``value``, default 0; any dims), or ``"reflect"``, ``"replicate"`` or
+    ``"circular"`` (1 to 3 padded dims of a batched input, as in torch)."""
+    _checks.tensor("pad", "input", input)
+    return pad_op(input, pad, mode, value)
+
+
+def _norm(input, p, dim, keepdim, op):
+    """The ``p``-norm along ``dim``, with a gradient of 0 (not NaN) at a zero vector."""
+    p = _checks.number(op, "p", p)
+    if p <= 0:
+        raise ValueError(f"{op}: p must be > 0 (2 for the Euclidean norm, inf for the largest "
+                         f"element), got {p}")
+    if p == np.inf:
+        return input.abs().amax(dim, keepdim=keepdim)
+    powered = input * input if p == 2 else input.abs() ** p
+    total = powered.sum(dim, keepdim=keepdim)
+    nonzero = total > 0
+    return where(nonzero, where(nonzero, total, 1.0) ** (1 / p), 0.0)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``input / max(‖input‖_p, eps)``, the norm taken along ``dim``: unit vectors along it."""
+    _checks.floating("normalize", input)
+    return input / _norm(input, p, dim, True, "normalize").clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``Σ x1 x2 / (max(‖x1‖, eps) max(‖x2‖, eps))`` along ``dim`` (the inputs broadcast);
+    ``dim`` is removed."""
+    _checks.floating("cosine_similarity", x1, "x1")
+    _checks.floating("cosine_similarity", x2, "x2")
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ShapeError(f"cosine_similarity: x1 of shape {x1.shape} and x2 of shape {x2.shape} "
+                         "do not broadcast") from None
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    n1 = _norm(x1, 2, dim, True, "cosine_similarity").clamp(min=eps)
+    n2 = _norm(x2, 2, dim, True, "cosine_similarity").clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``‖x1 - x2 + eps‖_p`` along the last dim (the inputs broadcast)."""
+    _checks.floating("pairwise_distance", x1, "x1")
+    _checks.floating("pairwise_distance", x2, "x2")
+    return _norm(x1 - x2 + eps, p, -1, keepdim, "pairwise_distance")

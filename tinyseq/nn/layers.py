@@ -58,6 +58,27 @@ class Embedding(Module):
     def forward(self, input):
         return F._embedding(input, self.weight, self.padding_idx, "Embedding")
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **unsupported):
+        """An Embedding whose weight is ``embeddings`` ``(num_embeddings, embedding_dim)``
+        (sharing its memory, as in torch), trained only if ``freeze`` is False; the
+        ``padding_idx`` row keeps its values but gets no gradient."""
+        if unsupported:
+            raise TypeError(f"Embedding.from_pretrained: {', '.join(unsupported)} not supported "
+                            "by tinyseq (max_norm and sparse gradients are not implemented)")
+        _checks.tensor("Embedding.from_pretrained", "embeddings", embeddings)
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-dimensional "
+                             f"(num_embeddings, embedding_dim), got shape {embeddings.shape}")
+        freeze = _checks.flag("Embedding.from_pretrained", "freeze", freeze)
+        rows, dim = embeddings.shape
+        module = cls.__new__(cls)
+        Module.__init__(module)
+        module.num_embeddings, module.embedding_dim = rows, dim
+        module.padding_idx = _checks.padding_index("Embedding", padding_idx, rows)
+        module.weight = Parameter(embeddings, requires_grad=not freeze)
+        return module
+
     def extra_repr(self):
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
@@ -75,6 +96,49 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Identity(Module):
+    """Its input, unchanged (any arguments are accepted and ignored, as in torch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """``input.flatten(start_dim, end_dim)``; by default every dim but the batch's."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = _checks.size("Flatten", "start_dim", start_dim, -math.inf)
+        self.end_dim = _checks.size("Flatten", "end_dim", end_dim, -math.inf)
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """``input.unflatten(dim, unflattened_size)``: dim ``dim`` split into the given sizes."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = _checks.size("Unflatten", "dim", dim, -math.inf)
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got "
+                            f"{type(unflattened_size).__name__}")
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Tanh(Module):

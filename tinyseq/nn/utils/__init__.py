@@ -6,6 +6,7 @@ import numpy as np
 from ...autograd.tensor import Tensor
 from .. import _checks
 from . import rnn  # noqa: F401
+from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 
 
 def _with_grads(parameters, op):

@@ -1,0 +1,184 @@
+"""``ModuleDict``, ``ParameterList`` and ``ParameterDict``: containers whose entries their parent
+module registers, by the same attribute mechanism as ``Sequential`` and ``ModuleList``
+(``module.py``): an entry named ``"enc"`` (a ModuleDict) or ``"0"`` (a ParameterList) is an
+attribute, so ``state_dict()`` names its parameters ``heads.enc.weight``, ``params.0``.
+"""
+from collections.abc import Mapping
+
+from ..autograd.tensor import Tensor
+from .module import Module, Parameter
+
+
+def _key(owner, key):
+    """A key that can be an attribute name in a state_dict's dotted path."""
+    if not isinstance(key, str):
+        raise TypeError(f"{owner}: keys must be strings, got {type(key).__name__} {key!r}")
+    if "." in key or key == "":
+        raise KeyError(f"{owner}: key {key!r} must be a non-empty string without '.' (it becomes "
+                       "part of the dotted parameter names)")
+    return key
+
+
+def _items(owner, entries):
+    """The ``(key, value)`` pairs of a mapping or of an iterable of pairs."""
+    if isinstance(entries, Mapping):
+        return list(entries.items())
+    pairs = []
+    for i, pair in enumerate(entries):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{owner}.update: item {i} must be a (key, value) pair, got "
+                            f"{pair!r:.60}")
+        pairs.append(tuple(pair))
+    return pairs
+
+
+class _Dict(Module):
+    """What ModuleDict and ParameterDict share: a dict's methods over the registered entries
+    (``_store``: the module's own ``_modules`` or ``_parameters``), in insertion order."""
+
+    _store_name = ""
+
+    def _store(self):
+        return getattr(self, self._store_name)
+
+    def __getitem__(self, key):
+        return self._store()[key]
+
+    def __setitem__(self, key, value):
+        key = _key(type(self).__name__, key)
+        if key not in self._store() and (hasattr(type(self), key) or key in self.__dict__):
+            raise KeyError(f"{type(self).__name__}: key {key!r} is already an attribute of the "
+                           "container; choose another name")
+        setattr(self, key, self._entry(key, value))
+
+    def __delitem__(self, key):
+        del self._store()[key]
+
+    def __len__(self):
+        return len(self._store())
+
+    def __iter__(self):
+        return iter(self._store())
+
+    def __contains__(self, key):
+        return key in self._store()
+
+    def keys(self):
+        return self._store().keys()
+
+    def items(self):
+        return self._store().items()
+
+    def values(self):
+        return self._store().values()
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        self._store().clear()
+
+    def update(self, entries):
+        for key, value in _items(type(self).__name__, entries):
+            self[key] = value
+
+
+class ModuleDict(_Dict):
+    """Modules by name: ``heads["pos"](x)``; their parameters are ``<name>.<key>.weight``."""
+
+    _store_name = "_modules"
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _entry(self, key, value):
+        if not isinstance(value, Module):
+            raise TypeError(f"ModuleDict: the value of {key!r} is a {type(value).__name__}, not a "
+                            "Module")
+        return value
+
+
+def _parameter(owner, where, value):
+    """``value`` as a Parameter: a Tensor becomes one (as in torch), anything else is refused."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{owner}: {where} is a {type(value).__name__}, not a Parameter or a Tensor")
+
+
+def _parameters_repr(owner, named, kind):
+    """torch's repr of a parameter container: one line per entry with its dtype (ParameterList)
+    or tensor type (ParameterDict) and size, on the container's line when there is one entry."""
+    lines = [f"  ({k}): Parameter containing: [{kind(p)} of size {'x'.join(map(str, p.shape))}]"
+             for k, p in named]
+    if len(lines) <= 1:
+        return f"{owner}({''.join(lines)})"
+    return f"{owner}(\n" + "".join(f"  {line}\n" for line in lines) + ")"
+
+
+class ParameterDict(_Dict):
+    """Parameters by name (Tensors become Parameters): ``state_dict()`` names them
+    ``<name>.<key>``."""
+
+    _store_name = "_parameters"
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def _entry(self, key, value):
+        return _parameter("ParameterDict", f"the value of {key!r}", value)
+
+    def __repr__(self):
+        return _parameters_repr("ParameterDict", self.items(), lambda p: p.type())
+
+
+class ParameterList(Module):
+    """Parameters in order (Tensors become Parameters), registered as ``"0"``, ``"1"``, ...:
+    ``plist[i]``, ``len``, iteration, ``append`` and ``extend``."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ParameterList(list(self._parameters.values())[i])
+        return self._parameters[str(self._index(i))]
+
+    def __setitem__(self, i, value):
+        setattr(self, str(self._index(i)), _parameter("ParameterList", f"item {i}", value))
+
+    def _index(self, i):
+        n = len(self)
+        if not isinstance(i, int) or not -n <= i < n:
+            raise IndexError(f"ParameterList: index {i!r} is out of range for {n} parameters")
+        return i % n
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        i = len(self)
+        setattr(self, str(i), _parameter("ParameterList", f"item {i}", value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self):
+        return _parameters_repr("ParameterList", self._parameters.items(),
+                                lambda p: f"ts.{p.numpy().dtype}")
+
