@@ -3,12 +3,12 @@ from . import functional, init, utils  # noqa: F401
 from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
 from .activations import ELU, GELU, LeakyReLU, SiLU, Softplus
-from .containers import ModuleDict, ParameterDict, ParameterList
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, ReLU,
                      Sigmoid, Softmax, Tanh, Unflatten)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
-from .module import Module, ModuleList, Parameter, Sequential, evaluating
+from .module import Module, Parameter, evaluating
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
            "Tanh", "Sigmoid", "ReLU", "Softmax", "LogSoftmax", "LayerNorm", "CrossEntropyLoss",

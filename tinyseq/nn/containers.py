@@ -1,5 +1,5 @@
-"""``ModuleDict``, ``ParameterList`` and ``ParameterDict``: containers whose entries their parent
-module registers, by the same attribute mechanism as ``Sequential`` and ``ModuleList``
+"""``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList`` and ``ParameterDict``:
+containers whose entries their parent module registers by the attribute mechanism of ``Module``
 (``module.py``): an entry named ``"enc"`` (a ModuleDict) or ``"0"`` (a ParameterList) is an
 attribute, so ``state_dict()`` names its parameters ``heads.enc.weight``, ``params.0``.
 """
@@ -7,6 +7,59 @@ from collections.abc import Mapping
 
 from ..autograd.tensor import Tensor
 from .module import Module, Parameter
+
+
+def _module(container, i, value):
+    """``value`` if it is a Module (a container silently skipping anything else would lose it)."""
+    if not isinstance(value, Module):
+        raise TypeError(f"{container}: item {i} is a {type(value).__name__}, not a Module; wrap "
+                        "a function in a Module subclass (or use ts.nn.ReLU(), ...)")
+    return value
+
+
+class _Container(Module):
+    """Submodules kept in order under the names "0", "1", ...: indexing, ``len``, iteration."""
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class Sequential(_Container):
+    """Modules applied one after the other; ``seq[i]`` and ``len(seq)`` work."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), _module("Sequential", i, m))
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+class ModuleList(_Container):
+    """A list of modules whose parent registers their parameters (``layers.0.weight``, ...)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module):
+        i = len(self._modules)
+        setattr(self, str(i), _module("ModuleList", i, module))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
 
 
 def _key(owner, key):

@@ -1,5 +1,5 @@
-"""``Module``: parameters and submodules registered by attribute, as in PyTorch; ``Parameter``,
-``Sequential`` and ``ModuleList``.
+"""``Module``: parameters, buffers and submodules registered by attribute, as in PyTorch;
+``Parameter``. (The containers, ``Sequential``, ``ModuleList``, ... are in ``containers.py``.)
 
 A module's ``state_dict()`` maps dotted names (``head.2.bias``) to Tensors on the parameters'
 memory, as PyTorch's does, so a model moves to and from PyTorch by its state_dict. A parameter
@@ -51,6 +51,8 @@ class Module:
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_scope_name", None)
         object.__setattr__(self, "training", True)
@@ -62,34 +64,80 @@ class Module:
         # A parameter (module) assigned again keeps its place in the order, as in torch: tying
         # decoder.weight lists it before decoder.bias still.
         if isinstance(value, Parameter):
-            self._modules.pop(name, None)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):  # the last parent to take it names it
-            self._parameters.pop(name, None)
+            self._forget(name, keep=self._modules)
             object.__setattr__(value, "_scope_name", name)
             self._modules[name] = value
+        elif name in self._buffers:  # a buffer takes a new value: a Tensor or None
+            self._buffers[name] = _buffer_value(self, name, value)
         else:
-            self._parameters.pop(name, None)
-            self._modules.pop(name, None)
+            # Silently turning ``lin.weight = tensor`` into a plain attribute would drop the
+            # weight from parameters() and state_dict(): refused, as in torch.
+            for kind, owned, wanted in (("parameter", self._parameters, "ts.nn.Parameter"),
+                                        ("child module", self._modules, "ts.nn.Module")):
+                if name in owned and value is not None:
+                    raise TypeError(f"{type(self).__name__}: cannot assign "
+                                    f"'{type(value).__name__}' as {kind} {name!r} ({wanted} or "
+                                    f"None expected); wrap a tensor as ts.nn.Parameter(t)")
+            self._forget(name)
             object.__setattr__(self, name, value)
             return
         self.__dict__.pop(name, None)
 
+    def _forget(self, name, keep=None):
+        """Unregister ``name`` from every registry but ``keep``."""
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
+
     def __getattr__(self, name):
         d = self.__dict__
-        if name in d.get("_parameters", ()):
-            return d["_parameters"][name]
-        if name in d.get("_modules", ()):
-            return d["_modules"][name]
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(registry, ()):
+                return d[registry][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def __delattr__(self, name):
-        if name in self._parameters:
-            del self._parameters[name]
-        elif name in self._modules:
-            del self._modules[name]
+        if name in self._parameters or name in self._buffers or name in self._modules:
+            self._forget(name)
         else:
             object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep ``tensor`` as state that is not a parameter (a mask, positional encodings, running
+        statistics): ``self.name``, in ``buffers()``, moved by ``.to()``, and, if ``persistent``,
+        saved in ``state_dict()``, as in PyTorch. ``tensor`` may be None (no value yet).
+
+        >>> import tinyseq as ts
+        >>> class Causal(ts.nn.Module):
+        ...     def __init__(self, n):
+        ...         super().__init__()
+        ...         self.register_buffer("mask", ts.tril(ts.ones(n, n)).bool())
+        >>> m = Causal(3)
+        >>> list(m.state_dict()), list(m.parameters()), m.mask.shape
+        (['mask'], [], (3, 3))
+        """
+        owner = f"{type(self).__name__}.register_buffer"
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{owner}: call super().__init__() before registering buffers")
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: the buffer name must be a string, got "
+                            f"{type(name).__name__} {name!r}")
+        if "." in name or name == "":
+            raise KeyError(f"{owner}: the buffer name {name!r} must be a non-empty string "
+                           "without '.' (it becomes part of the dotted state_dict keys)")
+        if name not in self._buffers and hasattr(self, name):
+            raise KeyError(f"{owner}: attribute {name!r} already exists; choose another name")
+        value = _buffer_value(self, name, tensor)
+        self._forget(name)
+        self.__dict__.pop(name, None)
+        self._buffers[name] = value
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -146,6 +194,21 @@ class Module:
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, buffer)`` pairs in registration order, as ``named_parameters``."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for name, module in modules:
+            for k, b in module._buffers.items():
+                if b is None or (remove_duplicate and id(b) in seen):
+                    continue
+                seen.add(id(b))
+                yield (f"{name}.{k}" if name else k), b
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
     def apply(self, fn):
         """Call ``fn(module)`` on every submodule and this one (children first); returns self."""
         for module in list(self.modules())[::-1]:
@@ -154,8 +217,8 @@ class Module:
 
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
-        """An ``OrderedDict`` of dotted name -> Tensor, as PyTorch's: every parameter under every
-        name it has (tied weights give two keys for one parameter), each a detached Tensor on the
+        """An ``OrderedDict`` of dotted name -> Tensor, as PyTorch's: every parameter (then every
+        persistent buffer) under every name it has (tied weights give two keys for one parameter), each a detached Tensor on the
         parameter's memory (a write to it writes the parameter; ``keep_vars=True`` gives the
         Parameters themselves). ``prefix`` goes before every name; ``destination`` is a dict to
         fill instead of a new one.
@@ -172,6 +235,9 @@ class Module:
         # Not named_parameters(): as in torch, a module or parameter reached twice is listed twice.
         for k, p in self._parameters.items():
             out[prefix + k] = p if keep_vars else p.detach()
+        for k, b in self._buffers.items():
+            if b is not None and k not in self._non_persistent_buffers_set:
+                out[prefix + k] = b if keep_vars else b.detach()
         for k, module in self._modules.items():
             module.state_dict(destination=out, prefix=f"{prefix}{k}.", keep_vars=keep_vars)
         return out
@@ -231,7 +297,7 @@ class Module:
     def to(self, *args, **kwargs):
         """``model.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``, as in
         PyTorch: floating parameters (and their gradients) take a floating ``dtype`` in place (the
-        same Parameter objects); the device is the CPU. Returns self."""
+        same Parameter objects), floating buffers too; the device is the CPU. Returns self."""
         op = f"{type(self).__name__}.to"
         dtype, _ = to_args(op, args, kwargs, copy=False)
         if dtype is None:
@@ -245,6 +311,10 @@ class Module:
                 p.data = p.data.to(dtype)
                 if p.grad is not None:
                     p.grad = p.grad.to(dtype)
+        for module in self.modules():  # floating buffers too; masks and counts keep theirs
+            for k, b in module._buffers.items():
+                if b is not None and b.numpy().dtype.kind == "f":
+                    module._buffers[k] = b.to(dtype)
         return self
 
     def float(self):
@@ -290,11 +360,11 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-def _module(container, i, value):
-    """``value`` if it is a Module (a container silently skipping anything else would lose it)."""
-    if not isinstance(value, Module):
-        raise TypeError(f"{container}: item {i} is a {type(value).__name__}, not a Module; wrap "
-                        "a function in a Module subclass (or use ts.nn.ReLU(), ...)")
+def _buffer_value(module, name, value):
+    """``value`` if a buffer can hold it: a Tensor (not a Parameter: that is a parameter) or None."""
+    if value is not None and (not isinstance(value, Tensor) or isinstance(value, Parameter)):
+        raise TypeError(f"{type(module).__name__}: cannot assign '{type(value).__name__}' to "
+                        f"buffer {name!r} (a ts.Tensor or None is required)")
     return value
 
 
@@ -330,48 +400,3 @@ def evaluating(module):
         yield module
     finally:
         module.train(was)
-
-
-class _Container(Module):
-    """Submodules kept in order under the names "0", "1", ...: indexing, ``len``, iteration."""
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
-class Sequential(_Container):
-    """Modules applied one after the other; ``seq[i]`` and ``len(seq)`` work."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        for i, m in enumerate(modules):
-            setattr(self, str(i), _module("Sequential", i, m))
-
-    def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-
-class ModuleList(_Container):
-    """A list of modules whose parent registers their parameters (``layers.0.weight``, ...)."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        self.extend(modules)
-
-    def append(self, module):
-        i = len(self._modules)
-        setattr(self, str(i), _module("ModuleList", i, module))
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
