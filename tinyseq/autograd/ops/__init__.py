@@ -9,29 +9,30 @@ Next to each Function is the function users call (``def exp(input)``): it checks
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is
 ``ts.exp`` and the method ``t.exp()``.
 
-Adding an op, say ``sin``, touches its module and ``functional.py``:
+Adding an op, say ``tan``, touches its module and ``functional.py``:
 
-1. in ``elementwise.py``, the op and its function, and the method in that module's list::
+1. in ``unary.py``, the op and its function, and the method in that module's list::
 
-       class Sin(Function):
+       class Tan(Function):
            @staticmethod
            def forward(ctx, a):
-               ctx.save_for_backward(a)
-               return np.sin(a)
+               result = np.tan(a)
+               ctx.save_for_backward(result)
+               return result
 
            @staticmethod
            def backward(ctx, g):
-               (a,) = ctx.saved_tensors
-               return g * np.cos(a)
+               (result,) = ctx.saved_tensors
+               return g * (1 + result * result)      # d tan(a) = 1 + tan(a)^2
 
 
-       def sin(input):
-           return Sin.apply(floating(input))
+       def tan(input):
+           return Tan.apply(floating(input))
 
-       TENSOR_METHODS = {..., "sin": sin}      # t.sin() (tensor.py attaches the list)
+       TENSOR_METHODS = {..., "tan": tan}      # t.tan() (tensor.py attaches the list)
 
-2. in ``autograd/functional.py``, ``sin`` in the import from ``.ops.elementwise`` and in
-   ``METHODS``: ``ts.sin``.
+2. in ``autograd/functional.py``, ``tan`` in the import from ``.ops.unary`` and in
+   ``METHODS``: ``ts.tan``.
 
 An op that is another one under its own name (``view`` is ``reshape``) is ``Reshape.alias("view")``.
 """
