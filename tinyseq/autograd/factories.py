@@ -10,12 +10,15 @@ import numpy as np
 from . import rng
 from .memory import gib, physical_memory
 from .device import device_arg
-from .dtypes import DEFAULT_FLOAT, as_array, dtype_arg
+from .dtypes import DTYPES, DEFAULT_FLOAT, as_array, dtype_arg
 from .ops.create import multinomial  # noqa: F401  (ts.multinomial)
 from .ops.shape import check_shape, shape_arg
 from .tensor import Tensor
 
-float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
+# The dtypes by their names (``ts.float32``; ``ts.float``, ``ts.long``, ... are in ``__init__``)
+float32, float64, int64, int32, int16, int8, uint8, bool_ = (
+    DTYPES[t] for t in (np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8,
+                         np.bool_))
 
 
 def _make(array, requires_grad):
@@ -31,7 +34,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     tensor([[1. , 2. ],
             [3. , 4.5]])
     >>> ts.tensor([1, 2]).dtype
-    <class 'numpy.int64'>
+    tinyseq.int64
     """
     device_arg("tensor", device)
     return _make(as_array(data, dtype), requires_grad)
@@ -82,12 +85,12 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
     device_arg("zeros_like", device)
-    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+    return _make(np.zeros(t._data.shape, dtype or t.dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
     device_arg("ones_like", device)
-    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
+    return _make(np.ones(t._data.shape, dtype or t.dtype), requires_grad)
 
 
 def _random(op, draw, size, dtype):

@@ -141,13 +141,24 @@ class Tensor:
         self.name = name
         return self
 
-    shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
-    dtype = property(lambda self: self._data.dtype.type)
     is_leaf = property(lambda self: self.grad_fn is None)
 
+    @property
+    def shape(self):
+        """The sizes as a ``ts.Size`` (a tuple: ``t.shape == (2, 3)``)."""
+        return _size(Size, self._data.shape)
+
+    @property
+    def dtype(self):
+        """The element type as a ``ts`` dtype (``tinyseq.float32``), which numpy also takes and
+        which equals numpy's (``t.dtype == np.float32``)."""
+        found = DTYPES.get(self._data.dtype.type)
+        return found if found is not None else dtype_of(self._data.dtype)
+
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """``t.size()`` is ``t.shape``; ``t.size(d)`` the size of dim ``d`` (an int)."""
+        return _size(Size, self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self):
         return self._data.ndim
@@ -207,9 +218,9 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = "" if self._data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
-            f", dtype=ts.{self._data.dtype}")
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name}>"
+            f", dtype={self.dtype}")
+        if self.grad_fn is not None:  # torch's name of the node (``MulBackward0``)
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
         elif self._requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -327,9 +338,12 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 # exists, and the ops' functions become methods in this one place: each ops module lists its own
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
-from .dtypes import DEFAULT_FLOAT, as_array  # noqa: E402
+from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
+from .size import Size  # noqa: E402
 from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
 from .views import Version  # noqa: E402
+
+_size = tuple.__new__  # ``_size(Size, shape)``: a Size without ``Size()``'s checks (a hot path)
 
 for _ops in (create, elementwise, index, inplace, linalg, order, reduce, shape):
     for _name, _method in _ops.TENSOR_METHODS.items():
