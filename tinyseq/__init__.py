@@ -54,7 +54,7 @@ from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for 
 from .autograd.functional import METHODS, cat, matmul, stack, where
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
-from .autograd.rng import manual_seed
+from .autograd.rng import Generator, default_generator, manual_seed
 from .autograd.device import backends, cuda, device, get_default_device, set_default_device
 from .io import load, save
 
@@ -77,6 +77,26 @@ class inference_mode(no_grad):
 
     def __call__(self, fn):
         return (enable_grad() if self.enabled else no_grad())(fn)
+
+
+def initial_seed():
+    """The seed the default stream started from (``ts.manual_seed``'s)."""
+    return default_generator.initial_seed()
+
+
+def seed():
+    """Seed the default stream from a fresh random seed, and return that seed."""
+    return default_generator.seed()
+
+
+def get_rng_state():
+    """The default stream's state (a uint8 Tensor), for ``ts.set_rng_state``."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Put the default stream back in a state that ``ts.get_rng_state()`` gave."""
+    default_generator.set_state(new_state)
 
 
 def get_default_dtype():
@@ -104,7 +124,8 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size",
            "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "float",
            "double", "long", "int", "short", "cat", "stack", "where", "matmul", "no_grad",
-           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "device",
+           "enable_grad", "is_grad_enabled", "inference_mode", "manual_seed", "Generator",
+           "default_generator", "initial_seed", "seed", "get_rng_state", "set_rng_state", "device",
            "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            *METHODS]

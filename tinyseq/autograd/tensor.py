@@ -34,7 +34,8 @@ class Tensor:
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
     ``Tensor(ndarray)`` wraps an array without changing its dtype; ``Tensor([0])`` (a list) is
-    float32, as in torch. ``name`` labels it in
+    float32, as in torch, and ``Tensor(2, 3)`` (sizes) a float32 tensor of that shape (torch's is
+    uninitialised, tinyseq's zeros). ``name`` labels it in
     ``ts.viz`` (drawings label a module's parameters by its path: ``lstm.weight_hh_l0``). Its ops
     (``t.exp()``, ``a + b``, ``t[0]``) are the functions of ``ops/``, attached at the bottom of
     this file.
@@ -44,7 +45,8 @@ class Tensor:
                  "_accumulator", "_hooks", "_base", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, *data, requires_grad=False, dtype=None):
+        data = _data_arg(data)
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
         if numeric and dtype is None:
             self._data = data
@@ -325,6 +327,21 @@ class Tensor:
 
     def __pos__(self):
         return self
+
+
+def _data_arg(args):
+    """``Tensor(*args)``'s data: the one argument given, or for sizes (``Tensor(2, 3)``,
+    ``Tensor(ts.Size([2, 3]))``, ``Tensor()``) zeros of that shape, float32, as torch's legacy
+    constructor makes (uninitialised there)."""
+    if len(args) == 1 and type(args[0]) is not Size and type(args[0]) is not int:
+        return args[0]
+    sizes = args[0] if len(args) == 1 and type(args[0]) is Size else args
+    if not all(type(n) is int for n in sizes):
+        raise TypeError(f"Tensor(): give one sequence of data or the sizes as ints, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+    from .factories import empty  # (factories imports this module)
+
+    return empty(*(sizes or (0,)))._data
 
 
 _TYPE_NAMES = {np.float32: "FloatTensor", np.float64: "DoubleTensor", np.float16: "HalfTensor",

@@ -66,7 +66,15 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    return _reshape(View, input, shape_arg(shape))
+    """``input`` in ``shape``, sharing its memory; as in torch, only where its strides allow (a
+    transposed tensor cannot be flattened without a copy: ``reshape`` copies, ``view`` refuses)."""
+    out = _reshape(View, input, shape_arg(shape))
+    if out._data.size and not np.may_share_memory(out._data, input._data):  # numpy copied
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride (at "
+                           f"least one dimension spans across two contiguous subspaces): shape "
+                           f"{input.shape} to {tuple(shape_arg(shape))}. Use .reshape(...) "
+                           "instead, or .contiguous().view(...)")
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1):
