@@ -121,6 +121,7 @@ def dtype_arg(op, dtype):
 
     ``dtype`` is a ``ts`` dtype, anything numpy takes as a dtype (``np.float32``, ``"int64"``),
     or PyTorch's and tinyseq's names of one (``"torch.long"``, ``"tinyseq.float32"``)."""
+    given = dtype
     if type(dtype) is DType:
         dtype = dtype.dtype
     elif isinstance(dtype, str) and dtype.startswith(("torch.", "tinyseq.")):
@@ -129,7 +130,7 @@ def dtype_arg(op, dtype):
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
+        raise TypeError(f"{op}: {given!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
                         "or ts.bool") from None
     if dtype.kind not in "fiub":
         raise TypeError(f"{op}: tensors hold floats, ints or bools, not {dtype}")

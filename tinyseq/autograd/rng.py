@@ -83,13 +83,12 @@ def _state_bytes(state):
     """The bytes of a state from ``get_state``, else a TypeError/RuntimeError as torch's."""
     from .tensor import Tensor
 
-    if not isinstance(state, Tensor):
-        raise TypeError(f"set_state: expected a ts.ByteTensor (uint8) from get_state(), got "
-                        f"{type(state).__name__}")
-    if state._data.dtype != np.uint8 or state._data.shape != (_STATE_BYTES,):
-        raise RuntimeError(f"set_state: expected the uint8 tensor of shape ({_STATE_BYTES},) that "
-                           f"get_state() gives, got dtype {state._data.dtype} and shape "
-                           f"{state._data.shape}")
+    if not isinstance(state, Tensor) or state._data.dtype != np.uint8:
+        got = state._data.dtype if isinstance(state, Tensor) else type(state).__name__
+        raise TypeError(f"set_state: expected a ts.ByteTensor (uint8) from get_state(), got {got}")
+    if state._data.shape != (_STATE_BYTES,):
+        raise RuntimeError(f"set_state: expected the {_STATE_BYTES} bytes that get_state() gives, "
+                           f"got a tensor of shape {state.shape}")
     return state._data.tobytes()
 
 

@@ -333,15 +333,15 @@ def _data_arg(args):
     """``Tensor(*args)``'s data: the one argument given, or for sizes (``Tensor(2, 3)``,
     ``Tensor(ts.Size([2, 3]))``, ``Tensor()``) zeros of that shape, float32, as torch's legacy
     constructor makes (uninitialised there)."""
-    if len(args) == 1 and type(args[0]) is not Size and type(args[0]) is not int:
+    if len(args) == 1 and type(args[0]) is not Size and not isinstance(args[0], int):
         return args[0]
     sizes = args[0] if len(args) == 1 and type(args[0]) is Size else args
-    if not all(type(n) is int for n in sizes):
+    if not all(isinstance(n, int) for n in sizes):  # (True is 1, as in torch)
         raise TypeError(f"Tensor(): give one sequence of data or the sizes as ints, got "
                         f"{', '.join(type(a).__name__ for a in args)}")
     from .factories import empty  # (factories imports this module)
 
-    return empty(*(sizes or (0,)))._data
+    return empty(*[int(n) for n in sizes or (0,)])._data
 
 
 _TYPE_NAMES = {np.float32: "FloatTensor", np.float64: "DoubleTensor", np.float16: "HalfTensor",
