@@ -163,12 +163,16 @@ def test_a_node_keeps_its_op_name_and_a_custom_function_is_named_as_torch_names_
 
 # ---- view --------------------------------------------------------------------------------------
 VIEWS = [
-    ("transposed_flat", lambda x, y: x.t().view(6)), ("transposed_split", lambda x, y: x.t().view(3, 2)),
-    ("transposed_infer", lambda x, y: x.t().view(-1)), ("contiguous_first", lambda x, y: x.t().contiguous().view(6)),
+    ("transposed_flat", lambda x, y: x.t().view(6)),
+    ("transposed_split", lambda x, y: x.t().view(3, 2)),
+    ("transposed_infer", lambda x, y: x.t().view(-1)),
+    ("contiguous_first", lambda x, y: x.t().contiguous().view(6)),
     ("permuted_merge", lambda x, y: y.permute(1, 0, 2).view(3, 8)),
     ("permuted_keep", lambda x, y: y.permute(1, 0, 2).view(3, 2, 4)),
-    ("sliced_rows", lambda x, y: y[:, 1:].view(2, -1)), ("sliced_inner", lambda x, y: y[:, :, 1:].view(6, 3)),
-    ("selected_column", lambda x, y: y[:, 0].view(8)), ("strided", lambda x, y: y[:, :, ::2].view(12)),
+    ("sliced_rows", lambda x, y: y[:, 1:].view(2, -1)),
+    ("sliced_inner", lambda x, y: y[:, :, 1:].view(6, 3)),
+    ("selected_column", lambda x, y: y[:, 0].view(8)),
+    ("strided", lambda x, y: y[:, :, ::2].view(12)),
     ("expanded_merge", lambda x, y: x.expand(4, 2, 3).view(8, 3)),
     ("expanded_keep", lambda x, y: x.expand(4, 2, 3).view(4, 6)),
     ("empty", lambda x, y: x[:0].t().view(0)),

@@ -41,9 +41,9 @@ class Size(tuple):
         ``repr`` are torch's."""
         return format(tuple(self), spec)
 
-    def __getitem__(self, key):
-        got = tuple.__getitem__(self, key)
-        return tuple.__new__(Size, got) if isinstance(key, slice) else got
+    def __getitem__(self, key, _get=tuple.__getitem__):  # (``_get``: ``s[0]`` is a hot path)
+        got = _get(self, key)
+        return got if type(key) is not slice else tuple.__new__(Size, got)
 
     def __add__(self, other):
         if not isinstance(other, tuple):

@@ -16,6 +16,7 @@ import numpy as np
 from .device import CPU, device_arg
 from .mode import state
 from .observers import observers
+from .size import Size
 
 
 class RemovableHandle:
@@ -147,7 +148,7 @@ class Tensor:
     is_leaf = property(lambda self: self.grad_fn is None)
 
     @property
-    def shape(self):
+    def shape(self, _size=tuple.__new__):  # (a Size without ``Size()``'s checks: a hot path)
         """The sizes as a ``ts.Size`` (a tuple: ``t.shape == (2, 3)``)."""
         return _size(Size, self._data.shape)
 
@@ -160,7 +161,7 @@ class Tensor:
 
     def size(self, dim=None):
         """``t.size()`` is ``t.shape``; ``t.size(d)`` the size of dim ``d`` (an int)."""
-        return _size(Size, self._data.shape) if dim is None else self._data.shape[dim]
+        return tuple.__new__(Size, self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self):
         return self._data.ndim
@@ -356,11 +357,8 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
-from .size import Size  # noqa: E402
 from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
 from .views import Version  # noqa: E402
-
-_size = tuple.__new__  # ``_size(Size, shape)``: a Size without ``Size()``'s checks (a hot path)
 
 for _ops in (create, elementwise, index, inplace, linalg, order, reduce, shape):
     for _name, _method in _ops.TENSOR_METHODS.items():
