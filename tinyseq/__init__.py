@@ -44,10 +44,12 @@ import numpy as _np  # noqa: E402  (after the command's BLAS setting, above)
 
 from . import autograd  # noqa: E402
 from .autograd import Tensor
+from .autograd.dtypes import DType as dtype
 from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
                                  LongTensor, arange, bool_, empty, float32, float64, from_numpy,
-                                 full, int32, int64, multinomial, ones, ones_like, rand, randint,
-                                 randn, randperm, tensor, zeros, zeros_like)
+                                 full, int8, int16, int32, int64, multinomial, ones, ones_like,
+                                 rand, randint, randn, randperm, tensor, uint8, zeros, zeros_like)
+from .autograd.size import Size
 from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
                                  logspace, numel, rand_like, randint_like, randn_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
@@ -56,7 +58,7 @@ from .autograd.functional import einsum, std_mean, var_mean  # noqa: F401
 from .autograd import linalg  # noqa: E402
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError
-from .autograd.rng import manual_seed
+from .autograd.rng import Generator, default_generator, manual_seed
 from .autograd.device import backends, cuda, device, get_default_device, set_default_device
 from .io import load, save
 
@@ -82,6 +84,26 @@ class inference_mode(no_grad):
         return (enable_grad() if self.enabled else no_grad())(fn)
 
 
+def initial_seed():
+    """The seed the default stream started from (``ts.manual_seed``'s)."""
+    return default_generator.initial_seed()
+
+
+def seed():
+    """Seed the default stream from a fresh random seed, and return that seed."""
+    return default_generator.seed()
+
+
+def get_rng_state():
+    """The default stream's state (a uint8 Tensor), for ``ts.set_rng_state``."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Put the default stream back in a state that ``ts.get_rng_state()`` gave."""
+    default_generator.set_state(new_state)
+
+
 def get_default_dtype():
     """``ts.float32``: what floats become unless a ``dtype`` says otherwise."""
     return float32
@@ -90,7 +112,7 @@ def get_default_dtype():
 def set_default_dtype(d):
     """Accepted for ``ts.float32``, tinyseq's fixed default; give ``dtype=`` to the factories or
     call ``model.double()`` for float64."""
-    if not (isinstance(d, (type, _np.dtype)) and d in (float32, float64)):  # (np.dtype == type)
+    if not (isinstance(d, (type, _np.dtype, dtype)) and d in (float32, float64)):
         raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got {d!r}")
     if d != float32:
         raise NotImplementedError("set_default_dtype: tinyseq's default dtype stays float32; "
@@ -99,14 +121,17 @@ def set_default_dtype(d):
 
 
 # PyTorch's dtype names (they hide Python's bool, float and int in this module: none is used below)
-bool, float, double, long, int = bool_, float32, float64, int64, int32
+bool, float, double, long, int, short = bool_, float32, float64, int64, int32, int16
 __version__ = "0.1.0"
 
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
-           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "float32", "float64", "int64", "int32", "bool",
-           "float", "double", "long", "int", "cat", "stack", "where", "matmul", "no_grad",
-           "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed", "device",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size",
+           "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "float",
+           "double", "long", "int", "short", "cat", "stack", "where", "matmul", "no_grad",
+           "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed",
+           "Generator",
+           "default_generator", "initial_seed", "seed", "get_rng_state", "set_rng_state", "device",
            "set_default_device", "get_default_device", "get_default_dtype",
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            "linalg", "einsum", "var_mean", "std_mean", "randn_like", "rand_like", "randint_like",

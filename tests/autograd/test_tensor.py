@@ -99,8 +99,8 @@ def test_comparisons_and_argmax_are_outside_the_graph():
 def test_repr_reads_like_pytorch():
     assert repr(ts.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(ts.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    assert repr(ts.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<mul>)"
-    assert repr(ts.tensor([1.0], dtype=ts.float64)) == "tensor([1.], dtype=ts.float64)"
+    assert repr(ts.tensor([1.0], requires_grad=True) * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
+    assert repr(ts.tensor([1.0], dtype=ts.float64)) == "tensor([1.], dtype=tinyseq.float64)"
 
 
 def test_in_place_updates_under_no_grad_and_version_counter():

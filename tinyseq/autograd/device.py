@@ -95,9 +95,11 @@ def device_arg(op, value):
 
 
 def is_dtype(value):
-    """True for what names a dtype in ``t.to(...)``: a numpy dtype or scalar type (``ts.float32``),
-    or Python's ``float``, ``int`` and ``bool``."""
-    return isinstance(value, np.dtype) or (isinstance(value, type) and (
+    """True for what names a dtype in ``t.to(...)``: a ``ts`` dtype (``ts.float32``), a numpy dtype
+    or scalar type, or Python's ``float``, ``int`` and ``bool``."""
+    from .dtypes import DType  # (device.py imports nothing of the engine when it loads)
+
+    return isinstance(value, (DType, np.dtype)) or (isinstance(value, type) and (
         issubclass(value, np.generic) or value in (float, int, bool)))
 
 

@@ -1,8 +1,10 @@
-"""Which dtype a value becomes and which dtype a result takes, as in PyTorch.
+"""The dtypes (``ts.float32``), which dtype a value becomes and which dtype a result takes, as in
+PyTorch.
 
 Floats are float32 unless asked otherwise (``DEFAULT_FLOAT``); a Python scalar never changes a
 tensor's dtype; an integer or bool tensor meeting a float one takes the float dtype; a value that a
-dtype cannot hold is refused, never wrapped round.
+dtype cannot hold is refused, never wrapped round. Inside the engine dtypes are numpy's; ``DType``
+is what users see (``t.dtype``, ``ts.float32``).
 """
 import numpy as np
 
@@ -10,6 +12,70 @@ from .ops._util import quiet
 from .tensor import Tensor
 
 DEFAULT_FLOAT = np.float32
+
+
+class DType:
+    """A tensor's element type, as ``torch.dtype``: ``ts.float32`` prints ``tinyseq.float32``.
+
+    It stands for the numpy dtype in its ``.dtype`` attribute, so numpy takes it wherever it takes
+    a dtype (``np.zeros(3, dtype=ts.float32)``, ``a.astype(t.dtype)``), and it equals that dtype
+    in any spelling numpy understands (``t.dtype == np.float32``, ``== "float32"``).
+
+    >>> import tinyseq as ts
+    >>> ts.tensor([1.5]).dtype, ts.long, ts.float64.itemsize
+    (tinyseq.float32, tinyseq.int64, 8)
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, np_dtype):
+        self.dtype = np.dtype(np_dtype)
+
+    def __repr__(self):
+        return f"tinyseq.{self.dtype.name}"
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if isinstance(other, DType):
+            return self.dtype == other.dtype
+        if other is None or isinstance(other, (int, float)):  # (np.dtype(None) is float64)
+            return False
+        try:
+            return self.dtype == np.dtype(other)
+        except (TypeError, ValueError):  # not a dtype at all: "torch.float32", a list, ...
+            return False
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __reduce__(self):  # pickled as its name: ``ts.float32`` comes back as ``ts.float32``
+        return dtype_of, (self.dtype.name,)
+
+    is_floating_point = property(lambda self: self.dtype.kind == "f")
+    is_complex = property(lambda self: self.dtype.kind == "c")
+    is_signed = property(lambda self: self.dtype.kind in "fic")
+    itemsize = property(lambda self: self.dtype.itemsize)
+
+
+DType.__name__ = DType.__qualname__ = "dtype"  # ``type(ts.float32)`` is ``tinyseq.dtype``
+DType.__module__ = "tinyseq"
+
+# One DType per numpy scalar type a tensor can hold, so ``t.dtype is ts.float32`` holds.
+DTYPES = {t: DType(t) for t in (np.float32, np.float64, np.float16, np.int64, np.int32,
+                                 np.int16, np.int8, np.uint8, np.uint16, np.uint32, np.uint64,
+                                 np.bool_)}
+# PyTorch's names, besides the numpy ones (``ts.float32``): ``ts.float`` is float32, as in torch
+TORCH_NAMES = {"float": np.float32, "double": np.float64, "half": np.float16, "long": np.int64,
+               "int": np.int32, "short": np.int16}
+
+
+def dtype_of(np_dtype):
+    """The ``DType`` of a numpy dtype (or its name): ``dtype_of(a.dtype)`` is what ``t.dtype``
+    gives."""
+    np_dtype = np.dtype(np_dtype)
+    found = DTYPES.get(np_dtype.type)
+    return found if found is not None else DType(np_dtype)
 
 
 @quiet
@@ -51,12 +117,21 @@ def _check_fits(a, target):
 
 
 def dtype_arg(op, dtype):
-    """``dtype`` as a numpy dtype that a tensor can have (float, int or bool), else a TypeError."""
+    """``dtype`` as a numpy dtype that a tensor can have (float, int or bool), else a TypeError.
+
+    ``dtype`` is a ``ts`` dtype, anything numpy takes as a dtype (``np.float32``, ``"int64"``),
+    or PyTorch's and tinyseq's names of one (``"torch.long"``, ``"tinyseq.float32"``)."""
+    given = dtype
+    if type(dtype) is DType:
+        dtype = dtype.dtype
+    elif isinstance(dtype, str) and dtype.startswith(("torch.", "tinyseq.")):
+        name = dtype.partition(".")[2]
+        dtype = TORCH_NAMES.get(name, name)
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
-                        "or ts.bool_") from None
+        raise TypeError(f"{op}: {given!r} is not a dtype; use ts.float32, ts.float64, ts.int64 "
+                        "or ts.bool") from None
     if dtype.kind not in "fiub":
         raise TypeError(f"{op}: tensors hold floats, ints or bools, not {dtype}")
     return dtype

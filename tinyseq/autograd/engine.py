@@ -92,14 +92,14 @@ def _root_edges(tensors, grads):
                     f"backward: a gradient can be implied only for a scalar (one-element) tensor, "
                     f"and this one has shape {t.shape}; reduce it first (.sum(), .mean()) or pass "
                     f"gradient= a tensor of shape {t.shape}")
-            g = np.ones(t.shape, dtype=t._data.dtype)
+            g = np.ones(t._data.shape, dtype=t._data.dtype)
         else:
             given, g = g, np.asarray(g._data if isinstance(g, Tensor) else g)
             if g.dtype.kind not in "fiub":
                 raise TypeError(f"backward: gradient must be a Tensor of numbers, got "
                                 f"{type(given).__name__} (dtype {g.dtype})")
             g = g.astype(t._data.dtype, copy=False)
-            if g.shape != t.shape:
+            if g.shape != t._data.shape:
                 raise ShapeError(f"backward: gradient has shape {g.shape} but the tensor has "
                                  f"shape {t.shape}")
         roots.append((edge_of(t), g))

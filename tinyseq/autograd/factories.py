@@ -10,12 +10,15 @@ import numpy as np
 from . import rng
 from .memory import gib, physical_memory
 from .device import device_arg
-from .dtypes import DEFAULT_FLOAT, as_array, dtype_arg
+from .dtypes import DTYPES, DEFAULT_FLOAT, as_array, dtype_arg
 from .ops.create import multinomial  # noqa: F401  (ts.multinomial)
 from .ops.shape import check_shape, shape_arg
 from .tensor import Tensor
 
-float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
+# The dtypes by their names (``ts.float32``; ``ts.float``, ``ts.long``, ... are in ``__init__``)
+float32, float64, int64, int32, int16, int8, uint8, bool_ = (
+    DTYPES[t] for t in (np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8,
+                         np.bool_))
 
 
 def _make(array, requires_grad):
@@ -31,7 +34,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     tensor([[1. , 2. ],
             [3. , 4.5]])
     >>> ts.tensor([1, 2]).dtype
-    <class 'numpy.int64'>
+    tinyseq.int64
     """
     device_arg("tensor", device)
     return _make(as_array(data, dtype), requires_grad)
@@ -82,32 +85,34 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
     device_arg("zeros_like", device)
-    return _make(np.zeros(t.shape, dtype or t.dtype), requires_grad)
+    return _make(np.zeros(t._data.shape, dtype or t.dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
     device_arg("ones_like", device)
-    return _make(np.ones(t.shape, dtype or t.dtype), requires_grad)
+    return _make(np.ones(t._data.shape, dtype or t.dtype), requires_grad)
 
 
-def _random(op, draw, size, dtype):
+def _random(op, draw, size, dtype, generator):
     dtype = dtype_arg(op, dtype or DEFAULT_FLOAT)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype}")
-    return _allocate(op, lambda s, d: draw(rng.generator(), s, d), shape_arg(size), dtype)
+    g = rng.numpy_generator(op, generator)
+    return _allocate(op, lambda s, d: draw(g, s, d), shape_arg(size), dtype)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None):
-    """Standard normal samples from the generator that ``ts.manual_seed`` seeds."""
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples from ``generator`` (a ``ts.Generator``), else from the default
+    stream that ``ts.manual_seed`` seeds."""
     device_arg("randn", device)
-    return _make(_random("randn", lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype),
-                 requires_grad)
+    return _make(_random("randn", lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype,
+                         generator), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None):
-    """Uniform samples in [0, 1) from the generator that ``ts.manual_seed`` seeds."""
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    """Uniform samples in [0, 1) from ``generator``, else from the default stream."""
     device_arg("rand", device)
-    return _make(_random("rand", lambda g, s, d: g.random(s, dtype=d), size, dtype),
+    return _make(_random("rand", lambda g, s, d: g.random(s, dtype=d), size, dtype, generator),
                  requires_grad)
 
 
@@ -139,9 +144,10 @@ def empty(*size, dtype=None, requires_grad=False, device=None):
                  requires_grad)
 
 
-def randint(*args, size=None, dtype=None, requires_grad=False, device=None):
+def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, device=None):
     """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
-    ``randint(low, high, size)``, int64 unless ``dtype`` says otherwise."""
+    ``randint(low, high, size)``, int64 unless ``dtype`` says otherwise (from ``generator``, else
+    the default stream)."""
     device_arg("randint", device)
     if size is None and args:
         *args, size = args
@@ -151,16 +157,19 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device=None):
     low, high = (0, *args) if len(args) == 1 else args
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high})")
-    draw = lambda s, d: rng.generator().integers(low, high, s).astype(d)  # noqa: E731
+    g = rng.numpy_generator("randint", generator)
+    draw = lambda s, d: g.integers(low, high, s).astype(d)  # noqa: E731
     return _make(_allocate("randint", draw, shape_arg((size,)), dtype or np.int64), requires_grad)
 
 
-def randperm(n, dtype=None, requires_grad=False, device=None):
-    """The integers ``0 .. n - 1`` in a random order (int64 unless ``dtype`` says otherwise)."""
+def randperm(n, *, generator=None, dtype=None, requires_grad=False, device=None):
+    """The integers ``0 .. n - 1`` in a random order (int64 unless ``dtype`` says otherwise), from
+    ``generator``, else the default stream."""
     device_arg("randperm", device)
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
-    draw = lambda s, d: rng.generator().permutation(n).astype(d)  # noqa: E731
+    g = rng.numpy_generator("randperm", generator)
+    draw = lambda s, d: g.permutation(n).astype(d)  # noqa: E731
     return _make(_allocate("randperm", draw, (n,), dtype or np.int64), requires_grad)
 
 

@@ -9,7 +9,7 @@ Which results are views of an input, and the version counters, are ``views.py``'
 
 from . import anomaly
 from .mode import state
-from .node import Node, edge_of
+from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
 from .ops._util import quiet
 from .tensor import Tensor
@@ -60,15 +60,26 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
+        cls.node_class = node_class(torch_name(cls))  # (its nodes' class: ``MulBackward0``)
+        cls.node_name = OpName(cls.name, cls.node_class.__name__)
 
     @classmethod
-    def alias(cls, name):
+    def alias(cls, name, torch=None):
         """This op under another name, in the graph and in error messages: ``View =
         Reshape.alias("view")`` is a subclass that only renames it, so it runs Reshape's forward
-        and backward in nodes named "view"."""
+        and backward in nodes named "view" (PyTorch's name of its nodes: ``torch``, if the name
+        does not say it)."""
         title = "".join(word.title() for word in name.split("_"))  # "masked_fill": MaskedFill
-        return type(title, (cls,), {"name": name, "__module__": cls.__module__,
+        names = {"name": name} if torch is None else {"name": name, "torch_name": torch}
+        return type(title, (cls,), {**names, "__module__": cls.__module__,
                                     "__doc__": f"``{name}``: ``{cls.__name__}`` by another name."})
+
+    @classmethod
+    def variant(cls, torch):
+        """This op, under its own name, in nodes that PyTorch names ``torch``: ``t[0]`` and
+        ``t[1:]`` are both ``index``, ``SelectBackward0`` and ``SliceBackward0`` in torch."""
+        return type(cls.__name__, (cls,), {"name": cls.name, "torch_name": torch,
+                                           "__module__": cls.__module__, "__doc__": cls.__doc__})
 
     @classmethod
     def apply(cls, *args):
@@ -102,7 +113,7 @@ class Function:
         """Make the node that links ``tensors`` (the outputs) to the arguments that need a
         gradient, and tell the observers."""
         edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
-        node = Node(cls, ctx, edges, tuple([(t._data.shape, t._data.dtype) for t in tensors]))
+        node = cls.node_class(cls, ctx, edges, tuple([(t._data.shape, t._data.dtype) for t in tensors]))
         for k, t in enumerate(tensors):
             if t._data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True

@@ -4,6 +4,10 @@ gradient, and ``edge_of``, the edge that carries a gradient into a tensor.
 A tensor made by an op points at its node (``t.grad_fn``) and says which of its outputs it is
 (``t._output_nr``); a node points at its inputs' nodes through ``next_edges``. The backward walk
 (``engine.py``) follows these edges from the output to the leaves.
+
+A node's ``name`` is the op's (``"mul"``); its class is named as PyTorch names it (``MulBackward0``:
+``type(t.grad_fn).__name__``, what ``repr(t)`` shows), one subclass of ``Node`` per name
+(``node_class``).
 """
 import weakref
 
@@ -32,7 +36,7 @@ class Node:
         self.ctx = ctx
         self.next_edges = next_edges
         self.out_meta = out_meta
-        self.name = fn.name
+        self.name = fn.node_name
         self.scope = state.scope
         self.trace = anomaly.creation_trace() if state.anomaly else None
         self.saved_versions = ()
@@ -57,6 +61,67 @@ class Node:
         self.ctx = None
 
 
+# PyTorch's node names where they are not ``<Op>Backward0`` (``log_softmax``: LogSoftmaxBackward0);
+# torch's name of some ops depends on the arguments, and its most common one is taken (``matmul`` of
+# two matrices, ``linear`` with a bias, ``reshape`` of a contiguous tensor; ``sum`` and ``mean`` of
+# every element, ``SumBackward1`` with a dim)
+TORCH_NAMES = {"matmul": "MmBackward0", "linear": "AddmmBackward0", "reshape": "ViewBackward0",
+               "flatten": "ViewBackward0", "narrow": "SliceBackward0", "cast": "ToCopyBackward0",
+               "clamp": "ClampBackward1", "setitem": "CopySlices", "copyslices": "CopySlices",
+               "copy": "CopyBackwards"}
+
+
+def torch_name(fn):
+    """PyTorch's name of the nodes of Function ``fn``: ``fn.torch_name`` if its class sets one,
+    else from ``TORCH_NAMES`` or the op's name (``masked_fill``: ``MaskedFillBackward0``); a
+    Function defined outside tinyseq is ``<ClassName>Backward``, as torch names custom Functions."""
+    if "torch_name" in fn.__dict__:
+        return fn.torch_name
+    if not fn.__module__.startswith("tinyseq."):
+        return f"{fn.__name__}Backward"
+    camel = "".join(word.title() for word in fn.name.split("_"))
+    return TORCH_NAMES.get(fn.name, f"{camel}Backward0")
+
+
+class OpName(str):
+    """A node's ``name``: the op's name (``"mul"``), a string; called, as PyTorch's
+    ``grad_fn.name()``, it gives PyTorch's name of the node (``"MulBackward0"``)."""
+
+    def __new__(cls, name, torch):
+        self = super().__new__(cls, name)
+        self.torch = torch
+        return self
+
+    def __call__(self):
+        return self.torch
+
+    def __reduce__(self):
+        return OpName, (str(self), self.torch)
+
+
+_NODE_CLASSES = {}
+
+
+def node_class(torch):
+    """The subclass of ``Node`` named ``torch`` (``"MulBackward0"``), made once."""
+    cls = _NODE_CLASSES.get(torch)
+    if cls is None:
+        cls = _NODE_CLASSES[torch] = type(torch, (Node,), {
+            "__slots__": (), "__module__": __name__,
+            "__doc__": f"A node of the op PyTorch calls ``{torch}``."})
+    return cls
+
+
+def relabel(t, torch):
+    """Name ``t``'s node as PyTorch names the node of a composite op (``nll_loss`` ends in a
+    ``div``: ``relabel(loss, "NllLossBackward0")``); its ``name`` (the op that made it) stays."""
+    node = t.grad_fn
+    if node is not None:
+        node.__class__ = node_class(torch)
+        node.name = OpName(node.name, torch)
+    return t
+
+
 class AccumulateGrad:
     """The node of a leaf that requires a gradient: backward adds into ``leaf.grad``."""
 
@@ -65,13 +130,13 @@ class AccumulateGrad:
 
     def __init__(self, leaf):
         self.leaf = leaf
-        self.out_meta = ((leaf.shape, leaf.dtype),)
-        self.name = "accumulate_grad"
+        self.out_meta = ((leaf._data.shape, leaf._data.dtype),)
+        self.name = OpName("accumulate_grad", "torch::autograd::AccumulateGrad")
         self.scope = ()
         self.next_edges = ()
 
     def __repr__(self):
-        return f"<accumulate_grad node of a leaf {self.leaf.shape}>"
+        return f"<accumulate_grad node of a leaf {self.leaf._data.shape}>"
 
 
 def edge_of(t):

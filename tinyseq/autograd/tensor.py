@@ -16,6 +16,7 @@ import numpy as np
 from .device import CPU, device_arg
 from .mode import state
 from .observers import observers
+from .size import Size
 
 
 class RemovableHandle:
@@ -34,7 +35,8 @@ class Tensor:
 
     Make one with ``ts.tensor(data, requires_grad=True)`` or a factory (``ts.randn(3, 4)``);
     ``Tensor(ndarray)`` wraps an array without changing its dtype; ``Tensor([0])`` (a list) is
-    float32, as in torch. ``name`` labels it in
+    float32, as in torch, and ``Tensor(2, 3)`` (sizes) a float32 tensor of that shape (torch's is
+    uninitialised, tinyseq's zeros). ``name`` labels it in
     ``ts.viz`` (drawings label a module's parameters by its path: ``lstm.weight_hh_l0``). Its ops
     (``t.exp()``, ``a + b``, ``t[0]``) are the functions of ``ops/``, attached at the bottom of
     this file.
@@ -44,7 +46,8 @@ class Tensor:
                  "_accumulator", "_hooks", "_base", "__weakref__")
     __array_ufunc__ = None  # ``ndarray + tensor`` calls ``Tensor.__radd__``, not numpy's loop
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, *data, requires_grad=False, dtype=None):
+        data = _data_arg(data)
         numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
         if numeric and dtype is None:
             self._data = data
@@ -141,13 +144,24 @@ class Tensor:
         self.name = name
         return self
 
-    shape = property(lambda self: self._data.shape)
     ndim = property(lambda self: self._data.ndim)
-    dtype = property(lambda self: self._data.dtype.type)
     is_leaf = property(lambda self: self.grad_fn is None)
 
+    @property
+    def shape(self, _size=tuple.__new__):  # (a Size without ``Size()``'s checks: a hot path)
+        """The sizes as a ``ts.Size`` (a tuple: ``t.shape == (2, 3)``)."""
+        return _size(Size, self._data.shape)
+
+    @property
+    def dtype(self):
+        """The element type as a ``ts`` dtype (``tinyseq.float32``), which numpy also takes and
+        which equals numpy's (``t.dtype == np.float32``)."""
+        found = DTYPES.get(self._data.dtype.type)
+        return found if found is not None else dtype_of(self._data.dtype)
+
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """``t.size()`` is ``t.shape``; ``t.size(d)`` the size of dim ``d`` (an int)."""
+        return tuple.__new__(Size, self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self):
         return self._data.ndim
@@ -207,9 +221,9 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = "" if self._data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
-            f", dtype=ts.{self._data.dtype}")
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name}>"
+            f", dtype={self.dtype}")
+        if self.grad_fn is not None:  # torch's name of the node (``MulBackward0``)
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
         elif self._requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -316,6 +330,21 @@ class Tensor:
         return self
 
 
+def _data_arg(args):
+    """``Tensor(*args)``'s data: the one argument given, or for sizes (``Tensor(2, 3)``,
+    ``Tensor(ts.Size([2, 3]))``, ``Tensor()``) zeros of that shape, float32, as torch's legacy
+    constructor makes (uninitialised there)."""
+    if len(args) == 1 and type(args[0]) is not Size and not isinstance(args[0], int):
+        return args[0]
+    sizes = args[0] if len(args) == 1 and type(args[0]) is Size else args
+    if not all(isinstance(n, int) for n in sizes):  # (True is 1, as in torch)
+        raise TypeError(f"Tensor(): give one sequence of data or the sizes as ints, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+    from .factories import empty  # (factories imports this module)
+
+    return empty(*[int(n) for n in sizes or (0,)])._data
+
+
 _TYPE_NAMES = {np.float32: "FloatTensor", np.float64: "DoubleTensor", np.float16: "HalfTensor",
                np.int64: "LongTensor", np.int32: "IntTensor", np.int16: "ShortTensor",
                np.int8: "CharTensor", np.uint8: "ByteTensor", np.bool_: "BoolTensor"}
@@ -327,7 +356,7 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 # exists, and the ops' functions become methods in this one place: each ops module lists its own
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
-from .dtypes import DEFAULT_FLOAT, as_array  # noqa: E402
+from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
 from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
 from .ops import diagonal, gather, layout, logic, norms, rounding, sample, scan, special  # noqa: E402
 from .ops import stats, unary  # noqa: E402

@@ -178,7 +178,7 @@ class Vocab:
         """float32 one-hot vectors of ``ids`` (any shape ``S``): a Tensor ``(*S, len(self))``.
 
         >>> Vocab.build("ab").one_hot([[4], [5]]).shape
-        (2, 1, 6)
+        tinyseq.Size([2, 1, 6])
         >>> Vocab.build("ab").one_hot(5).tolist()
         [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
         """

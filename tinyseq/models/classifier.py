@@ -28,7 +28,7 @@ class SequenceClassifier(nn.Module):
     >>> model = SequenceClassifier(vocab_size=10, num_classes=3, bidirectional=True)
     >>> ids = np.array([[4, 5], [6, 7], [8, 0]])          # (T=3, B=2), 0 pads the second one
     >>> model(ids, lengths=[3, 2]).shape
-    (2, 3)
+    tinyseq.Size([2, 3])
     >>> model.predict(ids, lengths=[3, 2]).dtype
     dtype('int64')
     """

@@ -61,11 +61,9 @@ def _fill(op, tensor, draw, generator=None):
     """Write ``draw(generator, shape)`` (a float64 array) into ``tensor`` in place, outside the
     graph; returns ``tensor``."""
     _checks.floating(f"nn.init.{op}", tensor, "tensor")
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(f"nn.init.{op}: generator must be None or a numpy.random.Generator, got "
-                        f"{type(generator).__name__}")
+    g = rng.numpy_generator(f"nn.init.{op}", generator)  # (a ts.Generator or a numpy one)
     with no_grad():
-        tensor.copy_(draw(generator or rng.generator(), tensor.shape))
+        tensor.copy_(draw(g, tensor.shape))
     return tensor
 
 

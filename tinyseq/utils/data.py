@@ -10,7 +10,7 @@ A ``DataLoader`` asks a sampler for indices (``SequentialSampler``, or ``RandomS
 ``shuffle=True``), groups them with a ``BatchSampler``, reads ``dataset[i]`` for each and joins
 the samples with ``collate_fn`` (``default_collate``: Tensors stacked, numbers made tensors,
 tuples/lists/dicts collated field by field). Random orders come from tinyseq's generator
-(``ts.manual_seed``), or from ``generator=``, a ``numpy.random.Generator``.
+(``ts.manual_seed``), or from ``generator=``, a ``ts.Generator`` (or a ``numpy.random.Generator``).
 """
 import bisect
 import itertools
@@ -30,15 +30,10 @@ __all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "Sampler", "Se
 
 
 def _numpy_rng(generator, who):
-    """The ``numpy.random.Generator`` to draw from: ``generator``, or tinyseq's current one (read
-    at each draw, so a later ``ts.manual_seed`` counts). The one place a ``ts.Generator`` would
-    be unwrapped."""
-    if generator is None:
-        return rng.generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise TypeError(f"{who}: generator must be None or a numpy.random.Generator, got "
-                    f"{type(generator).__name__}; e.g. numpy.random.default_rng(0)")
+    """The ``numpy.random.Generator`` to draw from: ``generator``'s (a ``ts.Generator`` or a numpy
+    Generator), or the default stream's (read at each draw, so a later ``ts.manual_seed``
+    counts)."""
+    return rng.numpy_generator(who, generator)
 
 
 # ---- datasets -----------------------------------------------------------------------------------

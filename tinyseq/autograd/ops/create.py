@@ -42,10 +42,10 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return Tensor(as_array(data, target), requires_grad=requires_grad)  # (a copy, as torch)
 
 
-def multinomial(input, num_samples, replacement=False):
+def multinomial(input, num_samples, replacement=False, *, generator=None):
     """``num_samples`` indices drawn with the weights ``input`` (``(n,)`` or ``(rows, n)``) gives:
     ``(num_samples,)`` or ``(rows, num_samples)`` int64; each index at most once unless
-    ``replacement``."""
+    ``replacement``; from ``generator`` (a ``ts.Generator``), else the default stream."""
     p = np.asarray(data_of(input), dtype=np.float64)
     if p.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: the weights must have 1 or 2 dims, got shape {p.shape}")
@@ -60,8 +60,9 @@ def multinomial(input, num_samples, replacement=False):
     if not replacement and num_samples > p.shape[-1]:
         raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement "
                            f"from {p.shape[-1]} categories; draw fewer or pass replacement=True")
-    draw = _with_replacement if replacement else _without_replacement
-    out = np.stack([draw(rng.generator(), r / s, num_samples) for r, s in zip(rows, sums)])
+    draw, g = (_with_replacement if replacement else _without_replacement,
+               rng.numpy_generator("multinomial", generator))
+    out = np.stack([draw(g, r / s, num_samples) for r, s in zip(rows, sums)])
     return Tensor(out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,)))
 
 

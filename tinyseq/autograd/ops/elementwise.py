@@ -365,7 +365,7 @@ def clamp(input, min=None, max=None):
     try:
         return Clamp.apply(x, min, max)
     except ValueError:
-        raise broadcast_error("clamp", x.shape, *_bound_shapes(min, max)) from None
+        raise broadcast_error("clamp", x._data.shape, *_bound_shapes(min, max)) from None
 
 
 def _check_bounds(op, lo, hi):
@@ -452,7 +452,7 @@ def masked_fill(input, mask, value):
     try:
         return MaskedFill.apply(mask, value, input)
     except ValueError:
-        raise broadcast_error("masked_fill", mask.shape, input.shape) from None
+        raise broadcast_error("masked_fill", mask.shape, input._data.shape) from None
 
 
 def bool_tensor(x, op):

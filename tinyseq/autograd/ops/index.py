@@ -46,17 +46,38 @@ class GetItem(Function):
         return full, None
 
 
+# ``t[index]`` in nodes named as PyTorch names them: the last item that does something decides
+Select, Slice = GetItem.variant("SelectBackward0"), GetItem.variant("SliceBackward0")
+NewDim, Alias = GetItem.variant("UnsqueezeBackward0"), GetItem.variant("AliasBackward0")
+
+
+def _getitem_op(index):
+    """The ``GetItem`` whose node PyTorch names as it names ``t[index]``: ``IndexBackward0`` when
+    an array, a mask or True/False is in it, else by the last item that does something:
+    ``SelectBackward0`` for ``t[:, 0]``, ``SliceBackward0`` for ``t[1:]`` (and ``t[:]``)."""
+    if any(isinstance(i, (bool, np.ndarray)) for i in index):
+        return GetItem
+    for i in reversed(index):
+        if i is None:
+            return NewDim
+        if _is_int(i):
+            return Select
+        if type(i) is slice and not i.start is i.stop is i.step is None:  # (not ``t[:]``)
+            return Slice
+    return Slice if any(type(i) is slice for i in index) else Alias
+
+
 def getitem(input, index):
     """``t[index]`` as in PyTorch: ints, slices, None, ..., int or bool Tensors/arrays/lists."""
     index = _index(index)
-    check_masks(input.shape, index)
+    check_masks(input._data.shape, index)
     try:
         basic, advanced = torch_steps(index, input.ndim)
         if basic is not None:
-            return GetItem.apply(GetItem.apply(input, basic), advanced)
-        return GetItem.apply(input, index)
+            return GetItem.apply(_getitem_op(basic).apply(input, basic), advanced)
+        return _getitem_op(index).apply(input, index)
     except IndexError as e:
-        raise index_error(e, input.shape, index) from None
+        raise index_error(e, input._data.shape, index) from None
 
 
 class SetItem(Function):
@@ -91,7 +112,7 @@ def setitem(input, index, value):
     """``t[index] = value``, in place (recorded as ``ops/inplace.py`` says); the index means what
     ``t[index]`` means."""
     index = _index(index)
-    check_masks(input.shape, index)
+    check_masks(input._data.shape, index)
     kind = (value._data if isinstance(value, Tensor) else np.asarray(value)).dtype
     if kind.kind not in "fiub":
         raise TypeError(f"__setitem__: cannot write {kind} values into a tensor")
@@ -105,7 +126,7 @@ def setitem(input, index, value):
             _region(input._data, steps)[steps[1]] = data_of(value)
             input._version.value += 1
     except IndexError as e:
-        raise index_error(e, input.shape, index) from None
+        raise index_error(e, input._data.shape, index) from None
     except ValueError as e:
         if isinstance(e, ShapeError):
             raise

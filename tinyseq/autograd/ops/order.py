@@ -100,6 +100,8 @@ class Max(Function):
     the result is NaN), 0 elsewhere; ``amax`` gives ``g / count * mask`` (so an Inf from above
     gives NaN off the maximum, as in torch)."""
 
+    torch_name = "MaxBackward1"  # (torch's ``max(x)``; ``max(x, dim)`` is MaxBackward0)
+
     @staticmethod
     def forward(ctx, a, axes, keepdim, how, sign):
         out = a.max(axis=axes, keepdims=True) if sign > 0 else a.min(axis=axes, keepdims=True)
@@ -116,7 +118,8 @@ class Max(Function):
         return g / ctx.count * ctx.mask, None, None, None, None
 
 
-Min = Max.alias("min")  # ``Max`` with ``sign`` -1
+Min = Max.alias("min", "MinBackward1")  # ``Max`` with ``sign`` -1
+Amax, Amin = Max.variant("AmaxBackward0"), Min.variant("AminBackward0")  # as torch names them
 
 
 class Maximum(Function):
@@ -185,11 +188,11 @@ def _extreme(input, dim, keepdim, other, sign):
 def amax(input, dim=(), keepdim=False):
     """The largest values over the dims ``dim`` (all of them if ``()``); the gradient is shared
     between the ties."""
-    return _reduce(Max, tensor_of(input), dim, keepdim, 1, "dims")
+    return _reduce(Amax, tensor_of(input), dim, keepdim, 1, "dims")
 
 
 def amin(input, dim=(), keepdim=False):
-    return _reduce(Min, tensor_of(input), dim, keepdim, -1, "dims")
+    return _reduce(Amin, tensor_of(input), dim, keepdim, -1, "dims")
 
 
 def _reduce(op, t, dim, keepdim, sign, how):
@@ -286,7 +289,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     ``largest``), largest first. Always sorted (``sorted=False`` lets torch return any order)."""
     t = tensor_of(input)
     axis = _along(t, dim, "topk")
-    _check_k("topk", k, 0 if t.ndim else 1, t.shape[axis] if t.ndim else 1, t, dim)
+    _check_k("topk", k, 0 if t.ndim else 1, t._data.shape[axis] if t.ndim else 1, t, dim)
     values, indices = TopK.apply(t, k, axis, largest)
     return return_types.topk(values, indices)
 
@@ -310,7 +313,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """``(values, indices)`` of the ``k``-th smallest values along ``dim`` (``k=1``: the smallest)."""
     t = tensor_of(input)
     axis = _along(t, dim, "kthvalue", "k-th value")
-    _check_k("kthvalue", k, 1, t.shape[axis] if t.ndim else 1, t, dim)
+    _check_k("kthvalue", k, 1, t._data.shape[axis] if t.ndim else 1, t, dim)
     values, indices = KthValue.apply(t, k, axis, keepdim)
     return return_types.kthvalue(values, indices)
 
@@ -320,6 +323,7 @@ class MedianAlong(Function):
     there is one, as in torch)."""
 
     name = "median"
+    torch_name = "MedianBackward1"  # (torch's ``median(x)`` is MedianBackward0)
     materialize_grads = False
 
     @staticmethod
@@ -412,7 +416,7 @@ def _along(t, dim, op, what=None):
 
 
 def _not_empty(t, axis, op, what):
-    if t.shape[axis] == 0:
+    if t._data.shape[axis] == 0:
         raise IndexError(f"{op}: dim {axis} of a tensor of shape {t.shape} has size 0, so it has no "
                          f"{what}; reduce a dim that is not empty")
 

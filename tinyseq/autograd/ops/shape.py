@@ -57,6 +57,7 @@ class Reshape(Function):
 View = Reshape.alias("view")
 Flatten = Reshape.alias("flatten")
 Squeeze = Reshape.alias("squeeze")
+SqueezeDims = Squeeze.variant("SqueezeBackward1")  # ``squeeze(dim)``, as torch names it
 Unsqueeze = Reshape.alias("unsqueeze")
 
 
@@ -65,7 +66,15 @@ def reshape(input, *shape):
 
 
 def view(input, *shape):
-    return _reshape(View, input, shape_arg(shape))
+    """``input`` in ``shape``, sharing its memory; as in torch, only where its strides allow (a
+    transposed tensor cannot be flattened without a copy: ``reshape`` copies, ``view`` refuses)."""
+    out = _reshape(View, input, shape_arg(shape))
+    if out._data.size and not np.may_share_memory(out._data, input._data):  # numpy copied
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride (at "
+                           f"least one dimension spans across two contiguous subspaces): shape "
+                           f"{input.shape} to {tuple(shape_arg(shape))}. Use .reshape(...) "
+                           "instead, or .contiguous().view(...)")
+    return out
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -76,7 +85,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if lo > hi:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                          f"tensor of shape {input.shape}")
-    shape = input.shape[:lo] + (math.prod(input.shape[lo:hi + 1]),) + input.shape[hi + 1:]
+    sizes = input._data.shape
+    shape = sizes[:lo] + (math.prod(sizes[lo:hi + 1]),) + sizes[hi + 1:]
     return _reshape(Flatten, input, shape)
 
 
@@ -96,15 +106,15 @@ def _reshape(op, t, shape):
 def unsqueeze(input, dim):
     input = tensor_of(input)
     d = norm_dim(dim, input.ndim + 1, "unsqueeze")
-    return Unsqueeze.apply(input, input.shape[:d] + (1,) + input.shape[d:])
+    return Unsqueeze.apply(input, input._data.shape[:d] + (1,) + input._data.shape[d:])
 
 
 def squeeze(input, dim=None):
     """Remove the size-1 dims (all of them, or those of ``dim`` that have size 1)."""
     input = tensor_of(input)
     axes = range(input.ndim) if dim is None else reduce_axes(dim, input.ndim, "squeeze")
-    shape = tuple(n for i, n in enumerate(input.shape) if not (i in axes and n == 1))
-    return Squeeze.apply(input, shape)
+    shape = tuple(n for i, n in enumerate(input._data.shape) if not (i in axes and n == 1))
+    return (Squeeze if dim is None else SqueezeDims).apply(input, shape)
 
 
 def unsqueeze_(input, dim):
@@ -148,6 +158,7 @@ class Permute(Function):
 
 
 Transpose = Permute.alias("transpose")  # a permutation that swaps two dims
+TransposeT = Transpose.variant("TBackward0")  # ``t.t()``, as torch names it
 
 
 def permute(input, *dims):
@@ -173,7 +184,7 @@ def t(input):
     if input.ndim > 2:
         raise ValueError(f"t(): expects a tensor with at most 2 dims, got shape {input.shape}; "
                          "use transpose(d0, d1) or permute(...)")
-    return input if input.ndim < 2 else transpose(input, 0, 1)
+    return input if input.ndim < 2 else TransposeT.apply(input, (1, 0))
 
 
 def swapaxes(input, axis0, axis1):
@@ -244,7 +255,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
     d = norm_dim(dim, input.ndim, "narrow")
     try:
-        n, start, length = input.shape[d], operator.index(start), operator.index(length)
+        n, start, length = input._data.shape[d], operator.index(start), operator.index(length)
     except TypeError:
         raise TypeError(f"narrow: start and length must be ints, got {start!r} and "
                         f"{length!r}") from None
@@ -282,7 +293,7 @@ def expand(input, *shape):
     if -1 in shape[:lead]:
         raise ShapeError(f"expand: -1 (keep the size) in a new leading dim of {shape}; "
                          "new dims need a size")
-    full = tuple(input.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+    full = tuple(input._data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     try:
         return Expand.apply(input, full)
     except ValueError:
@@ -318,7 +329,7 @@ def split(input, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     input = tensor_of(input)
     ax = norm_dim(dim, input.ndim, "split")
-    n = input.shape[ax]
+    n = input._data.shape[ax]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = split_size_or_sections
         if step <= 0:
@@ -342,7 +353,7 @@ def chunk(input, chunks, dim=0):
     input = tensor_of(input)
     if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-    n = input.shape[norm_dim(dim, input.ndim, "chunk")]
+    n = input._data.shape[norm_dim(dim, input.ndim, "chunk")]
     if n == 0:  # as torch: that many empty pieces
         return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
@@ -377,8 +388,8 @@ def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("unbind: a 0-d tensor has no dim to unbind along")
     ax = norm_dim(dim, input.ndim, "unbind")
-    if input.shape[ax] == 1:  # one slice is a view
-        return (Squeeze.apply(input, input.shape[:ax] + input.shape[ax + 1:]),)
+    if input._data.shape[ax] == 1:  # one slice is a view
+        return (Squeeze.apply(input, input._data.shape[:ax] + input._data.shape[ax + 1:]),)
     return Unbind.apply(input, ax)
 
 
@@ -406,7 +417,8 @@ def cat(tensors, dim=0):
             raise ShapeError(f"cat: tensor {i} is 0-d and has no dim to join along; use stack")
     ax = norm_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape))
+        if t.ndim != first.ndim or any(a != b for k, (a, b)
+                                       in enumerate(zip(t._data.shape, first._data.shape))
                                        if k != ax):
             raise ShapeError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has shape "
                              f"{first.shape}; all dims except dim={dim} must match")
@@ -440,7 +452,7 @@ def stack(tensors, dim=0):
     tensors = _tensors(tensors, "stack")
     first = tensors[0]
     for i, t in enumerate(tensors):
-        if t.shape != first.shape:
+        if t._data.shape != first._data.shape:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has shape "
                              f"{first.shape}; stack needs tensors of one shape")
     return Stack.apply(norm_dim(dim, first.ndim + 1, "stack"), *tensors)
