@@ -44,7 +44,7 @@ def test_integer_floor_division_is_pythons_over_broadcast_shapes(shapes, seed, d
     np.testing.assert_array_equal(out.numpy(), np.floor_divide(a, b))
     trunc = ts.divide(ts.from_numpy(a), ts.from_numpy(b), rounding_mode="trunc")
     np.testing.assert_array_equal(trunc.numpy(), np.trunc(a / b).astype(dtype))
-    assert out.dtype is trunc.dtype is np.dtype(dtype).type
+    assert out.dtype == trunc.dtype == np.dtype(dtype)
 
 
 @FAST

@@ -200,20 +200,20 @@ def _like(op, t, dtype):
     return t, (t._data.dtype if dtype is None else dtype_arg(op, dtype))
 
 
-def randn_like(input, *, dtype=None, requires_grad=False, device=None):
+def randn_like(input, *, generator=None, dtype=None, requires_grad=False, device=None):
     """Standard normal samples in ``input``'s shape (and dtype, a float one)."""
     device_arg("randn_like", device)
     t, dtype = _like("randn_like", input, dtype)
     return _make(_random("randn_like", lambda g, s, d: g.standard_normal(s, dtype=d),
-                         (t.shape,), dtype), requires_grad)
+                         (t.shape,), dtype, generator), requires_grad)
 
 
-def rand_like(input, *, dtype=None, requires_grad=False, device=None):
+def rand_like(input, *, generator=None, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1) in ``input``'s shape (and dtype, a float one)."""
     device_arg("rand_like", device)
     t, dtype = _like("rand_like", input, dtype)
-    return _make(_random("rand_like", lambda g, s, d: g.random(s, dtype=d), (t.shape,), dtype),
-                 requires_grad)
+    return _make(_random("rand_like", lambda g, s, d: g.random(s, dtype=d), (t.shape,), dtype,
+                         generator), requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, requires_grad=False, device=None):
