@@ -217,8 +217,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             raise CheckpointError(f"ts.load: entry {name!r} of {where!r} is {a.dtype}, "
                                   f"which tinyseq tensors cannot hold; read it with "
                                   f"safetensors.numpy.load_file instead")
-    if STRUCTURE not in meta:  # a plain safetensors state_dict
-        return {name: place(Tensor(a)) for name, a in arrays.items()}
+    if STRUCTURE not in meta:  # a plain safetensors state_dict: its names in order
+        return {name: place(Tensor(arrays[name])) for name in sorted(arrays)}
     try:
         return structures.decode(meta[STRUCTURE], arrays, place)
     except ValueError as e:

@@ -89,7 +89,7 @@ class _Encoder:
                             f"weights, {where(path)}.state_dict(), instead")
         if isinstance(value, (Mapping, list, tuple)):
             return self.container(value, path)
-        raise TypeError(f"ts.save: {where(path)} is a {type(value).__name__}, which a "
+        raise TypeError(f"ts.save: {where(path)} is of type {type(value).__name__}, which a "
                         f"checkpoint cannot hold (tinyseq never pickles): it holds {_HELD}")
 
     def container(self, value, path):
