@@ -226,6 +226,8 @@ def _key_value(node):
     """A dict key from its node: a plain value or a tuple of them."""
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
+    if not isinstance(node, dict):
+        raise ValueError(f"a dict key is {node!r:.60}; keys are plain values or tuples of them")
     tag, body = _tagged(node)
     if tag == "float":
         return _non_finite(body)
