@@ -83,7 +83,7 @@ def _checkpoint_like(torch):
         "tuple": (w, 1, (2.5, "x", None)),
         "nested": {"a": [{"b": ({"c": [w[0]]},)}]},
         "int_keys": {0: {"step": 4, "exp_avg": w}, 1: {"step": 4, "exp_avg": w[:, 0]}},
-        "keys": {1: "int", 1.5: "float", True: "bool", None: "none", (1, "a"): "tuple",
+        "keys": {1: "int", 1.5: "float", False: "bool", None: "none", (1, "a"): "tuple",
                  "1": "str"},
         "empties": {"dict": {}, "list": [], "tuple": (), "deep": [[[]], {"x": ()}]},
         "floats": [float("inf"), float("-inf"), 1e-310, 2 ** 70, 1.0, 1],
