@@ -49,6 +49,7 @@ from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTenso
                                  LongTensor, arange, bool_, empty, float32, float64, from_numpy,
                                  full, int8, int16, int32, int64, multinomial, ones, ones_like,
                                  rand, randint, randn, randperm, tensor, uint8, zeros, zeros_like)
+from .autograd.printing import set_printoptions
 from .autograd.size import Size
 from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
                                  logspace, numel, rand_like, randint_like, randn_like)
@@ -126,7 +127,7 @@ __version__ = "0.1.0"
 
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
-           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size", "set_printoptions",
            "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "float",
            "double", "long", "int", "short", "cat", "stack", "where", "matmul", "no_grad",
            "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed",

@@ -68,3 +68,18 @@ def test_a_suffix_too_long_for_the_line_goes_below():
 def test_bad_profile_is_one_line():
     with pytest.raises(ValueError, match=r"set_printoptions\(profile='long'\): the profiles are"):
         printing.set_printoptions(profile="long")
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.tensor([1.5], dtype=m.float64), lambda m: m.tensor([1, 2], dtype=m.int32),
+    lambda m: m.zeros(0, 3), lambda m: m.zeros(0, dtype=m.int64), lambda m: m.zeros(2, 0, 1).long(),
+    lambda m: m.tensor([[1.5, -2.25], [3.0, 4.0]], requires_grad=True),
+    lambda m: m.tensor([0.5, 2.0], requires_grad=True) * 3,
+    lambda m: m.arange(30.0, requires_grad=True).exp(),
+    lambda m: m.tensor(4.520721), lambda m: m.tensor([True]), lambda m: m.nn.Parameter(m.ones(2)),
+], ids=["float64", "int32", "empty-2d", "empty-int", "empty-3d-long", "leaf", "node", "long-node",
+        "scalar", "bool", "parameter"])
+def test_tensors_print_as_in_pytorch(make):
+    import tinyseq as ts
+
+    assert repr(make(ts)).replace("tinyseq.", "torch.") == repr(make(torch))

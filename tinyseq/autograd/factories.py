@@ -31,8 +31,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
     >>> import tinyseq as ts
     >>> ts.tensor([[1, 2], [3, 4.5]])
-    tensor([[1. , 2. ],
-            [3. , 4.5]])
+    tensor([[1.0000, 2.0000],
+            [3.0000, 4.5000]])
     >>> ts.tensor([1, 2]).dtype
     tinyseq.int64
     """

@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 
 from .device import CPU, device_arg
+from . import printing
 from .mode import state
 from .observers import observers
 from .size import Size
@@ -219,14 +220,19 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extra = "" if self._data.dtype.type in (DEFAULT_FLOAT, np.int64, np.bool_) else (
-            f", dtype={self.dtype}")
+        """PyTorch's print (``autograd/printing.py``): the elements, then the dtype where it is not
+        the default, then the node that made the tensor or ``requires_grad=True``."""
+        a, suffixes = self._data, []
+        if a.size == 0 and a.ndim != 1:  # no elements to show the shape by
+            suffixes.append(f"size={tuple(a.shape)}")
+        shown_by_elements = (np.int64, np.bool_) if a.size else ()  # (1 vs 1. vs True)
+        if a.dtype.type not in (DEFAULT_FLOAT, *shown_by_elements):
+            suffixes.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:  # torch's name of the node (``MulBackward0``)
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return printing.with_suffixes("tensor(" + printing.array_str(a, 7), suffixes, 7)
 
     # ---- autograd ----------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=False):

@@ -119,7 +119,7 @@ class Module:
         ...         self.register_buffer("mask", ts.tril(ts.ones(n, n)).bool())
         >>> m = Causal(3)
         >>> list(m.state_dict()), list(m.parameters()), m.mask.shape
-        (['mask'], [], (3, 3))
+        (['mask'], [], tinyseq.Size([3, 3]))
         """
         owner = f"{type(self).__name__}.register_buffer"
         if "_buffers" not in self.__dict__:
