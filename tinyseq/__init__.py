@@ -46,9 +46,10 @@ from . import autograd  # noqa: E402
 from .autograd import Tensor
 from .autograd.dtypes import DType as dtype
 from .autograd.factories import (BoolTensor, DoubleTensor, FloatTensor, IntTensor,  # noqa: F401
-                                 LongTensor, arange, bool_, empty, float32, float64, from_numpy,
-                                 full, int8, int16, int32, int64, multinomial, ones, ones_like,
-                                 rand, randint, randn, randperm, tensor, uint8, zeros, zeros_like)
+                                 LongTensor, arange, bool_, empty, float16, float32, float64,
+                                 from_numpy, full, int8, int16, int32, int64, multinomial, ones,
+                                 ones_like, rand, randint, randn, randperm, tensor, uint8, zeros,
+                                 zeros_like)
 from .autograd.printing import set_printoptions
 from .autograd.size import Size
 from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
@@ -122,12 +123,14 @@ def set_default_dtype(d):
 
 
 # PyTorch's dtype names (they hide Python's bool, float and int in this module: none is used below)
-bool, float, double, long, int, short = bool_, float32, float64, int64, int32, int16
+bool, float, double, half, long, int, short = (bool_, float32, float64, float16, int64, int32,
+                                              int16)
 __version__ = "0.1.0"
 
 __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "rand", "randn",
            "arange", "zeros_like", "ones_like", "empty", "randint", "randperm", "multinomial",
-           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size", "set_printoptions",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "dtype", "Size",
+           "set_printoptions", "float16", "half",
            "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool", "float",
            "double", "long", "int", "short", "cat", "stack", "where", "matmul", "no_grad",
            "enable_grad", "is_grad_enabled", "set_grad_enabled", "inference_mode", "manual_seed",

@@ -277,3 +277,27 @@ def test_review_mends_new_tensor_randint_narrow_and_set_default_dtype():
     ts.set_default_dtype(np.dtype("float32"))  # a dtype object, as well as ts.float32
     with pytest.raises(TypeError, match="only floating dtypes"):
         ts.set_default_dtype("float32")
+
+
+@pytest.mark.parametrize("change", [
+    lambda y: y.t_(), lambda y: y.transpose_(0, 1), lambda y: y.t_().transpose_(1, 0).t_(),
+], ids=["t_", "transpose_", "chain"])
+def test_in_place_transposes_rebase_the_graph_as_torch(change):
+    def program(m):
+        x = m.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+        y = x * 1
+        out = change(y)
+        assert out is y
+        (y * m.tensor(np.arange(6.0).reshape(y.shape[0], y.shape[1]))).sum().backward()
+        return y.detach().numpy(), x.grad.numpy()
+
+    for mine, theirs in zip(program(ts), program(torch)):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_half_is_float16_as_in_torch():
+    x = ts.ones(3, dtype=ts.float16, requires_grad=True)
+    (x * 2).exp().sum().backward()
+    assert ts.half is ts.float16 and x.grad.dtype == ts.float16 == np.float16
+    assert repr(ts.ones(2).half()) == repr(torch.ones(2).half()).replace("torch", "tinyseq")
+    np.testing.assert_array_equal(x.grad.numpy(), torch.full((3,), 2.0).exp().half().mul(2).numpy())

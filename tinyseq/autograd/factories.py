@@ -16,9 +16,9 @@ from .ops.shape import check_shape, shape_arg
 from .tensor import Tensor
 
 # The dtypes by their names (``ts.float32``; ``ts.float``, ``ts.long``, ... are in ``__init__``)
-float32, float64, int64, int32, int16, int8, uint8, bool_ = (
-    DTYPES[t] for t in (np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8,
-                         np.bool_))
+float32, float64, float16, int64, int32, int16, int8, uint8, bool_ = (
+    DTYPES[t] for t in (np.float32, np.float64, np.float16, np.int64, np.int32, np.int16, np.int8,
+                         np.uint8, np.bool_))
 
 
 def _make(array, requires_grad):

@@ -283,6 +283,9 @@ class Tensor:
     def double(self):
         return self.to(np.float64)
 
+    def half(self):
+        return self.to(np.float16)
+
     def long(self):
         return self.to(np.int64)
 

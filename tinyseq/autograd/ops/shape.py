@@ -127,6 +127,16 @@ def squeeze_(input, dim=None):
     return _reshape_("squeeze_", squeeze, input, dim)
 
 
+def t_(input):
+    """``t()`` in place (PyTorch's ``t_``)."""
+    return _reshape_("t_", t, input)
+
+
+def transpose_(input, dim0, dim1):
+    """``transpose(dim0, dim1)`` in place."""
+    return _reshape_("transpose_", transpose, input, dim0, dim1)
+
+
 def _reshape_(op, fn, self, *args):
     """``self`` reshaped by ``fn`` in place; a tensor in a graph is rebased onto ``fn``'s node,
     as in torch, and a leaf that requires grad refuses."""
@@ -466,5 +476,5 @@ TENSOR_METHODS = {
     "T": property(_reversed_dims), "expand": expand, "split": split, "chunk": chunk,
     "unbind": unbind, "swapaxes": swapaxes, "swapdims": swapdims, "contiguous": contiguous,
     "is_contiguous": is_contiguous, "flip": flip, "__reversed__": reversed_, "narrow": narrow,
-    "unsqueeze_": unsqueeze_, "squeeze_": squeeze_,
+    "unsqueeze_": unsqueeze_, "squeeze_": squeeze_, "t_": t_, "transpose_": transpose_,
 }
