@@ -1,0 +1,169 @@
+"""The options PyTorch programs pass to tinyseq's layers and losses (issue 15), against torch:
+values, gradients (and gradcheck), defaults and refusals."""
+import warnings
+
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq import nn
+from tinyseq.nn import functional as F
+from tests.torch_compare import compare_module_with_torch, compare_with_torch, torch
+
+RNG = np.random.default_rng(0)
+
+
+# ---- cross_entropy / nll_loss: weight, label_smoothing, probability targets ---------------------
+def _class_case(shape):
+    """Logits of ``shape`` (N, C, d1...), int targets with one ignored, class weights (C,)."""
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape)
+    y = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    y.flat[0] = -100
+    return x, y, rng.uniform(0.2, 3.0, shape[1])
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_weight_and_smoothing_match_torch(shape, reduction, label_smoothing,
+                                                         weighted):
+    x, y, w = _class_case(shape)
+
+    def loss(m, x, y, w):
+        return m.nn.functional.cross_entropy(x, y, weight=w if weighted else None,
+                                             reduction=reduction, label_smoothing=label_smoothing)
+
+    compare_with_torch(loss, None, [x, y, w], requires_grad=[True, False, False])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_nll_loss_weight_matches_torch(reduction, ignore_index):
+    x, y, w = _class_case((7, 3))
+    y[0] = ignore_index
+    compare_with_torch(
+        lambda m, x, y, w: m.nn.functional.nll_loss(x.log_softmax(1), y, w,
+                                                    ignore_index=ignore_index, reduction=reduction),
+        None, [x, y, w], requires_grad=[True, False, False])
+
+
+def test_weighted_mean_divides_by_the_weights_of_the_targets():
+    x, y, w = _class_case((6, 4))
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    kept = y != -100
+    expected = -(w[y[kept]] * logp[kept, y[kept]]).sum() / w[y[kept]].sum()
+    got = F.cross_entropy(ts.tensor(x, dtype=ts.float64), ts.tensor(y),
+                          weight=ts.tensor(w, dtype=ts.float64))
+    assert got.item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_probability_targets_match_torch_with_their_gradient(shape, reduction, label_smoothing):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    C = shape[1 if len(shape) > 1 else 0]
+    p = rng.dirichlet(np.ones(C), size=shape[:1] + shape[2:] if len(shape) > 1 else None)
+    p = np.ascontiguousarray(np.moveaxis(p, -1, 1) if len(shape) > 1 else p)
+    w = rng.uniform(0.5, 2.0, C)
+    for weight in (None, w):
+        compare_with_torch(
+            lambda m, x, p, w: m.nn.functional.cross_entropy(
+                x, p, weight=None if weight is None else w, reduction=reduction,
+                label_smoothing=label_smoothing),
+            None, [x, p, w], requires_grad=[True, True, False])  # the target's gradient too
+
+
+def test_unbatched_input_with_weight_and_smoothing_matches_torch():
+    x, w = RNG.standard_normal(5), RNG.uniform(0.5, 2, 5)
+    compare_with_torch(lambda m, x, w: m.nn.functional.cross_entropy(
+        x, m.tensor(3), weight=w, label_smoothing=0.1), None, [x, w], requires_grad=[True, False])
+
+
+def test_every_target_ignored_is_nan_as_in_torch():
+    x, w = ts.randn(3, 4), ts.rand(4) + 0.5
+    y = ts.tensor([-100, -100, -100])
+    for eps in (0.0, 0.2):
+        assert np.isnan(F.cross_entropy(x, y, weight=w, label_smoothing=eps).item())
+        assert torch.isnan(torch.nn.functional.cross_entropy(
+            torch.from_numpy(x.numpy()), torch.from_numpy(y.numpy()),
+            weight=torch.from_numpy(w.numpy()), label_smoothing=eps))
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_cross_entropy_options_pass_gradcheck(probabilities):
+    x, y, w = _class_case((4, 3, 2))
+    p = np.random.default_rng(1).dirichlet(np.ones(3), (4, 2)).transpose(0, 2, 1)
+    target = (ts.tensor(np.ascontiguousarray(p), dtype=ts.float64, requires_grad=True)
+              if probabilities else ts.tensor(y))
+    weight = ts.tensor(w, dtype=ts.float64)
+    inputs = [ts.tensor(x, dtype=ts.float64, requires_grad=True)]
+    if probabilities:
+        inputs.append(target)
+
+    def loss(x, t=target):
+        return F.cross_entropy(x, t, weight=weight, label_smoothing=0.15)
+
+    assert ts.autograd.gradcheck(loss, inputs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.CrossEntropyLoss(weight=torch_or_ts(nn).tensor([0.5, 2.0, 1.0, 3.0]),
+                                   label_smoothing=0.1, ignore_index=1),
+    lambda nn: nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.2),
+    lambda nn: nn.NLLLoss(weight=torch_or_ts(nn).tensor([0.5, 2.0, 1.0, 3.0]),
+                          reduction="none"),
+])
+def test_loss_modules_take_the_options_and_keep_weight_as_a_buffer(make):
+    x, y, _ = _class_case((5, 4))
+    y[0] = 1  # the first module's ignore_index
+    ours, theirs = make(nn), make(torch.nn)
+    a = ours(ts.tensor(x), ts.tensor(y))
+    b = theirs(torch.tensor(x, dtype=torch.float32), torch.tensor(y))
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def torch_or_ts(nn_module):
+    return torch if nn_module is torch.nn else ts
+
+
+def test_size_average_and_reduce_map_to_a_reduction_with_torchs_warning():
+    x, y, _ = _class_case((5, 4))
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        summed = F.cross_entropy(ts.tensor(x), ts.tensor(y), size_average=False)
+    assert summed.item() == pytest.approx(F.cross_entropy(ts.tensor(x), ts.tensor(y),
+                                                          reduction="sum").item())
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        assert nn.NLLLoss(reduce=False).reduction == "none"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nn.CrossEntropyLoss().reduction == "mean"  # no warning without them
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x, y: F.cross_entropy(x, y, weight=ts.ones(3)), RuntimeError,
+     r"cross_entropy: weight tensor should be defined either for all 4 classes .* \[3\]"),
+    (lambda x, y: F.cross_entropy(x, y, weight=ts.ones(4, dtype=ts.float64)), RuntimeError,
+     r"cross_entropy: weight has dtype float64 but the input has float32; convert"),
+    (lambda x, y: F.nll_loss(x, y, weight=ts.ones(4, requires_grad=True)), RuntimeError,
+     r"nll_loss: the loss is not differentiable with respect to weight; pass weight.detach"),
+    (lambda x, y: F.cross_entropy(x, y, weight=[1, 1, 1, 1]), TypeError,
+     r"cross_entropy: weight must be a Tensor of 4 class weights, got list"),
+    (lambda x, y: F.cross_entropy(x, y, label_smoothing=1.5), ValueError,
+     r"cross_entropy: label_smoothing must be between 0.0 and 1.0, got 1.5"),
+    (lambda x, y: F.cross_entropy(x, x.softmax(1), ignore_index=1), ValueError,
+     r"cross_entropy: ignore_index=1 is not supported for probability"),
+    (lambda x, y: F.cross_entropy(x, ts.zeros(5, 4, dtype=ts.int64)), RuntimeError,
+     r"cross_entropy: a target of the input's shape \(5, 4\) holds class probabilities and "
+     r"must be floating-point, got int64"),
+    (lambda x, y: nn.CrossEntropyLoss(label_smoothing=-0.1), ValueError,
+     r"CrossEntropyLoss: label_smoothing must be in \[0, 1\], got -0.1"),
+])
+def test_bad_options_are_refused_in_one_line(call, error, match):
+    x, y = ts.randn(5, 4), ts.tensor([0, 1, 2, 3, 0])
+    with pytest.raises(error, match=match):
+        call(x, y)
