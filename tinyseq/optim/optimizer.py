@@ -20,7 +20,12 @@ class Optimizer:
     rate is a NaN model after one step) and writes ``_update(p, g, state, group)`` on numpy
     arrays: it reads ``p`` (the parameter's values; AdamW decays them in place), changes its state
     arrays in place and returns the step ``d``; ``step()`` writes ``p -= d`` with the parameter's
-    ``sub_``, as torch's optimisers write theirs (bumping its version).
+    ``sub_``, as torch's optimisers write theirs (bumping its version). With a group's
+    ``maximize`` the gradient is negated first (ascent), as in torch.
+
+    torch's implementation switches ``foreach`` and ``fused`` are accepted and kept in the groups
+    (they change how torch computes a step, not its values; tinyseq has one numpy
+    implementation); ``capturable`` and ``differentiable`` are refused when True.
     """
 
     nonnegative = ("lr",)
@@ -72,6 +77,16 @@ class Optimizer:
         for key in self.nonnegative:
             self._require(_NAMES.get(key, key), group[key], lambda v: 0 <= v < math.inf,
                           "a finite number >= 0")
+        name = type(self).__name__
+        if group.get("foreach") and group.get("fused"):
+            raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together; "
+                               "give at most one")
+        if group.get("capturable"):  # torch's AssertionError, on a CPU parameter
+            raise AssertionError(f"{name}: capturable=True is for CUDA graphs (parameters on "
+                                 "cuda, xpu, ...); tinyseq's are on the cpu, so leave it False")
+        if group.get("differentiable"):
+            raise RuntimeError(f"{name}: differentiable=True (differentiating through the step) "
+                               "is not supported by tinyseq; leave it False")
 
     def _require(self, what, value, ok, rule):
         """Refuse ``value`` unless ``ok(value)``; a value that is not a number is a TypeError."""
@@ -102,7 +117,8 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         state = self.state.setdefault(p, {})
-                        p.sub_(self._update(p.numpy(), p.grad.numpy(), state, group))
+                        g = -p.grad.numpy() if group.get("maximize") else p.grad.numpy()
+                        p.sub_(self._update(p.numpy(), g, state, group))
         return loss
 
     def _update(self, p, g, state, group):
