@@ -167,3 +167,65 @@ def test_bad_options_are_refused_in_one_line(call, error, match):
     x, y = ts.randn(5, 4), ts.tensor([0, 1, 2, 3, 0])
     with pytest.raises(error, match=match):
         call(x, y)
+
+
+# ---- Embedding: max_norm, norm_type, scale_grad_by_freq, sparse ---------------------------------
+IDS = np.array([[1, 2, 1, 4], [4, 4, 0, 2]])
+
+
+@pytest.mark.parametrize("options", [
+    dict(max_norm=1.0),
+    dict(max_norm=0.5, norm_type=1.0, padding_idx=0),
+    dict(max_norm=1.2, norm_type=float("inf")),
+    dict(scale_grad_by_freq=True),
+    dict(scale_grad_by_freq=True, padding_idx=4, max_norm=2.0, norm_type=3.0),
+], ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_embedding_options_match_torch_with_the_renormalised_weight(options):
+    ours, theirs, *_ = compare_module_with_torch(lambda nn: nn.Embedding(6, 3, **options), [IDS])
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)
+    if "max_norm" in options:
+        norms = np.linalg.norm(ours.weight.numpy()[np.unique(IDS)], ord=options.get(
+            "norm_type", 2.0), axis=1)
+        assert (norms <= options["max_norm"] * (1 + 1e-6)).all()
+        assert not np.allclose(ours.weight.numpy()[3], 0)  # an id not looked up keeps its row
+    assert repr(ours) == repr(theirs)
+
+
+def test_functional_embedding_options_match_torch():
+    w = np.random.default_rng(2).standard_normal((5, 4)) * 2
+
+    def lookup(m, w):
+        ids = m.tensor([[0, 3, 3], [1, 3, 0]])
+        with m.no_grad():
+            w2 = w.clone()  # F.embedding renormalises its weight in place: a leaf cannot be
+        w2 = w2.requires_grad_()
+        out = m.nn.functional.embedding(ids, w2, max_norm=1.5, scale_grad_by_freq=True)
+        return out * 1.0, w2.detach()
+
+    compare_with_torch(lookup, None, [w], requires_grad=[False])
+    ours = ts.tensor(w, requires_grad=True)
+    out = F.embedding(ts.tensor([2, 2, 2, 1]), ours, scale_grad_by_freq=True)
+    (out * ts.tensor([[1.0], [2.0], [3.0], [4.0]])).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy()[2], 2.0)  # (1 + 2 + 3) / 3
+    np.testing.assert_allclose(ours.grad.numpy()[1], 4.0)
+    # (no gradcheck: scale_grad_by_freq is, by design, not the derivative of the lookup)
+
+
+def test_from_pretrained_passes_the_options():
+    w = ts.tensor([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]])
+    e = nn.Embedding.from_pretrained(w, freeze=False, max_norm=1.0, scale_grad_by_freq=True)
+    assert (e.max_norm, e.norm_type, e.scale_grad_by_freq, e.weight.requires_grad) == (
+        1.0, 2.0, True, True)
+    e(ts.tensor([0, 1]))
+    np.testing.assert_allclose(w.numpy(), [[0.6, 0.8], [0.3, 0.4], [6.0, 8.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: nn.Embedding(5, 2, sparse=True), r"Embedding: sparse=True needs sparse gradients"),
+    (lambda: nn.Embedding.from_pretrained(ts.ones(2, 2), sparse=True), r"Embedding: sparse=True"),
+    (lambda: F.embedding(ts.tensor([1]), ts.ones(3, 2), sparse=True),
+     r"embedding: sparse=True needs sparse gradients, which tinyseq does not have; use sparse"),
+])
+def test_sparse_embeddings_are_refused_in_one_line(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

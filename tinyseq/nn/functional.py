@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from ..autograd import rng
+from ..autograd.mode import no_grad
 from ..autograd.functional import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
@@ -36,18 +37,26 @@ def linear(input, weight, bias=None):
     return linear_op(input, weight, bias)
 
 
-def embedding(input, weight, padding_idx=None):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` ``(num, dim)`` picked by the int64 ``input`` ``(*)``: ``(*, dim)``.
 
-    Ids must be in ``[0, num)``. Repeated indices sum their gradients; the ``padding_idx`` row
-    (negative counts from the end) gets none.
+    Ids must be in ``[0, num)``. Repeated indices sum their gradients (divided by how often each
+    id occurs in ``input`` with ``scale_grad_by_freq``); the ``padding_idx`` row (negative counts
+    from the end) gets none. With ``max_norm``, the rows looked up are first renormalised in
+    place (outside the graph, as torch) to a ``norm_type``-norm of at most ``max_norm``.
     """
     padding_idx = _checks.padding_index("embedding", padding_idx, weight.shape[0])
-    return _embedding(input, weight, padding_idx, "embedding")
+    return _embedding(input, weight, padding_idx, "embedding", max_norm, norm_type,
+                      scale_grad_by_freq, sparse)
 
 
-def _embedding(input, weight, padding_idx, name):
+def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
+               scale_grad_by_freq=False, sparse=False):
     """``embedding`` with ``name`` (the layer or the function) in its errors."""
+    if sparse:
+        raise ValueError(f"{name}: sparse=True needs sparse gradients, which tinyseq does not "
+                         "have; use sparse=False (a dense gradient, the same values)")
     idx = _indices(input, name)
     n = weight.shape[0]
     if idx.size:
@@ -55,10 +64,33 @@ def _embedding(input, weight, padding_idx, name):
         if low < 0 or high >= n:
             raise OutOfRangeError(f"{name}: id {low if low < 0 else high} is out of range for "
                                   f"{n} embeddings (ids must be in [0, {n}))")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
     out = weight[idx]
+    if scale_grad_by_freq:
+        ids, counts = np.unique(idx, return_inverse=False, return_counts=True)
+        scale = (1 / counts[np.searchsorted(ids, idx)]).astype(out.numpy().dtype)[..., None]
+        # the same values; the gradient of each looked-up row divided by its id's count
+        out = out.detach() + (out - out.detach()) * scale
     if padding_idx is not None:
         out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type, name):
+    """Scale in place each of ``weight``'s ``rows`` whose ``norm_type``-norm exceeds
+    ``max_norm`` by ``max_norm / (norm + 1e-7)``, as torch's ``embedding_renorm_``."""
+    max_norm = _checks.number(name, "max_norm", max_norm)
+    norm_type = _checks.number(name, "norm_type", norm_type)
+    if not rows.size:
+        return
+    w = weight.numpy()[rows]
+    norms = np.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)[:, None]
+        with no_grad():
+            weight[Tensor(rows[big])] = Tensor(w[big] * scale)
 
 
 def dropout(input, p=0.5, training=True):
