@@ -11,6 +11,8 @@ from tinyseq.nn import functional as F
 from tests.torch_compare import compare_module_with_torch, compare_with_torch, torch
 
 RNG = np.random.default_rng(0)
+# torch's own notice when it runs an LSTM with projections on the CPU
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 
 
 # ---- cross_entropy / nll_loss: weight, label_smoothing, probability targets ---------------------
@@ -228,4 +230,78 @@ def test_from_pretrained_passes_the_options():
 ])
 def test_sparse_embeddings_are_refused_in_one_line(call, match):
     with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ---- LSTM(proj_size=): torch's LSTM with projections ---------------------------------------------
+PROJ_GRID = [dict(num_layers=L, bidirectional=bi, bias=b, batch_first=bf, hx=h)
+             for L in (1, 2) for bi in (False, True) for b in (True, False)
+             for bf in (False, True) for h in (False, True) if b or (L == 2 and bi)]
+
+
+@pytest.mark.parametrize("cfg", PROJ_GRID, ids=["-".join(f"{k}={v}" for k, v in c.items())
+                                                for c in PROJ_GRID])
+def test_lstm_with_projections_matches_torch(cfg):
+    L, D = cfg["num_layers"], 1 + cfg["bidirectional"]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5, 3) if cfg["batch_first"] else (5, 4, 3))
+    state = [(rng.standard_normal((L * D, 4, 2)), rng.standard_normal((L * D, 4, 6)))]
+    options = {k: v for k, v in cfg.items() if k != "hx"}
+    ours, _, outs, _ = compare_module_with_torch(
+        lambda nn: nn.LSTM(3, 6, proj_size=2, **options), [x, *state][:1 + cfg["hx"]])
+    output, h_n, c_n = outs
+    assert output.shape[-1] == D * 2 and h_n.shape == (L * D, 4, 2) and c_n.shape == (L * D, 4, 6)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_with_projections_on_packed_input_matches_torch(bidirectional):
+    x = np.random.default_rng(1).standard_normal((5, 4, 3))
+
+    def packed(m, layer, x):
+        seq = m.nn.utils.rnn.pack_padded_sequence(x, [2, 5, 3, 4], enforce_sorted=False)
+        out, (h, c) = layer(seq)
+        return out.data, h, c
+
+    compare_module_with_torch(lambda nn: nn.LSTM(3, 5, num_layers=2, proj_size=3,
+                                                 bidirectional=bidirectional), [x], forward=packed)
+
+
+def test_lstm_with_projections_passes_gradcheck():
+    """Through the inputs and both states (the weights' gradients are compared with torch's)."""
+    lstm = nn.LSTM(2, 4, num_layers=2, proj_size=2, bidirectional=True).double()
+    x = ts.randn(3, 2, 2, dtype=ts.float64, requires_grad=True)
+    h0 = ts.randn(4, 2, 2, dtype=ts.float64, requires_grad=True)
+    c0 = ts.randn(4, 2, 4, dtype=ts.float64, requires_grad=True)
+
+    def run(x, h0, c0):
+        out, (h, c) = lstm(x, (h0, c0), lengths=[3, 2])
+        return (out * out).sum() + (h * c.sum(2, keepdim=True)).sum()
+
+    assert ts.autograd.gradcheck(run, (x, h0, c0))
+
+
+def test_lstm_projections_repr_and_state_dict_are_torchs():
+    theirs = torch.nn.LSTM(3, 4, proj_size=2, num_layers=2, batch_first=True)
+    ours = nn.LSTM(3, 4, proj_size=2, num_layers=2, batch_first=True)
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: nn.LSTM(3, 4, proj_size=4), ValueError,
+     r"LSTM: proj_size has to be smaller than hidden_size, got proj_size=4, hidden_size=4"),
+    (lambda: nn.LSTM(3, 4, proj_size=-1), ValueError, r"LSTM: proj_size must be an int >= 0"),
+    (lambda: nn.LSTM(3, 4, proj_size=1.5), TypeError, r"LSTM: proj_size must be an int"),
+    (lambda: nn.GRU(3, 4, proj_size=2), ValueError,
+     r"GRU: proj_size argument is only supported for LSTM, not RNN or GRU"),
+    (lambda: nn.LSTM(3, 4, proj_size=2)(ts.randn(2, 1, 3), (ts.zeros(1, 1, 4), ts.zeros(1, 1, 4))),
+     RuntimeError, r"LSTM: h_0 must have shape \(1, 1, 2\) \(num_layers \* directions, batch, "
+     r"proj_size\), got \(1, 1, 4\)"),
+    (lambda: nn.LSTM(3, 4, proj_size=2)(ts.randn(2, 1, 3), (ts.zeros(1, 1, 2), ts.zeros(1, 1, 2))),
+     RuntimeError, r"LSTM: c_0 must have shape \(1, 1, 4\) \(num_layers \* directions, batch, "
+     r"hidden_size\)"),
+])
+def test_bad_projections_are_refused_in_one_line(call, error, match):
+    with pytest.raises(error, match=match):
         call()

@@ -1,7 +1,7 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class Adagrad(Optimizer):
@@ -18,8 +18,8 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      foreach=foreach, maximize=maximize,
-                                      differentiable=differentiable, fused=fused))
+                                      **switches(maximize=maximize)),
+                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _update(self, p, g, state, group):
         if not state:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..nn import _checks
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class RMSprop(Optimizer):
@@ -20,8 +20,9 @@ class RMSprop(Optimizer):
                  differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
-                                      capturable=capturable, foreach=foreach, maximize=maximize,
-                                      differentiable=differentiable))
+                                      **switches(maximize=maximize)),
+                         dict(capturable=capturable, foreach=foreach,
+                              differentiable=differentiable))
 
     def _validate(self, group):
         super()._validate(group)

@@ -2,7 +2,7 @@
 import math
 
 from ..nn import _checks
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class SGD(Optimizer):
@@ -19,8 +19,8 @@ class SGD(Optimizer):
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=maximize, foreach=foreach,
-                                      differentiable=differentiable, fused=fused))
+                                      **switches(maximize=maximize)),
+                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _validate(self, group):
         super()._validate(group)
