@@ -305,3 +305,20 @@ def test_lstm_projections_repr_and_state_dict_are_torchs():
 def test_bad_projections_are_refused_in_one_line(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---- pad_sequence(padding_side=) ------------------------------------------------------------------
+@pytest.mark.parametrize("padding_side", ["left", "right"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pad_sequence_padding_side_matches_torch_with_its_gradient(padding_side, batch_first):
+    rng = np.random.default_rng(4)
+    seqs = [rng.standard_normal((n, 3)) for n in (2, 4, 1)]
+    compare_with_torch(lambda m, *s: m.nn.utils.rnn.pad_sequence(
+        list(s), batch_first=batch_first, padding_value=-1.5, padding_side=padding_side),
+        None, seqs)
+
+
+def test_pad_sequence_refuses_another_side():
+    with pytest.raises(RuntimeError, match=r"pad_sequence: Expected padding_side to be one of "
+                                           r"left or right, but got 'middle'"):
+        nn.utils.rnn.pad_sequence([ts.ones(2)], padding_side="middle")
