@@ -322,3 +322,34 @@ def test_pad_sequence_refuses_another_side():
     with pytest.raises(RuntimeError, match=r"pad_sequence: Expected padding_side to be one of "
                                            r"left or right, but got 'middle'"):
         nn.utils.rnn.pad_sequence([ts.ones(2)], padding_side="middle")
+
+
+# ---- ts.compile: accepted, compiles nothing ----------------------------------------------------
+def test_compile_returns_what_it_is_given_which_computes_the_same():
+    model = nn.LSTM(3, 4)
+    assert ts.compile(model) is model
+    assert ts.compile(model, mode="reduce-overhead", fullgraph=True, dynamic=False) is model
+
+    @ts.compile(mode="max-autotune")
+    def double(x):
+        return x * 2
+
+    @ts.compile
+    def square(x):
+        return x * x
+
+    x = ts.tensor([1.0, -3.0], requires_grad=True)
+    square(double(x)).sum().backward()
+    assert x.grad.tolist() == [8.0, -24.0]  # d(4x²)/dx = 8x
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ts.compile(nn.Linear(1, 1), mode="fast"), RuntimeError,
+     "Unrecognized mode=fast, should be one of: default, lite, reduce-overhead"),
+    (lambda: ts.compile(nn.Linear(1, 1), mode="default", options={}), RuntimeError,
+     "Either mode or options can be specified, but both can't be specified at the same time"),
+    (lambda: ts.compile(3), AssertionError, "A callable function is expected, but <class 'int'>"),
+])
+def test_compile_refuses_what_torch_refuses(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
