@@ -353,3 +353,59 @@ def test_compile_returns_what_it_is_given_which_computes_the_same():
 def test_compile_refuses_what_torch_refuses(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---- BatchNorm1d ---------------------------------------------------------------------------------
+BN_CASES = [dict(), dict(momentum=None), dict(affine=False), dict(bias=False),
+            dict(track_running_stats=False), dict(eps=1e-2, momentum=0.3)]
+
+
+@pytest.mark.parametrize("options", BN_CASES, ids=lambda o: "-".join(f"{k}={v}" for k, v in
+                                                                      o.items()) or "defaults")
+@pytest.mark.parametrize("shape", [(6, 4), (3, 4, 5)])
+def test_batchnorm_matches_torch_in_training_then_in_evaluation(options, shape):
+    rng = np.random.default_rng(5)
+    batches = [rng.standard_normal(shape) * 2 + 1 for _ in range(3)]
+    ours, theirs, *_ = compare_module_with_torch(lambda nn: nn.BatchNorm1d(4, **options),
+                                                 batches[:1])
+    for x in batches[1:]:  # more training steps: the running statistics follow torch's
+        a = ours(ts.tensor(x, dtype=ts.float32))
+        b = theirs(torch.tensor(x, dtype=torch.float32))
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5)
+    for (name, mine), (_, ref) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        np.testing.assert_allclose(mine.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+        assert mine.numpy().dtype == ref.numpy().dtype, name
+    ours.eval(), theirs.eval()
+    ours.zero_grad(), theirs.zero_grad()  # evaluation: the running statistics, and gradients
+    compare_module_with_torch(lambda lib: ours if lib is nn else theirs, batches[:1])
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_batchnorm_passes_gradcheck_in_training():
+    bn = nn.BatchNorm1d(3).double()
+    x = ts.randn(4, 3, 2, dtype=ts.float64, requires_grad=True)
+    weight = bn.weight
+
+    def run(x):
+        bn.num_batches_tracked.zero_()
+        return bn(x) * ts.arange(24, dtype=ts.float64).reshape(4, 3, 2) / 10
+
+    assert ts.autograd.gradcheck(run, [x])
+    assert weight is bn.weight
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: nn.BatchNorm1d(3)(ts.randn(2, 3, 4, 5)), ValueError,
+     r"BatchNorm1d: expected 2D or 3D input \(N, C\) or \(N, C, L\) \(got 4D input"),
+    (lambda: nn.BatchNorm1d(3)(ts.randn(1, 3)), ValueError,
+     r"BatchNorm1d: Expected more than 1 value per channel when training, got input size"),
+    (lambda: nn.BatchNorm1d(3)(ts.randn(4, 2)), RuntimeError,
+     r"BatchNorm1d: input has 2 channels \(shape \(4, 2\)\), but the layer was built with "
+     r"num_features=3"),
+    (lambda: nn.BatchNorm1d(0), ValueError, r"BatchNorm1d: num_features must be an int >= 1"),
+])
+def test_batchnorm_refuses_bad_input_in_one_line(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
