@@ -122,6 +122,38 @@ def set_default_dtype(d):
                                   "model.double()")
 
 
+_COMPILE_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs",
+                  "max-autotune")
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None,
+            name=None, disable=False, recompile_limit=None, isolate_recompiles=False,
+            shapes_spec=None):
+    """``model`` itself (a module or a function), unchanged: tinyseq compiles nothing, it runs
+    what it is given step by step on numpy, so the result computes exactly what ``model`` does.
+    Accepted so that PyTorch programs calling ``torch.compile(model)`` (or using
+    ``@torch.compile(...)`` as a decorator, ``model=None``) run; ``mode`` is checked as torch
+    checks it, the other options are ignored.
+
+    >>> import tinyseq as ts
+    >>> layer = ts.nn.Linear(2, 3)
+    >>> ts.compile(layer) is layer
+    True
+    """
+    if mode is not None and mode not in _COMPILE_MODES:
+        raise RuntimeError(f"compile: Unrecognized mode={mode}, should be one of: "
+                           f"{', '.join(_COMPILE_MODES)}")
+    if mode is not None and options is not None:
+        raise RuntimeError("compile: Either mode or options can be specified, but both can't be "
+                           "specified at the same time.")
+    if model is None:  # @ts.compile(mode=...): a decorator
+        return lambda fn: compile(fn, fullgraph=fullgraph, mode=mode, options=options)
+    if not callable(model):
+        raise AssertionError(f"compile: A callable function is expected, but {type(model)} is "
+                             "provided.")
+    return model
+
+
 # PyTorch's dtype names (they hide Python's bool, float and int in this module: none is used below)
 bool, float, double, half, long, int, short = (bool_, float32, float64, float16, int64, int32,
                                               int16)
@@ -140,7 +172,7 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            "linalg", "einsum", "var_mean", "std_mean", "randn_like", "rand_like", "randint_like",
            "full_like", "linspace", "logspace", "eye", "as_tensor", "is_tensor", "numel",
-           *METHODS]
+           "compile", *METHODS]
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
 # models (tests/test_imports.py), and ``import tinyseq`` takes a third less time

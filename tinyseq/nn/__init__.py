@@ -6,6 +6,7 @@ from .activations import ELU, GELU, LeakyReLU, SiLU, Softplus
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, ReLU,
                      Sigmoid, Softmax, Tanh, Unflatten)
+from .normalization import BatchNorm1d
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
 from .module import Module, Parameter, evaluating
@@ -15,4 +16,5 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
            "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
            "OutOfRangeError", "ModuleDict", "ParameterList", "ParameterDict", "GELU", "SiLU",
-           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten"]
+           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten",
+           "BatchNorm1d"]

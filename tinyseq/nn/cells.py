@@ -84,6 +84,18 @@ def peephole_lstm_step(x_proj, state, weight_hh, weight_ci, weight_cf, weight_co
     return (gamma_o * c.tanh()).named("a⟨t⟩"), c
 
 
+def projected(step):
+    """``step`` of an LSTM with projections (PyTorch's ``proj_size`` P, Sak et al. 2014): its
+    a⟨t⟩ ``(B, H)`` becomes ``W_hr a⟨t⟩`` ``(B, P)``, the state the next step and the layer above
+    see (so ``weight_hh`` is ``(4H, P)``); c⟨t⟩ keeps its H. The step takes ``weight_hr``
+    ``(P, H)`` after its own weights."""
+    def projected_step(x_proj, state, *weights):
+        *weights, weight_hr = weights
+        a, c = step(x_proj, state, *weights)
+        return F.linear(a, weight_hr).named("W_hr a⟨t⟩"), c
+    return projected_step
+
+
 CELL_WEIGHTS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # every cell's, as in PyTorch
 
 
@@ -94,15 +106,19 @@ def project(x, weight_ih, bias_ih, bias_hh):
     return F.linear(x, weight_ih, bias)
 
 
-def add_parameters(module, suffix, input_size, hidden_size, gates, bias, step_weights):
+def add_parameters(module, suffix, input_size, hidden_size, gates, bias, step_weights,
+                   proj_size=0):
     """Register one cell's parameters on ``module`` under PyTorch's names + ``suffix``
-    (``weight_ih_l0``): ``weight_ih`` ``(gates·H, I)``, ``weight_hh`` ``(gates·H, H)``, biases
-    ``(gates·H,)`` and the step's diagonal weights ``(H,)``, all ~ U(-1/√H, 1/√H) as in PyTorch."""
+    (``weight_ih_l0``): ``weight_ih`` ``(gates·H, I)``, ``weight_hh`` ``(gates·H, H)`` (``(gates·H,
+    P)`` with a projection ``proj_size`` P, and ``weight_hr`` ``(P, H)``), biases ``(gates·H,)``
+    and the step's diagonal weights ``(H,)``, all ~ U(-1/√H, 1/√H) as in PyTorch."""
     k = 1 / math.sqrt(hidden_size)
     n = gates * hidden_size
-    shapes = {"weight_ih": (n, input_size), "weight_hh": (n, hidden_size)}
+    shapes = {"weight_ih": (n, input_size), "weight_hh": (n, proj_size or hidden_size)}
     shapes.update({"bias_ih": (n,), "bias_hh": (n,)} if bias else {})
-    shapes.update({name: (hidden_size,) for name in step_weights if name not in CELL_WEIGHTS})
+    shapes.update({name: (hidden_size,) for name in step_weights
+                   if name not in CELL_WEIGHTS + ("weight_hr",)})
+    shapes.update({"weight_hr": (proj_size, hidden_size)} if proj_size else {})
     for name, shape in shapes.items():
         data = rng.generator().uniform(-k, k, shape).astype(np.float32)
         setattr(module, name + suffix, Parameter(data))

@@ -5,14 +5,16 @@ import warnings
 import numpy as np
 
 from ..autograd import rng
+from ..autograd.mode import no_grad
 from ..autograd.functional import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks
-from ._checks import DTypeError, OutOfRangeError
+from ._checks import OutOfRangeError
+from ._nll import (REDUCTIONS, _check_reduction, _indices, _reduce, cross_entropy,  # noqa: F401
+                   nll_loss)  # (F.nll_loss, F.cross_entropy: class weights, label smoothing)
 from .activations import elu, gelu, leaky_relu, silu, softplus  # noqa: F401  (F.gelu, ...)
 
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def linear(input, weight, bias=None):
@@ -35,18 +37,26 @@ def linear(input, weight, bias=None):
     return linear_op(input, weight, bias)
 
 
-def embedding(input, weight, padding_idx=None):
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` ``(num, dim)`` picked by the int64 ``input`` ``(*)``: ``(*, dim)``.
 
-    Ids must be in ``[0, num)``. Repeated indices sum their gradients; the ``padding_idx`` row
-    (negative counts from the end) gets none.
+    Ids must be in ``[0, num)``. Repeated indices sum their gradients (divided by how often each
+    id occurs in ``input`` with ``scale_grad_by_freq``); the ``padding_idx`` row (negative counts
+    from the end) gets none. With ``max_norm``, the rows looked up are first renormalised in
+    place (outside the graph, as torch) to a ``norm_type``-norm of at most ``max_norm``.
     """
     padding_idx = _checks.padding_index("embedding", padding_idx, weight.shape[0])
-    return _embedding(input, weight, padding_idx, "embedding")
+    return _embedding(input, weight, padding_idx, "embedding", max_norm, norm_type,
+                      scale_grad_by_freq, sparse)
 
 
-def _embedding(input, weight, padding_idx, name):
+def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
+               scale_grad_by_freq=False, sparse=False):
     """``embedding`` with ``name`` (the layer or the function) in its errors."""
+    if sparse:
+        raise ValueError(f"{name}: sparse=True needs sparse gradients, which tinyseq does not "
+                         "have; use sparse=False (a dense gradient, the same values)")
     idx = _indices(input, name)
     n = weight.shape[0]
     if idx.size:
@@ -54,10 +64,33 @@ def _embedding(input, weight, padding_idx, name):
         if low < 0 or high >= n:
             raise OutOfRangeError(f"{name}: id {low if low < 0 else high} is out of range for "
                                   f"{n} embeddings (ids must be in [0, {n}))")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
     out = weight[idx]
+    if scale_grad_by_freq:
+        ids, counts = np.unique(idx, return_inverse=False, return_counts=True)
+        scale = (1 / counts[np.searchsorted(ids, idx)]).astype(out.numpy().dtype)[..., None]
+        # the same values; the gradient of each looked-up row divided by its id's count
+        out = out.detach() + (out - out.detach()) * scale
     if padding_idx is not None:
         out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+def _renorm_rows(weight, rows, max_norm, norm_type, name):
+    """Scale in place each of ``weight``'s ``rows`` whose ``norm_type``-norm exceeds
+    ``max_norm`` by ``max_norm / (norm + 1e-7)``, as torch's ``embedding_renorm_``."""
+    max_norm = _checks.number(name, "max_norm", max_norm)
+    norm_type = _checks.number(name, "norm_type", norm_type)
+    if not rows.size:
+        return
+    w = weight.numpy()[rows]
+    norms = np.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)[:, None]
+        with no_grad():
+            weight[Tensor(rows[big])] = Tensor(w[big] * scale)
 
 
 def dropout(input, p=0.5, training=True):
@@ -108,79 +141,6 @@ def one_hot(indices, num_classes=-1):
     return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
-def nll_loss(input, target, ignore_index=-100, reduction="mean"):
-    """``-input[n, target[n]]`` averaged over the targets that are not ``ignore_index``.
-
-    input ``(N, C)`` or ``(N, C, d1...)`` log-probabilities with int targets ``(N)`` or
-    ``(N, d1...)``; or one unbatched ``(C)`` with a 0-d target. With every target ignored, the mean
-    is NaN, as in PyTorch.
-    """
-    _checks.floating("nll_loss", input)
-    return _nll(input, target, ignore_index, reduction, "nll_loss")
-
-
-def _nll(logp, target, ignore_index, reduction, op):
-    """``nll_loss`` with ``op`` (the function the user called) in its errors."""
-    _check_reduction(reduction, op)
-    ignore_index = _checks.size(op, "ignore_index", ignore_index, -np.inf)
-    idx = _indices(target, op)
-    expected = logp.shape[:1] + logp.shape[2:] if logp.ndim > 1 else ()
-    if logp.ndim < 1 or idx.shape != expected:
-        raise ShapeError(f"{op}: target of shape {idx.shape} does not fit input of shape "
-                         f"{logp.shape}; expected target shape {expected} (input is (N, C) or "
-                         "(N, C, d1...) with target (N) or (N, d1...), or (C) with a 0-d target)")
-    C = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
-    valid = idx != ignore_index
-    _check_classes(op, idx[valid], C, ignore_index)
-    if logp.ndim == 1:
-        logp = logp.unsqueeze(0)
-    logp = logp.permute(0, *range(2, logp.ndim), 1).reshape(-1, C)  # (M, C), class last
-    flat, ok = np.where(valid, idx, 0).reshape(-1), valid.reshape(-1)
-    picked = logp[np.arange(flat.size), flat] * Tensor(ok.astype(logp.numpy().dtype))
-    if reduction == "none":
-        return -picked.reshape(*idx.shape)
-    total = -picked.sum()
-    if reduction == "sum":
-        return total
-    count = int(ok.sum())
-    return total / count if count else total * np.nan  # no target counted: NaN, as in PyTorch
-
-
-def _check_classes(op, targets, C, ignore_index):
-    """Every (not ignored) target a class index in ``[0, C)``."""
-    if targets.size and (targets.min() < 0 or targets.max() >= C):
-        bad = targets.min() if targets.min() < 0 else targets.max()
-        raise OutOfRangeError(f"{op}: target {bad} is out of bounds for {C} classes (targets "
-                              f"must be in [0, {C}) or ignore_index={ignore_index})")
-
-
-def cross_entropy(input, target, ignore_index=-100, reduction="mean"):
-    """``nll_loss(log_softmax(input, 1), target)``: logits ``(N, C)`` or ``(N, C, d1...)`` (or
-    ``(C)`` unbatched) with int class targets, or, as in PyTorch, a float target of the input's
-    shape holding class probabilities: ``-Σ_c target · log_softmax(input)`` per element."""
-    _checks.floating("cross_entropy", input)
-    if input.ndim < 1:
-        raise ShapeError("cross_entropy: input must have a class dimension: (C), (N, C) or "
-                         f"(N, C, d1...), got shape {input.shape}")
-    logp = input.log_softmax(1 if input.ndim > 1 else 0)
-    if _dtype_of(target).kind == "f":
-        return _soft_cross_entropy(logp, target, reduction)
-    return _nll(logp, target, ignore_index, reduction, "cross_entropy")
-
-
-def _soft_cross_entropy(logp, target, reduction):
-    """Cross-entropy against class probabilities ``target`` (the shape of the input)."""
-    _check_reduction(reduction, "cross_entropy")
-    if tuple(np.shape(target)) != logp.shape:
-        raise DTypeError(f"cross_entropy: expected integer (int64) indices as target, got dtype "
-                         f"{_dtype_of(target)} of shape {tuple(np.shape(target))}; convert with "
-                         ".long() (a float target is read as class probabilities and must have "
-                         f"the input's shape {logp.shape})")
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, logp.numpy().dtype))
-    loss = -(t * logp).sum(1 if logp.ndim > 1 else 0)
-    return _reduce(loss, reduction)
-
-
 def binary_cross_entropy(input, target, reduction="mean"):
     """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100;
     ``input`` and ``target`` must be in [0, 1] (as PyTorch, which also refuses NaN)."""
@@ -223,22 +183,6 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(diff * diff, reduction)
 
 
-def _dtype_of(x):
-    return x.numpy().dtype if isinstance(x, Tensor) else np.asarray(x).dtype
-
-
-def _indices(x, op):
-    try:
-        idx = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
-    except ValueError:  # a ragged nested list
-        raise TypeError(f"{op}: expected integer (int64) indices, got a ragged "
-                        f"{type(x).__name__}; pass a Tensor of ids") from None
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{op}: expected integer (int64) indices, got dtype {idx.dtype}; "
-                        "convert with .long()")
-    return idx
-
-
 def _like(target, input, op):
     """A float target of the input's shape (the targets of BCE and MSE)."""
     t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, input.numpy().dtype))
@@ -249,15 +193,6 @@ def _like(target, input, op):
         raise TypeError(f"{op}: expected a floating-point target, got dtype {t.numpy().dtype}; "
                         "convert with .float()")
     return t
-
-
-def _check_reduction(reduction, op):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-
-
-def _reduce(loss, reduction):
-    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

@@ -41,47 +41,74 @@ class Linear(Module):
 
 class Embedding(Module):
     """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1), the
-    ``padding_idx`` row zero and never updated."""
+    ``padding_idx`` row zero and never updated. ``max_norm``, ``norm_type`` and
+    ``scale_grad_by_freq`` as in ``F.embedding`` (``max_norm`` renormalises the weight's rows in
+    place at lookup); ``sparse=True`` is refused (tinyseq has no sparse gradients)."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False):
         super().__init__()
         num_embeddings = _checks.size("Embedding", "num_embeddings", num_embeddings)
         embedding_dim = _checks.size("Embedding", "embedding_dim", embedding_dim)
         _checks.affordable("Embedding", num_embeddings * embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _checks.padding_index("Embedding", padding_idx, num_embeddings)
-        w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
-        if self.padding_idx is not None:
-            w[self.padding_idx] = 0
-        self.weight = Parameter(w)
+        self._options(max_norm, norm_type, scale_grad_by_freq, sparse)
+        if _weight is None:
+            w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
+            if self.padding_idx is not None:
+                w[self.padding_idx] = 0
+            self.weight = Parameter(w)
+        else:
+            _checks.tensor("Embedding", "_weight", _weight)
+            if _weight.shape != (num_embeddings, embedding_dim):
+                raise ShapeError(f"Embedding: _weight of shape {_weight.shape} does not match "
+                                 f"(num_embeddings, embedding_dim) = "
+                                 f"{(num_embeddings, embedding_dim)}")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def _options(self, max_norm, norm_type, scale_grad_by_freq, sparse):
+        """Check and keep the lookup's options (as the attributes torch has)."""
+        self.max_norm = None if max_norm is None else _checks.number("Embedding", "max_norm",
+                                                                     max_norm)
+        self.norm_type = _checks.number("Embedding", "norm_type", norm_type)
+        self.scale_grad_by_freq = _checks.flag("Embedding", "scale_grad_by_freq",
+                                               scale_grad_by_freq)
+        if _checks.flag("Embedding", "sparse", sparse):
+            raise ValueError("Embedding: sparse=True needs sparse gradients, which tinyseq does "
+                             "not have; use sparse=False (a dense gradient, the same values)")
+        self.sparse = False
 
     def forward(self, input):
-        return F._embedding(input, self.weight, self.padding_idx, "Embedding")
+        return F._embedding(input, self.weight, self.padding_idx, "Embedding", self.max_norm,
+                            self.norm_type, self.scale_grad_by_freq)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, **unsupported):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, sparse=False):
         """An Embedding whose weight is ``embeddings`` ``(num_embeddings, embedding_dim)``
         (sharing its memory, as in torch), trained only if ``freeze`` is False; the
-        ``padding_idx`` row keeps its values but gets no gradient."""
-        if unsupported:
-            raise TypeError(f"Embedding.from_pretrained: {', '.join(unsupported)} not supported "
-                            "by tinyseq (max_norm and sparse gradients are not implemented)")
+        ``padding_idx`` row keeps its values but gets no gradient. The other options as in
+        ``Embedding``."""
         _checks.tensor("Embedding.from_pretrained", "embeddings", embeddings)
         if embeddings.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-dimensional "
                              f"(num_embeddings, embedding_dim), got shape {embeddings.shape}")
         freeze = _checks.flag("Embedding.from_pretrained", "freeze", freeze)
         rows, dim = embeddings.shape
-        module = cls.__new__(cls)
-        Module.__init__(module)
-        module.num_embeddings, module.embedding_dim = rows, dim
-        module.padding_idx = _checks.padding_index("Embedding", padding_idx, rows)
-        module.weight = Parameter(embeddings, requires_grad=not freeze)
-        return module
+        return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
 
     def extra_repr(self):
-        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        return s + (", scale_grad_by_freq=True" if self.scale_grad_by_freq else "")
 
 
 class Dropout(Module):

@@ -18,7 +18,7 @@ from ..autograd.mode import NO_SCOPE, recording_scope, scope
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
-from .cells import GRUCell, LSTMCell, RNNCell, add_parameters, project
+from .cells import GRUCell, LSTMCell, RNNCell, add_parameters, project, projected
 from .module import Module
 from .utils.packing import PackedSequence, pack_like, pad_packed_sequence
 
@@ -39,12 +39,16 @@ class _RNNBase(Module):
         bias, batch_first, bidirectional = (_checks.flag(name, k, v) for k, v in (
             ("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)))
         dropout = _checks.number(name, "dropout", dropout, 0, 1)
+        proj_size = self._check_proj_size(options, hidden_size)
         unknown = sorted(options.keys() - self.cell_class.defaults.keys())
         if unknown:
             raise TypeError(f"{name}: unexpected keyword argument {unknown[0]!r} (its cell's "
                             f"option is {', '.join(self.cell_class.defaults)})")
         options = {**self.cell_class.defaults, **options}
         self._step, step_weights = self.cell_class.variant(name, **options)  # chosen once
+        self.proj_size = proj_size
+        if proj_size:
+            self._step, step_weights = projected(self._step), step_weights + ("weight_hr",)
         self._step_weights = step_weights
         D, gates = 1 + bidirectional, self.cell_class.gates
         _checks.affordable(name, num_layers * D * gates * hidden_size * (
@@ -56,12 +60,32 @@ class _RNNBase(Module):
             setattr(self, option, bool(value) if isinstance(value, np.bool_) else value)
         for layer in range(num_layers):
             for suffix in self._suffixes(layer):
-                n_in = input_size if layer == 0 else D * hidden_size
-                add_parameters(self, suffix, n_in, hidden_size, gates, bias, step_weights)
+                n_in = input_size if layer == 0 else D * self._state_size
+                add_parameters(self, suffix, n_in, hidden_size, gates, bias,
+                               step_weights, self.proj_size)
+
+    def _check_proj_size(self, options, hidden_size):
+        """The ``proj_size`` taken out of ``options`` (keyword only, as torch's programs pass it):
+        0 (no projection) or, for an LSTM, a size below ``hidden_size``; RNN and GRU refuse it,
+        as torch does."""
+        name = type(self).__name__
+        if "proj_size" in options and self.cell_class is not LSTMCell:
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or "
+                             "GRU; leave it out")
+        proj_size = _checks.size(name, "proj_size", options.pop("proj_size", 0))
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got "
+                             f"proj_size={proj_size}, hidden_size={hidden_size}")
+        return proj_size
 
     @property
     def _directions(self):
         return 2 if self.bidirectional else 1
+
+    @property
+    def _state_size(self):
+        """The size of h: ``proj_size`` if the LSTM projects, else ``hidden_size``."""
+        return self.proj_size or self.hidden_size
 
     def _suffixes(self, layer):
         """The names' endings of ``layer``'s directions: ``_l1`` (and ``_l1_reverse``)."""
@@ -77,7 +101,8 @@ class _RNNBase(Module):
     def forward(self, input, hx=None, lengths=None):
         """input ``(T, B, I)`` (``(B, T, I)`` with ``batch_first``) -> ``output, h_n``.
 
-        ``output`` is ``(T, B, D·H)``, ``h_n`` ``(num_layers·D, B, H)`` (LSTM: ``(h_n, c_n)``);
+        ``output`` is ``(T, B, D·H)``, ``h_n`` ``(num_layers·D, B, H)`` (LSTM: ``(h_n, c_n)``;
+        with ``proj_size`` P, output and h_n have P where they had H, c_n keeps H);
         ``lengths`` (B ints) are the true lengths of a padded batch. A ``PackedSequence`` input
         (``data`` ``(N, I)``, whatever ``batch_first``) gives a ``PackedSequence`` output of the
         same layout (``data`` ``(N, D·H)``) and ``h_n`` in the batch's original order, as
@@ -171,8 +196,8 @@ class _RNNBase(Module):
     def _zero_state(self, like):
         return self._zeros(like).named("a⟨0⟩")
 
-    def _zeros(self, like):
-        return zeros(like.shape[0], self.hidden_size, dtype=like.dtype)
+    def _zeros(self, like, size=None):
+        return zeros(like.shape[0], size or self._state_size, dtype=like.dtype)
 
     def _where(self, m, new, old):
         return where(m, new, old)
@@ -220,9 +245,13 @@ class _RNNBase(Module):
                              f"input_size={self.input_size}")
         _checks.float_like(name, input, self.weight_ih_l0)
 
-    def _check_state(self, h, what, n, B):
-        _checks.state(type(self).__name__, what, h, (n, B, self.hidden_size),
-                      "(num_layers * directions, batch, hidden_size)")
+    def _check_state(self, h, what, n, B, size="proj_size"):
+        """A state ``(n, B, ·)``: its last dim the size of h (``proj_size`` if the LSTM projects,
+        else ``hidden_size``), or ``hidden_size`` for the LSTM's c."""
+        if size == "hidden_size" or not self.proj_size:
+            size = "hidden_size"
+        _checks.state(type(self).__name__, what, h, (n, B, getattr(self, size)),
+                      f"(num_layers * directions, batch, {size})")
 
     def _masks(self, lengths, T, B):
         if lengths is None:
@@ -240,6 +269,7 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         options = [f"{self.input_size}, {self.hidden_size}"]
+        options += [f"proj_size={self.proj_size}"] * bool(self.proj_size)
         options += [f"num_layers={self.num_layers}"] * (self.num_layers != 1)
         options += ["bias=False"] * (not self.bias)
         options += ["batch_first=True"] * self.batch_first
@@ -278,7 +308,8 @@ class LSTM(_RNNBase):
         return state[0]
 
     def _zero_state(self, like):
-        return self._zeros(like).named("a⟨0⟩"), self._zeros(like).named("c⟨0⟩")
+        return (self._zeros(like).named("a⟨0⟩"),
+                self._zeros(like, self.hidden_size).named("c⟨0⟩"))
 
     def _where(self, m, new, old):
         return tuple(where(m, a, b) for a, b in zip(new, old))
@@ -291,7 +322,7 @@ class LSTM(_RNNBase):
             raise TypeError(f"LSTM: hx must be a tuple (h_0, c_0) of two Tensors, got "
                             f"{type(hx).__name__}")
         self._check_state(hx[0], "h_0", n, B)
-        self._check_state(hx[1], "c_0", n, B)
+        self._check_state(hx[1], "c_0", n, B, "hidden_size")
         return list(zip(hx[0].unbind(0), hx[1].unbind(0)))
 
     def _stack_states(self, finals):

@@ -1,21 +1,25 @@
 """Adagrad: each coordinate's step shrinks with the sum of its squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class Adagrad(Optimizer):
     r"""As ``torch.optim.Adagrad``: with ``g = grad + weight_decay * p`` and step ``t``,
 
-    ``state_sum += g²``, ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(state_sum) + eps)``.
+    ``state_sum += g²``, ``p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(state_sum) + eps)``;
+    ``maximize`` ascends.
     """
 
     nonnegative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10):
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
+                                      weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      **switches(maximize=maximize)),
+                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _update(self, p, g, state, group):
         if not state:

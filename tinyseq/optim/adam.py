@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class Adam(Optimizer):
@@ -11,13 +11,23 @@ class Adam(Optimizer):
 
     ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g²``,
     ``p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
+
+    ``amsgrad`` divides by the largest ``v`` seen so far (``max_exp_avg_sq``) instead of ``v``;
+    ``decoupled_weight_decay`` (AdamW) decays ``p -= lr * weight_decay * p`` instead of adding
+    to the gradient; ``maximize`` ascends. ``foreach``/``fused`` are accepted (the same values;
+    see ``Optimizer``).
     """
 
     nonnegative = ("lr", "eps", "weight_decay")
-    decoupled = False  # AdamW: decay p itself instead of adding weight_decay * p to the gradient
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      **switches(amsgrad=amsgrad, maximize=maximize,
+                                                 decoupled_weight_decay=decoupled_weight_decay)),
+                         dict(foreach=foreach, capturable=capturable,
+                              differentiable=differentiable, fused=fused))
 
     def _validate(self, group):
         super()._validate(group)
@@ -31,15 +41,19 @@ class Adam(Optimizer):
         lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         if not state:
             state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
+            if group.get("amsgrad"):
+                state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        if wd and self.decoupled:
+        if wd and group.get("decoupled_weight_decay"):
             p *= 1 - lr * wd
         elif wd:
             g = g + wd * p
         m += (1 - beta1) * (g - m)
         v *= beta2
         v += (1 - beta2) * g * g
+        if group.get("amsgrad"):
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
         return lr / (1 - beta1 ** t) * (m / denom)
 
@@ -48,7 +62,9 @@ class AdamW(Adam):
     r"""As ``torch.optim.AdamW``: Adam with decoupled weight decay, ``p -= lr * weight_decay * p``
     before the Adam step (which then sees the plain gradient)."""
 
-    decoupled = True
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr, betas, eps, weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused, decoupled_weight_decay=True)

@@ -20,12 +20,20 @@ class Optimizer:
     rate is a NaN model after one step) and writes ``_update(p, g, state, group)`` on numpy
     arrays: it reads ``p`` (the parameter's values; AdamW decays them in place), changes its state
     arrays in place and returns the step ``d``; ``step()`` writes ``p -= d`` with the parameter's
-    ``sub_``, as torch's optimisers write theirs (bumping its version).
+    ``sub_``, as torch's optimisers write theirs (bumping its version). With a group's
+    ``maximize`` the gradient is negated first (ascent), as in torch.
+
+    torch's implementation switches (``implementation``: ``foreach``, ``fused``, ``capturable``,
+    ``differentiable``) are checked but not kept in the groups (their None does not fit a
+    checkpoint's options): ``foreach`` and ``fused`` change how torch computes a step, not its
+    values, and tinyseq has one numpy implementation; ``capturable`` and ``differentiable`` are
+    refused when True.
     """
 
     nonnegative = ("lr",)
 
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults, implementation=None):
+        self._check_implementation(implementation or {})
         self.defaults = dict(defaults)
         self.param_groups = []
         self.state = {}  # parameter Tensor -> {name: value}, filled at its first update
@@ -72,6 +80,20 @@ class Optimizer:
         for key in self.nonnegative:
             self._require(_NAMES.get(key, key), group[key], lambda v: 0 <= v < math.inf,
                           "a finite number >= 0")
+        self._check_implementation(group)
+
+    def _check_implementation(self, options):
+        """Refuse the implementation switches tinyseq cannot honour (in one line, as torch)."""
+        name = type(self).__name__
+        if options.get("foreach") and options.get("fused"):
+            raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together; "
+                               "give at most one")
+        if options.get("capturable"):  # torch's AssertionError, on a CPU parameter
+            raise AssertionError(f"{name}: capturable=True is for CUDA graphs (parameters on "
+                                 "cuda, xpu, ...); tinyseq's are on the cpu, so leave it False")
+        if options.get("differentiable"):
+            raise RuntimeError(f"{name}: differentiable=True (differentiating through the step) "
+                               "is not supported by tinyseq; leave it False")
 
     def _require(self, what, value, ok, rule):
         """Refuse ``value`` unless ``ok(value)``; a value that is not a number is a TypeError."""
@@ -102,7 +124,8 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         state = self.state.setdefault(p, {})
-                        p.sub_(self._update(p.numpy(), p.grad.numpy(), state, group))
+                        g = -p.grad.numpy() if group.get("maximize") else p.grad.numpy()
+                        p.sub_(self._update(p.numpy(), g, state, group))
         return loss
 
     def _update(self, p, g, state, group):
@@ -151,6 +174,13 @@ class Optimizer:
         for group, new in zip(self.param_groups, groups):
             group.update(new)
         self.state = state
+
+
+def switches(**flags):
+    """The on/off options torch added to its optimisers later (``maximize``, ``amsgrad``, ...),
+    kept in the groups only when on: a group without one reads False (``group.get``), so the
+    options of a checkpoint saved before them still match an optimiser built without them."""
+    return {k: v for k, v in flags.items() if v}
 
 
 def _copy(value, param=None):

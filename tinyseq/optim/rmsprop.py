@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..nn import _checks
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class RMSprop(Optimizer):
@@ -10,15 +10,19 @@ class RMSprop(Optimizer):
 
     ``square_avg = alpha square_avg + (1 - alpha) g²``, ``p -= lr * g / (sqrt(square_avg) + eps)``;
     ``centered`` subtracts the squared running mean of g under the root, ``momentum`` keeps
-    ``b = momentum b + g / (...)`` and steps ``p -= lr * b``.
+    ``b = momentum b + g / (...)`` and steps ``p -= lr * b``; ``maximize`` ascends.
     """
 
     nonnegative = ("lr", "alpha", "eps", "weight_decay", "momentum")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered,
+                                      **switches(maximize=maximize)),
+                         dict(capturable=capturable, foreach=foreach,
+                              differentiable=differentiable))
 
     def _validate(self, group):
         super()._validate(group)

@@ -2,7 +2,7 @@
 import math
 
 from ..nn import _checks
-from .optimizer import Optimizer
+from .optimizer import Optimizer, switches
 
 
 class SGD(Optimizer):
@@ -10,14 +10,17 @@ class SGD(Optimizer):
 
     ``b = momentum * b + (1 - dampening) * g`` (``b = g`` at the first step), then
     ``p -= lr * (g + momentum * b)`` with ``nesterov``, else ``p -= lr * b``
-    (``p -= lr * g`` without momentum).
+    (``p -= lr * g`` without momentum). ``maximize`` ascends; ``foreach``/``fused`` are accepted.
     """
 
     nonnegative = ("lr", "momentum", "weight_decay")
 
-    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      **switches(maximize=maximize)),
+                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
 
     def _validate(self, group):
         super()._validate(group)

@@ -26,7 +26,7 @@ from ..autograd.functional import stack
 
 __all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "Sampler", "SequentialSampler",
            "RandomSampler", "BatchSampler", "DataLoader", "random_split", "default_collate",
-           "default_convert"]
+           "default_convert", "IterableDataset", "ChainDataset", "get_worker_info"]
 
 
 def _numpy_rng(generator, who):
@@ -293,6 +293,9 @@ class DataLoader:
                              "multiprocessing; give num_workers > 0, or prefetch_factor=None.")
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+        iterable = isinstance(dataset, IterableDataset)  # a stream: read in its own order
+        if iterable:
+            _iterable.check_options(shuffle, sampler, batch_sampler)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -303,7 +306,9 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
                              "mutually exclusive with drop_last")
-        if sampler is None:
+        if sampler is None and iterable:
+            sampler = _iterable.InfiniteConstantSampler()
+        elif sampler is None:
             sampler = (RandomSampler(dataset, generator=generator) if shuffle
                        else SequentialSampler(dataset))
         if batch_size is not None and batch_sampler is None:
@@ -318,6 +323,9 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from _iterable.batches(self)
+            return
         if self.batch_sampler is None:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -326,4 +334,11 @@ class DataLoader:
             yield self.collate_fn([self.dataset[i] for i in indices])
 
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            return _iterable.length(self)
         return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
+
+
+# (last: they subclass Dataset, defined above)
+from . import _iterable  # noqa: E402
+from ._iterable import ChainDataset, IterableDataset, get_worker_info  # noqa: E402

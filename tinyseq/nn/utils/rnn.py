@@ -12,8 +12,9 @@ __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_
            "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
 
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0):
-    """Sequences ``(L_i, *)`` padded with ``padding_value`` to ``(max L, B, *)`` (or ``(B, max L, *)``).
+def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+    """Sequences ``(L_i, *)`` padded with ``padding_value`` to ``(max L, B, *)`` (or ``(B, max L, *)``),
+    after each sequence (``padding_side="right"``) or before it (``"left"``).
 
     The sequences must be Tensors of at least one dimension with the same trailing dims ``*`` and
     dtype. Differentiable: each sequence's gradient comes back through the padding.
@@ -24,11 +25,19 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
     _check_sequences(sequences)
     batch_first = _checks.flag("pad_sequence", "batch_first", batch_first)
     _checks.number("pad_sequence", "padding_value", padding_value)
+    if padding_side not in ("left", "right"):
+        raise RuntimeError(f"pad_sequence: Expected padding_side to be one of left or right, but "
+                           f"got {padding_side!r}.")
     longest = max(s.shape[0] for s in sequences)
-    padded = [s if s.shape[0] == longest else cat(
-        [s, full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.dtype)])
-        for s in sequences]
+    padded = [s if s.shape[0] == longest else _pad(s, longest, padding_value, padding_side)
+              for s in sequences]
     return stack(padded, 1 if not batch_first else 0)
+
+
+def _pad(s, longest, padding_value, side):
+    """``s`` ``(L, *)`` with ``longest - L`` rows of ``padding_value`` on its ``side``."""
+    pad = full((longest - s.shape[0],) + s.shape[1:], padding_value, dtype=s.dtype)
+    return cat([s, pad] if side == "right" else [pad, s])
 
 
 def pack_sequence(sequences, enforce_sorted=True):
