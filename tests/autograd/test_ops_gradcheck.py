@@ -203,6 +203,21 @@ def test_gradcheck_rejects_a_backward_one_percent_off_and_says_where():
     assert any(abs(v - 1.7) < 1e-6 for v in nums), msg          # the numerical value
 
 
+
+def test_gradcheck_perturbs_a_transposed_input_not_a_copy_of_it():
+    """A float64 input laid out column-major (a transpose) is perturbed element by element too:
+    the numerical gradient was 0 for it, failing every correct backward."""
+    a = np.random.default_rng(2).standard_normal((3, 2)).T  # (2, 3), not C-contiguous
+    x = ts.tensor(a, dtype=ts.float64, requires_grad=True)
+    assert not x.numpy().flags.c_contiguous
+    assert ts.autograd.gradcheck(lambda t: (t * t).sum(1), (x,)) is True
+    CubeOff.factor = 1.01
+    try:
+        with pytest.raises(ts.autograd.GradcheckError, match="input 0"):
+            ts.autograd.gradcheck(lambda t: CubeOff.apply(t), (x,))
+    finally:
+        CubeOff.factor = 1.0
+
 @pytest.mark.parametrize("factor", [1.01, 0.99, -1.0])
 def test_gradcheck_rejects_a_scaled_backward(factor):
     x = ts.tensor([0.5, -1.2, 2.0], dtype=ts.float64, requires_grad=True)

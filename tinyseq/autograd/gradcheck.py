@@ -36,7 +36,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         raise ValueError(f"gradcheck: eps must be positive and atol, rtol not negative; got "
                          f"eps={eps}, atol={atol}, rtol={rtol}")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    xs = [Tensor(np.array(t._data, dtype=np.float64), requires_grad=t.requires_grad)
+    xs = [Tensor(np.array(t._data, dtype=np.float64, order="C"), requires_grad=t.requires_grad)
           if isinstance(t, Tensor) and t._data.dtype.kind == "f" else t for t in inputs]
     wrt = [i for i, t in enumerate(xs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
