@@ -2,6 +2,7 @@
 from . import functional, init, utils  # noqa: F401
 from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
+from .attention import MultiheadAttention
 from .activations import ELU, GELU, LeakyReLU, SiLU, Softplus
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, ReLU,
@@ -15,4 +16,4 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
            "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
            "OutOfRangeError", "ModuleDict", "ParameterList", "ParameterDict", "GELU", "SiLU",
-           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten"]
+           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention"]
