@@ -9,6 +9,8 @@ from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, L
                      Sigmoid, Softmax, Tanh, Unflatten)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 from .module import Module, Parameter, evaluating
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
@@ -16,4 +18,6 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
            "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
            "OutOfRangeError", "ModuleDict", "ParameterList", "ParameterDict", "GELU", "SiLU",
-           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention"]
+           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention",
+           "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+           "TransformerDecoderLayer"]
