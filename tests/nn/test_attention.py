@@ -14,6 +14,14 @@ from tinyseq import nn
 from tests.torch_compare import compare_module_with_torch, compare_with_torch, torch
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _torch_generator_untouched():
+    """Leave torch's global generator as found: later modules build torch models from it."""
+    state = torch.random.get_rng_state()
+    yield
+    torch.random.set_rng_state(state)
 Q, K, V = (RNG.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3)))
 BOOL_MASK = RNG.random((5, 6)) > 0.4
 BOOL_MASK[:, 0] = True  # (every row sees something: no row is masked everywhere)
@@ -142,7 +150,7 @@ def _same_refusal(call):
     assert "\n" not in str(ours.value), str(ours.value)
 
 
-# ---- MultiheadAttention ----------------------------------------------------------------------------
+# ---- MultiheadAttention --------------------------------------------------------------------------
 X, MEMORY = RNG.standard_normal((5, 2, 8)), RNG.standard_normal((6, 2, 8))
 PADDING = np.zeros((2, 6), bool)
 PADDING[1, 4:] = True

@@ -13,6 +13,14 @@ from tinyseq import nn
 from tests.torch_compare import compare_module_with_torch, torch
 
 RNG = np.random.default_rng(1)
+
+
+@pytest.fixture(autouse=True)
+def _torch_generator_untouched():
+    """Leave torch's global generator as found: later modules build torch models from it."""
+    state = torch.random.get_rng_state()
+    yield
+    torch.random.set_rng_state(state)
 SRC, TGT = RNG.standard_normal((5, 2, 8)), RNG.standard_normal((4, 2, 8))
 SRC_PADDING = np.zeros((2, 5), bool)
 SRC_PADDING[1, 3:] = True
@@ -80,7 +88,8 @@ def test_unbatched_encoder_layer_matches_pytorch():
 def test_decoder_and_transformer_match_pytorch(batch_first, norm_first):
     def forward(m, model, src, tgt):
         padding = m.from_numpy(SRC_PADDING)
-        causal = m.nn.Transformer.generate_square_subsequent_mask(4).isinf()  # (bool, as the padding)
+        # (a bool causal mask, as the bool padding)
+        causal = m.nn.Transformer.generate_square_subsequent_mask(4).isinf()
         return model(src, tgt, tgt_mask=causal,
                      src_key_padding_mask=padding, memory_key_padding_mask=padding,
                      tgt_key_padding_mask=m.from_numpy(TGT_PADDING))

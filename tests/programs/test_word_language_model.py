@@ -6,14 +6,16 @@ PositionalEncoding buffer and its float causal mask) and ``main.py``
 ``p.data.add_(p.grad, alpha=-lr)``, evaluate under ``no_grad``, lr annealing, saving the best
 model), ported in our own words with the same calls, run with only the import switched.
 
-What is left out: the ONNX export, the AdamW option and the accelerator (the device is the CPU). The one line changed: the original saves
-the whole model (``torch.save(model, f)``, a pickle) and loads it back; tinyseq's files are
-safetensors, which never pickle, so the port saves ``model.state_dict()`` and loads it into the
-model, which PyTorch runs as well. One line is added: the example's TransformerModel
-passes --dropout to its positional encoding only, leaving its encoder layers at nn.Transformer's
-default 0.1; each library draws its own dropout masks, so the port sets every ``nn.Dropout`` to
---dropout (and every MultiheadAttention's ``dropout``; 0 here) to compare the two runs step by step. The data is a few hundred words of the embedded Shakespeare,
-written as the example's ``train.txt``, ``valid.txt`` and ``test.txt``.
+What is left out: the ONNX export, the AdamW option and the accelerator (the device is the
+CPU). The one line changed: the original saves the whole model (``torch.save(model, f)``, a
+pickle) and loads it back; tinyseq's files are safetensors, which never pickle, so the port saves
+``model.state_dict()`` and loads it into the model, which PyTorch runs as well. The lines added
+for the Transformer: the example's TransformerModel passes --dropout to its positional encoding
+only, leaving its encoder layers at nn.Transformer's default 0.1, and each library draws its own
+dropout masks; so the port sets every ``nn.Dropout``'s ``p`` and every MultiheadAttention's
+``dropout`` to --dropout (0 here) to compare the two runs step by step. The data is a few
+hundred words of the embedded Shakespeare, written as the example's ``train.txt``,
+``valid.txt`` and ``test.txt``.
 """
 import argparse
 import math
@@ -222,7 +224,7 @@ def word_language_model(torch, initial, argv):
     else:
         model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers,
                          args.dropout, args.tied).to(device)
-    if args.model == "Transformer":  # (the port's line: see the module's docstring)
+    if args.model == "Transformer":  # (the port's lines: see the module's docstring)
         for m in model.modules():
             if isinstance(m, nn.Dropout):
                 m.p = args.dropout

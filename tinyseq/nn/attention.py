@@ -105,7 +105,7 @@ def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal):
                                "is_causal=True (is_causal builds the causal mask itself)")
 
 
-# ---- multi-head attention --------------------------------------------------------------------------
+# ---- multi-head attention ------------------------------------------------------------------------
 class NonDynamicallyQuantizableLinear(Linear):
     """PyTorch's name for ``MultiheadAttention.out_proj``: a plain ``Linear``."""
 
@@ -139,8 +139,9 @@ class MultiheadAttention(Module):
             raise AssertionError(f"MultiheadAttention: embed_dim must be divisible by num_heads, "
                                  f"got embed_dim={embed_dim} and num_heads={num_heads}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
-        self.kdim = embed_dim if kdim is None else _checks.size("MultiheadAttention", "kdim", kdim, 1)
-        self.vdim = embed_dim if vdim is None else _checks.size("MultiheadAttention", "vdim", vdim, 1)
+        self.kdim, self.vdim = (embed_dim if d is None else
+                                _checks.size("MultiheadAttention", name, d, 1)
+                                for name, d in (("kdim", kdim), ("vdim", vdim)))
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout = _checks.number("MultiheadAttention", "dropout", dropout, 0, 1)
         self.batch_first = _checks.flag("MultiheadAttention", "batch_first", batch_first)
@@ -190,9 +191,6 @@ class MultiheadAttention(Module):
             output = output.transpose(0, 1)
         return output, weights
 
-    def extra_repr(self):
-        return ""  # (PyTorch prints only the out_proj child)
-
 
 def _empty(*shape):
     """A float32 parameter to be initialised by ``_reset_parameters``."""
@@ -217,7 +215,7 @@ def canonical_mask(mask, mask_name, other=None, other_name="", dtype=np.float32)
     return Tensor(np.where(mask.numpy(), np.array(_NEG_INF, dtype), np.array(0, dtype)))
 
 
-# ---- the steps of MultiheadAttention.forward (PyTorch's multi_head_attention_forward) ---------------
+# ---- the steps of MultiheadAttention.forward (PyTorch's multi_head_attention_forward) ------------
 def _multi_head_attention(m, query, key, value, key_padding_mask, need_weights, attn_mask,
                           average_weights, is_causal):
     """``m``'s attention on sequence-first inputs: query ``(L, N, E)`` or ``(L, E)``; returns

@@ -254,7 +254,7 @@ class Transformer(Module):
     generate_square_subsequent_mask = staticmethod(generate_square_subsequent_mask)
 
 
-# ---- the parts ------------------------------------------------------------------------------------
+# ---- the parts -----------------------------------------------------------------------------------
 def _feed_forward(layer, d_model, dim_feedforward, dropout, bias):
     """``linear1``, ``dropout``, ``linear2``, registered in PyTorch's order."""
     layer.linear1 = Linear(d_model, dim_feedforward, bias=bias)
