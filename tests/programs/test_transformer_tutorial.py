@@ -10,10 +10,12 @@ run with only the import switched: a ``TransformerModel`` of ``nn.Embedding``, a
 
 What differs: torchtext's WikiText2, ``basic_english`` tokenizer and vocabulary are replaced by
 the embedded Shakespeare, a small tokenizer and a frequency-ordered vocabulary with ``<unk>`` at
-0, written here; the sizes are small and dropout is 0 (each library draws its own masks); and one
-line changes: the tutorial's ``StepLR(optimizer, 1.0, gamma=0.95)`` passes the step size as the
-float 1.0, which tinyseq's StepLR refuses (it wants an int), so the port passes 1.
+0, written here; the sizes are small, dropout is 0 (each library draws its own masks) and the
+test's lr is 2; and one line changes: the tutorial's ``StepLR(optimizer, 1.0, gamma=0.95)``
+passes the step size as the float 1.0, which tinyseq's StepLR refuses (it wants an int), so the
+port passes 1.
 """
+import contextlib
 import math
 import os
 import re
@@ -24,7 +26,7 @@ from tempfile import TemporaryDirectory
 import numpy as np
 import pytest
 
-from tests.programs.harness import run_both, start
+from tests.programs.harness import HAVE_TORCH, run_both, start
 from tinyseq.data import corpus
 
 
@@ -40,7 +42,7 @@ def build_vocab(lines):
     return {token: i for i, token in enumerate(["<unk>"] + ordered)}
 
 
-def transformer_tutorial(torch, initial, lines, epochs=3):
+def transformer_tutorial(torch, initial, lines, epochs=3, lr=5.0):  # (lr: the tutorial's)
     nn, Tensor = torch.nn, torch.Tensor  # (the tutorial's imports, from the module it is given)
     TransformerEncoder, TransformerEncoderLayer = nn.TransformerEncoder, nn.TransformerEncoderLayer
 
@@ -124,7 +126,6 @@ def transformer_tutorial(torch, initial, lines, epochs=3):
     weights = start(model, initial, torch)
 
     criterion = nn.CrossEntropyLoss()
-    lr = 5.0
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.95)  # (1.0: see above)
     losses, val_losses, lrs = [], [], []  # (what the port records to compare)
@@ -191,6 +192,19 @@ def transformer_tutorial(torch, initial, lines, epochs=3):
             "test_loss": test_loss}
 
 
+@contextlib.contextmanager
+def fork_torch_generator(seed):
+    """torch's global generator seeded with ``seed`` within, as it was after (when installed)."""
+    if not HAVE_TORCH:
+        yield
+        return
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
 def _lines():
     """About 500 words of the embedded Shakespeare to train on, 100 each to validate and test."""
     lines = [line for line in corpus("shakespeare").splitlines() if line.strip()][:110]
@@ -199,12 +213,15 @@ def _lines():
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # (torch's, on its fast path)
 def test_the_transformer_tutorial_runs_unchanged_and_follows_pytorch():
-    ours, theirs = run_both(transformer_tutorial, lines=_lines())
+    # (lr 2, not the tutorial's 5: on a model this small 5 makes training chaotic: PyTorch's own
+    # run from weights moved by 1e-7 ends 3% away from it after 30 steps, as far as tinyseq's)
+    with fork_torch_generator(0):  # (the tutorial does not seed: its weights, and the test, would
+        ours, theirs = run_both(transformer_tutorial, lines=_lines(), lr=2.0)  # depend on order)
     losses = np.array(ours["losses"])
     per_epoch = len(losses) // 3
     assert len(losses) == 3 * per_epoch and per_epoch > 10
     assert losses[-per_epoch:].mean() < losses[:per_epoch].mean()  # it learns
-    assert ours["lrs"] == pytest.approx([5.0, 4.75, 4.5125])  # StepLR's gamma every epoch
+    assert ours["lrs"] == pytest.approx([2.0, 1.9, 1.805])  # StepLR's gamma every epoch
     assert ours["reloaded_val_loss"] == pytest.approx(ours["best_val_loss"], rel=1e-6)
     assert ours["best_val_loss"] == min(ours["val_losses"])
     if theirs is not None:  # from the same weights: the same curve, validation and test losses
