@@ -1,15 +1,21 @@
 """PyTorch's examples repository, ``word_language_model``: ``data.py`` (Dictionary, Corpus),
-``model.py`` (RNNModel: RNN_TANH, LSTM or GRU, ``tie_weights``, ``init_weights``) and ``main.py``
+``model.py`` (RNNModel: RNN_TANH, LSTM or GRU, ``tie_weights``, ``init_weights``; and the
+TransformerModel, an ``nn.Transformer`` subclass that keeps its encoder, with its
+PositionalEncoding buffer and its float causal mask) and ``main.py``
 (batchify, get_batch, repackage_hidden, the train loop with ``clip_grad_norm_`` and
 ``p.data.add_(p.grad, alpha=-lr)``, evaluate under ``no_grad``, lr annealing, saving the best
 model), ported in our own words with the same calls, run with only the import switched.
 
-What is left out: the Transformer option (tinyseq has no ``nn.Transformer``), the ONNX export, the
-AdamW option and the accelerator (the device is the CPU). The one line changed: the original saves
-the whole model (``torch.save(model, f)``, a pickle) and loads it back; tinyseq's files are
-safetensors, which never pickle, so the port saves ``model.state_dict()`` and loads it into the
-model, which PyTorch runs as well. The data is a few hundred words of the embedded Shakespeare,
-written as the example's ``train.txt``, ``valid.txt`` and ``test.txt``.
+What is left out: the ONNX export, the AdamW option and the accelerator (the device is the
+CPU). The one line changed: the original saves the whole model (``torch.save(model, f)``, a
+pickle) and loads it back; tinyseq's files are safetensors, which never pickle, so the port saves
+``model.state_dict()`` and loads it into the model, which PyTorch runs as well. The lines added
+for the Transformer: the example's TransformerModel passes --dropout to its positional encoding
+only, leaving its encoder layers at nn.Transformer's default 0.1, and each library draws its own
+dropout masks; so the port sets every ``nn.Dropout``'s ``p`` and every MultiheadAttention's
+``dropout`` to --dropout (0 here) to compare the two runs step by step. The data is a few
+hundred words of the embedded Shakespeare, written as the example's ``train.txt``,
+``valid.txt`` and ``test.txt``.
 """
 import argparse
 import math
@@ -112,6 +118,69 @@ def word_language_model(torch, initial, argv):
                         weight.new_zeros(self.nlayers, bsz, self.nhid))
             return weight.new_zeros(self.nlayers, bsz, self.nhid)
 
+    class PositionalEncoding(nn.Module):
+        """Adds sin/cos waves of the position (``pe``, a buffer ``(max_len, 1, d_model)``):
+        ``PE(pos, 2i) = sin(pos / 10000^(2i/d))``, ``PE(pos, 2i+1) = cos(...)``."""
+
+        def __init__(self, d_model, dropout=0.1, max_len=5000):
+            super(PositionalEncoding, self).__init__()
+            self.dropout = nn.Dropout(p=dropout)
+            pe = torch.zeros(max_len, d_model)
+            position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+            div_term = torch.exp(torch.arange(0, d_model, 2).float()
+                                 * (-math.log(10000.0) / d_model))
+            pe[:, 0::2] = torch.sin(position * div_term)
+            pe[:, 1::2] = torch.cos(position * div_term)
+            pe = pe.unsqueeze(0).transpose(0, 1)
+            self.register_buffer("pe", pe)
+
+        def forward(self, x):
+            """x ``(sequence length, batch size, embed dim)``, returned in that shape."""
+            x = x + self.pe[:x.size(0), :]
+            return self.dropout(x)
+
+    class TransformerModel(nn.Transformer):
+        """nn.Transformer's encoder between an embedding (with positions) and a linear decoder
+        over the words, each word seeing only those before it."""
+
+        def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):
+            super(TransformerModel, self).__init__(d_model=ninp, nhead=nhead,
+                                                   dim_feedforward=nhid,
+                                                   num_encoder_layers=nlayers)
+            self.model_type = "Transformer"
+            self.src_mask = None
+            self.pos_encoder = PositionalEncoding(ninp, dropout)
+            self.input_emb = nn.Embedding(ntoken, ninp)
+            self.ninp = ninp
+            self.decoder = nn.Linear(ninp, ntoken)  # (replaces the Transformer's decoder)
+            self.init_weights()
+
+        def _generate_square_subsequent_mask(self, sz):
+            mask = (torch.triu(torch.ones(sz, sz)) == 1).transpose(0, 1)
+            mask = mask.float().masked_fill(mask == 0, float("-inf")).masked_fill(
+                mask == 1, float(0.0))
+            return mask
+
+        def init_weights(self):
+            initrange = 0.1
+            nn.init.uniform_(self.input_emb.weight, -initrange, initrange)
+            nn.init.zeros_(self.decoder.bias)
+            nn.init.uniform_(self.decoder.weight, -initrange, initrange)
+
+        def forward(self, src, has_mask=True):
+            if has_mask:
+                device = src.device
+                if self.src_mask is None or self.src_mask.size(0) != len(src):
+                    mask = self._generate_square_subsequent_mask(len(src)).to(device)
+                    self.src_mask = mask
+            else:
+                self.src_mask = None
+            src = self.input_emb(src) * math.sqrt(self.ninp)
+            src = self.pos_encoder(src)
+            output = self.encoder(src, mask=self.src_mask)
+            output = self.decoder(output)
+            return F.log_softmax(output, dim=-1)
+
     # ---- main.py ----------------------------------------------------------------------------
     parser = argparse.ArgumentParser(description="RNN/LSTM/GRU language model")
     parser.add_argument("--data", type=str, default="./data/wikitext-2")
@@ -119,6 +188,7 @@ def word_language_model(torch, initial, argv):
     parser.add_argument("--emsize", type=int, default=200)
     parser.add_argument("--nhid", type=int, default=200)
     parser.add_argument("--nlayers", type=int, default=2)
+    parser.add_argument("--nhead", type=int, default=2)
     parser.add_argument("--lr", type=float, default=20)
     parser.add_argument("--clip", type=float, default=0.25)
     parser.add_argument("--epochs", type=int, default=40)
@@ -148,8 +218,18 @@ def word_language_model(torch, initial, argv):
     test_data = batchify(corpus.test, eval_batch_size)
 
     ntokens = len(corpus.dictionary)
-    model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout,
-                     args.tied).to(device)
+    if args.model == "Transformer":
+        model = TransformerModel(ntokens, args.emsize, args.nhead, args.nhid, args.nlayers,
+                                 args.dropout).to(device)
+    else:
+        model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers,
+                         args.dropout, args.tied).to(device)
+    if args.model == "Transformer":  # (the port's lines: see the module's docstring)
+        for m in model.modules():
+            if isinstance(m, nn.Dropout):
+                m.p = args.dropout
+            elif isinstance(m, nn.MultiheadAttention):
+                m.dropout = args.dropout
     weights = start(model, initial, torch)
     criterion = nn.NLLLoss()
     losses, lrs, val_losses = [], [], []  # (the port records what it compares)
@@ -171,12 +251,17 @@ def word_language_model(torch, initial, argv):
     def evaluate(data_source):
         model.eval()
         total_loss = 0.
-        hidden = model.init_hidden(eval_batch_size)
+        if args.model != "Transformer":
+            hidden = model.init_hidden(eval_batch_size)
         with torch.no_grad():
             for i in range(0, data_source.size(0) - 1, args.bptt):
                 data, targets = get_batch(data_source, i)
-                output, hidden = model(data, hidden)
-                hidden = repackage_hidden(hidden)
+                if args.model == "Transformer":
+                    output = model(data)
+                    output = output.view(-1, ntokens)
+                else:
+                    output, hidden = model(data, hidden)
+                    hidden = repackage_hidden(hidden)
                 total_loss += len(data) * criterion(output, targets).item()
         return total_loss / (len(data_source) - 1)
 
@@ -184,12 +269,17 @@ def word_language_model(torch, initial, argv):
         model.train()
         total_loss = 0.
         start_time = time.time()
-        hidden = model.init_hidden(args.batch_size)
+        if args.model != "Transformer":
+            hidden = model.init_hidden(args.batch_size)
         for batch, i in enumerate(range(0, train_data.size(0) - 1, args.bptt)):
             data, targets = get_batch(train_data, i)
             model.zero_grad()
-            hidden = repackage_hidden(hidden)
-            output, hidden = model(data, hidden)
+            if args.model == "Transformer":
+                output = model(data)
+                output = output.view(-1, ntokens)
+            else:
+                hidden = repackage_hidden(hidden)
+                output, hidden = model(data, hidden)
             loss = criterion(output, targets)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
@@ -226,13 +316,15 @@ def word_language_model(torch, initial, argv):
 
     with open(args.save, "rb") as f:
         model.load_state_dict(torch.load(f))  # (the same change: model = torch.load(f))
-        model.rnn.flatten_parameters()
+        if args.model in ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]:
+            model.rnn.flatten_parameters()
     test_loss = evaluate(test_data)
     print("| End of training | test loss {:5.2f} | test ppl {:8.2f}".format(
         test_loss, math.exp(test_loss)))
     return {"initial": weights, "losses": losses, "lrs": lrs, "val_losses": val_losses,
             "best_val_loss": best_val_loss, "reloaded_val_loss": evaluate(val_data),
-            "test_loss": test_loss, "tied": model.decoder.weight is model.encoder.weight}
+            "test_loss": test_loss,
+            "tied": args.model != "Transformer" and model.decoder.weight is model.encoder.weight}
 
 
 def _data_folder(folder):
@@ -248,9 +340,11 @@ def _data_folder(folder):
 CASES = {  # --model, --tied
     "LSTM": ("LSTM", False), "LSTM tied": ("LSTM", True),
     "GRU": ("GRU", False), "GRU tied": ("GRU", True), "RNN_TANH tied": ("RNN_TANH", True),
+    "Transformer": ("Transformer", False),
 }
 
 
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # (torch's, on its fast path)
 @pytest.mark.parametrize("case", CASES)
 def test_the_word_language_model_runs_unchanged_and_follows_pytorch(tmp_path, case):
     rnn_type, tied = CASES[case]

@@ -2,6 +2,7 @@
 from . import functional, init, utils  # noqa: F401
 from ._checks import DTypeError, OutOfRangeError
 from .cells import GRUCell, LSTMCell, RNNCell
+from .attention import MultiheadAttention
 from .activations import ELU, GELU, LeakyReLU, SiLU, Softplus
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax, ReLU,
@@ -9,6 +10,8 @@ from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, L
 from .normalization import BatchNorm1d
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .recurrent import GRU, LSTM, RNN
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 from .module import Module, Parameter, evaluating
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embedding", "Dropout",
@@ -16,5 +19,6 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "RNNCell", "GRUCell", "LSTMCell",
            "RNN", "GRU", "LSTM", "evaluating", "functional", "init", "utils", "DTypeError",
            "OutOfRangeError", "ModuleDict", "ParameterList", "ParameterDict", "GELU", "SiLU",
-           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten",
-           "BatchNorm1d"]
+           "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention",
+           "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
+           "TransformerDecoderLayer", "BatchNorm1d"]

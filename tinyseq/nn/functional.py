@@ -272,3 +272,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     _checks.floating("pairwise_distance", x1, "x1")
     _checks.floating("pairwise_distance", x2, "x2")
     return _norm(x1 - x2 + eps, p, -1, keepdim, "pairwise_distance")
+
+
+# (imported last: attention.py uses this module's dropout, linear and pad)
+from .attention import scaled_dot_product_attention  # noqa: E402,F401
