@@ -351,7 +351,7 @@ REFUSED = {
                             None,  # torch sets every gradient to -1
                             ValueError, r"clip_grad_value_: clip_value must be in \[0, inf\]"),
     "StepLR step_size 0": (lambda: optim.lr_scheduler.StepLR(optim.SGD(_w(), lr=.1), 0), None,
-                           ValueError, "StepLR: step_size must be an int >= 1, got 0"),
+                           ValueError, "StepLR: step_size must be positive, got 0"),
     "StepLR of a list": (lambda: optim.lr_scheduler.StepLR([1], 1),
                          lambda: torch.optim.lr_scheduler.StepLR([1], 1),
                          TypeError, "StepLR: expected an optimizer, got list"),

@@ -11,9 +11,7 @@ run with only the import switched: a ``TransformerModel`` of ``nn.Embedding``, a
 What differs: torchtext's WikiText2, ``basic_english`` tokenizer and vocabulary are replaced by
 the embedded Shakespeare, a small tokenizer and a frequency-ordered vocabulary with ``<unk>`` at
 0, written here; the sizes are small, dropout is 0 (each library draws its own masks) and the
-test's lr is 2; and one line changes: the tutorial's ``StepLR(optimizer, 1.0, gamma=0.95)``
-passes the step size as the float 1.0, which tinyseq's StepLR refuses (it wants an int), so the
-port passes 1.
+test's lr is 2.
 """
 import contextlib
 import math
@@ -127,7 +125,7 @@ def transformer_tutorial(torch, initial, lines, epochs=3, lr=5.0):  # (lr: the t
 
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.95)  # (1.0: see above)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
     losses, val_losses, lrs = [], [], []  # (what the port records to compare)
 
     def train(model):

@@ -220,22 +220,26 @@ def _implicit_dim(module, x):
 class LayerNorm(Module):
     """``(x - mean) / √(var + eps) · weight + bias`` over the last ``len(normalized_shape)`` dims."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape)
         _checks.affordable("LayerNorm", 2 * math.prod(self.normalized_shape))
         self.eps = _checks.number("LayerNorm", "eps", eps, 0)
         shape = self.normalized_shape
         elementwise_affine = bool(elementwise_affine)  # (any truthy value, as in torch)
+        self.elementwise_affine = elementwise_affine
         self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, np.float32)) if elementwise_affine else None
+        with_bias = elementwise_affine and bool(bias)  # (bias=False: a weight alone, torch 2.1+)
+        self.bias = Parameter(np.zeros(shape, np.float32)) if with_bias else None
 
     def forward(self, x):
         self._check_input(x)
         dims = tuple(range(-len(self.normalized_shape), 0))
         centred = x - x.mean(dims, keepdim=True)
         out = centred / ((centred * centred).mean(dims, keepdim=True) + self.eps).sqrt()
-        return out if self.weight is None else out * self.weight + self.bias
+        if self.weight is not None:
+            out = out * self.weight
+        return out if self.bias is None else out + self.bias
 
     def _check_input(self, x):
         shape = self.normalized_shape

@@ -38,6 +38,12 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        """As PyTorch's: fresh memory, the same ``requires_grad``, no gradient, no graph."""
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.numpy().copy(), requires_grad=self.requires_grad)
+        return memo[id(self)]
+
     def __getstate__(self):
         """For copy and pickle, without the weak link to its gradient accumulator."""
         slots = {k: getattr(self, k) for k in Tensor.__slots__

@@ -22,7 +22,7 @@ from .attention import MultiheadAttention, canonical_mask
 from .containers import ModuleList
 from .functional import relu
 from .layers import Dropout, LayerNorm, Linear, ReLU
-from .module import Module, Parameter
+from .module import Module
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
@@ -262,27 +262,8 @@ def _feed_forward(layer, d_model, dim_feedforward, dropout, bias):
     layer.linear2 = Linear(dim_feedforward, d_model, bias=bias)
 
 
-class _WeightOnlyLayerNorm(LayerNorm):
-    """PyTorch's ``LayerNorm(d, bias=False)``: a weight and no bias (``nn.LayerNorm`` has no
-    ``bias`` argument yet)."""
-
-    def __init__(self, d_model, eps):
-        super().__init__(d_model, eps)
-        self.bias = None
-
-    def forward(self, x):
-        self._check_input(x)
-        dims = tuple(range(-len(self.normalized_shape), 0))
-        centred = x - x.mean(dims, keepdim=True)
-        return centred / ((centred * centred).mean(dims, keepdim=True) + self.eps).sqrt() \
-            * self.weight
-
-
-_WeightOnlyLayerNorm.__name__ = "LayerNorm"  # (printed as PyTorch prints it)
-
-
 def _layer_norm(d_model, eps, bias):
-    return LayerNorm(d_model, eps) if bias else _WeightOnlyLayerNorm(d_model, eps)
+    return LayerNorm(d_model, eps, bias=bias)
 
 
 def _activation(activation):
@@ -316,17 +297,11 @@ def _sparsity_fast_path(layer):
 
 
 def _get_clones(module, n):
-    """``n`` deep copies of ``module`` in a ModuleList. Each parameter is copied as PyTorch's
-    ``Parameter.__deepcopy__`` copies it: fresh memory, the same ``requires_grad``, no gradient."""
+    """``n`` deep copies of ``module`` in a ModuleList, as PyTorch's encoder makes them."""
     if not isinstance(module, Module):
         raise TypeError(f"TransformerEncoder/Decoder: the layer must be a ts.nn.Module, got "
                         f"{type(module).__name__}")
-
-    def clone():
-        memo = {id(p): Parameter(p.detach().numpy().copy(), requires_grad=p.requires_grad)
-                for p in module.parameters()}
-        return copy.deepcopy(module, memo)
-    return ModuleList([clone() for _ in range(n)])
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
 
 def _dtype(t):

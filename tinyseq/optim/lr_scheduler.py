@@ -133,7 +133,10 @@ class StepLR(LRScheduler):
     """``lr = initial_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size = _checks.size("StepLR", "step_size", step_size, 1)
+        # (a float is taken as torch takes it: PyTorch's tutorial passes 1.0)
+        if _checks.number("StepLR", "step_size", step_size, 0) == 0:
+            raise ValueError("StepLR: step_size must be positive, got 0")
+        self.step_size = step_size
         self.gamma = _gamma("StepLR", gamma)
         super().__init__(optimizer, last_epoch)
 
