@@ -224,3 +224,22 @@ def test_no_warnings_from_the_new_layers():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ts.nn.Sequential(ts.nn.ELU(), ts.nn.Softplus())(ts.tensor([1e4, -1e4]))
+
+
+@pytest.mark.parametrize("options", [dict(bias=False), dict(elementwise_affine=False)])
+def test_layer_norm_without_bias_is_torchs(options):
+    ours, theirs, _, _ = compare_module_with_torch(lambda nn: nn.LayerNorm(4, **options),
+                                                   [arrays_for("layernorm", [(3, 4)])[0]])
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+
+
+def test_a_deep_copied_module_trains_on_its_own_memory_as_in_torch():
+    import copy
+
+    lin = ts.nn.Linear(2, 2)
+    lin(ts.ones(1, 2)).sum().backward()
+    twin = copy.deepcopy(lin)
+    assert twin.weight.grad is None and twin.weight.requires_grad  # (torch: no gradient copied)
+    twin(ts.ones(1, 2)).sum().backward()
+    twin.weight.data.zero_()
+    assert twin.weight.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]] and lin.weight.abs().sum() > 0
