@@ -11,7 +11,7 @@ import tinyseq as ts
     (lambda: ts.tensor(2.0) @ ts.ones(3), r"matmul: .*at least 1 dim.*use \*"),
     (lambda: ts.ones(2, 3) + ts.ones(4), r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"),
     (lambda: ts.ones(2, 3) * ts.ones(3, 2), r"mul: shapes \(2, 3\) and \(3, 2\)"),
-    (lambda: ts.ones(2) < ts.ones(3), r"less: shapes \(2,\) and \(3,\)"),
+    (lambda: ts.ones(2) < ts.ones(3), r"lt: shapes \(2,\) and \(3,\)"),
     (lambda: ts.where(ts.ones(2) > 0, ts.ones(3), 0.0), r"where: shapes"),
     (lambda: ts.cat([ts.ones(2, 3), ts.ones(2, 4)]),
      r"cat: tensor 1 has shape \(2, 4\) but tensor 0 has shape \(2, 3\)"),

@@ -202,6 +202,8 @@ def test_reduction_shape_value_and_gradient(name, sd, keepdim, seed, dtype):
     shape, dim = sd
     if name == "logsumexp" and dim is None:  # it takes dims, as torch's
         dim = tuple(range(len(shape)))
+    if name in ("max", "min") and dim is None:  # max() gives one value: keepdim needs a dim
+        keepdim = False
     axes = np_axes(dim, len(shape))
     rng = np.random.default_rng(seed)
     x_np = make(rng, shape, dtype)

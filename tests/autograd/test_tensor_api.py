@@ -301,3 +301,36 @@ def test_half_is_float16_as_in_torch():
     assert ts.half is ts.float16 and x.grad.dtype == ts.float16 == np.float16
     assert repr(ts.ones(2).half()) == repr(torch.ones(2).half()).replace("torch", "tinyseq")
     np.testing.assert_array_equal(x.grad.numpy(), torch.full((3,), 2.0).exp().half().mul(2).numpy())
+
+
+@pytest.mark.parametrize("join", [
+    lambda m: m.cat([m.tensor([1, 2]), m.tensor([1.5])]),
+    lambda m: m.stack([m.tensor([1]), m.tensor([1.5])]),
+    lambda m: m.cat([m.tensor([True]), m.tensor([2], dtype=m.int32)]),
+    lambda m: m.cat([m.tensor([1.5]), m.tensor([2.5], dtype=m.float64)]),
+    lambda m: m.tensor([1, 2]).clamp(m.tensor([0.5]), None),
+    lambda m: m.tensor([1.0, 2.0]).clamp(max=m.tensor([1.5], dtype=m.float64)),
+], ids=["cat int+float32", "stack", "cat bool+int32", "cat float32+float64", "clamp int",
+        "clamp float64 bound"])
+def test_joined_tensors_take_pytorchs_dtype(join):
+    ours, theirs = join(ts), join(torch)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_tensor_is_never_equal_to_none_as_in_torch():
+    t = ts.tensor([1.0])
+    assert (t == None) is False and (t != None) is True  # noqa: E711  (the operators themselves)
+    assert (torch.tensor([1.0]) == None) is False  # noqa: E711
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda m: m.tensor([1, 2]).mean(), RuntimeError),
+    (lambda m: m.tensor([[1.0, 5.0]]).max(keepdim=True), TypeError),
+], ids=["mean of ints", "max keepdim without dim"])
+def test_what_torch_refuses_is_refused_in_one_line(call, error):
+    with pytest.raises(error):
+        call(torch)
+    with pytest.raises(error) as info:
+        call(ts)
+    assert "\n" not in str(info.value)

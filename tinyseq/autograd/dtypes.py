@@ -155,6 +155,14 @@ def floating(x):
     return t if t._data.dtype.kind == "f" else Tensor._wrap(t._data.astype(DEFAULT_FLOAT))
 
 
+def joined_dtype(*dtypes):
+    """The dtype of tensors joined or compared element by element (``cat``, ``stack``, tensor
+    bounds of ``clamp``), as PyTorch types it: the widest float if any is a float (int64 and
+    float32 give float32, where numpy gives float64), else numpy's common integer type."""
+    dtypes = [np.dtype(d) for d in dtypes]
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes))
+
 def operand(x, dtype):
     """A non-tensor operand next to a tensor of ``dtype``, typed as PyTorch would type it.
 

@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from ..device import to_args
-from ..dtypes import DEFAULT_FLOAT, data_of, dtype_arg, floating, operands, tensor_of
+from ..dtypes import (DEFAULT_FLOAT, data_of, dtype_arg, floating, joined_dtype, operands,
+                      tensor_of)
 from ..function import Function
 from ..tensor import Tensor
 from ._util import broadcast_error, pass_where, unbroadcast
@@ -362,6 +363,11 @@ def clamp(input, min=None, max=None):
     _check_bounds("clamp", min, max)
     if x._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         x = to(x, DEFAULT_FLOAT)  # integers and a float bound: float32, as in torch
+    bounds = [b for b in (min, max) if isinstance(b, Tensor)]
+    if bounds:  # Tensor bounds join x's dtype as PyTorch joins them (int64 and float32: float32)
+        dtype = joined_dtype(x._data.dtype, *(b._data.dtype for b in bounds))
+        x, min, max = (b if not isinstance(b, Tensor) or b._data.dtype == dtype else to(b, dtype)
+                       for b in (x, min, max))
     try:
         return Clamp.apply(x, min, max)
     except ValueError:
@@ -506,37 +512,47 @@ def clone(input):
     return Clone.apply(tensor_of(input))
 
 
-def compare(ufunc, a, b):
-    """A comparison: a bool tensor, outside the graph."""
+def compare(op, ufunc, a, b):
+    """A comparison (named ``op`` in errors: ``lt``): a bool tensor, outside the graph."""
     a, b = operands(a, b)
     try:
         return Tensor._wrap(ufunc(data_of(a), data_of(b)))
     except ValueError:
-        raise broadcast_error(ufunc.__name__, np.shape(data_of(a)), np.shape(data_of(b))) from None
+        raise broadcast_error(op, np.shape(data_of(a)), np.shape(data_of(b))) from None
 
 
 def lt(input, other):
-    return compare(np.less, input, other)
+    return compare("lt", np.less, input, other)
 
 
 def le(input, other):
-    return compare(np.less_equal, input, other)
+    return compare("le", np.less_equal, input, other)
 
 
 def gt(input, other):
-    return compare(np.greater, input, other)
+    return compare("gt", np.greater, input, other)
 
 
 def ge(input, other):
-    return compare(np.greater_equal, input, other)
+    return compare("ge", np.greater_equal, input, other)
 
 
 def eq(input, other):
-    return compare(np.equal, input, other)
+    return compare("eq", np.equal, input, other)
 
 
 def ne(input, other):
-    return compare(np.not_equal, input, other)
+    return compare("ne", np.not_equal, input, other)
+
+
+def equals_operator(self, other):
+    """``t == other``: ``eq``, but a tensor is never equal to ``None`` (False, as in torch)."""
+    return False if other is None else eq(self, other)
+
+
+def differs_operator(self, other):
+    """``t != other``: ``ne``, and True for ``None``."""
+    return True if other is None else ne(self, other)
 
 
 # The functions above that are also Tensor methods (tensor.py attaches them): ``t.exp()`` is
@@ -544,7 +560,7 @@ def ne(input, other):
 TENSOR_METHODS = {
     "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": true_divide, "__pow__": pow,
     "__neg__": neg, "__abs__": abs, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
-    "__eq__": eq, "__ne__": ne, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
+    "__eq__": equals_operator, "__ne__": differs_operator, "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "tanh": tanh,
     "sigmoid": sigmoid, "relu": relu, "pow": pow, "clamp": clamp,
     "masked_fill": masked_fill, "to": to, "clone": clone, "add": add, "sub": sub, "mul": mul,
     "true_divide": true_divide, "neg": neg, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge,

@@ -178,6 +178,9 @@ def _extreme(input, dim, keepdim, other, sign):
                             f"{name}imum and takes no dim or keepdim; give either other or dim")
         return _elementwise(Maximum if sign > 0 else Minimum, input, dim if other is None else other)
     t = tensor_of(input)
+    if dim is None and keepdim is not False:
+        raise TypeError(f"{name}: keepdim needs a dim ({name}(dim, keepdim=True)); without one, "
+                        f"{name}() gives the one {name}imum value (as in torch)")
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         axis = _along(t, dim, name, f"{name}imum")
         values, indices = (MaxAlong if sign > 0 else MinAlong).apply(t, axis, keepdim)

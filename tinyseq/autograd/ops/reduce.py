@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..dtypes import floating, tensor_of
+from ..dtypes import dtype_arg, floating, tensor_of
 from ..function import Function
 from ._util import norm_dim, reduced_shape
 
@@ -58,8 +58,15 @@ class Mean(Function):
         return np.broadcast_to(g, ctx.shape), None, None
 
 
-def mean(input, dim=None, keepdim=False):
-    input = floating(input)
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean over ``dim`` (all dims if None) of a floating tensor; an integer one is refused
+    as in torch unless ``dtype`` says what to compute it in."""
+    input = tensor_of(input)
+    if dtype is not None:
+        input = input.to(dtype_arg("mean", dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"mean: the input is {input.dtype} and mean needs a floating tensor "
+                           "(as in torch); call .float() first, or give dtype=ts.float32")
     return Mean.apply(input, reduce_axes(dim, input.ndim, "mean"), keepdim)
 
 

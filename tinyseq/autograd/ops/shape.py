@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ..dtypes import tensor_of
+from ..dtypes import joined_dtype, tensor_of
 from ..errors import ShapeError
 from ..function import Function
 from ..mode import state
@@ -436,10 +436,12 @@ def cat(tensors, dim=0):
 
 
 def _tensors(seq, op):
+    """The tensors to join, in one dtype as PyTorch joins them (``joined_dtype``)."""
     tensors = [tensor_of(t) for t in seq]
     if not tensors:
         raise ValueError(f"{op}: expects a non-empty sequence of tensors")
-    return tensors
+    dtype = joined_dtype(*(t._data.dtype for t in tensors))
+    return [t if t._data.dtype == dtype else t.to(dtype) for t in tensors]
 
 
 class Stack(Function):
