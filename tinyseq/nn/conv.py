@@ -139,9 +139,12 @@ class ConvTranspose1d(_Conv1dBase):
                                   extra, self.groups, self.dilation)
 
     def _output_padding(self, input, output_size):
-        """The ``output_padding`` that makes the output ``output_size`` long (an int, or a
-        sequence ending in the length)."""
-        sizes = [output_size] if isinstance(output_size, numbers.Integral) else list(output_size)
+        """The ``output_padding`` that makes the output ``output_size`` long (a sequence: the
+        length, or the whole output shape)."""
+        if not isinstance(output_size, (tuple, list)):
+            raise TypeError(f"ConvTranspose1d: output_size must be a list of ints (the length, "
+                            f"or the whole shape), got {output_size!r}")
+        sizes = list(output_size)
         if len(sizes) not in (1, input.ndim):
             raise ValueError(f"ConvTranspose1d: output_size must have 1 or {input.ndim} "
                              f"elements, got {sizes}")
