@@ -14,6 +14,7 @@ import numpy as np
 
 from ..dtypes import tensor_of
 from ..tensor import Tensor
+from .elementwise import where
 from .gather import _along
 from .index import GetItem
 
@@ -54,18 +55,23 @@ def pooled_length(op, size, kernel, stride, padding, dilation, ceil_mode):
 
 # ---- max and average of a table --------------------------------------------------------------------
 def _max_of(input, idx, valid, return_indices):
-    """The largest valid element of each window, and its position (int64)."""
-    x = input.numpy()
-    picked = np.where(valid, x[..., np.clip(idx, 0, max(x.shape[-1] - 1, 0))], -np.inf)
-    top = picked.max(-1, keepdims=True)
-    first = np.argmax((picked == top) & valid, -1)  # the first largest (a window all -inf too)
+    """The largest valid element of each window, and its position (int64), as torch finds them:
+    the first largest, the last NaN; a window of padding alone (dilation can make one) is -inf
+    at its first position past the left padding."""
+    size = input.shape[-1]
+    safe = np.clip(idx, 0, size - 1)
+    picked = np.where(valid, input.numpy()[..., safe], -np.inf)
+    best = (picked == picked.max(-1, keepdims=True)) & valid  # (all -inf: the first valid)
+    best = np.where(valid.any(-1, keepdims=True), best, idx >= 0)
     nan = np.isnan(picked)
-    last_nan = idx.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1)  # torch keeps the last NaN
-    at = np.where(nan.any(-1), last_nan, first)
-    indices = np.take_along_axis(np.broadcast_to(idx, at.shape + idx.shape[-1:]), at[..., None],
-                                 -1)[..., 0].astype(np.int64)
-    out = MaxPick.apply(input, _along(indices, indices.ndim - 1))
-    return (out, Tensor(indices)) if return_indices else out
+    last_nan = idx.shape[-1] - 1 - np.argmax(nan[..., ::-1], -1)
+    at = np.where(nan.any(-1), last_nan, np.argmax(best, -1))[..., None]
+    indices = np.take_along_axis(np.broadcast_to(idx, best.shape), at, -1)[..., 0]
+    out = MaxPick.apply(input, _along(np.take_along_axis(np.broadcast_to(
+        safe, best.shape), at, -1)[..., 0], indices.ndim - 1))
+    if not valid.any(-1).all():
+        out = where(Tensor(valid.any(-1)), out, -np.inf)
+    return (out, Tensor(indices.astype(np.int64))) if return_indices else out
 
 
 def _average_of(input, idx, weights):
