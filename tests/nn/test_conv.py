@@ -24,7 +24,7 @@ def _arrays(seed, *shapes):
     return [rng.standard_normal(s) for s in shapes]
 
 
-# ---- conv1d: a grid ----------------------------------------------------------------------------------
+# ---- conv1d: a grid ------------------------------------------------------------------------------
 # (stride, padding, dilation, groups, bias): every value of each, crossed where they interact
 CONV_GRID = [(s, p, d, g, b) for s, p, d, g, b in itertools.product(
     [1, 2, 3], [0, 1, 2, "valid", "same"], [1, 2], [1, 2], [True, False])
@@ -91,7 +91,7 @@ def test_conv1d_drawn_cases_match_torch(case, seed):
                        arrays=_arrays(seed, *shapes))
 
 
-# ---- conv_transpose1d --------------------------------------------------------------------------------
+# ---- conv_transpose1d ----------------------------------------------------------------------------
 TRANSPOSE_GRID = [(s, p, op, d, g) for s, p, op, d, g in itertools.product(
     [1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2], [1, 2]) if op < max(s, d)]
 
@@ -112,7 +112,7 @@ def test_conv_transpose1d_unbatched_without_bias_matches_torch():
                        arrays=_arrays(4, (3, 5), (3, 2, 4)), dtype=np.float32)
 
 
-# ---- gradcheck ---------------------------------------------------------------------------------------
+# ---- gradcheck -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("fn, shapes", [
     (lambda x, w, b: ts.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
      [(2, 4, 9), (4, 2, 3), (4,)]),
@@ -240,7 +240,7 @@ def test_a_small_tcn_block_matches_torch():
     compare_module_with_torch(make, arrays=_arrays(10, (2, 3, 9)))
 
 
-# ---- bad arguments ---------------------------------------------------------------------------------
+# ---- bad arguments -------------------------------------------------------------------------------
 X, W = np.ones((2, 4, 10)), np.ones((6, 4, 3))
 BAD_CALLS = [
     ("conv1d", lambda m, x, w: F(m).conv1d(x, m.ones(6, 3, 3))),           # channels

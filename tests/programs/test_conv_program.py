@@ -1,9 +1,9 @@
-"""A character-level CNN text classifier in the style of Zhang, Zhao & LeCun (2015), "Character-level
-Convolutional Networks for Text Classification", as its public PyTorch ports write it (one-hot
-characters as channels, ``nn.Conv1d`` + ``nn.ReLU`` + ``nn.MaxPool1d`` blocks, a fully connected
-head with dropout, ``F.log_softmax`` and ``F.nll_loss``, Adam), scaled down and trained on the
-embedded first names; ported in our own words with the same calls, run with only the import
-switched."""
+"""A character-level CNN text classifier in the style of Zhang, Zhao & LeCun (2015),
+"Character-level Convolutional Networks for Text Classification", as its public PyTorch ports
+write it (one-hot characters as channels, ``nn.Conv1d`` + ``nn.ReLU`` + ``nn.MaxPool1d`` blocks,
+a fully connected head with dropout, ``F.log_softmax`` and ``F.nll_loss``, Adam), scaled down and
+trained on the embedded first names; ported in our own words with the same calls, run with only
+the import switched."""
 import random
 import string
 

@@ -20,7 +20,6 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..dtypes import tensor_of
 from ..function import Function
 from ..tensor import Tensor
 from .shape import squeeze, unsqueeze
@@ -66,7 +65,7 @@ def _per_group_sum(a, b):
     return a2 @ b.transpose(1, 0, 2, 3).reshape(groups, n * m, b.shape[-1])
 
 
-# ---- the ops ---------------------------------------------------------------------------------------
+# ---- the ops -------------------------------------------------------------------------------------
 class Conv1d(Function):
     """``out[n, o, j] = b[o] + Σ_{c in o's group, k} w[o, c, k] · x_padded[n, c, j s + k d]``:
     x ``(N, C, L)``, w ``(O, C/G, K)``, b ``(O,)`` or None -> ``(N, O, L_out)``; ``pads`` is
@@ -143,7 +142,7 @@ class ConvTranspose1d(Function):
         return gx, gw, gb, None, None, None, None, None
 
 
-# ---- what users call -------------------------------------------------------------------------------
+# ---- what users call -----------------------------------------------------------------------------
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """A 1-d convolution (a cross-correlation, as in torch) of ``input`` ``(N, C, L)`` or ``(C, L)``
     with ``weight`` ``(O, C/groups, K)``, plus ``bias`` ``(O,)``: ``(N, O, L_out)`` or
@@ -215,10 +214,11 @@ def _batched(input, fn):
 
 
 def _tensor(op, name, value):
+    """``value``, which must be a Tensor (as in torch, a list or an array is refused)."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(value).__name__}; convert it "
                         "with ts.tensor(...)")
-    return tensor_of(value)
+    return value
 
 
 def _int(op, name, value):
@@ -228,11 +228,11 @@ def _int(op, name, value):
 
 
 def _single(op, name, value):
-    """An int, or a list or tuple of one int (torch's ``_single``), as an int."""
+    """An int, or a list or tuple of one int (torch's 1-d form), as an int."""
     if isinstance(value, (tuple, list)):
         if len(value) != 1:
-            raise RuntimeError(f"{op}: {name} must be an int or a list of 1 int for a 1-d "
-                               f"convolution, got {name}={list(value)}")
+            raise RuntimeError(f"{op}: {name} must be an int or a tuple of 1 int for a 1-d op, "
+                               f"got {name}={tuple(value)}")
         value = value[0]
     return _int(op, name, value)
 

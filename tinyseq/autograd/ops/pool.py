@@ -8,12 +8,11 @@ here: an average is ``t[..., idx]`` (``GetItem``) times a weight per position, s
 one element per window, found in numpy as torch finds it (the first largest; the last NaN), by
 ``t[index]`` (so its gradient goes to that element alone, summed where windows overlap).
 """
-import numbers
 
 import numpy as np
 
-from ..dtypes import tensor_of
 from ..tensor import Tensor
+from .conv import _single, _tensor
 from .elementwise import where
 from .gather import _along
 from .index import GetItem
@@ -22,7 +21,7 @@ MaxPick = GetItem.alias("max_pool1d")
 AvgPick = GetItem.alias("avg_pool1d")
 
 
-# ---- the tables ------------------------------------------------------------------------------------
+# ---- the tables ----------------------------------------------------------------------------------
 def strided_table(size, count, kernel, stride, padding, dilation):
     """``(idx, valid)``, each ``(count, kernel)``: window ``j`` reads ``j s + k d - padding``."""
     idx = (np.arange(count)[:, None] * stride + np.arange(kernel)[None] * dilation - padding)
@@ -53,7 +52,7 @@ def pooled_length(op, size, kernel, stride, padding, dilation, ceil_mode):
     return count
 
 
-# ---- max and average of a table --------------------------------------------------------------------
+# ---- max and average of a table ------------------------------------------------------------------
 def _max_of(input, idx, valid, return_indices):
     """The largest valid element of each window, and its position (int64), as torch finds them:
     the first largest, the last NaN; a window of padding alone (dilation can make one) is -inf
@@ -81,7 +80,7 @@ def _average_of(input, idx, weights):
     return (picked * weights.astype(input.numpy().dtype)).sum(-1)
 
 
-# ---- what users call -------------------------------------------------------------------------------
+# ---- what users call -----------------------------------------------------------------------------
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """The largest element of each window of ``kernel_size`` positions ``dilation`` apart, the
@@ -140,13 +139,10 @@ def adaptive_avg_pool1d(input, output_size):
     return _average_of(input, idx, valid / valid.sum(1, keepdims=True))
 
 
-# ---- argument checks -------------------------------------------------------------------------------
+# ---- argument checks -----------------------------------------------------------------------------
 def _input(op, input):
     """A floating-point ``(C, L)`` or ``(N, C, L)`` Tensor with ``L > 0``."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}; convert it "
-                        "with ts.tensor(...)")
-    input = tensor_of(input)
+    _tensor(op, "input", input)
     if input.ndim not in (2, 3) or input.shape[-1] == 0:
         raise RuntimeError(f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input with a non-empty "
                            f"L, got input of shape {input.shape}")
@@ -156,26 +152,13 @@ def _input(op, input):
     return input
 
 
-def _int(op, name, value):
-    """An int, or a list or tuple of one int (torch's 1-d form), as an int."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise RuntimeError(f"{op}: {name} must be an int or a tuple of 1 int, got "
-                               f"{name}={tuple(value)}")
-        value = value[0]
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of 1 int, got {value!r} "
-                        f"({type(value).__name__})")
-    return int(value)
-
-
 def _window(op, kernel_size, stride, padding, dilation):
     """``(kernel, stride, padding, dilation)`` as ints, checked as torch checks them; a missing
     stride (None or empty) is the kernel size."""
-    kernel = _int(op, "kernel_size", kernel_size)
+    kernel = _single(op, "kernel_size", kernel_size)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
-        else _int(op, "stride", stride)
-    padding, dilation = _int(op, "padding", padding), _int(op, "dilation", dilation)
+        else _single(op, "stride", stride)
+    padding, dilation = _single(op, "padding", padding), _single(op, "dilation", dilation)
     for name, value in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if value <= 0:
             raise RuntimeError(f"{op}: {name} must be greater than zero, got {value}")
@@ -185,7 +168,7 @@ def _window(op, kernel_size, stride, padding, dilation):
 
 
 def _output_size(op, output_size):
-    size = _int(op, "output_size", output_size)
+    size = _single(op, "output_size", output_size)
     if size < 0:
         raise RuntimeError(f"{op}: output_size must be >= 0, got {size}")
     return size
