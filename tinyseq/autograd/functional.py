@@ -3,6 +3,7 @@
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch)."""
 from .dtypes import tensor_of
+from .ops.conv import conv1d, conv_transpose1d  # noqa: F401
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
 from .ops.einsum import einsum  # noqa: F401
 from .ops.elementwise import (abs, add, clamp, clone, eq, exp, ge, gt, le, log,  # noqa: F401
@@ -21,6 +22,8 @@ from .ops.norms import norm  # noqa: F401
 from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
                         maximum, median, min, minimum, mode, sort, topk)
 from .ops.pad import pad  # noqa: F401  (ts.nn.functional.pad, not a ts name, as in torch)
+from .ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # noqa: F401
+                       max_pool1d)
 from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
@@ -60,4 +63,8 @@ METHODS = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sum", "mean"
            "tril", "triu", "diag", "diagonal", "index_select", "gather", "scatter",
            "scatter_add", "masked_select", "index_fill", "index_add", "take_along_dim",
            "movedim", "moveaxis", "roll", "tensor_split", "unflatten", "erf")
-__all__ = ["cat", "stack", "where", "matmul", "einsum", "var_mean", "std_mean", *METHODS]
+# not Tensor methods, but ts names as in torch (and ts.nn.functional's)
+FUNCTIONS = ("conv1d", "conv_transpose1d", "max_pool1d", "avg_pool1d", "adaptive_max_pool1d",
+             "adaptive_avg_pool1d")
+__all__ = ["cat", "stack", "where", "matmul", "einsum", "var_mean", "std_mean", *METHODS,
+           *FUNCTIONS]

@@ -278,3 +278,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 # (imported last: attention.py uses this module's dropout, linear and pad)
 from .attention import scaled_dot_product_attention  # noqa: E402,F401
+# convolutions and pooling: the autograd ops themselves (tinyseq/autograd/ops/conv.py, pool.py)
+from ..autograd.functional import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402,F401
+                                   avg_pool1d, conv1d, conv_transpose1d, max_pool1d)

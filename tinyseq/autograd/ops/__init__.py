@@ -1,7 +1,8 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
 ``elementwise`` (and ``unary``: more math), ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``),
 ``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum, prod), ``stats`` (var, std),
-``norms``, ``order``, ``shape``, ``index``, ``linalg``, ``einsum``, ``sample``; ``inplace`` holds the in-place
+``norms``, ``order``, ``shape``, ``index``, ``linalg``, ``einsum``, ``sample``, ``conv`` and
+``pool`` (1-d convolutions and poolings); ``inplace`` holds the in-place
 methods, recorded as in PyTorch, and ``create`` the tensors made from a tensor (``t.new_zeros``,
 ``t.multinomial``).
 
