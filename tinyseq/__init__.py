@@ -55,7 +55,7 @@ from .autograd.size import Size
 from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
                                  logspace, numel, rand_like, randint_like, randn_like)
 from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
-from .autograd.functional import METHODS, cat, matmul, stack, where
+from .autograd.functional import FUNCTIONS, METHODS, cat, matmul, stack, where
 from .autograd.functional import einsum, std_mean, var_mean  # noqa: F401
 from .autograd import linalg  # noqa: E402
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -172,7 +172,7 @@ __all__ = ["autograd", "Tensor", "tensor", "from_numpy", "zeros", "ones", "full"
            "set_default_dtype", "ShapeError", "DTypeError", "OutOfRangeError", "save", "load",
            "linalg", "einsum", "var_mean", "std_mean", "randn_like", "rand_like", "randint_like",
            "full_like", "linspace", "logspace", "eye", "as_tensor", "is_tensor", "numel",
-           "compile", *METHODS]
+           "compile", *METHODS, *FUNCTIONS]
 
 # loaded at their first use (PEP 562): ``import tinyseq.autograd`` loads no layers, drawings or
 # models (tests/test_imports.py), and ``import tinyseq`` takes a third less time
