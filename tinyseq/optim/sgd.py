@@ -1,8 +1,7 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 import math
 
-from ..nn import _checks
-from .optimizer import Optimizer, switches
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -14,18 +13,18 @@ class SGD(Optimizer):
     """
 
     nonnegative = ("lr", "momentum", "weight_decay")
+    flags = ("nesterov", "maximize")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      **switches(maximize=maximize)),
-                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _validate(self, group):
         super()._validate(group)
         self._require("dampening", group["dampening"], math.isfinite, "a finite number")
-        _checks.flag("SGD", "nesterov", group["nesterov"])
         if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
