@@ -1,6 +1,8 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 import math
 
+import numpy as np
+
 from .optimizer import Optimizer
 
 
@@ -36,7 +38,9 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                # an array, not g.copy(): numpy's arithmetic makes a 0-d parameter's g a scalar,
+                # which the in-place updates below would rebind instead of changing
+                buf = state["momentum_buffer"] = np.array(g)
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
