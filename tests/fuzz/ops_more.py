@@ -20,9 +20,10 @@ UNARY = ("sin", "cos", "log1p", "expm1", "log2", "log10", "rsqrt", "reciprocal",
 KINKS = ("sign", "floor", "ceil", "round", "trunc", "remainder", "fmod", "maximum", "minimum",
          "leaky_relu", "elu", "norm", "normalize", "cosine_similarity", "amax", "amin", "tril",
          "triu")
-# labels that sum in an order of their own (the sign of a zero result is not compared after them)
+# labels that sum in an order of their own, or pick among tied zeros (amax/amin): the sign of a
+# zero result is not compared after them
 ACCUMULATE = ("prod", "cumsum", "cumprod", "var", "std", "norm", "mm", "mv", "outer", "addmm",
-              "bmm", "baddbmm", "einsum", "normalize", "cosine_similarity")
+              "bmm", "baddbmm", "einsum", "normalize", "cosine_similarity", "amax", "amin")
 
 
 def op_unary_more(g, x, t):
