@@ -159,6 +159,11 @@ DAMAGE = {
     "optim wrong shape": (_array("optim/0/exp_avg", lambda a: a.T.copy()),
                           "optim/0/exp_avg is float32 \\(4, 11\\), but parameter 0 is"),
     "optim step negative": (_array("optim/3/step", np.array(-2)), "optim/3/step is int64 -2"),
+    "optim step float negative": (_array("optim/3/step", np.float32(-1)),
+                                  "optim/3/step is float32 -1.0; it must be a step count"),
+    "optim step fractional": (_array("optim/0/step", np.float32(1.5)), "optim/0/step is float32 "
+                                                                        "1.5"),
+    "optim step NaN": (_array("optim/0/step", np.float32(np.nan)), "optim/0/step is float32 nan"),
     "optim NaN": (_array("optim/1/exp_avg_sq", lambda a: a * np.nan),
                   "optim/1/exp_avg_sq holds NaN"),
     "optim entries differ": (_drop("optim/2/exp_avg"), "different entries for different "
@@ -167,6 +172,8 @@ DAMAGE = {
                                 "optim_groups .* is not a list of options"),
     "optim lr a string": (_set("optim_groups", '[{"lr": "fast", "betas": [0.9, 0.99]}]'),
                           "is not a list of options"),
+    "optim option an object": (_set("optim_groups", '[{"lr": 0.1, "foreach": {"a": 1}}]'),
+                               "is not a list of options"),
     "optim state, no groups": (_set("optim_groups", "null"),
                                "holds optimiser state \\(optim/.*\\) but no optimiser options"),
     "state structure": (_set("state", '"t"'), "state entry '\"t\"' is not the structure of a "
@@ -217,6 +224,9 @@ def test_header_edited_dtype_is_refused(good, tmp_path, dtype):
 
 def test_a_good_checkpoint_restores_everything(good):
     folder, model, adam, state = good
+    arrays, meta = load_with_metadata(folder / FILE)
+    assert arrays["optim/0/step"].dtype == np.float32 and arrays["optim/0/step"] == 1  # torch's
+    assert json.loads(meta["optim_groups"])[0]["foreach"] is None
     saved = load_checkpoint(folder)
     assert saved.config == CONFIG and saved.step == 1 and saved.losses == [2.5]
     assert saved.vocab == model.vocab
@@ -248,9 +258,9 @@ def test_other_cells_and_no_state_load(tmp_path, cell, batching):
 def test_optimiser_options_that_do_not_fit(good, tmp_path):
     saved = load_checkpoint(good[0])
     model = saved.model()
-    with pytest.raises(CheckpointError, match=r"holds optimiser options \['betas', 'eps', 'lr', "
-                                              r"'weight_decay'\], not SGD's .*: it was saved "
-                                              r"with another optimiser or is damaged"):
+    with pytest.raises(CheckpointError, match=r"holds optimiser options without SGD's "
+                                              r"\['dampening', 'momentum', 'nesterov'\]: it was "
+                                              r"saved with another optimiser or is damaged"):
         saved.load_optimizer(optim.SGD(model.parameters(), lr=0.1))
     two = optim.Adam([{"params": [model.head.weight]}, {"params": [model.head.bias]}])
     with pytest.raises(CheckpointError, match="has 1 optimiser parameter group.*Adam has 2"):
@@ -267,6 +277,21 @@ def test_optimiser_options_that_do_not_fit(good, tmp_path):
     save_checkpoint(bare, model, CONFIG, 0)
     with pytest.raises(CheckpointError, match="holds no optimiser state"):
         load_checkpoint(bare).load_optimizer(adam)
+
+
+def test_options_a_newer_tinyseq_adds_or_an_older_lacked_load(good, tmp_path):
+    """A group with an option this tinyseq does not know (a newer one wrote it) loads and keeps it;
+    one without the options tinyseq added later (amsgrad, foreach, ...) loads with the
+    optimiser's values of them."""
+    def change(arrays, meta):
+        groups = json.loads(meta["optim_groups"])
+        groups[0] = {k: v for k, v in groups[0].items() if k not in ("foreach", "amsgrad")}
+        meta["optim_groups"] = json.dumps([{**groups[0], "lookahead": 0.5}])
+    saved = load_checkpoint(_damaged(good, tmp_path, change))
+    adam = saved.load_optimizer(optim.Adam(saved.model().parameters(), foreach=False))
+    group = adam.param_groups[0]
+    assert group["lookahead"] == 0.5 and group["foreach"] is False and group["amsgrad"] is False
+    assert group["lr"] == CONFIG["lr"] and adam.state_dict()["state"][0]["step"].item() == 1.0
 
 
 # ---- folders -----------------------------------------------------------------------------------

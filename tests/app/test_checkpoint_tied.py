@@ -64,6 +64,12 @@ def test_a_checkpoint_written_before_ties_had_two_names_still_loads(tmp_path):
     for i, p in enumerate(model.parameters()):
         np.testing.assert_array_equal(adam.state_dict()["state"][i]["exp_avg"],
                                       arrays[f"optim/{i}/exp_avg"])
+    assert arrays["optim/0/step"].dtype == np.int64  # the int step of then loads as torch's
+    assert adam.state_dict()["state"][0]["step"].dtype == ts.float32
+    assert adam.state_dict()["state"][0]["step"].item() == 1.0
+    with pytest.raises(CheckpointError, match=r"does not fit this Adam: Adam.load_state_dict: "
+                                              r"the state of parameter 0 has no max_exp_avg_sq"):
+        saved.load_optimizer(optim.Adam(model.parameters(), amsgrad=True))
     shutil.copytree(OLD, tmp_path / "again")  # and it is saved again in the new set
     save_checkpoint(tmp_path / "again", model, saved.config, 2, adam, saved.state(), [2.5, 2.4])
     assert "model/head.weight" in load_with_metadata(tmp_path / "again" / FILE)[0]

@@ -112,11 +112,14 @@ class Checkpoint:
         for key, value in self.arrays.items():
             if key.startswith("optim/"):
                 _, i, name = key.split("/")
-                state.setdefault(int(i), {})[name] = int(value) if value.ndim == 0 and \
-                    value.dtype.kind in "iu" else value
+                state.setdefault(int(i), {})[name] = value  # the step: an int64 or float32 0-d
         params = optimizer.state_dict()["param_groups"]
-        optimizer.load_state_dict({"state": state, "param_groups": [
-            {**g, "params": p["params"]} for g, p in zip(groups, params)]})
+        try:
+            optimizer.load_state_dict({"state": state, "param_groups": [
+                {**g, "params": p["params"]} for g, p in zip(groups, params)]})
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"checkpoint {str(self.path)!r} does not fit this "
+                                  f"{type(optimizer).__name__}: {e}") from None
         return optimizer
 
     def state(self):
@@ -297,7 +300,8 @@ class _Checker:
             return None
         if not (isinstance(groups, list) and groups and all(map(_is_options, groups))):
             self.fail(f"its optim_groups {self.meta['optim_groups']!r:.60} is not a list of "
-                      f"options (name -> a number >= 0, true/false or a list of numbers)")
+                      f"options (name -> a number >= 0, true/false, null or a list of "
+                      f"numbers)")
         params = list(model.parameters())
         names = {}
         for key in keys:
@@ -317,10 +321,13 @@ class _Checker:
                 for g in groups]
 
     def scalar(self, key):
+        """A 0-d entry is a step count: an int64 (written before tinyseq kept torch's float32
+        step) or a float32, >= 0 and whole."""
         a = self.arrays[key]
-        if a.dtype.kind in "iu" and a >= 0 or a.dtype.kind == "f" and np.isfinite(a):
+        if a.dtype.kind in "iuf" and np.isfinite(a) and a >= 0 and a == np.floor(a):
             return
-        self.fail(f"{key} is {a.dtype} {a.item()!r}; it must be a count >= 0 or a finite number")
+        self.fail(f"{key} is {a.dtype} {a.item()!r}; it must be a step count: a whole number "
+                  f">= 0")
 
     def carried_state(self, model, config):
         """The carried recurrent state must have the structure of the model's state, and each
@@ -356,25 +363,33 @@ class _Checker:
                       f"(at most {step})")
 
 
+# Options a group saved by an older tinyseq lacks (it kept them only when on, or not at all): a
+# group without one loads with the optimiser's value of it, as torch's load_state_dict does.
+LATER_OPTIONS = frozenset({"amsgrad", "maximize", "foreach", "capturable", "differentiable",
+                           "fused", "decoupled_weight_decay"})
+
+
 def _is_options(group):
-    """An optimiser's options: name -> number >= 0, bool, or a list of numbers >= 0."""
+    """An optimiser's options: name -> number >= 0, bool, None (torch's ``foreach=None``), or a
+    list of numbers >= 0."""
     def ok(v):
-        return isinstance(v, bool) or _is_number(v) and v >= 0
+        return v is None or isinstance(v, bool) or _is_number(v) and v >= 0
     return isinstance(group, dict) and all(
         ok(v) or isinstance(v, list) and all(map(ok, v)) for v in group.values())
 
 
 def _check_groups(path, groups, optimizer):
-    """The saved options must be ``optimizer``'s (same groups, same names, valid values)."""
+    """The saved options must be ``optimizer``'s (same groups; every option it has, but those an
+    older tinyseq did not save; valid values). Options it lacks are kept: a newer tinyseq's."""
     name, other = type(optimizer).__name__, "it was saved with another optimiser or is damaged"
     if len(groups) != len(optimizer.param_groups):
         raise CheckpointError(f"checkpoint {str(path)!r} has {len(groups)} optimiser parameter "
                               f"group(s), {name} has {len(optimizer.param_groups)}: {other}")
     for saved, group in zip(groups, optimizer.param_groups):
-        if set(saved) != set(group) - {"params"}:
-            raise CheckpointError(f"checkpoint {str(path)!r} holds optimiser options "
-                                  f"{sorted(saved)}, not {name}'s "
-                                  f"{sorted(set(group) - {'params'})}: {other}")
+        missing = sorted(set(group) - {"params"} - LATER_OPTIONS - set(saved))
+        if missing:
+            raise CheckpointError(f"checkpoint {str(path)!r} holds optimiser options without "
+                                  f"{name}'s {missing}: {other}")
         try:
             optimizer._validate({**group, **saved})
         except (ValueError, TypeError) as e:

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, switches
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -19,15 +19,15 @@ class Adam(Optimizer):
     """
 
     nonnegative = ("lr", "eps", "weight_decay")
+    flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      **switches(amsgrad=amsgrad, maximize=maximize,
-                                                 decoupled_weight_decay=decoupled_weight_decay)),
-                         dict(foreach=foreach, capturable=capturable,
-                              differentiable=differentiable, fused=fused))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused, decoupled_weight_decay=decoupled_weight_decay))
 
     def _validate(self, group):
         super()._validate(group)
@@ -37,22 +37,24 @@ class Adam(Optimizer):
         for i, beta in enumerate(betas):
             self._require(f"betas[{i}]", beta, lambda b: 0 <= b < 1, "in [0, 1)")
 
+    def initial_state(self, p, group):
+        state = dict(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p)
+        return state
+
     def _update(self, p, g, state, group):
         lr, wd, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
-        if not state:
-            state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
-            if group.get("amsgrad"):
-                state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-        if wd and group.get("decoupled_weight_decay"):
+        if wd and group["decoupled_weight_decay"]:
             p *= 1 - lr * wd
         elif wd:
             g = g + wd * p
         m += (1 - beta1) * (g - m)
         v *= beta2
         v += (1 - beta2) * g * g
-        if group.get("amsgrad"):
+        if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
         return lr / (1 - beta1 ** t) * (m / denom)

@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd import Tensor
 from ..autograd.mode import enable_grad, no_grad
 from ..nn import _checks
+from . import state
 
 _NAMES = {"lr": "learning rate"}
 
@@ -23,17 +24,21 @@ class Optimizer:
     ``sub_``, as torch's optimisers write theirs (bumping its version). With a group's
     ``maximize`` the gradient is negated first (ascent), as in torch.
 
-    torch's implementation switches (``implementation``: ``foreach``, ``fused``, ``capturable``,
-    ``differentiable``) are checked but not kept in the groups (their None does not fit a
-    checkpoint's options): ``foreach`` and ``fused`` change how torch computes a step, not its
-    values, and tinyseq has one numpy implementation; ``capturable`` and ``differentiable`` are
-    refused when True.
+    ``defaults`` holds every option torch's optimiser of that name keeps, in torch's order, the
+    implementation switches (``foreach``, ``fused``, ``capturable``, ``differentiable``) too, so
+    that ``state_dict()`` is torch's (``state.py``): ``foreach`` and ``fused`` change how torch
+    computes a step, not its values, and tinyseq has one numpy implementation; ``capturable`` and
+    ``differentiable`` are refused when True. ``flags`` names the options that must be bools.
+    State is kept as numpy arrays (and a Python int ``step``) in ``self.state``; ``state_dict()``
+    shows it as torch does (Tensors, a float32 ``step``), copied.
     """
 
     nonnegative = ("lr",)
+    flags = ("maximize",)
+    eager_state = False  # True: torch makes the state at construction (``initial_state``)
 
-    def __init__(self, params, defaults, implementation=None):
-        self._check_implementation(implementation or {})
+    def __init__(self, params, defaults):
+        self._check_implementation(defaults)
         self.defaults = dict(defaults)
         self.param_groups = []
         self.state = {}  # parameter Tensor -> {name: value}, filled at its first update
@@ -80,11 +85,17 @@ class Optimizer:
         for key in self.nonnegative:
             self._require(_NAMES.get(key, key), group[key], lambda v: 0 <= v < math.inf,
                           "a finite number >= 0")
+        for key in self.flags:
+            _checks.flag(type(self).__name__, key, group[key])
         self._check_implementation(group)
 
     def _check_implementation(self, options):
         """Refuse the implementation switches tinyseq cannot honour (in one line, as torch)."""
         name = type(self).__name__
+        for key in ("foreach", "fused", "capturable", "differentiable"):
+            if options.get(key) not in (None, True, False):
+                raise TypeError(f"{name}: {key} must be None, True or False, got "
+                                f"{options[key]!r:.60}")
         if options.get("foreach") and options.get("fused"):
             raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together; "
                                "give at most one")
@@ -123,7 +134,9 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        state = self.state.setdefault(p, {})
+                        if p not in self.state:
+                            self.state[p] = self.initial_state(p.numpy(), group)
+                        state = self.state[p]
                         g = -p.grad.numpy() if group.get("maximize") else p.grad.numpy()
                         p.sub_(self._update(p.numpy(), g, state, group))
         return loss
@@ -131,63 +144,21 @@ class Optimizer:
     def _update(self, p, g, state, group):
         raise NotImplementedError
 
+    def initial_state(self, p, group):
+        """The state a parameter starts with (numpy ``p``); empty unless the optimiser says."""
+        return {}
+
     def state_dict(self):
-        """``{"state": {index: {...}}, "param_groups": [...]}`` with parameters numbered in order,
-        as PyTorch does; state arrays are copies."""
-        index, groups = {}, []
-        for group in self.param_groups:
-            saved = {k: v for k, v in group.items() if k != "params"}
-            saved["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
-            groups.append(saved)
-        state = {index[id(p)]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        """As torch's: ``{"state": {index: {"step": float32 Tensor, name: Tensor}},
+        "param_groups": [{option: value, ..., "params": [indices]}]}``, parameters numbered in
+        order; the state is a copy (torch's shares its tensors)."""
+        return state.pack(self)
 
     def load_state_dict(self, state_dict):
-        """Take options and state from ``state_dict()``'s output, matching parameters by index;
+        """Take options and state from ``state_dict()``'s output, a torch optimiser's (torch
+        Tensors) or an older tinyseq's (numpy arrays, an int step), matching parameters by index;
         all or nothing: everything is checked before the optimiser changes."""
-        name = f"{type(self).__name__}.load_state_dict"
-        keys = {"state", "param_groups"}
-        if not isinstance(state_dict, Mapping) or not keys <= state_dict.keys():
-            got = (f"a dict with keys {sorted(map(str, state_dict))}"
-                   if isinstance(state_dict, Mapping) else type(state_dict).__name__)
-            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups' (what "
-                            f"state_dict() returns), got {got}")
-        saved_groups = state_dict["param_groups"]
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, but the "
-                             f"optimizer has {len(self.param_groups)}")
-        params, groups = {}, []
-        for group, saved in zip(self.param_groups, saved_groups):
-            if len(group["params"]) != len(saved["params"]):
-                raise ValueError(f"loaded state dict has a parameter group of "
-                                 f"{len(saved['params'])} parameters where the optimizer's has "
-                                 f"{len(group['params'])}")
-            params.update(zip(saved["params"], group["params"]))
-            groups.append({**group, **{k: v for k, v in saved.items() if k != "params"}})
-            self._validate(groups[-1])
-        state = {}
-        for i, s in state_dict["state"].items():
-            if int(i) not in params:
-                raise ValueError(f"{name}: the state names parameter {i}, but the parameter "
-                                 f"groups number {len(params)} parameters")
-            state[params[int(i)]] = {k: _copy(v, params[int(i)]) for k, v in s.items()}
+        groups, loaded = state.unpack(self, state_dict)
         for group, new in zip(self.param_groups, groups):
             group.update(new)
-        self.state = state
-
-
-def switches(**flags):
-    """The on/off options torch added to its optimisers later (``maximize``, ``amsgrad``, ...),
-    kept in the groups only when on: a group without one reads False (``group.get``), so the
-    options of a checkpoint saved before them still match an optimiser built without them."""
-    return {k: v for k, v in flags.items() if v}
-
-
-def _copy(value, param=None):
-    """A copy of a state value; arrays take ``param``'s dtype and must have its shape."""
-    if not isinstance(value, np.ndarray):
-        return value
-    if param is not None and value.shape != param.shape:
-        raise ValueError(f"loaded state has shape {value.shape} for a parameter of shape "
-                         f"{param.shape}")
-    return np.array(value, dtype=param.numpy().dtype if param is not None else None)
+        self.state = loaded

@@ -1,8 +1,7 @@
 """RMSprop: steps divided by a running root-mean-square of the gradient."""
 import numpy as np
 
-from ..nn import _checks
-from .optimizer import Optimizer, switches
+from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
@@ -14,29 +13,30 @@ class RMSprop(Optimizer):
     """
 
     nonnegative = ("lr", "alpha", "eps", "weight_decay", "momentum")
+    flags = ("centered", "maximize")
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered,
-                                      **switches(maximize=maximize)),
-                         dict(capturable=capturable, foreach=foreach,
-                              differentiable=differentiable))
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
+                                      centered=centered, weight_decay=weight_decay,
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     def _validate(self, group):
         super()._validate(group)
         self._require("alpha", group["alpha"], lambda a: a <= 1, "in [0, 1]")
-        _checks.flag("RMSprop", "centered", group["centered"])
+
+    def initial_state(self, p, group):
+        state = dict(step=0, square_avg=np.zeros_like(p))
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(p)
+        return state
 
     def _update(self, p, g, state, group):
         alpha, momentum = group["alpha"], group["momentum"]
-        if not state:
-            state.update(step=0, square_avg=np.zeros_like(p))
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(p)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(p)
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p

@@ -1,8 +1,9 @@
 """Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
 import math
 
-from ..nn import _checks
-from .optimizer import Optimizer, switches
+import numpy as np
+
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -14,18 +15,18 @@ class SGD(Optimizer):
     """
 
     nonnegative = ("lr", "momentum", "weight_decay")
+    flags = ("nesterov", "maximize")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      **switches(maximize=maximize)),
-                         dict(foreach=foreach, differentiable=differentiable, fused=fused))
+                                      maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _validate(self, group):
         super()._validate(group)
         self._require("dampening", group["dampening"], math.isfinite, "a finite number")
-        _checks.flag("SGD", "nesterov", group["nesterov"])
         if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
@@ -37,7 +38,9 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                # an array, not g.copy(): numpy's arithmetic makes a 0-d parameter's g a scalar,
+                # which the in-place updates below would rebind instead of changing
+                buf = state["momentum_buffer"] = np.array(g)
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
