@@ -67,9 +67,15 @@ def reshape(input, *shape):
 
 def view(input, *shape):
     """``input`` in ``shape``, sharing its memory; as in torch, only where its strides allow (a
-    transposed tensor cannot be flattened without a copy: ``reshape`` copies, ``view`` refuses)."""
+    transposed tensor cannot be flattened without a copy: ``reshape`` copies, ``view`` refuses).
+
+    Only a view of another tensor (a transpose, a permute, an expand, a slice) is refused: its
+    strides are torch's. A result of arithmetic is laid out by numpy, which keeps its inputs'
+    order where torch sometimes makes it contiguous, so for it a copy is taken quietly rather than
+    refusing a program that runs on torch."""
     out = _reshape(View, input, shape_arg(shape))
-    if out._data.size and not np.may_share_memory(out._data, input._data):  # numpy copied
+    copied = out._data.size and not np.may_share_memory(out._data, input._data)
+    if copied and getattr(input, "_base", None) is not None:
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride (at "
                            f"least one dimension spans across two contiguous subspaces): shape "
                            f"{input.shape} to {tuple(shape_arg(shape))}. Use .reshape(...) "
