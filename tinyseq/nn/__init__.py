@@ -9,6 +9,8 @@ from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, L
                      Sigmoid, Softmax, Tanh, Unflatten)
 from .normalization import BatchNorm1d
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .losses import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HuberLoss, KLDivLoss,
+                     L1Loss, MarginRankingLoss, PoissonNLLLoss, SmoothL1Loss)
 from .recurrent import GRU, LSTM, RNN
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
@@ -22,3 +24,5 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention",
            "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
            "TransformerDecoderLayer", "BatchNorm1d"]
+__all__ += ["L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss",
+            "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]
