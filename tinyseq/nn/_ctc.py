@@ -89,12 +89,11 @@ def alpha_step(alpha, emission, skip):
     """One step of the recursion: ``alpha`` ``(N, L)`` at t-1 -> at t, ``emission`` ``(N, L)``
     the log-probabilities of the extended labels at t; ``skip`` ``(N, L)`` where the jump from
     s-2 is allowed."""
-    N = alpha.shape[0]
-    filler = Tensor(np.full((N, 2), NEG, alpha.numpy().dtype))
-    stay = alpha
-    advance = cat([filler[:, :1], alpha[:, :-1]], 1)  # from s-1
-    jump = where(skip, cat([filler, alpha[:, :-2]], 1), NEG)  # from s-2
-    return stack([stay, advance, jump], 2).logsumexp(2) + emission
+    N, L = alpha.shape
+    padded = cat([Tensor(np.full((N, 2), NEG, alpha.numpy().dtype)), alpha], 1)  # s = -2, -1, ...
+    advance = padded[:, 1:L + 1]  # from s-1
+    jump = where(skip, padded[:, :L], NEG)  # from s-2
+    return stack([alpha, advance, jump], 2).logsumexp(2) + emission
 
 
 def extended_labels(labels, blank):

@@ -168,10 +168,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def _times(loss, weight, name, op):
-    """``loss · weight``, ``weight`` (None: no weight) broadcast to the loss's shape."""
+    """``loss · weight``, ``weight`` (None: no weight; a constant) broadcast to the loss's
+    shape."""
     if weight is None:
         return loss
     _checks.tensor(op, name, weight)
+    if weight.requires_grad:  # (as PyTorch, which has no gradient for it)
+        raise RuntimeError(f"{op}: the loss is not differentiable with respect to {name}; pass "
+                           f"{name}.detach()")
     try:
         shape = np.broadcast_shapes(loss.shape, weight.shape)
     except ValueError:
@@ -230,8 +234,9 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     op = "margin_ranking_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, op)
     _check_reduction(reduction, op)
-    for name, t in (("input1", input1), ("input2", input2), ("target", target)):
+    for name, t in (("input1", input1), ("input2", input2)):
         _checks.floating(op, t, name)
+    _checks.tensor(op, "target", target)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"{op}: all input tensors should have the same number of dims, got "
                            f"input1 {input1.shape}, input2 {input2.shape}, target {target.shape}")
