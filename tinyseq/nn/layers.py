@@ -43,8 +43,8 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1), the
-    ``padding_idx`` row zero and never updated. ``max_norm``, ``norm_type`` and
+    """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1) (of
+    ``dtype``, float32 by default), the ``padding_idx`` row zero and never updated. ``max_norm``, ``norm_type`` and
     ``scale_grad_by_freq`` as in ``F.embedding`` (``max_norm`` renormalises the weight's rows in
     place at lookup); ``sparse=True`` is refused (tinyseq has no sparse gradients)."""
 
