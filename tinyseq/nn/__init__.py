@@ -11,6 +11,8 @@ from .layers import (Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, L
 from .normalization import BatchNorm1d
 from .pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .losses import (CosineEmbeddingLoss, CTCLoss, GaussianNLLLoss, HuberLoss, KLDivLoss,
+                     L1Loss, MarginRankingLoss, PoissonNLLLoss, SmoothL1Loss)
 from .recurrent import GRU, LSTM, RNN
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                           TransformerEncoder, TransformerEncoderLayer)
@@ -24,4 +26,5 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention",
            "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
            "TransformerDecoderLayer", "BatchNorm1d", "Conv1d", "ConvTranspose1d", "MaxPool1d",
-           "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d"]
+           "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+           "MarginRankingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]

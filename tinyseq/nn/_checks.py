@@ -5,6 +5,8 @@ import numbers
 
 import numpy as np
 
+from ..autograd.device import device_arg
+from ..autograd.dtypes import dtype_arg
 from ..autograd.errors import DTypeError, OutOfRangeError, ShapeError  # noqa: F401  (raised here)
 from ..autograd.memory import gib, physical_memory
 from ..autograd.tensor import Tensor
@@ -35,6 +37,20 @@ def affordable(owner, count, what="parameters"):
     if count * 8 > memory:
         raise MemoryError(f"{owner}: {count:,} {what} need {gib(count * 8, 0)}, more than this "
                           f"machine's {gib(memory, 0)}; choose smaller sizes")
+
+
+def factory_dtype(owner, device=None, dtype=None):
+    """The numpy dtype a layer makes its parameters (and floating buffers) in, from PyTorch's
+    factory arguments ``device=None, dtype=None``: ``dtype`` if given (a floating dtype), else
+    float32; ``device`` must be the CPU (a GPU is refused in one line, as everywhere)."""
+    device_arg(owner, device)
+    if dtype is None:
+        return np.dtype(np.float32)
+    dtype = dtype_arg(owner, dtype)
+    if dtype.kind != "f":  # (PyTorch's error: its parameters require gradients)
+        raise RuntimeError(f"{owner}: dtype={dtype} cannot hold parameters (only floating-point "
+                           "tensors can require gradients); use ts.float32 or ts.float64")
+    return dtype
 
 
 def flag(owner, name, value):

@@ -128,8 +128,10 @@ class MultiheadAttention(Module):
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False):
+                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
+                 dtype=None):
         super().__init__()
+        dtype = _checks.factory_dtype("MultiheadAttention", device, dtype)
         embed_dim = _checks.size("MultiheadAttention", "embed_dim", embed_dim)
         num_heads = _checks.size("MultiheadAttention", "num_heads", num_heads)
         if embed_dim <= 0 or num_heads <= 0:
@@ -146,24 +148,29 @@ class MultiheadAttention(Module):
         self.dropout = _checks.number("MultiheadAttention", "dropout", dropout, 0, 1)
         self.batch_first = _checks.flag("MultiheadAttention", "batch_first", batch_first)
         self.add_zero_attn = bool(add_zero_attn)
-        self._make_parameters(bool(bias), bool(add_bias_kv))
+        self._make_parameters(bool(bias), bool(add_bias_kv), dtype)
         self._reset_parameters()
 
-    def _make_parameters(self, bias, add_bias_kv):
-        """PyTorch's parameters in PyTorch's order (so that named_parameters() matches)."""
+    def _make_parameters(self, bias, add_bias_kv, dtype):
+        """PyTorch's parameters in PyTorch's order (so that named_parameters() matches), of
+        ``dtype``."""
         e = self.embed_dim
+
+        def empty(*shape):  # (initialised by _reset_parameters)
+            return Parameter(np.zeros(shape, dtype))
+
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = _empty(3 * e, e)
+            self.in_proj_weight = empty(3 * e, e)
             self.q_proj_weight = self.k_proj_weight = self.v_proj_weight = None
         else:
-            self.q_proj_weight = _empty(e, e)
-            self.k_proj_weight = _empty(e, self.kdim)
-            self.v_proj_weight = _empty(e, self.vdim)
+            self.q_proj_weight = empty(e, e)
+            self.k_proj_weight = empty(e, self.kdim)
+            self.v_proj_weight = empty(e, self.vdim)
             self.in_proj_weight = None
-        self.in_proj_bias = _empty(3 * e) if bias else None
-        self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias)
-        self.bias_k = _empty(1, 1, e) if add_bias_kv else None
-        self.bias_v = _empty(1, 1, e) if add_bias_kv else None
+        self.in_proj_bias = empty(3 * e) if bias else None
+        self.out_proj = NonDynamicallyQuantizableLinear(e, e, bias=bias, dtype=dtype)
+        self.bias_k = empty(1, 1, e) if add_bias_kv else None
+        self.bias_v = empty(1, 1, e) if add_bias_kv else None
 
     def _reset_parameters(self):
         for w in (self.in_proj_weight, self.q_proj_weight, self.k_proj_weight,
@@ -190,11 +197,6 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             output = output.transpose(0, 1)
         return output, weights
-
-
-def _empty(*shape):
-    """A float32 parameter to be initialised by ``_reset_parameters``."""
-    return Parameter(np.zeros(shape, np.float32))
 
 
 def canonical_mask(mask, mask_name, other=None, other_name="", dtype=np.float32):

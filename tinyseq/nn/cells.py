@@ -107,11 +107,12 @@ def project(x, weight_ih, bias_ih, bias_hh):
 
 
 def add_parameters(module, suffix, input_size, hidden_size, gates, bias, step_weights,
-                   proj_size=0):
+                   proj_size=0, dtype=np.float32):
     """Register one cell's parameters on ``module`` under PyTorch's names + ``suffix``
     (``weight_ih_l0``): ``weight_ih`` ``(gates·H, I)``, ``weight_hh`` ``(gates·H, H)`` (``(gates·H,
     P)`` with a projection ``proj_size`` P, and ``weight_hr`` ``(P, H)``), biases ``(gates·H,)``
-    and the step's diagonal weights ``(H,)``, all ~ U(-1/√H, 1/√H) as in PyTorch."""
+    and the step's diagonal weights ``(H,)``, all ~ U(-1/√H, 1/√H) as in PyTorch (drawn in
+    float64, stored as ``dtype``)."""
     k = 1 / math.sqrt(hidden_size)
     n = gates * hidden_size
     shapes = {"weight_ih": (n, input_size), "weight_hh": (n, proj_size or hidden_size)}
@@ -120,7 +121,7 @@ def add_parameters(module, suffix, input_size, hidden_size, gates, bias, step_we
                    if name not in CELL_WEIGHTS + ("weight_hr",)})
     shapes.update({"weight_hr": (proj_size, hidden_size)} if proj_size else {})
     for name, shape in shapes.items():
-        data = rng.generator().uniform(-k, k, shape).astype(np.float32)
+        data = rng.generator().uniform(-k, k, shape).astype(dtype)
         setattr(module, name + suffix, Parameter(data))
 
 
@@ -131,9 +132,10 @@ class _Cell(Module):
     gates = 1
     defaults = {}  # the cell's variant option and its default, e.g. {"peephole": False}
 
-    def __init__(self, input_size, hidden_size, bias=True, **options):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, **options):
         super().__init__()
         name = type(self).__name__
+        dtype = _checks.factory_dtype(name, device, dtype)
         input_size = _checks.size(name, "input_size", input_size)
         hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
         bias = bool(bias)  # (any truthy value, as in torch)
@@ -144,7 +146,8 @@ class _Cell(Module):
         for option, value in options.items():  # (a numpy bool kept as a bool)
             setattr(self, option, bool(value) if isinstance(value, np.bool_) else value)
         self.bias_ih = self.bias_hh = None
-        add_parameters(self, "", input_size, hidden_size, self.gates, bias, step_weights)
+        add_parameters(self, "", input_size, hidden_size, self.gates, bias, step_weights,
+                       dtype=dtype)
 
     def options(self):
         """The variant option and its value: ``{"peephole": True}``."""
@@ -188,8 +191,9 @@ class RNNCell(_Cell):
 
     defaults = {"nonlinearity": "tanh"}
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
-        super().__init__(input_size, hidden_size, bias, nonlinearity=nonlinearity)
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype, nonlinearity=nonlinearity)
 
     @staticmethod
     def variant(owner, nonlinearity="tanh"):
@@ -211,8 +215,9 @@ class GRUCell(_Cell):
     gates = 3
     defaults = {"reset_after": True}
 
-    def __init__(self, input_size, hidden_size, bias=True, reset_after=True):
-        super().__init__(input_size, hidden_size, bias, reset_after=reset_after)
+    def __init__(self, input_size, hidden_size, bias=True, reset_after=True, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype, reset_after=reset_after)
 
     @staticmethod
     def variant(owner, reset_after=True):
@@ -230,8 +235,9 @@ class LSTMCell(_Cell):
     gates = 4
     defaults = {"peephole": False}
 
-    def __init__(self, input_size, hidden_size, bias=True, peephole=False):
-        super().__init__(input_size, hidden_size, bias, peephole=peephole)
+    def __init__(self, input_size, hidden_size, bias=True, peephole=False, device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype, peephole=peephole)
 
     @staticmethod
     def variant(owner, peephole=False):

@@ -1,7 +1,5 @@
 """``ts.nn.functional``: layers and losses as functions, composed from autograd ops (no backward
 is written here). Shapes: ``N`` batch, ``C`` classes, ``d1...`` extra dims of sequence losses."""
-import warnings
-
 import numpy as np
 
 from ..autograd import rng
@@ -14,6 +12,10 @@ from ._checks import OutOfRangeError
 from ._nll import (REDUCTIONS, _check_reduction, _indices, _reduce, cross_entropy,  # noqa: F401
                    nll_loss)  # (F.nll_loss, F.cross_entropy: class weights, label smoothing)
 from .activations import elu, gelu, leaky_relu, silu, softplus  # noqa: F401  (F.gelu, ...)
+from ._ctc import ctc_loss  # noqa: F401
+from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                      cosine_embedding_loss, gaussian_nll_loss, huber_loss, kl_div, l1_loss,
+                      margin_ranking_loss, mse_loss, poisson_nll_loss, smooth_l1_loss)
 
 
 
@@ -141,87 +143,6 @@ def one_hot(indices, num_classes=-1):
                               f"[{idx.min()}, {idx.max()}]")
     _checks.affordable("one_hot", idx.size * n, "values")
     return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
-
-
-def binary_cross_entropy(input, target, reduction="mean"):
-    """The course's per-step loss ``-(y log ŷ + (1 - y) log(1 - ŷ))``, logs clamped at -100;
-    ``input`` and ``target`` must be in [0, 1] (as PyTorch, which also refuses NaN)."""
-    _check_reduction(reduction, "binary_cross_entropy")
-    _checks.floating("binary_cross_entropy", input)
-    y = _like(target, input, "binary_cross_entropy")
-    _probabilities("binary_cross_entropy", "input", input.numpy(), " (for logits use "
-                   "binary_cross_entropy_with_logits)")
-    _probabilities("binary_cross_entropy", "target", y.numpy(), "")
-    loss = -(y * _log_clamped(input) + (1 - y) * _log_clamped(1 - input))
-    return _reduce(loss, reduction)
-
-
-def _probabilities(op, name, a, hint):
-    """Refuse values outside [0, 1] or NaN, with the range found."""
-    if a.size and not (a.min() >= 0 and a.max() <= 1):  # NaN fails both comparisons
-        raise ValueError(f"{op}: all elements of {name} must be between 0 and 1, got values in "
-                         f"[{a.min()}, {a.max()}]{hint}")
-
-
-def _log_clamped(p):
-    """``max(log p, -100)`` as PyTorch's BCE takes it, with a finite gradient (0) where p = 0."""
-    positive = p > 0
-    return where(positive, where(positive, p, 1.0).log().clamp(min=-100), -100.0)
-
-
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """``binary_cross_entropy(sigmoid(x), y)`` as ``max(x, 0) - x y + log(1 + exp(-|x|))``."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    _checks.floating("binary_cross_entropy_with_logits", input)
-    y = _like(target, input, "binary_cross_entropy_with_logits")
-    loss = input.relu() - input * y + (1 + (-input.abs()).exp()).log()
-    return _reduce(loss, reduction)
-
-
-def mse_loss(input, target, reduction="mean"):
-    _check_reduction(reduction, "mse_loss")
-    _checks.floating("mse_loss", input)
-    diff = input - _like(target, input, "mse_loss")
-    return _reduce(diff * diff, reduction)
-
-
-def _like(target, input, op):
-    """A float target of the input's shape (the targets of BCE and MSE)."""
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target, input.numpy().dtype))
-    if t.shape != input.shape:
-        raise ShapeError(f"{op}: target of shape {t.shape} must have the input's shape "
-                         f"{input.shape}")
-    if t.numpy().dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point target, got dtype {t.numpy().dtype}; "
-                        "convert with .float()")
-    return t
-
-
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """The KL divergence of ``input`` (log-probabilities) from ``target`` (probabilities, or
-    log-probabilities with ``log_target``): ``target (log target - input)`` per element, 0 where
-    ``target`` is 0. ``reduction="batchmean"`` divides the sum by the batch size (the KL
-    divergence); ``"mean"`` by the number of elements, with torch's warning."""
-    if size_average is not None or reduce is not None:
-        raise TypeError("kl_div: size_average and reduce are deprecated in torch and not taken "
-                        "by tinyseq; use reduction=")
-    if reduction not in REDUCTIONS + ("batchmean",):
-        raise ValueError(f"kl_div: reduction must be one of {REDUCTIONS + ('batchmean',)}, got "
-                         f"{reduction!r}")
-    _checks.floating("kl_div", input)
-    t = _like(target, input, "kl_div")
-    if log_target:
-        loss = t.exp() * (t - input)
-    else:
-        positive = t > 0
-        loss = where(positive, t * where(positive, t, 1.0).log(), 0.0) - t * input
-    if reduction == "batchmean":
-        return loss.sum() / (input.shape[0] if input.ndim else 1)
-    if reduction == "mean":
-        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
-                      "and the support size; 'batchmean' divides only by the batch size and is "
-                      "the KL divergence (as torch warns)", UserWarning, stacklevel=2)
-    return _reduce(loss, reduction)
 
 
 def pad(input, pad, mode="constant", value=None):

@@ -10,26 +10,29 @@ from . import _checks, functional as F
 from .module import Module, Parameter
 
 
-def _uniform(shape, bound):
-    return Parameter(rng.generator().uniform(-bound, bound, shape).astype(np.float32))
+def _uniform(shape, bound, dtype=np.float32):
+    """A parameter ~ U(-bound, bound), drawn in float64 and stored as ``dtype``."""
+    return Parameter(rng.generator().uniform(-bound, bound, shape).astype(dtype))
 
 
 class Linear(Module):
     """``y = x Wᵀ + b``: x ``(*, in_features)`` -> ``(*, out_features)``.
 
-    ``weight`` ``(out, in)`` and ``bias`` ``(out,)`` ~ U(-1/√in, 1/√in), as PyTorch initialises them.
+    ``weight`` ``(out, in)`` and ``bias`` ``(out,)`` ~ U(-1/√in, 1/√in), as PyTorch initialises them,
+    in ``dtype`` (float32 by default).
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        dtype = _checks.factory_dtype("Linear", device, dtype)
         in_features = _checks.size("Linear", "in_features", in_features)
         out_features = _checks.size("Linear", "out_features", out_features)
         bias = bool(bias)  # (any truthy value, as in torch)
         _checks.affordable("Linear", (in_features + 1) * out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
-        self.weight = _uniform((out_features, in_features), bound)
-        self.bias = _uniform((out_features,), bound) if bias else None
+        self.weight = _uniform((out_features, in_features), bound, dtype)
+        self.bias = _uniform((out_features,), bound, dtype) if bias else None
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -40,15 +43,16 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1), the
-    ``padding_idx`` row zero and never updated. ``max_norm``, ``norm_type`` and
+    """A lookup table: int64 ``(*)`` -> ``(*, embedding_dim)``; ``weight`` ~ N(0, 1) (of
+    ``dtype``, float32 by default), the ``padding_idx`` row zero and never updated. ``max_norm``, ``norm_type`` and
     ``scale_grad_by_freq`` as in ``F.embedding`` (``max_norm`` renormalises the weight's rows in
     place at lookup); ``sparse=True`` is refused (tinyseq has no sparse gradients)."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
-                 _freeze=False):
+                 _freeze=False, device=None, dtype=None):
         super().__init__()
+        dtype = _checks.factory_dtype("Embedding", device, dtype)
         num_embeddings = _checks.size("Embedding", "num_embeddings", num_embeddings)
         embedding_dim = _checks.size("Embedding", "embedding_dim", embedding_dim)
         _checks.affordable("Embedding", num_embeddings * embedding_dim)
@@ -56,7 +60,11 @@ class Embedding(Module):
         self.padding_idx = _checks.padding_index("Embedding", padding_idx, num_embeddings)
         self._options(max_norm, norm_type, scale_grad_by_freq, sparse)
         if _weight is None:
-            w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=np.float32)
+            # float32 keeps its own stream; other dtypes are drawn in float64 (numpy has no
+            # float16 normal) and cast
+            draw = np.float32 if dtype == np.float32 else np.float64
+            w = rng.generator().standard_normal((num_embeddings, embedding_dim), dtype=draw)
+            w = w.astype(dtype, copy=False)
             if self.padding_idx is not None:
                 w[self.padding_idx] = 0
             self.weight = Parameter(w)
@@ -220,17 +228,19 @@ def _implicit_dim(module, x):
 class LayerNorm(Module):
     """``(x - mean) / √(var + eps) · weight + bias`` over the last ``len(normalized_shape)`` dims."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        dtype = _checks.factory_dtype("LayerNorm", device, dtype)
         self.normalized_shape = _normalized_shape(normalized_shape)
         _checks.affordable("LayerNorm", 2 * math.prod(self.normalized_shape))
         self.eps = _checks.number("LayerNorm", "eps", eps, 0)
         shape = self.normalized_shape
         elementwise_affine = bool(elementwise_affine)  # (any truthy value, as in torch)
         self.elementwise_affine = elementwise_affine
-        self.weight = Parameter(np.ones(shape, np.float32)) if elementwise_affine else None
+        self.weight = Parameter(np.ones(shape, dtype)) if elementwise_affine else None
         with_bias = elementwise_affine and bool(bias)  # (bias=False: a weight alone, torch 2.1+)
-        self.bias = Parameter(np.zeros(shape, np.float32)) if with_bias else None
+        self.bias = Parameter(np.zeros(shape, dtype)) if with_bias else None
 
     def forward(self, x):
         self._check_input(x)

@@ -27,12 +27,15 @@ from ._checks import DTypeError
 class Parameter(Tensor):
     """A Tensor that a Module registers as one of its parameters (``requires_grad=True``).
 
-    Like any tensor it has no ``name`` unless you give it one; ``ts.viz`` names it by the path of
-    the module that holds it (``lstm.weight_hh_l0``), found from the module scopes it is used in.
+    ``data`` is a Tensor or a numpy array (whose dtype it keeps, as ``Tensor(ndarray)``), or
+    anything ``ts.tensor`` takes (floats become float32). Like any tensor it has no ``name``
+    unless you give it one; ``ts.viz`` names it by the path of the module that holds it
+    (``lstm.weight_hh_l0``), found from the module scopes it is used in.
     """
 
     def __init__(self, data, requires_grad=True):
-        array = data.numpy() if isinstance(data, Tensor) else as_array(data)
+        numeric = type(data) is np.ndarray and data.dtype.kind in "fiub"
+        array = data.numpy() if isinstance(data, Tensor) else data if numeric else as_array(data)
         super().__init__(array, requires_grad=requires_grad)
 
     def __repr__(self):

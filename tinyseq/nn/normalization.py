@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.errors import ShapeError
 from ..autograd.factories import tensor
+from ..autograd.tensor import Tensor
 from ..autograd.mode import no_grad
 from . import _checks
 from .module import Module, Parameter
@@ -22,9 +23,10 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
+        dtype = _checks.factory_dtype(name, device, dtype)
         self.num_features = _checks.size(name, "num_features", num_features, 1)
         self.eps = _checks.number(name, "eps", eps, 0)
         self.momentum = None if momentum is None else _checks.number(name, "momentum", momentum)
@@ -32,11 +34,11 @@ class BatchNorm1d(Module):
         self.track_running_stats = _checks.flag(name, "track_running_stats",
                                                 track_running_stats)
         C = self.num_features
-        self.weight = Parameter(np.ones(C, np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(C, np.float32)) if affine and bias else None
+        self.weight = Parameter(np.ones(C, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(C, dtype)) if affine and bias else None
         tracked = track_running_stats
-        self.register_buffer("running_mean", tensor(np.zeros(C, np.float32)) if tracked else None)
-        self.register_buffer("running_var", tensor(np.ones(C, np.float32)) if tracked else None)
+        self.register_buffer("running_mean", Tensor(np.zeros(C, dtype)) if tracked else None)
+        self.register_buffer("running_var", Tensor(np.ones(C, dtype)) if tracked else None)
         self.register_buffer("num_batches_tracked",
                              tensor(0, dtype=np.int64) if tracked else None)
 

@@ -25,7 +25,9 @@ from .utils.packing import PackedSequence, pack_like, pad_packed_sequence
 
 class _RNNBase(Module):
     """The layer of ``cell_class``'s step: it owns every layer's and direction's parameters under
-    PyTorch's names (``weight_ih_l0``, ``bias_hh_l1_reverse``) and calls the step with them."""
+    PyTorch's names (``weight_ih_l0``, ``bias_hh_l1_reverse``) and calls the step with them.
+    PyTorch's keywords ``proj_size`` (LSTM), ``device`` and ``dtype`` (of the parameters) are
+    taken too, with the cell's variant option (``peephole=``, ``reset_after=``)."""
 
     cell_class = None
 
@@ -33,6 +35,8 @@ class _RNNBase(Module):
                  dropout=0.0, bidirectional=False, **options):
         super().__init__()
         name = type(self).__name__
+        # PyTorch's keyword options proj_size, device and dtype come out of ``options``
+        dtype = _checks.factory_dtype(name, options.pop("device", None), options.pop("dtype", None))
         input_size = _checks.size(name, "input_size", input_size, 1)
         hidden_size = _checks.size(name, "hidden_size", hidden_size, 1)
         num_layers = _checks.size(name, "num_layers", num_layers, 1)
@@ -62,7 +66,7 @@ class _RNNBase(Module):
             for suffix in self._suffixes(layer):
                 n_in = input_size if layer == 0 else D * self._state_size
                 add_parameters(self, suffix, n_in, hidden_size, gates, bias,
-                               step_weights, self.proj_size)
+                               step_weights, self.proj_size, dtype)
 
     def _check_proj_size(self, options, hidden_size):
         """The ``proj_size`` taken out of ``options`` (keyword only, as torch's programs pass it):

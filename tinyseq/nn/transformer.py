@@ -44,14 +44,16 @@ class TransformerEncoderLayer(Module):
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True):
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first)
-        _feed_forward(self, d_model, dim_feedforward, dropout, bias)
+                                            batch_first=batch_first, **factory)
+        _feed_forward(self, d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = _checks.flag(type(self).__name__, "norm_first", norm_first)
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias)
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, factory)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, factory)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
         self.activation = _activation(activation)
         self.activation_relu_or_gelu = _relu_or_gelu(self.activation)
@@ -86,17 +88,19 @@ class TransformerDecoderLayer(Module):
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=relu,
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True):
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                            batch_first=batch_first, bias=bias)
+                                            batch_first=batch_first, bias=bias, **factory)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
-                                                 batch_first=batch_first, bias=bias)
-        _feed_forward(self, d_model, dim_feedforward, dropout, bias)
+                                                 batch_first=batch_first, bias=bias, **factory)
+        _feed_forward(self, d_model, dim_feedforward, dropout, bias, factory)
         self.norm_first = _checks.flag(type(self).__name__, "norm_first", norm_first)
-        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias)
-        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias)
-        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias)
+        self.norm1 = _layer_norm(d_model, layer_norm_eps, bias, factory)
+        self.norm2 = _layer_norm(d_model, layer_norm_eps, bias, factory)
+        self.norm3 = _layer_norm(d_model, layer_norm_eps, bias, factory)
         self.dropout1, self.dropout2, self.dropout3 = (Dropout(dropout) for _ in range(3))
         self.activation = _activation(activation)
 
@@ -216,16 +220,17 @@ class Transformer(Module):
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                  dim_feedforward=2048, dropout=0.1, activation=relu, custom_encoder=None,
                  custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
-                 bias=True):
+                 bias=True, device=None, dtype=None):
         super().__init__()
+        factory = {"device": device, "dtype": dtype}
         options = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                    batch_first, norm_first, bias)
         self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
-            TransformerEncoderLayer(*options), num_encoder_layers,
-            _layer_norm(d_model, layer_norm_eps, bias))
+            TransformerEncoderLayer(*options, **factory), num_encoder_layers,
+            _layer_norm(d_model, layer_norm_eps, bias, factory))
         self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
-            TransformerDecoderLayer(*options), num_decoder_layers,
-            _layer_norm(d_model, layer_norm_eps, bias))
+            TransformerDecoderLayer(*options, **factory), num_decoder_layers,
+            _layer_norm(d_model, layer_norm_eps, bias, factory))
         for p in self.parameters():
             if p.ndim > 1:
                 init.xavier_uniform_(p)
@@ -255,15 +260,16 @@ class Transformer(Module):
 
 
 # ---- the parts -----------------------------------------------------------------------------------
-def _feed_forward(layer, d_model, dim_feedforward, dropout, bias):
-    """``linear1``, ``dropout``, ``linear2``, registered in PyTorch's order."""
-    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+def _feed_forward(layer, d_model, dim_feedforward, dropout, bias, factory):
+    """``linear1``, ``dropout``, ``linear2``, registered in PyTorch's order; ``factory`` is
+    ``{"device": ..., "dtype": ...}``."""
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
     layer.dropout = Dropout(dropout)
-    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
 
 
-def _layer_norm(d_model, eps, bias):
-    return LayerNorm(d_model, eps, bias=bias)
+def _layer_norm(d_model, eps, bias, factory):
+    return LayerNorm(d_model, eps, bias=bias, **factory)
 
 
 def _activation(activation):
