@@ -26,5 +26,5 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Embeddi
            "LeakyReLU", "ELU", "Softplus", "Identity", "Flatten", "Unflatten", "MultiheadAttention",
            "Transformer", "TransformerEncoder", "TransformerEncoderLayer", "TransformerDecoder",
            "TransformerDecoderLayer", "BatchNorm1d", "Conv1d", "ConvTranspose1d", "MaxPool1d",
-           "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
-           "MarginRankingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]
+           "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d", "L1Loss", "SmoothL1Loss",
+           "HuberLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss"]
