@@ -197,7 +197,7 @@ def test_dtype_and_device_arguments_are_torchs():
     assert out.dtype == ts.float64
     with pytest.raises(RuntimeError, match="Conv1d: 'cuda' is a GPU"):
         ts.nn.Conv1d(3, 4, 2, device="cuda")
-    with pytest.raises(TypeError, match="Conv1d: dtype must be a floating-point dtype"):
+    with pytest.raises(RuntimeError, match="Conv1d: dtype=int64 cannot hold parameters"):
         ts.nn.Conv1d(3, 4, 2, dtype=ts.int64)
 
 

@@ -10,10 +10,7 @@ Shapes: input ``(N, C_in, L)`` or unbatched ``(C_in, L)``; ``Conv1d.weight`` is
 import math
 import numbers
 
-import numpy as np
 
-from ..autograd.device import device_arg
-from ..autograd.dtypes import dtype_arg
 from ..autograd.factories import zeros
 from . import _checks, functional as F, init
 from .module import Module, Parameter
@@ -42,10 +39,7 @@ class _Conv1dBase(Module):
             raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
                              f"padding_mode={padding_mode!r}")
         self.padding_mode = padding_mode
-        device_arg(name, device)
-        kind = np.dtype(np.float32) if dtype is None else dtype_arg(name, dtype)
-        if kind.kind != "f":
-            raise TypeError(f"{name}: dtype must be a floating-point dtype, got {kind}")
+        kind = _checks.factory_dtype(name, device, dtype)
         k = self.kernel_size[0]
         if k < 0:
             raise RuntimeError(f"{name}: kernel_size must be >= 0, got {k}")
