@@ -10,7 +10,6 @@ Shapes: input ``(N, C_in, L)`` or unbatched ``(C_in, L)``; ``Conv1d.weight`` is
 import math
 import numbers
 
-
 from ..autograd.factories import zeros
 from . import _checks, functional as F, init
 from .module import Module, Parameter
