@@ -334,3 +334,24 @@ def test_what_torch_refuses_is_refused_in_one_line(call, error):
     with pytest.raises(error) as info:
         call(ts)
     assert "\n" not in str(info.value)
+
+
+def test_what_the_fuzzer_found_is_torchs_now():
+    """erf and gelu of a 0-d tensor ran into a Python float; elu(-0.0) lost its sign; addmm took an
+    input that grows the product's shape; normalize lost a NaN norm; var over an empty dim let
+    numpy's warning out."""
+    F, tF = ts.nn.functional, torch.nn.functional
+    assert ts.tensor(0.5).erf().item() == pytest.approx(torch.tensor(0.5).erf().item())
+    assert F.gelu(ts.tensor(0.5)).item() == pytest.approx(tF.gelu(torch.tensor(0.5)).item())
+    assert np.signbit(F.elu(ts.tensor([-0.0])).numpy()[0])
+    with pytest.raises(RuntimeError, match=r"addmm: input of shape \(1, 1, 1\) does not broadcast"):
+        ts.addmm(ts.ones(1, 1, 1), ts.ones(1, 1), ts.ones(1, 1))
+    with pytest.raises(RuntimeError):
+        torch.addmm(torch.ones(1, 1, 1), torch.ones(1, 1), torch.ones(1, 1))
+    rows = [[1.0, float("nan")], [3.0, 4.0]]
+    np.testing.assert_array_equal(F.normalize(ts.tensor(rows)).numpy(),
+                                  tF.normalize(torch.tensor(rows)).numpy())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert np.isnan(ts.ones(0, 3).var(0).numpy()).all()
+    assert [str(w.message)[:5] for w in caught] == ["var()"]

@@ -2,7 +2,8 @@
 composed from autograd ops: no backward is written here. Each keeps its input's shape.
 
 Where two branches meet (``leaky_relu``, ``elu``) the gradient at 0 is torch's: the left
-branch's slope. ``elu``'s exponential only sees ``min(x, 0)``, so a large ``x`` overflows nothing
+branch's slope. ``elu``'s exponential only sees ``x`` where ``x <= 0`` (0 elsewhere), so a large ``x``
+overflows nothing
 (``where`` would send a 0 gradient through ``exp(x) = inf`` and make NaN).
 """
 import math
@@ -40,10 +41,12 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    """``alpha * (exp(x) - 1)`` where ``x <= 0`` (``expm1``: -0.0 stays -0.0), else ``x``; a NaN
+    takes the ``x`` branch, so its gradient passes through, as in torch."""
     alpha = _checks.number("elu", "alpha", alpha)
     _checks.floating("elu", input)
-    return where(input > 0, input, (input.clamp(max=0).exp() - 1) * alpha)
+    negative = input <= 0
+    return where(negative, where(negative, input, 0.0).expm1() * alpha, input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):

@@ -164,8 +164,8 @@ def _norm(input, p, dim, keepdim, op):
         return input.abs().amax(dim, keepdim=keepdim)
     powered = input * input if p == 2 else input.abs() ** p
     total = powered.sum(dim, keepdim=keepdim)
-    nonzero = total > 0
-    return where(nonzero, where(nonzero, total, 1.0) ** (1 / p), 0.0)
+    zero = total == 0  # (not ``total > 0``: a NaN norm stays NaN, as in torch)
+    return where(zero, 0.0, where(zero, 1.0, total) ** (1 / p))
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):

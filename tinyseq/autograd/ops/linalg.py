@@ -201,13 +201,15 @@ def _scaled_sum(op, input, product, beta, alpha):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.number)):
             raise TypeError(f"{op}: {name} must be a number, got {v!r}")
     out = product if alpha == 1 else mul(product, alpha)
-    if beta == 0:
-        return out
-    try:
-        return add(input if beta == 1 else mul(input, beta), out)
-    except ShapeError:
-        raise RuntimeError(f"{op}: input of shape {np.shape(data_of(input))} does not broadcast "
-                           f"to the product's shape {out.shape}") from None
+    shape, target = np.shape(data_of(input)), out._data.shape
+    try:  # (to the product's shape, never past it: torch refuses an input that would grow it)
+        fits = np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{op}: input of shape {shape} does not broadcast to the product's "
+                           f"shape {target}")
+    return out if beta == 0 else add(input if beta == 1 else mul(input, beta), out)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

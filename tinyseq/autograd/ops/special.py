@@ -19,7 +19,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _erf(a).astype(a.dtype)
+        return np.asarray(_erf(a), dtype=a.dtype)  # (a 0-d input gives a Python float)
 
     @staticmethod
     def backward(ctx, g):

@@ -19,6 +19,8 @@ from .reduce import mean, reduce_axes
 def _centred(a, axes):
     """``a - mean`` over ``axes``, and the divisor's N."""
     n = math.prod([a.shape[i] for i in axes])
+    if n == 0:  # (NaN, without numpy's "Mean of empty slice": torch's own warning is var's)
+        return np.full_like(a, np.nan), n
     return a - a.mean(axis=axes, keepdims=True), n
 
 
