@@ -309,6 +309,8 @@ def test_a_forward_returning_none_is_named():
     (lambda: ts.randn(10**6, 10**6), MemoryError, r"randn: .*\(1000000, 1000000\)"),
     (lambda: ts.full((10**12,), 1.0), MemoryError, r"full: "),
     (lambda: ts.arange(10**13), MemoryError, r"arange: .*int64"),
+    (lambda: ts.ones(2).new_zeros(10**6, 10**6), MemoryError, r"new_zeros: .*needs 3,725.3 GiB"),
+    (lambda: ts.ones(2).new_full((10**12,), 1.0), MemoryError, r"new_full: .*float32"),
     (lambda: ts.zeros(-1), ValueError, r"zeros: size -1 at position 0 of \(-1,\) is negative"),
     (lambda: ts.ones(2, 2.5), TypeError, r"ones: sizes must be ints, got float 2.5 at position 1"),
     (lambda: ts.zeros("3"), TypeError, r"zeros: sizes must be ints, got str"),

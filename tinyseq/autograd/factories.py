@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from . import rng
-from .memory import gib, physical_memory
+from .memory import check_affordable, gib
 from .device import device_arg
 from .dtypes import DTYPES, DEFAULT_FLOAT, as_array, dtype_arg
 from .ops.create import multinomial  # noqa: F401  (ts.multinomial)
@@ -51,10 +51,7 @@ def _allocate(op, make, shape, dtype):
     """``make(shape, dtype)`` after checking ``shape``; a size this machine cannot hold is refused
     in one line before numpy tries (and may succeed lazily, to fail when the memory is touched)."""
     shape, dtype = check_shape(op, shape), dtype_arg(op, dtype)
-    need, have = math.prod(shape) * dtype.itemsize, physical_memory()
-    if need > have:
-        raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {gib(need)}, "
-                          f"more than this machine's memory ({gib(have)}); use a smaller size")
+    need = check_affordable(op, shape, dtype)
     try:
         return make(shape, dtype)
     except MemoryError:

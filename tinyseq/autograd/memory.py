@@ -25,6 +25,15 @@ def available_memory():
     return min(have, limit - used) if limit is not None and used is not None else have
 
 
+def check_affordable(op, shape, dtype):
+    """The bytes a tensor of ``shape`` and ``dtype`` needs; more than this machine has is refused
+    in one line before numpy tries (it may succeed lazily, to fail when the memory is touched)."""
+    need, have = math.prod(shape) * dtype.itemsize, physical_memory()
+    if need > have:
+        raise MemoryError(f"{op}: a tensor of shape {shape} and dtype {dtype} needs {gib(need)}, "
+                          f"more than this machine's memory ({gib(have)}); use a smaller size")
+    return need
+
 def gib(nbytes, places=1):
     """``nbytes`` in GiB, for messages: ``'1.5 GiB'``."""
     return f"{nbytes / 2**30:,.{places}f} GiB"

@@ -5,14 +5,18 @@ import numpy as np
 from .. import rng
 from ..dtypes import as_array, data_of, dtype_arg
 from ..device import device_arg
+from ..memory import check_affordable
 from ..tensor import Tensor
 from .shape import check_shape, shape_arg
 
 
 def _new(op, self, make, size, dtype, device, requires_grad):
+    """``make(shape, dtype)``, a size past this machine's memory refused in one line."""
     device_arg(op, device)
     dtype = self._data.dtype if dtype is None else dtype_arg(op, dtype)
-    return Tensor(make(check_shape(op, shape_arg(size)), dtype), requires_grad=requires_grad)
+    shape = check_shape(op, shape_arg(size))
+    check_affordable(op, shape, dtype)
+    return Tensor(make(shape, dtype), requires_grad=requires_grad)
 
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
