@@ -75,6 +75,7 @@ def test_what_the_recorder_keeps_is_forgotten_with_the_graph():
         loss.backward()
     mul = weakref.ref(y.grad_fn)  # (its notes, with the constant and the name, go with it)
     assert recorder.consts(mul()) and recorder.labels(mul()) == {0: "y"}
+    gc.collect()  # (earlier tests' garbage first: only this graph's entries may go below)
     before = [len(d) for d in (recorder.norms, recorder.walks)]
     del y, loss
     gc.collect()

@@ -355,3 +355,35 @@ def test_what_the_fuzzer_found_is_torchs_now():
         warnings.simplefilter("always")
         assert np.isnan(ts.ones(0, 3).var(0).numpy()).all()
     assert [str(w.message)[:5] for w in caught] == ["var()"]
+
+
+def test_a_zero_dim_tensor_is_typed_like_a_number_next_to_a_dimensioned_one():
+    """``loss * scale`` with a float64 ``scale`` stays float32, as in torch (numpy's float64
+    would quietly turn the rest of a float32 model's step into float64)."""
+    cases = [
+        lambda m: m.ones(3) * m.tensor(2.0, dtype=m.float64),
+        lambda m: m.ones(3, dtype=m.int32) + m.tensor(1),
+        lambda m: m.ones(3, dtype=m.uint8) + m.tensor(300),
+        lambda m: m.ones(3, dtype=m.int32) + m.tensor(1.5, dtype=m.float64),  # (higher category)
+        lambda m: m.tensor(1.5) + m.tensor(2.5, dtype=m.float64),  # (both 0-d: numpy's rule)
+        lambda m: m.where(m.ones(2) > 0, m.ones(2), m.tensor(0.5, dtype=m.float64)),
+    ]
+    for case in cases:
+        ours, theirs = case(ts), case(torch)
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    scale = ts.tensor(2.0, dtype=ts.float64, requires_grad=True)
+    (ts.ones(3, requires_grad=True) * scale).sum().backward()
+    assert scale.grad.item() == 3.0 and scale.grad.dtype == ts.float64
+
+
+def test_a_zero_dim_tensor_formats_as_its_number_and_size_refuses_as_torch():
+    loss = (ts.ones(3, requires_grad=True) * 2).mean()
+    assert f"{loss:.4f}" == f"{(torch.ones(3) * 2).mean():.4f}" == "2.0000"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{ts.ones(2):.2f}"
+    with pytest.raises(IndexError, match=r"size: dimension out of range .*\[-2, 1\], but got 5"):
+        ts.zeros(2, 3).size(5)
+    with pytest.raises(IndexError, match="no dimensions"):
+        ts.tensor(1.0).size(0)
+    assert ts.zeros(2, 3).size(-2) == 2

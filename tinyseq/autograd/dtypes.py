@@ -184,6 +184,22 @@ def operand(x, dtype):
     return np.asarray(x, dtype=dtype)
 
 
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _zero_dim_follows(a, b):
+    """A 0-d tensor next to a dimensioned one is typed like a number, as in PyTorch: it takes the
+    other's dtype unless it is of a higher category (bool < integer < float); ``loss * scale``
+    with a float64 ``scale`` stays float32. The cast is recorded, so the 0-d one gets its
+    gradient."""
+    zero, full = (a, b) if a._data.ndim == 0 else (b, a)
+    dtype = full._data.dtype
+    if zero._data.dtype == dtype or _CATEGORY[zero._data.dtype.kind] > _CATEGORY[dtype.kind]:
+        return a, b
+    cast = zero.to(dtype)
+    return (cast, b) if zero is a else (a, cast)
+
+
 def operands(a, b):
     """The two operands of a binary op, typed as PyTorch types them: a Tensor stays as it is, a
     number or an array is typed next to the Tensor (``operand``), and integers or bools next to
@@ -191,6 +207,8 @@ def operands(a, b):
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
     a = a if isinstance(a, Tensor) else operand(a, like._data.dtype)
     b = b if isinstance(b, Tensor) else operand(b, like._data.dtype)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a._data.ndim == 0) != (b._data.ndim == 0):
+        a, b = _zero_dim_follows(a, b)
     fa, fb = data_of(a).dtype.kind == "f", data_of(b).dtype.kind == "f"
     if fa != fb:  # integer or bool next to float: the float dtype wins, as in PyTorch
         if fa:

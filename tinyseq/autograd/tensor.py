@@ -162,7 +162,17 @@ class Tensor:
 
     def size(self, dim=None):
         """``t.size()`` is ``t.shape``; ``t.size(d)`` the size of dim ``d`` (an int)."""
-        return tuple.__new__(Size, self._data.shape) if dim is None else self._data.shape[dim]
+        if dim is None:
+            return tuple.__new__(Size, self._data.shape)
+        n = self._data.ndim
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"size: dim must be an int, got {type(dim).__name__} {dim!r}")
+        if n == 0:
+            raise IndexError(f"size: dimension specified as {dim} but the tensor has no dimensions")
+        if not -n <= dim < n:
+            raise IndexError(f"size: dimension out of range (expected to be in range of [{-n}, "
+                             f"{n - 1}], but got {dim})")
+        return self._data.shape[dim]
 
     def dim(self):
         return self._data.ndim
@@ -218,6 +228,12 @@ class Tensor:
         return int(self._data.reshape(()))
 
     __hash__ = object.__hash__
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in torch."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __repr__(self):
         """PyTorch's print (``autograd/printing.py``): the elements, then the dtype where it is not
