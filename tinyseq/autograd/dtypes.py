@@ -207,7 +207,8 @@ def operands(a, b):
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
     a = a if isinstance(a, Tensor) else operand(a, like._data.dtype)
     b = b if isinstance(b, Tensor) else operand(b, like._data.dtype)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and (a._data.ndim == 0) != (b._data.ndim == 0):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and (
+            (a._data.ndim == 0) != (b._data.ndim == 0)):
         a, b = _zero_dim_follows(a, b)
     fa, fb = data_of(a).dtype.kind == "f", data_of(b).dtype.kind == "f"
     if fa != fb:  # integer or bool next to float: the float dtype wins, as in PyTorch

@@ -3,6 +3,7 @@ containers whose entries their parent module registers by the attribute mechanis
 (``module.py``): an entry named ``"enc"`` (a ModuleDict) or ``"0"`` (a ParameterList) is an
 attribute, so ``state_dict()`` names its parameters ``heads.enc.weight``, ``params.0``.
 """
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from ..autograd.tensor import Tensor
@@ -18,10 +19,38 @@ def _module(container, i, value):
 
 
 class _Container(Module):
-    """Submodules kept in order under the names "0", "1", ...: indexing, ``len``, iteration."""
+    """Submodules kept in order under the names "0", "1", ...: indexing (a slice is a container of
+    the same kind), assignment, deletion (the rest renumbered, as in torch), ``len``, iteration."""
+
+    def _index(self, i):
+        """The key of position ``i`` (negative counts from the end), or torch's IndexError."""
+        n = len(self._modules)
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"{type(self).__name__}: indices must be ints or slices, got "
+                            f"{type(i).__name__}")
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
+        return list(self._modules)[i % n]
 
     def __getitem__(self, i):
-        return list(self._modules.values())[i]
+        if isinstance(i, slice):
+            return self._sliced(list(self._modules.items())[i])
+        return self._modules[self._index(i)]
+
+    def __setitem__(self, i, module):
+        setattr(self, self._index(i), _module(type(self).__name__, i, module))
+
+    def __delitem__(self, i):
+        keys = list(self._modules)[i] if isinstance(i, slice) else [self._index(i)]
+        for key in keys:
+            delattr(self, key)
+        self._renumber(list(self._modules.values()))
+
+    def _renumber(self, modules):
+        """Hold ``modules`` under "0", "1", ... (after a deletion or insertion, as torch does)."""
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
 
     def __len__(self):
         return len(self._modules)
@@ -29,14 +58,42 @@ class _Container(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def append(self, module):
+        setattr(self, str(len(self._modules)), _module(type(self).__name__, len(self), module))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        """``module`` before position ``index``, the ones after it renumbered."""
+        modules = list(self._modules.values())
+        modules.insert(index, _module(type(self).__name__, index, module))
+        self._renumber(modules)
+
+    def pop(self, i=-1):
+        module = self[i]
+        del self[i]
+        return module
+
 
 class Sequential(_Container):
-    """Modules applied one after the other; ``seq[i]`` and ``len(seq)`` work."""
+    """Modules applied one after the other: ``Sequential(a, b)`` names them "0", "1";
+    ``Sequential(OrderedDict(fc=..., act=...))`` by the keys, as in torch."""
 
     def __init__(self, *modules):
         super().__init__()
-        for i, m in enumerate(modules):
-            setattr(self, str(i), _module("Sequential", i, m))
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for key, m in modules[0].items():
+                setattr(self, _key("Sequential", key), _module("Sequential", key, m))
+        else:
+            for i, m in enumerate(modules):
+                setattr(self, str(i), _module("Sequential", i, m))
+
+    def _sliced(self, items):
+        return Sequential(OrderedDict(items))
 
     def forward(self, x):
         for m in self._modules.values():
@@ -51,15 +108,14 @@ class ModuleList(_Container):
         super().__init__()
         self.extend(modules)
 
-    def append(self, module):
-        i = len(self._modules)
-        setattr(self, str(i), _module("ModuleList", i, module))
-        return self
+    def _sliced(self, items):
+        return ModuleList([m for _, m in items])
 
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList([*self, *other])
 
 
 def _key(owner, key):

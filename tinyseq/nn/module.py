@@ -76,6 +76,10 @@ class Module:
             self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):  # the last parent to take it names it
+            if name in self._parameters:
+                raise TypeError(f"{type(self).__name__}: cannot assign '{type(value).__name__}' "
+                                f"as parameter {name!r} (ts.nn.Parameter or None expected); "
+                                f"del the parameter first")
             self._forget(name, keep=self._modules)
             object.__setattr__(value, "_scope_name", name)
             self._modules[name] = value
@@ -219,17 +223,66 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def apply(self, fn):
-        """Call ``fn(module)`` on every submodule and this one (children first); returns self."""
-        for module in list(self.modules())[::-1]:
-            fn(module)
+        """Call ``fn(module)`` on every submodule, then on this one, as torch orders it (each
+        child's subtree in registration order, the module after its children); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
+
+    def add_module(self, name, module):
+        """``self.name = module`` by a name made at run time (``f"layer{i}"``); None is allowed."""
+        owner = f"{type(self).__name__}.add_module"
+        _registrable(self, owner, name, self._modules)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{owner}: {type(module).__name__} is not a Module subclass")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name, param):
+        """``self.name = param``: a Parameter, or None (no parameter of that name, as torch's
+        ``register_parameter("bias", None)``)."""
+        owner = f"{type(self).__name__}.register_parameter"
+        _registrable(self, owner, name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{owner}: cannot assign '{type(param).__name__}' as parameter "
+                            f"{name!r} (ts.nn.Parameter or None required)")
+        self._forget(name)
+        setattr(self, name, param)
+
+    def get_submodule(self, target):
+        """The module at the dotted path ``target`` ("" is this one):
+        ``model.get_submodule("encoder.rnn")``."""
+        module = self
+        for part in target.split(".") if target else ():
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} (in "
+                                     f"{target!r})")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (``"encoder.rnn.weight_ih_l0"``)."""
+        return self._get_registered(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target``."""
+        return self._get_registered(target, "_buffers", "buffer")
+
+    def _get_registered(self, target, registry, kind):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in getattr(module, registry):
+            raise AttributeError(f"{type(module).__name__} has no {kind} {name!r} (in {target!r})")
+        return getattr(module, registry)[name]
 
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self, *, destination=None, prefix="", keep_vars=False):
         """An ``OrderedDict`` of dotted name -> Tensor, as PyTorch's: every parameter (then every
-        persistent buffer) under every name it has (tied weights give two keys for one parameter), each a detached Tensor on the
-        parameter's memory (a write to it writes the parameter; ``keep_vars=True`` gives the
-        Parameters themselves). ``prefix`` goes before every name; ``destination`` is a dict to
+        persistent buffer) under every name it has (tied weights give two keys for one
+        parameter), each a detached Tensor on the parameter's memory (a write to it writes the
+        parameter; ``keep_vars=True`` gives the Parameters themselves). ``prefix`` goes before every name; ``destination`` is a dict to
         fill instead of a new one.
 
         >>> import tinyseq as ts
@@ -258,8 +311,8 @@ class Module:
         The keys are ``state_dict()``'s: a tied parameter is loaded from each of its names.
         Values may be Tensors, numpy arrays, or anything ``np.asarray`` takes (torch tensors);
         they are cast to the parameter's dtype as PyTorch's ``copy_`` does (float64 -> float32,
-        ints, bools; NaN loads as in PyTorch), but a value that cannot be cast within its kind
-        (complex, text, objects) is refused. With ``strict``, missing and unexpected keys are
+        floats into an int buffer, bools; NaN loads as in PyTorch), but a value that is not a
+        number (complex, text, objects) is refused. With ``strict``, missing and unexpected keys are
         errors; a shape mismatch always is. Every problem is named in one line. Returns
         PyTorch's ``_IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
@@ -332,6 +385,9 @@ class Module:
     def double(self):
         return self.to(np.float64)
 
+    def half(self):
+        return self.to(np.float16)
+
     def cpu(self):
         """Itself: tinyseq's modules are on the CPU."""
         return self
@@ -369,8 +425,21 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
+def _registrable(module, owner, name, registry):
+    """``name`` as a name a module can register under: a string, not empty, no '.', and not an
+    attribute of another kind."""
+    if not isinstance(name, str):
+        raise TypeError(f"{owner}: the name must be a string, got {type(name).__name__} {name!r}")
+    if "." in name or name == "":
+        raise KeyError(f"{owner}: the name {name!r} must be a non-empty string without '.' (it "
+                       "becomes part of the dotted state_dict keys)")
+    if name not in registry and hasattr(module, name) and getattr(module, name) is not None:
+        raise KeyError(f"{owner}: attribute {name!r} already exists; choose another name")
+
+
 def _buffer_value(module, name, value):
-    """``value`` if a buffer can hold it: a Tensor (not a Parameter: that is a parameter) or None."""
+    """``value`` if a buffer can hold it: a Tensor (not a Parameter, which is a parameter), or
+    None."""
     if value is not None and (not isinstance(value, Tensor) or isinstance(value, Parameter)):
         raise TypeError(f"{type(module).__name__}: cannot assign '{type(value).__name__}' to "
                         f"buffer {name!r} (a ts.Tensor or None is required)")
@@ -379,6 +448,8 @@ def _buffer_value(module, name, value):
 
 def _loadable(value):
     """``value`` as a numpy array, or a sentence saying why it cannot be one."""
+    if not isinstance(value, Tensor) and hasattr(value, "detach"):  # a torch tensor with grad
+        value = value.detach()
     try:
         return np.asarray(value.numpy() if isinstance(value, Tensor) else value)
     except (TypeError, ValueError, RuntimeError) as error:  # ragged lists, torch tensors with grad
@@ -390,7 +461,7 @@ def _mismatch(key, value, param):
     copied into ``param``, or None."""
     if isinstance(value, str):
         return DTypeError, f"{key}: {value}"
-    if not np.can_cast(value.dtype, param.numpy().dtype, "same_kind"):
+    if value.dtype.kind not in "biuf" or param.numpy().dtype.kind not in "biuf":  # (as copy_)
         return DTypeError, (f"{key}: a {value.dtype} value cannot be copied into a "
                             f"{param.numpy().dtype} parameter")
     if value.shape != param.shape:

@@ -162,6 +162,11 @@ class MultiStepLR(LRScheduler):
         reached = bisect.bisect_right(sorted(self.milestones.elements()), epoch)
         return base_lr * self.gamma ** reached
 
+    def load_state_dict(self, state_dict):
+        """As the base's; the milestones come back a Counter (a file keeps them as a dict)."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
 
 class ExponentialLR(LRScheduler):
     """``lr = initial_lr * gamma ** epoch``."""

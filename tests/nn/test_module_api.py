@@ -1,0 +1,109 @@
+"""The rest of ``nn.Module``'s and the containers' API that PyTorch programs use, each against
+PyTorch: ``apply``'s order, ``add_module``/``register_parameter``/``get_submodule``,
+``Sequential(OrderedDict)``, slicing and editing containers, what ``load_state_dict`` casts."""
+import io
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import tinyseq as ts
+
+torch = pytest.importorskip("torch", reason="compared with PyTorch")
+
+
+def both(build):
+    return build(ts), build(torch)
+
+
+def test_apply_visits_children_first_in_order_as_torch():
+    def visits(m):
+        model = m.nn.Sequential(m.nn.Sequential(m.nn.Linear(1, 1), m.nn.ReLU()), m.nn.Tanh())
+        seen = []
+        model.apply(lambda module: seen.append(type(module).__name__))
+        return seen
+
+    ours, theirs = both(visits)
+    assert ours == theirs == ["Linear", "ReLU", "Sequential", "Tanh", "Sequential"]
+
+
+def test_modules_built_by_name_as_torch():
+    def build(m):
+        class Stack(m.nn.Module):
+            def __init__(self):
+                super().__init__()
+                for i in range(2):
+                    self.add_module(f"layer{i}", m.nn.Linear(2, 2))
+                self.register_parameter("bias", None)
+                self.register_parameter("scale", m.nn.Parameter(m.ones(1)))
+
+        model = Stack()
+        layer1 = model.get_submodule("layer1")
+        return (list(model.state_dict()), model.bias, tuple(layer1.weight.shape),
+                tuple(model.get_parameter("layer0.bias").shape), model.get_submodule("") is model)
+
+    ours, theirs = both(build)
+    assert ours == theirs
+
+
+def test_containers_slice_and_edit_as_torch():
+    def build(m):
+        nn = m.nn
+        seq = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU()),
+                                         ("out", nn.Linear(2, 1))]))
+        head = seq[:-1]
+        layers = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+        layers.insert(1, nn.Identity())
+        del layers[0]
+        layers += [nn.ReLU()]
+        popped = layers.pop(0)
+        seq2 = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+        seq2.append(nn.Tanh())
+        seq2[1] = nn.Sigmoid()
+        return (type(head).__name__, list(head.state_dict()), type(seq.fc).__name__,
+                [type(x).__name__ for x in layers], list(layers._modules), type(popped).__name__,
+                repr(seq2), type(layers[1:]).__name__)
+
+    ours, theirs = both(build)
+    assert ours == theirs
+
+
+def test_assigning_a_module_over_a_parameter_is_refused_as_in_torch():
+    for m in (ts, torch):
+        model = m.nn.Module()
+        model.x = m.nn.Parameter(m.ones(1))
+        with pytest.raises(TypeError, match="cannot assign"):
+            model.x = m.nn.Linear(1, 1)
+
+
+def test_load_state_dict_casts_as_copy_does_and_takes_torch_tensors_with_grad():
+    ours, theirs = ts.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
+    state = ours.state_dict()
+    state["num_batches_tracked"] = ts.tensor(3.0)  # a float into the int64 buffer: truncated
+    ours.load_state_dict(state)
+    assert ours.num_batches_tracked.item() == 3 and ours.num_batches_tracked.dtype == ts.int64
+    lin = ts.nn.Linear(3, 2)
+    source = torch.nn.Linear(3, 2)
+    lin.load_state_dict(dict(source.named_parameters()))  # (they require grad in torch)
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), source.weight.detach().numpy())
+    assert theirs.num_batches_tracked.dtype == torch.int64
+    with pytest.raises(ts.nn.DTypeError, match="weight"):
+        lin.load_state_dict({"weight": np.array([["a"] * 3] * 2), "bias": np.zeros(2)})
+
+
+def test_half_and_multistep_schedules_resume_from_a_file():
+    assert ts.nn.Linear(2, 2).half().weight.dtype == ts.float16
+    w = ts.zeros(2, requires_grad=True)
+    opt = ts.optim.SGD([w], lr=0.1)
+    sched = ts.optim.lr_scheduler.MultiStepLR(opt, [2, 6], 0.1)
+    buffer = io.BytesIO()
+    ts.save({"sched": sched.state_dict()}, buffer)
+    buffer.seek(0)
+    again = ts.optim.lr_scheduler.MultiStepLR(opt, [2, 6], 0.1)
+    again.load_state_dict(ts.load(buffer)["sched"])
+    rates = []
+    for _ in range(3):
+        opt.step()
+        again.step()
+        rates.append(again.get_last_lr()[0])
+    assert rates == pytest.approx([0.1, 0.01, 0.01])
