@@ -10,18 +10,16 @@ case) as an autograd scope that carries the module itself, so that ``ts.viz`` ca
 as a cluster and name the parameters it finds there by their module's path (``lstm.weight_hh_l0``).
 """
 import contextlib
-from collections import OrderedDict, namedtuple
-from collections.abc import Mapping
+from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.mode import no_grad, recording_scope
-from ..autograd.errors import ShapeError
 from ..autograd.device import device_arg, to_args
 from ..autograd.dtypes import as_array, dtype_arg
+from ..autograd.mode import recording_scope
 from ..autograd.tensor import Tensor
 from . import _checks
-from ._checks import DTypeError
+from .state import load_into
 
 
 class Parameter(Tensor):
@@ -282,8 +280,8 @@ class Module:
         """An ``OrderedDict`` of dotted name -> Tensor, as PyTorch's: every parameter (then every
         persistent buffer) under every name it has (tied weights give two keys for one
         parameter), each a detached Tensor on the parameter's memory (a write to it writes the
-        parameter; ``keep_vars=True`` gives the Parameters themselves). ``prefix`` goes before every name; ``destination`` is a dict to
-        fill instead of a new one.
+        parameter; ``keep_vars=True`` gives the Parameters themselves). ``prefix`` goes before
+        every name; ``destination`` is a dict to fill instead of a new one.
 
         >>> import tinyseq as ts
         >>> lin = ts.nn.Linear(2, 1)
@@ -312,31 +310,11 @@ class Module:
         Values may be Tensors, numpy arrays, or anything ``np.asarray`` takes (torch tensors);
         they are cast to the parameter's dtype as PyTorch's ``copy_`` does (float64 -> float32,
         floats into an int buffer, bools; NaN loads as in PyTorch), but a value that is not a
-        number (complex, text, objects) is refused. With ``strict``, missing and unexpected keys are
-        errors; a shape mismatch always is. Every problem is named in one line. Returns
+        number (complex, text, objects) is refused. With ``strict``, missing and unexpected keys
+        are errors; a shape mismatch always is. Every problem is named in one line. Returns
         PyTorch's ``_IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
-        name = type(self).__name__
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict for {name}: expected a dict-like state_dict "
-                            f"(name -> array), got {type(state_dict).__name__}")
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        values = {k: _loadable(state_dict[k]) for k in own if k in state_dict}
-        problems = [p for p in (_mismatch(k, v, own[k]) for k, v in values.items()) if p]
-        if strict:
-            problems += [(ShapeError, f"missing keys: {', '.join(missing)}")] * bool(missing)
-            extra = ", ".join(map(str, unexpected))
-            problems += [(ShapeError, f"unexpected keys: {extra}")] * bool(unexpected)
-        if problems:  # a ShapeError if any key or shape is wrong, else a DTypeError
-            error = ShapeError if any(e is ShapeError for e, _ in problems) else DTypeError
-            raise error(f"load_state_dict for {name}: nothing was loaded: "
-                        + "; ".join(message for _, message in problems))
-        with no_grad():
-            for k, v in values.items():
-                own[k].copy_(v)
-        return _IncompatibleKeys(missing, unexpected)
+        return load_into(self, state_dict, strict)
 
     def train(self, mode=True):
         mode = _checks.flag(f"{type(self).__name__}.train", "mode", mode)
@@ -403,7 +381,7 @@ class Module:
             elif p.grad is not None:
                 p.grad.detach().zero_()
 
-    # ---- printing ----------------------------------------------------------------------------------
+    # ---- printing ---------------------------------------------------------------------------
     def extra_repr(self):
         return ""
 
@@ -411,18 +389,6 @@ class Module:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ")" if not lines else head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What ``load_state_dict`` returns, printed as PyTorch prints it."""
-    __slots__ = ()
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
 
 
 def _registrable(module, owner, name, registry):
@@ -444,30 +410,6 @@ def _buffer_value(module, name, value):
         raise TypeError(f"{type(module).__name__}: cannot assign '{type(value).__name__}' to "
                         f"buffer {name!r} (a ts.Tensor or None is required)")
     return value
-
-
-def _loadable(value):
-    """``value`` as a numpy array, or a sentence saying why it cannot be one."""
-    if not isinstance(value, Tensor) and hasattr(value, "detach"):  # a torch tensor with grad
-        value = value.detach()
-    try:
-        return np.asarray(value.numpy() if isinstance(value, Tensor) else value)
-    except (TypeError, ValueError, RuntimeError) as error:  # ragged lists, torch tensors with grad
-        return f"cannot be read as an array ({str(error).splitlines()[0]})"
-
-
-def _mismatch(key, value, param):
-    """``(error class, why)`` ``value`` (an array, or a sentence from ``_loadable``) cannot be
-    copied into ``param``, or None."""
-    if isinstance(value, str):
-        return DTypeError, f"{key}: {value}"
-    if value.dtype.kind not in "biuf" or param.numpy().dtype.kind not in "biuf":  # (as copy_)
-        return DTypeError, (f"{key}: a {value.dtype} value cannot be copied into a "
-                            f"{param.numpy().dtype} parameter")
-    if value.shape != param.shape:
-        return ShapeError, (f"shape mismatch for {key}: the checkpoint has {value.shape}, the "
-                            f"model has {param.shape}")
-    return None
 
 
 @contextlib.contextmanager
