@@ -107,3 +107,27 @@ def test_half_and_multistep_schedules_resume_from_a_file():
         again.step()
         rates.append(again.get_last_lr()[0])
     assert rates == pytest.approx([0.1, 0.01, 0.01])
+
+
+def test_dicts_print_and_deepcopy_as_torch():
+    def build(m):
+        nn = m.nn
+        heads = nn.ModuleDict(nn.ModuleDict({"a": nn.ReLU()}))
+        params = nn.ParameterDict({"w": nn.Parameter(m.ones(1))})
+        return (list(heads.keys()), tuple(params.get("w").shape), params.get("v"),
+                repr(nn.Dropout(0.1)), repr(nn.LayerNorm(8, bias=False)))
+
+    ours, theirs = both(build)
+    assert ours == theirs
+
+
+def test_deepcopy_of_tensors_as_torch():
+    import copy
+
+    for m in (ts, torch):
+        leaf = m.ones(2, requires_grad=True)
+        (leaf * 2).sum().backward()
+        twin = copy.deepcopy(leaf)
+        assert twin is not leaf and twin.requires_grad and twin.grad.tolist() == [2.0, 2.0]
+        with pytest.raises(RuntimeError, match="graph leaves"):
+            copy.deepcopy(leaf * 2)

@@ -229,6 +229,19 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo):
+        """As torch's: a graph leaf is copied (its values, ``requires_grad`` and ``.grad``); a
+        tensor an op made refuses, since its graph cannot be copied."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created explicitly by the user (graph "
+                               "leaves) can be deep-copied, as in torch; copy t.detach() instead")
+        if id(self) not in memo:
+            new = Tensor(self._data.copy(), requires_grad=self._requires_grad)
+            if self._grad is not None:
+                new._grad = Tensor(self._grad._data.copy())
+            memo[id(self)] = new
+        return memo[id(self)]
+
     def __format__(self, spec):
         """``f"{loss:.4f}"``: a 0-d tensor formats as its number, as in torch."""
         if self._data.ndim == 0:

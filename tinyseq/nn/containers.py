@@ -129,8 +129,8 @@ def _key(owner, key):
 
 
 def _items(owner, entries):
-    """The ``(key, value)`` pairs of a mapping or of an iterable of pairs."""
-    if isinstance(entries, Mapping):
+    """The ``(key, value)`` pairs of a mapping (a ModuleDict too) or of an iterable of pairs."""
+    if isinstance(entries, (Mapping, _Dict)):
         return list(entries.items())
     pairs = []
     for i, pair in enumerate(entries):
@@ -185,6 +185,9 @@ class _Dict(Module):
         value = self[key]
         del self[key]
         return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
 
     def clear(self):
         self._store().clear()

@@ -122,15 +122,16 @@ class Embedding(Module):
 class Dropout(Module):
     """Zero elements with probability ``p`` in training mode; the identity in eval mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         self.p = _checks.number("Dropout", "p", p, 0, 1)
+        self.inplace = _checks.flag("Dropout", "inplace", inplace)  # (the result is the same)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Identity(Module):
@@ -260,7 +261,8 @@ class LayerNorm(Module):
         _checks.floating("LayerNorm", x)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 def _normalized_shape(value):
