@@ -211,7 +211,7 @@ def test_load_never_unpickles(tmp_path):
     _Boom.target = tmp_path / "pwned.txt"
     p = tmp_path / "evil.safetensors"
     p.write_bytes(pickle.dumps({"w": _Boom()}))
-    with pytest.raises(ValueError, match=r"evil\.safetensors.*not a valid safetensors"):
+    with pytest.raises(ValueError, match=r"evil\.safetensors.*a PyTorch checkpoint \(torch"):
         ts.load(p)
     assert not _Boom.target.exists()  # the payload never ran
 
@@ -478,3 +478,13 @@ def test_saving_a_whole_module_is_refused_with_the_state_dict_way(tmp_path):
     fresh = ts.nn.Sequential(ts.nn.Linear(2, 3))
     fresh.load_state_dict(ts.load(target))
     assert np.array_equal(fresh[0].weight.numpy(), model[0].weight.numpy())
+
+
+@pytest.mark.parametrize("zipped", [True, False], ids=["zip", "legacy pickle"])
+def test_a_file_torch_save_wrote_is_named_as_such(tmp_path, zipped):
+    torch = pytest.importorskip("torch", reason="needs a file torch.save wrote")
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(2, 2).state_dict(), path, _use_new_zipfile_serialization=zipped)
+    with pytest.raises(ts.io.CheckpointError, match=r"is a PyTorch checkpoint \(torch.save's "
+                       r"pickle\), which tinyseq cannot read: .*safetensors.torch.save_file"):
+        ts.load(path)

@@ -387,3 +387,10 @@ def test_a_zero_dim_tensor_formats_as_its_number_and_size_refuses_as_torch():
     with pytest.raises(IndexError, match="no dimensions"):
         ts.tensor(1.0).size(0)
     assert ts.zeros(2, 3).size(-2) == 2
+
+
+def test_matmul_names_the_batch_dims_when_they_are_what_does_not_fit():
+    with pytest.raises(ts.ShapeError, match=r"batch dims \(2,\) and \(3,\) do not broadcast"):
+        ts.ones(2, 4, 8) @ ts.ones(3, 8, 5)
+    with pytest.raises(RuntimeError):
+        torch.ones(2, 4, 8) @ torch.ones(3, 8, 5)

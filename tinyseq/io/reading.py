@@ -31,7 +31,7 @@ def read(f, who="ts.load"):
         with safe_open(name, framework="numpy") as handle:
             return {k: handle.get_tensor(k) for k in handle.keys()}, handle.metadata() or {}
     except safetensors.SafetensorError as e:
-        raise _not_safetensors(name, size, e, who) from None
+        raise _not_safetensors(name, size, e, who, _head(name)) from None
     except (ValueError, TypeError, KeyError, OverflowError) as e:
         raise _unreadable(name, e, who) from None
     except OSError as e:
@@ -77,7 +77,7 @@ def _parse(data, name, who):
     try:
         arrays = safetensors.numpy.load(data)
     except safetensors.SafetensorError as e:
-        raise _not_safetensors(name, len(data), e, who) from None
+        raise _not_safetensors(name, len(data), e, who, bytes(data[:4])) from None
     except KeyError as e:  # safetensors.numpy has no numpy dtype for it (e.g. BF16)
         raise _unreadable(name, f"data type {e} not understood", who) from None
     except (ValueError, TypeError, OverflowError) as e:
@@ -87,7 +87,21 @@ def _parse(data, name, who):
     return arrays, header.get("__metadata__") or {}
 
 
-def _not_safetensors(name, size, error, who):
+def _head(name):
+    """A file's first bytes (to tell a PyTorch checkpoint from a damaged safetensors file)."""
+    try:
+        with open(name, "rb") as f:
+            return f.read(4)
+    except OSError:
+        return b""
+
+
+def _not_safetensors(name, size, error, who, head=b""):
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):  # torch.save's zip / pickle
+        return CheckpointError(
+            f"{who}: {name!r} is a PyTorch checkpoint (torch.save's pickle), which tinyseq "
+            "cannot read: it never unpickles; in PyTorch, save the state_dict with "
+            "safetensors.torch.save_file(model.state_dict(), path) and load that file")
     why = "it is empty" if size == 0 else "truncated, corrupt, or another format"
     return CheckpointError(f"{who}: {name!r} is not a valid safetensors checkpoint ({why}): "
                            f"{error}")

@@ -48,6 +48,9 @@ def matmul(input, other):
             raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}; "
                              "use * to multiply by a scalar") from None
         inner = sb[0] if len(sb) == 1 else sb[-2]
+        if sa[-1] == inner:  # the matrices fit: their batch dims do not broadcast
+            raise ShapeError(f"matmul: shapes {sa} and {sb}: the batch dims {sa[:-2]} and "
+                             f"{sb[:-2]} do not broadcast together") from None
         raise ShapeError(f"matmul: shapes {sa} and {sb} do not match: the last dim of the first "
                          f"({sa[-1]}) must equal the {'only' if len(sb) == 1 else 'second-to-last'}"
                          f" dim of the second ({inner})") from None
