@@ -131,3 +131,26 @@ def test_deepcopy_of_tensors_as_torch():
         assert twin is not leaf and twin.requires_grad and twin.grad.tolist() == [2.0, 2.0]
         with pytest.raises(RuntimeError, match="graph leaves"):
             copy.deepcopy(leaf * 2)
+
+
+def test_forward_hooks_capture_and_change_as_torch():
+    def run(m):
+        net = m.nn.Sequential(m.nn.Linear(2, 3), m.nn.ReLU(), m.nn.Linear(3, 1))
+        seen = []
+        capture = net[1].register_forward_hook(lambda mod, args, out: seen.append(tuple(out.shape)))
+        zero = net[0].register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+        double = net.register_forward_hook(lambda mod, args, out: out * 2)
+        hooked = net(m.ones(4, 2)).detach().numpy()
+        for handle in (capture, zero, double):
+            handle.remove()
+        plain = net(m.ones(4, 2)).detach().numpy()
+        b0, w2, b2 = (p.detach().numpy() for p in (net[0].bias, net[2].weight, net[2].bias))
+        expected = 2 * (np.maximum(b0, 0) @ w2.T + b2)  # (the input zeroed, the output doubled)
+        return seen, hooked, expected, plain
+
+    for seen, hooked, expected, plain in (run(ts), run(torch)):
+        assert seen == [(4, 3)]
+        np.testing.assert_allclose(hooked, np.broadcast_to(expected, (4, 1)), rtol=1e-6)
+        assert not np.allclose(hooked, plain)  # removed: the plain forward again
+    with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable"):
+        ts.nn.ReLU().register_forward_hook(3)

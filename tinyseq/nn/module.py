@@ -18,7 +18,7 @@ from ..autograd.device import device_arg, to_args
 from ..autograd.dtypes import as_array, dtype_arg
 from ..autograd.mode import recording_scope
 from ..autograd.tensor import Tensor
-from . import _checks
+from . import _checks, hooks
 from .state import load_into
 
 
@@ -61,6 +61,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_scope_name", None)
         object.__setattr__(self, "training", True)
 
@@ -156,7 +158,21 @@ class Module:
     def __call__(self, *args, **kwargs):
         # (a forward that turns grad back on under no_grad is drawn without this module's box)
         with recording_scope(self._own_name(), self):
+            if self._forward_pre_hooks or self._forward_hooks:
+                return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` before each ``forward``; what it returns (if not None) becomes
+        the args. Returns a handle: ``handle.remove()``."""
+        owner = f"{type(self).__name__}.register_forward_pre_hook"
+        return hooks.add(self._forward_pre_hooks, hook, owner)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` after each ``forward``; what it returns (if not None)
+        becomes the output. Returns a handle: ``handle.remove()``."""
+        owner = f"{type(self).__name__}.register_forward_hook"
+        return hooks.add(self._forward_hooks, hook, owner)
 
     def _own_name(self):
         """Its attribute name in its parent; a module with no parent is named after its class."""
