@@ -15,7 +15,6 @@ import numpy as np
 
 from .device import CPU, device_arg
 from . import printing
-from .mode import state
 from .observers import observers
 from .size import Size
 

@@ -9,8 +9,7 @@ from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import OutOfRangeError
-from ._nll import (REDUCTIONS, _check_reduction, _indices, _reduce, cross_entropy,  # noqa: F401
-                   nll_loss)  # (F.nll_loss, F.cross_entropy: class weights, label smoothing)
+from ._nll import _indices, cross_entropy, nll_loss  # noqa: F401  (F.nll_loss, F.cross_entropy)
 from .activations import elu, gelu, leaky_relu, silu, softplus  # noqa: F401  (F.gelu, ...)
 from ._ctc import ctc_loss  # noqa: F401
 from ._losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
