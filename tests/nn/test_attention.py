@@ -15,13 +15,8 @@ from tests.torch_compare import compare_module_with_torch, compare_with_torch, t
 
 RNG = np.random.default_rng(0)
 
+pytestmark = pytest.mark.usefixtures("torch_generator_untouched")  # (tests/nn/conftest.py)
 
-@pytest.fixture(autouse=True)
-def _torch_generator_untouched():
-    """Leave torch's global generator as found: later modules build torch models from it."""
-    state = torch.random.get_rng_state()
-    yield
-    torch.random.set_rng_state(state)
 Q, K, V = (RNG.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3)))
 BOOL_MASK = RNG.random((5, 6)) > 0.4
 BOOL_MASK[:, 0] = True  # (every row sees something: no row is masked everywhere)

@@ -14,13 +14,8 @@ from tests.torch_compare import compare_module_with_torch, torch
 
 RNG = np.random.default_rng(1)
 
+pytestmark = pytest.mark.usefixtures("torch_generator_untouched")  # (tests/nn/conftest.py)
 
-@pytest.fixture(autouse=True)
-def _torch_generator_untouched():
-    """Leave torch's global generator as found: later modules build torch models from it."""
-    state = torch.random.get_rng_state()
-    yield
-    torch.random.set_rng_state(state)
 SRC, TGT = RNG.standard_normal((5, 2, 8)), RNG.standard_normal((4, 2, 8))
 SRC_PADDING = np.zeros((2, 5), bool)
 SRC_PADDING[1, 3:] = True
