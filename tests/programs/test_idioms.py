@@ -172,6 +172,14 @@ IDIOMS = [
     'y = torch.zeros(3).cpu().detach().numpy()',
     'x = torch.ones(2, 3); x.requires_grad = True',
     'y = torch.tensor(R(3, 4)); y.t_()',
+    'l = torch.tensor(R(3)).mean(); s = f"loss {l:.4f}"',
+    'y = torch.ones(3) * torch.tensor(2.0, dtype=torch.float64)',
+    'from collections import OrderedDict\nm = nn.Sequential(OrderedDict([("fc", nn.Linear(2, 2)), ("act", nn.ReLU())])); y = m[:-1](torch.ones(1, 2)); n = list(m.state_dict())',
+    'm = nn.Linear(2, 2); seen = []; h = m.register_forward_hook(lambda mod, a, out: seen.append(out.shape)); y = m(torch.ones(1, 2)); h.remove()',
+    'm = nn.Module(); m.add_module("layer0", nn.Linear(2, 2)); m.register_parameter("bias", None); w = m.get_submodule("layer0").weight',
+    'import copy\nm = copy.deepcopy(nn.Linear(2, 2)); y = m(torch.ones(1, 2))',
+    'l = nn.ModuleList([nn.ReLU(), nn.Tanh()]); l.insert(0, nn.Identity()); del l[1]; y = l[0](torch.ones(2))',
+    'm = nn.LayerNorm(4, bias=False); y = m(torch.tensor(R(2, 4)))',
 ]
 
 
