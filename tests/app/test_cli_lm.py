@@ -90,3 +90,53 @@ def test_demo_trains_and_writes_its_folder(tmp_path, capsys):
 def test_every_subcommand_explains_its_flags(capsys, command):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0 and "usage: tinyseq " + command in out
+
+
+def test_samples_print_one_per_line_unless_they_are_single_words(capsys):
+    from tinyseq.app.commands import print_samples
+
+    print_samples(["emma", "ava"])
+    print_samples(["To be, or not", "to be:\nthat is"])
+    assert capsys.readouterr().out == ("samples: emma, ava\nsamples:\n  To be, or not\n"
+                                       "  to be: / that is\n")
+
+
+def test_score_hints_at_letters_in_the_other_case(trained, capsys):
+    code, out, err = run(capsys, "score", str(trained / "run"), "Emma")
+    assert code == 0 and "log P" in out
+    assert f"hint: some letters are in the vocabulary only in the other case: try tinyseq score " \
+           f"{trained / 'run'} 'emma'" in err
+    code, _, err = run(capsys, "score", str(trained / "run"), "emma")
+    assert code == 0 and "hint" not in err
+
+
+def test_train_says_it_skipped_the_loss_picture_without_matplotlib(trained, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("no matplotlib (simulated)")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    code, out, _ = run(capsys, "train", "--data", str(trained / "names.txt"), "--hidden", "8",
+                       "--layers", "1", "--embedding", "4", "--steps", "2",
+                       "--out", str(trained / "bare"))
+    assert code == 0 and "skipped loss.png: matplotlib is not installed" in out
+    assert not (trained / "bare" / "loss.png").exists()
+
+
+def test_the_progress_bar_writes_rarely_to_a_file(trained, tmp_path):
+    import subprocess
+    import sys
+
+    log = tmp_path / "log.txt"
+    with open(log, "w") as f:
+        subprocess.run([sys.executable, "-m", "tinyseq", "train", "--data",
+                        str(trained / "names.txt"), "--hidden", "8", "--layers", "1",
+                        "--embedding", "4", "--steps", "300", "--out", str(tmp_path / "o")],
+                       stderr=f, stdout=subprocess.DEVNULL, check=True)
+    updates = log.read_text().count("\r") + log.read_text().count("\n")
+    assert 1 <= updates < 20, updates  # (at 0.1 s a refresh, hundreds)

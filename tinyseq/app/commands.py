@@ -42,8 +42,9 @@ def train(config, out, resume=False, overwrite=False, samples=0, progress=True):
         print(f"the checkpoint is at step {trainer.step}, --steps {config.steps}: nothing to "
               "train; raise --steps to train more")
     result = trainer.run(progress=progress)
-    written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json",
-               *write_loss_curve(result.losses, trainer.out), draw_model(trainer, trainer.out)]
+    curve = write_loss_curve(result.losses, trainer.out)
+    written = [trainer.out / "checkpoint.safetensors", trainer.out / "vocab.json", *curve,
+               draw_model(trainer, trainer.out)]
     if result.interrupted:
         name = "Ctrl-C" if result.signal == signal.SIGINT else signal.Signals(result.signal).name
         print(f"stopped by {name} at step {result.step}: saved {written[0]}; continue with the "
@@ -52,9 +53,23 @@ def train(config, out, resume=False, overwrite=False, samples=0, progress=True):
           f"perplexity {result.valid_perplexity:.2f} (unigram baseline "
           f"{result.unigram_perplexity:.2f}) in {result.seconds:.0f} s")
     if samples:
-        print("samples:", ", ".join(s.replace("\n", " ") for s in result.model.sample(samples)))
+        print_samples(result.model.sample(samples))
+    if len(curve) == 1:  # (loss.csv alone: matplotlib is not installed)
+        print("skipped loss.png: matplotlib is not installed (pip install -e \".[plot]\"); the "
+              "curve is in loss.csv")
     print("wrote", ", ".join(str(p) for p in written))
     return result
+
+
+def print_samples(texts):
+    """Names on one line (``samples: emma, ava``); longer text one sample a line, its own line
+    breaks shown as `` / `` (so a sample with commas is never cut in pieces)."""
+    if all(text and not any(c.isspace() or c == "," for c in text) for text in texts):
+        print("samples:", ", ".join(texts))
+        return
+    print("samples:")
+    for text in texts:
+        print("  " + " / ".join(text.splitlines()))
 
 
 def sample(folder, n=10, temperature=1.0, prime="", top_k=None, max_len=None, seed=None):
@@ -88,7 +103,17 @@ def score(folder, text):
               "(a diverged run?); retrain it with a lower --lr", file=sys.stderr)
     print(f"log P = {log_p:.4f} nats ({log_p / 0.6931471805599453:.4f} bits), "
           f"perplexity {ppl:.3f}")
+    recased = _recased(text, model.vocab)
+    if recased != text:
+        print(f"tinyseq: hint: some letters are in the vocabulary only in the other case: try "
+              f"tinyseq score {folder} {recased!r}", file=sys.stderr)
     return log_p, ppl
+
+
+def _recased(text, vocab):
+    """``text`` with each letter outside the vocabulary swapped to its other case where that one
+    is in it (``Emma`` for a vocabulary of lower-case names: ``emma``)."""
+    return "".join(c.swapcase() if c not in vocab and c.swapcase() in vocab else c for c in text)
 
 
 def load_model(folder):

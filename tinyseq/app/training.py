@@ -11,6 +11,7 @@ import hashlib
 import math
 import os
 import signal
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -159,14 +160,16 @@ class Trainer:
         over the last good checkpoint."""
         stop = _StopOnSignals()
         start, self.tokens = time.perf_counter(), 0
+        # (to a file or a pipe, a line every 30 s, not one every 0.1 s: thousands of lines)
         bar = tqdm(total=self.config.steps, initial=self.step, disable=not progress,
-                   desc=f"training {self.config.cell} on {self.config.data}", unit="step")
+                   desc=f"training {self.config.cell} on {self.config.data}", unit="step",
+                   mininterval=0.1 if sys.stderr.isatty() else 30)
         with stop, bar:
             while self.step < self.config.steps and not stop.requested:
                 self._train_step()
-                bar.update(1)
-                bar.set_postfix(loss=f"{np.mean(self.losses[-50:]):.3f}",
+                bar.set_postfix(loss=f"{np.mean(self.losses[-50:]):.3f}", refresh=False,
                                 tok_s=f"{self.tokens / (time.perf_counter() - start):,.0f}")
+                bar.update(1)  # (it redraws, at most every mininterval; set_postfix would always)
                 if on_step is not None:
                     on_step(self.step)
                 if self.step % self.config.save_every == 0:
