@@ -20,7 +20,8 @@ from .size import Size
 
 
 class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook away again."""
+    """What ``register_hook`` (and a module's ``register_forward_hook``) returns:
+    ``handle.remove()`` takes the hook away again, as does leaving ``with handle:``."""
 
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -28,6 +29,12 @@ class RemovableHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Tensor:
