@@ -83,3 +83,12 @@ def test_tensors_print_as_in_pytorch(make):
     import tinyseq as ts
 
     assert repr(make(ts)).replace("tinyseq.", "torch.") == repr(make(torch))
+
+
+@pytest.mark.parametrize("options", [dict(precision=-1), dict(precision=2.5), dict(threshold="x"),
+                                     dict(edgeitems=True), dict(linewidth=0), dict(sci_mode="on")])
+def test_bad_print_options_are_refused_before_anything_changes(options):
+    before = repr(printing.OPTIONS)
+    with pytest.raises(ValueError, match=r"^set_printoptions: \w+ must be"):
+        printing.set_printoptions(**options)
+    assert repr(printing.OPTIONS) == before

@@ -30,7 +30,18 @@ _PROFILES = {"default": _Options(), "short": _Options(precision=2, edgeitems=2),
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None):
     """``torch.set_printoptions``: ``profile`` ("default", "short", "full") first, then each value
-    given; ``sci_mode=None`` goes back to choosing per tensor."""
+    given; ``sci_mode=None`` goes back to choosing per tensor. A bad value is refused here, in one
+    line and with nothing changed (torch takes it and fails at the next print)."""
+    for name, value, low in (("precision", precision, 0), ("threshold", threshold, 0),
+                             ("edgeitems", edgeitems, 0), ("linewidth", linewidth, 1)):
+        kinds = (int, float) if name == "threshold" else int  # (threshold: sys.maxsize or inf)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)
+                                  or not value >= low):
+            raise ValueError(f"set_printoptions: {name} must be a number >= {low}"
+                             f"{'' if name == 'threshold' else ' (an int)'}, got {value!r}")
+    if sci_mode not in (None, True, False):
+        raise ValueError(f"set_printoptions: sci_mode must be None, True or False, got "
+                         f"{sci_mode!r}")
     if profile is not None:
         if profile not in _PROFILES:
             raise ValueError(f"set_printoptions(profile={profile!r}): the profiles are "
