@@ -179,3 +179,11 @@ def test_labels_that_are_not_classes_are_refused():
     for bad in (4, 0):
         with pytest.raises(RuntimeError, match=f"ctc_loss: target label {bad} is not a class"):
             ts.nn.functional.ctc_loss(x, ts.tensor([[1, bad], [2, 3]]), (5, 5), (2, 2))
+
+
+def test_an_empty_batch_is_refused_as_in_torch():
+    empty = np.zeros((5, 0, 3))
+    for m in (ts, torch):
+        with pytest.raises(RuntimeError, match="must not be empty"):
+            m.nn.functional.ctc_loss(m.from_numpy(empty).log_softmax(2),
+                                     m.zeros(0, 2, dtype=m.long), [], [])

@@ -154,3 +154,8 @@ def test_forward_hooks_capture_and_change_as_torch():
         assert not np.allclose(hooked, plain)  # removed: the plain forward again
     with pytest.raises(TypeError, match="register_forward_hook: the hook must be callable"):
         ts.nn.ReLU().register_forward_hook(3)
+
+
+def test_container_insert_refuses_an_index_that_is_not_an_int():
+    with pytest.raises(TypeError, match="^ModuleList.insert: index must be an int, got str 'a'$"):
+        ts.nn.ModuleList([ts.nn.ReLU()]).insert("a", ts.nn.ReLU())

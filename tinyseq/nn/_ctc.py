@@ -116,6 +116,8 @@ def _check_log_probs(log_probs):
     if log_probs.ndim not in (2, 3):
         raise RuntimeError(f"ctc_loss: log_probs must be (T, N, C) or (T, C) for one sequence, "
                            f"got shape {log_probs.shape}")
+    if log_probs.numel() == 0:  # (as torch refuses it)
+        raise RuntimeError(f"ctc_loss: log_probs must not be empty, got shape {log_probs.shape}")
     return log_probs.ndim == 3
 
 
@@ -129,6 +131,8 @@ def _blank(blank, C):
 def _lengths(name, value, N):
     """``value`` (a Tensor or a sequence of ints; one int for one sequence) as ``(N,)`` ints."""
     array = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+    if array.size == 0 and not isinstance(value, Tensor):  # ([] for an empty batch: numpy's float)
+        array = array.astype(np.int64)
     if array.dtype.kind not in "iu":
         raise RuntimeError(f"ctc_loss: {name} must be integral, got dtype {array.dtype}; "
                            "convert with .long()")

@@ -69,6 +69,9 @@ class _Container(Module):
 
     def insert(self, index, module):
         """``module`` before position ``index``, the ones after it renumbered."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"{type(self).__name__}.insert: index must be an int, got "
+                            f"{type(index).__name__} {index!r}")
         modules = list(self._modules.values())
         modules.insert(index, _module(type(self).__name__, index, module))
         self._renumber(modules)

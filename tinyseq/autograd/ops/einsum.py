@@ -116,4 +116,4 @@ def einsum(equation, *operands):
         return Einsum.apply(inputs, output, *tensors)
     except ValueError as e:
         raise RuntimeError(f"einsum: {equation!r} does not fit the shapes "
-                           f"{', '.join(str(t.shape) for t in tensors)}: {e}") from None
+                           f"{', '.join(str(tuple(t.shape)) for t in tensors)}: {e}") from None
