@@ -227,16 +227,23 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # ---- pairs ---------------------------------------------------------------------------------------
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
-    """``max(0, -target (input1 - input2) + margin)``: ``target`` 1 means input1 should rank
-    higher, -1 lower. The three have the same number of dims (and broadcast)."""
-    op = "margin_ranking_loss"
+def _pair_arguments(op, input1, input2, target, size_average, reduce, reduction):
+    """The reduction of a loss of two inputs and a target, checked (torch's legacy
+    ``size_average``/``reduce`` translated), the inputs floating and the target a tensor."""
     reduction = _legacy_reduction(size_average, reduce, reduction, op)
     _check_reduction(reduction, op)
     for name, t in (("input1", input1), ("input2", input2)):
         _checks.floating(op, t, name)
     _checks.tensor(op, "target", target)
+    return reduction
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    """``max(0, -target (input1 - input2) + margin)``: ``target`` 1 means input1 should rank
+    higher, -1 lower. The three have the same number of dims (and broadcast)."""
+    op = "margin_ranking_loss"
+    reduction = _pair_arguments(op, input1, input2, target, size_average, reduce, reduction)
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"{op}: all input tensors should have the same number of dims, got "
                            f"input1 {input1.shape}, input2 {input2.shape}, target {target.shape}")
@@ -253,11 +260,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     -1 (0 elsewhere): inputs ``(N, D)`` with target ``(N)``, or ``(D)`` with a 0-d target; the
     cosine along D."""
     op = "cosine_embedding_loss"
-    reduction = _legacy_reduction(size_average, reduce, reduction, op)
-    _check_reduction(reduction, op)
-    for name, t in (("input1", input1), ("input2", input2)):
-        _checks.floating(op, t, name)
-    _checks.tensor(op, "target", target)
+    reduction = _pair_arguments(op, input1, input2, target, size_average, reduce, reduction)
     if input1.shape != input2.shape or input1.ndim not in (1, 2) \
             or target.shape != input1.shape[:-1]:
         raise RuntimeError(f"{op}: expected inputs (N, D) with a target (N) or (D) with a 0-d "
