@@ -5,7 +5,7 @@ from ..autograd.tensor import RemovableHandle
 
 
 def add(hooks, hook, owner):
-    """``hook`` appended to ``hooks`` (a list, in call order); its handle."""
+    """``hook`` appended to ``hooks`` (a deque, in call order); its handle."""
     if not callable(hook):
         raise TypeError(f"{owner}: the hook must be callable, got {type(hook).__name__}")
     hooks.append(hook)

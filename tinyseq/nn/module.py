@@ -10,7 +10,7 @@ case) as an autograd scope that carries the module itself, so that ``ts.viz`` ca
 as a cluster and name the parameters it finds there by their module's path (``lstm.weight_hh_l0``).
 """
 import contextlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 import numpy as np
 
@@ -61,8 +61,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", [])
-        object.__setattr__(self, "_forward_hooks", [])
+        object.__setattr__(self, "_forward_pre_hooks", deque())  # (RemovableHandle takes them
+        object.__setattr__(self, "_forward_hooks", deque())      # off with .remove(hook))
         object.__setattr__(self, "_scope_name", None)
         object.__setattr__(self, "training", True)
 
