@@ -64,13 +64,23 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         raise TypeError(f"draw_graph: max_nodes must be an int, got {type(max_nodes).__name__}")
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+    dot, _, _ = drawing(roots, collapse=collapse, show_shapes=show_shapes, show_grads=show_grads,
+                        rankdir=rankdir, max_nodes=max_nodes)
+    return dot
+
+
+def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes):
+    """What ``draw_graph`` draws, with what the drawing was made from: ``(dot, graph, names)``,
+    ``graph`` the folded ``Graph`` whose items are the boxes, ``names[key]`` the graphviz name of
+    item ``key`` (the ``<title>`` of its box in the SVG; ``graph.members`` maps an op folded
+    away to the box that holds it). ``ts.viz.animate_backward`` lights these boxes up."""
     graph = trace(roots)
     if show_grads and graph.unrecorded:
         warnings.warn(
             f"draw_graph(show_grads=True): a backward went through {graph.unrecorded} ops of this "
             "graph without recording their gradient norms (it costs time, so it is off by "
             "default): they say 'not recorded', parameters show their .grad. To see every norm, "
-            "run `with ts.viz.record_grad_norms(): loss.backward()`", stacklevel=2)
+            "run `with ts.viz.record_grad_norms(): loss.backward()`", stacklevel=3)
     graph = fold(graph, collapse)
     if len(graph.items) > max_nodes:
         raise GraphTooLarge(len(graph.items), max_nodes)
@@ -104,7 +114,7 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
     clusters.close()
     if scale is not None and scale.lo is not None:
         dot.node("legend", scale.legend(), shape="plaintext")
-    return dot
+    return dot, graph, names
 
 
 class GraphTooLarge(ValueError):

@@ -42,10 +42,12 @@ class Item:
 
 @dataclass
 class Graph:
-    """``items`` by key, in the order data flows; ``edges`` ``(source, target, label)``."""
+    """``items`` by key, in the order data flows; ``edges`` ``(source, target, label)``;
+    ``members``, after ``fold``: the key of each item folded away -> the key of its folded box."""
 
     items: dict
     edges: list
+    members: dict = dataclasses.field(default_factory=dict)
 
     @property
     def unrecorded(self):
@@ -202,7 +204,7 @@ def fold(graph, collapse):
     for group, inner in exits.items():  # what leaves a group is its output: h⟨t⟩, c⟨t⟩
         items[group].shapes = tuple(dict.fromkeys(i.shapes[0] for i in inner.values()))
         items[group].norm = combined([i.norm for i in inner.values()])
-    return Graph(items, [(a, b, label) for (a, b), label in edges.items()])
+    return Graph(items, [(a, b, label) for (a, b), label in edges.items()], members)
 
 
 def _step_groups(graph):
