@@ -172,7 +172,7 @@ def test_gradient_norms_are_the_engines_and_colour_by_size():
     h.retain_grad()
     loss = (h * 1e-3).sum()
     before = labels(ts.viz.draw_graph(loss, show_grads=True))
-    assert sum("no grad yet" in t for t in before.values()) == 4  # mul, tanh, mul, sum
+    assert sum("no grad yet" in t for t in before.values()) == 5  # x (an input), mul, tanh, mul, sum
     with ts.viz.record_grad_norms():
         loss.backward()
     dot = ts.viz.draw_graph(loss, show_grads=True)

@@ -44,7 +44,7 @@ def test_draw_graph_shows_nan_and_inf_gradient_norms():
     class Pair(ts.nn.Module):  # (a leaf is drawn as a parameter, with its norm, in its module)
         def __init__(self):
             super().__init__()
-            self.x, self.w = ts.nn.Parameter(ts.randn(3)), ts.nn.Parameter(ts.randn(3))
+            self.x, self.w = ts.nn.Parameter(ts.randn(6)), ts.nn.Parameter(ts.randn(6))
 
         def forward(self):
             return (self.x * float("nan")).sum() + (self.w * 2).sum()
@@ -54,7 +54,7 @@ def test_draw_graph_shows_nan_and_inf_gradient_norms():
         loss.backward(retain_graph=True)
     source = viz.draw_graph(loss, show_grads=True).source
     assert "‖grad‖ nan" in source and "#7a0177" in source  # NaN: off the scale, purple
-    assert "‖grad‖ 3.5" in source  # the finite ones keep their scale: ‖(2, 2, 2)‖
+    assert "‖grad‖ 4.9" in source  # the finite ones keep their scale: ‖(2, 2, 2, 2, 2, 2)‖
 
 
 def test_render_refuses_bad_graphs_and_paths(loss, tmp_path):

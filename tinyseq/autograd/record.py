@@ -7,6 +7,11 @@ tensors that needed no gradient (inputs, masks: drawn as constants), the names g
 two in each node's ``notes`` and the norms in weak dictionaries keyed by node: all of it goes when
 the graph goes. It is on from the start, so that a graph built before ``ts.viz`` is first used can
 still be drawn; it costs about 0.1 µs an op and 0.1 µs a name (an LSTM step of ~15 ops: about 1%).
+
+A drawing writes out the numbers of a ``SMALL`` tensor (a scalar, a short vector), as micrograd
+does; the recorder keeps a copy of such a result's value when it is named (or when the engine hands
+it the outputs), and, inside ``record_grad_norms()``, of such a result's signed gradient. A larger
+one costs only the size check.
 The engine itself (``engine.py``, ``function.py``, ``node.py``) knows nothing of what it keeps.
 """
 import contextlib
@@ -22,21 +27,33 @@ from .observers import Observer, observe
 from .tensor import Tensor
 from .toposort import toposort
 
+# Tensors of at most this many elements are drawn with their numbers: four values at 4 significant
+# digits (about 40 characters) keep a box no wider than a parameter's name; the LSTM of the docs
+# (batch 2, hidden 4: 8 elements) keeps its shapes, a scalar loss or a 2x2 matrix shows them.
+SMALL = 4
+
 
 class Recorder(Observer):
     """In ``node.notes`` (which goes with the node): ``"consts"``, ``(argument index, shape, name,
     weak reference)`` of each Tensor argument that needed no gradient, and ``"labels"``, ``{output
-    index: name}``. Here: ``norms[node]``, ``(walk, squared norm of each output's gradient)``;
-    ``walks[root]``, ``(walk, recording)`` of the last backward walk that started at ``root``,
-    walks being numbered 1, 2, ..."""
+    index: name}``. Here: ``norms[node]``, ``(walk, squared norm of each output's gradient, the
+    gradient itself of each SMALL output)``; ``values[node]``, ``{output index: a copy of a SMALL
+    output}``; ``walks[root]``, ``(walk, recording)`` of the last backward walk that started at
+    ``root``, walks being numbered 1, 2, ..."""
 
     def __init__(self):
         self.norms = weakref.WeakKeyDictionary()
+        self.values = weakref.WeakKeyDictionary()
         self.walks = weakref.WeakKeyDictionary()
         self.numbers = itertools.count(1)
         self.local = threading.local()  # .recording: inside record_grad_norms(), in this thread
 
-    def recorded(self, node, args, flags):
+    def recorded(self, node, args, flags, outputs=()):
+        """``outputs``: the Tensors ``node`` made, when the engine hands them over (the value of
+        a SMALL one is kept for drawing)."""
+        for k, t in enumerate(outputs):
+            if t._data.size <= SMALL:
+                self.keep(node, k, t._data)
         if False in flags:
             consts = [(i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
                       in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor)]
@@ -51,6 +68,12 @@ class Recorder(Observer):
             node.notes = {"labels": {tensor._output_nr: name}}
         else:
             node.notes.setdefault("labels", {})[tensor._output_nr] = name
+        if tensor._data.size <= SMALL:
+            self.keep(node, tensor._output_nr, tensor._data)
+
+    def keep(self, node, k, value):
+        """Keep a copy of ``value``, output ``k`` of ``node``, as it is now."""
+        self.values.setdefault(node, {})[k] = np.array(value, copy=True)
 
     @staticmethod
     def consts(node):
@@ -71,7 +94,9 @@ class Recorder(Observer):
 
         def keep_norms(node, grads):
             if type(node) is not AccumulateGrad:  # (a leaf's norm is that of its .grad)
-                self.norms[node] = (walk, [None if g is None else np.vdot(g, g) for g in grads])
+                self.norms[node] = (walk, [None if g is None else np.vdot(g, g) for g in grads],
+                                    [g.copy() if g is not None and g.size <= SMALL else None
+                                     for g in grads])
 
         return keep_norms
 
@@ -80,6 +105,25 @@ class Recorder(Observer):
         the last backward that went through it; ``(None, True)`` if none did (or it got no
         gradient), ``(None, False)`` if the last one did not record norms. (A walk that recorded
         nothing is known by its roots: one whose roots are all gone is forgotten.)"""
+        result = {}
+        for node, (kept, recording) in self._last_kept(nodes).items():
+            if kept is not None:
+                result[node] = (combined([None if s is None else math.sqrt(s) for s in kept[1]]),
+                                True)
+            else:
+                result[node] = (None, recording)
+        return result
+
+    def small_gradients(self, nodes):
+        """``node -> {output index: its gradient}`` for the SMALL outputs of ``nodes`` whose
+        gradient the last backward through them recorded (empty if none)."""
+        return {node: {} if kept is None else
+                {k: g for k, g in enumerate(kept[2]) if g is not None}
+                for node, (kept, _) in self._last_kept(nodes).items()}
+
+    def _last_kept(self, nodes):
+        """``node -> (what norms keeps of it, or None if the last backward through it did not
+        record, or none did; whether that backward recorded)``."""
         last = {}  # node -> (walk, recording) of the last walk through it from a root still alive
         for root, walk in sorted(list(self.walks.items()), key=lambda item: item[1][0]):
             for node in toposort([root]):
@@ -88,11 +132,7 @@ class Recorder(Observer):
         for node in nodes:
             walk, recording = last.get(node, (0, True))
             kept = self.norms.get(node)
-            if kept is not None and kept[0] >= walk:
-                result[node] = (combined([None if s is None else math.sqrt(s) for s in kept[1]]),
-                                True)
-            else:
-                result[node] = (None, recording)
+            result[node] = (kept if kept is not None and kept[0] >= walk else None, recording)
         return result
 
 
@@ -107,8 +147,9 @@ recorder = observe(Recorder())
 
 @contextlib.contextmanager
 def record_grad_norms():
-    """Backward runs inside this block keep the norm of the gradient of every op they pass, which
-    ``ts.viz.draw_graph(show_grads=True)`` shows.
+    """Backward runs inside this block keep the norm of the gradient of every op they pass (and
+    the gradient itself of a result of at most ``SMALL`` elements), which ``ts.viz.draw_graph``
+    shows.
 
     It costs a norm per node (backward runs about a fifth slower), so it is off by default.
     """

@@ -11,6 +11,7 @@ import warnings
 
 import graphviz
 
+from ..autograd.record import SMALL
 from .graph import MODULE, STEP, fold, ident, trace
 from .render import Drawing
 
@@ -28,6 +29,7 @@ CLUSTER = {  # scope kind -> cluster attributes
     "step": dict(style="rounded,dashed", color="#8aa4cc", fontcolor="#45638f"),
     "group": dict(style="rounded,dotted", color="#8c8c8c", fontcolor="#555555"),
 }
+COLOURED = ("op", "parameter", "input", "folded")  # kinds coloured by their gradient's norm
 NONFINITE = "#7a0177"  # a NaN or Inf gradient norm
 PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#993404", "#662506")
 COLLAPSE = (None, "steps", "modules")
@@ -37,7 +39,7 @@ MAX_NODES = 2000  # boxes a drawing can have and still be read
 
 
 def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="LR",
-               max_nodes=MAX_NODES):
+               max_nodes=MAX_NODES, show_values=True):
     """Draw everything that produced ``roots`` (a Tensor or a list of Tensors).
 
     Ops are named (``matmul``, ``tanh``, ...) with their output shapes; parameters carry their
@@ -60,16 +62,20 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         raise ValueError(f"draw_graph: collapse must be one of {COLLAPSE}, got {collapse!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    for name, flag in (("show_shapes", show_shapes), ("show_grads", show_grads),
+                       ("show_values", show_values)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"draw_graph: {name} must be True or False, got {flag!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
         raise TypeError(f"draw_graph: max_nodes must be an int, got {type(max_nodes).__name__}")
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
     dot, _, _ = drawing(roots, collapse=collapse, show_shapes=show_shapes, show_grads=show_grads,
-                        rankdir=rankdir, max_nodes=max_nodes)
+                        rankdir=rankdir, max_nodes=max_nodes, show_values=show_values)
     return dot
 
 
-def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes):
+def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, show_values=True):
     """What ``draw_graph`` draws, with what the drawing was made from: ``(dot, graph, names)``,
     ``graph`` the folded ``Graph`` whose items are the boxes, ``names[key]`` the graphviz name of
     item ``key`` (the ``<title>`` of its box in the SVG; ``graph.members`` maps an op folded
@@ -95,7 +101,8 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes):
                   edge_attr=dict(color="#666666", arrowsize="0.6", penwidth="0.9",
                                  fontname="Helvetica", fontsize="8", fontcolor="#555555"))
     names = {key: f"n{i}" for i, key in enumerate(graph.items)}
-    scale = _Scale([i.norm for i in graph.items.values()]) if show_grads else None
+    scale = (_Scale([i.norm for i in graph.items.values() if i.kind in COLOURED])
+             if show_grads else None)  # (the legend spans the norms the boxes show, no other)
     clusters = _Clusters(dot)
     for key, item in graph.items.items():
         compact = rows is not None and key in rows.row_of
@@ -103,7 +110,7 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes):
         if compact:  # 64 steps in a row must fit on a screen: the step number, the norm
             attrs.update(shape="box", margin="0.03,0.02", fontsize="9", width="0.3")
         scope = rows.shared.get(key, item.scope) if rows else item.scope
-        clusters.of(scope).node(names[key], _label(item, show_shapes, scale, compact,
+        clusters.of(scope).node(names[key], _label(item, show_shapes, show_values, scale, compact,
                                                    attrs.get("fontcolor")),
                                 tooltip=_tooltip(item), **attrs)
     if rows:
@@ -127,9 +134,10 @@ class GraphTooLarge(ValueError):
                          "max_nodes")
 
 
-def _label(item, show_shapes, scale, compact=False, font=None):
-    """An HTML label: the title in bold (and the name its result was given), then the shapes, then
-    the gradient norm; ``compact``: only the step number and the norm."""
+def _label(item, shapes, values, scale, compact=False, font=None):
+    """An HTML label: the title in bold (and the name its result was given), then what is asked
+    for (``shapes``, ``values``): a small result's numbers (``data 2``, ``grad -6``), a larger one's shapes and
+    gradient norm; ``compact``: only the step number and the norm."""
     if compact:
         norm = "" if scale is None else f'<br/><font point-size="7">{_short(item)}</font>'
         return f"<<b>{STEP.match(item.title).group(1)}</b>{norm}>"
@@ -139,12 +147,36 @@ def _label(item, show_shapes, scale, compact=False, font=None):
         lines[0] += f'  <font color="{font or "#9c3d00"}"><i>{name}</i></font>'
     if item.kind == "folded":
         lines.append(f"{item.ops} op" + "s" * (item.ops != 1))
-    if show_shapes and item.shapes:
+    numbers = values and _is_small(item)
+    if numbers and item.values:
+        lines += _numbered("data", item.values, len(item.shapes))
+    elif shapes and item.shapes:
         lines.append(_shapes(item.shapes))
-    if scale is not None and item.kind not in ("constant", "output", "input"):
+    if numbers and item.grads:
+        lines += _numbered("grad", item.grads, len(item.shapes))
+    elif scale is not None and item.kind in COLOURED:
         lines.append(_norm_text(item))
     head, *rest = lines
     return "<" + "<br/>".join([head] + [f'<font point-size="8">{x}</font>' for x in rest]) + ">"
+
+
+def _is_small(item):
+    """Whether every output of ``item`` has at most ``SMALL`` elements (its numbers are drawn)."""
+    return bool(item.shapes) and all(math.prod(s) <= SMALL for s in item.shapes)
+
+
+def _numbered(what, arrays, outputs):
+    """``["data 2"]``; ``["data[0] [1, 2]", "data[1] [3, 4]"]`` for an op of several outputs."""
+    return [f"{what}{f'[{k}]' * (outputs > 1)} {html.escape(_numbers(a))}"
+            for k, a in sorted(arrays.items())]
+
+
+def _numbers(array):
+    """``-6``, ``0.3333``, ``[1, 2]``, ``[[1, nan], [inf, -0.5]]``: 4 significant digits."""
+    if array.ndim == 0:
+        x = array.item()
+        return f"{x:.4g}" if isinstance(x, float) else str(x)
+    return "[" + ", ".join(_numbers(row) for row in array) + "]"
 
 
 def _tooltip(item):
@@ -152,6 +184,8 @@ def _tooltip(item):
     parts = [item.title, item.kind] + [item.name] * bool(item.name)
     parts += [f"{item.ops} ops"] * (item.kind == "folded")
     parts += [_shapes(item.shapes)] * bool(item.shapes)
+    parts += _numbered("data", item.values, len(item.shapes))
+    parts += _numbered("grad", item.grads, len(item.shapes))
     parts += [] if item.norm is None else [f"gradient norm {item.norm:.3g}"]
     return " · ".join(parts)
 
@@ -182,7 +216,7 @@ def _shapes(shapes):
 
 def _fill(style, item, scale):
     """The kind's style, with the fill colour of the gradient norm when grads are shown."""
-    if scale is None or item.kind in ("constant", "output", "input"):
+    if scale is None or item.kind not in COLOURED:
         return dict(style)
     fill, font = scale.colour(item.norm, item.recorded)
     return {**style, "fillcolor": fill, "fontcolor": font}

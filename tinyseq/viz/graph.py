@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
 from ..autograd.toposort import toposort
-from ..autograd.record import combined, recorder
+from ..autograd.record import SMALL, combined, recorder
 
 STEP = re.compile(r"t=(-?\d+)$")  # a time step's scope; modules are named like identifiers
 MODULE = re.compile(r"\w+$")  # ("lstm", "0", "head"); other scopes ("layer 1") only group
@@ -27,7 +27,10 @@ class Item:
 
     ``name`` what its outputs were named (``Γ_f``), ``shapes`` its output shapes, ``scope`` the
     cluster it sits in, ``norm`` the norm of the gradient of its outputs (``None``: none yet, or
-    ``recorded=False``: a backward ran without recording it), ``ops`` how many ops it stands for.
+    ``recorded=False``: a backward ran without recording it), ``ops`` how many ops it stands for;
+    ``values`` and ``grads``, ``{output index: array}``, the value and the gradient of each output
+    of at most ``SMALL`` elements that is known (a leaf's ``.data`` and ``.grad``, what the
+    recorder kept of an op's result).
     """
 
     kind: str
@@ -38,6 +41,8 @@ class Item:
     norm: float = None
     recorded: bool = True
     ops: int = 1
+    values: dict = dataclasses.field(default_factory=dict)
+    grads: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -79,14 +84,15 @@ def trace(roots):
                              "outside no_grad()")
     items, edges, names = {}, [], _ParameterNames()
     nodes = [n for n in toposort([t.grad_fn for t in roots]) if type(n) is not AccumulateGrad]
-    gradients = recorder.gradients(nodes)
+    gradients, small = recorder.gradients(nodes), recorder.small_gradients(nodes)
     for node in nodes:
         target = ("op", id(node))
-        items[target] = _op(node, *gradients[node])
+        items[target] = _op(node, *gradients[node], small[node])
         for _, shape, name, ref in recorder.consts(node):
             # (a named constant is drawn once, others once per scope)
             key = ("const", id(ref)) if name else ("const", id(ref), ident(node.scope))
-            items.setdefault(key, Item("constant", name or "const", None, (shape,)))
+            items.setdefault(key, Item("constant", name or "const", None, (shape,),
+                                       values=_small({0: ref()})))
             edges.append((key, target, ""))
         for edge in node.next_edges:
             if edge is not None:
@@ -95,17 +101,28 @@ def trace(roots):
                           if type(child) is AccumulateGrad else ("op", id(child)))
                 edges.append((source, target, f"[{k}]" if len(child.out_meta) > 1 else ""))
     for i, t in enumerate(roots):
-        items[("output", i)] = Item("output", t.name or "output", None, (t.shape,))
+        op = items[("op", id(t.grad_fn))]
+        op.values.update(_small({t._output_nr: t}))  # (a root's value is known: it is here)
+        items[("output", i)] = Item("output", t.name or "output", None, (t.shape,),
+                                    values=_small({0: t}),
+                                    grads=_small({0: op.grads.get(t._output_nr)}))
         edges.append((("op", id(t.grad_fn)), ("output", i), ""))
     _place_by_consumers(items, edges)
     return Graph(_in_flow_order(items), edges)
 
 
-def _op(node, norm, recorded):
+def _op(node, norm, recorded, grads):
     labels = recorder.labels(node)
     names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
-                recorded)
+                recorded, values=dict(recorder.values.get(node, {})), grads=grads)
+
+
+def _small(arrays):
+    """``{k: numpy array}`` of the Tensors or arrays in ``arrays`` of at most ``SMALL`` elements
+    (``None``, a tensor gone, or a larger one is left out)."""
+    arrays = {k: a.numpy() if isinstance(a, Tensor) else a for k, a in arrays.items()}
+    return {k: np.array(a) for k, a in arrays.items() if a is not None and a.size <= SMALL}
 
 
 def _in_flow_order(items):
@@ -124,7 +141,8 @@ def _leaf(items, leaf, path):
     if item is None:
         kind = "input" if path is None else "parameter"
         norm = None if leaf.grad is None else float(np.linalg.norm(leaf.grad.numpy()))
-        items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm)
+        items[key] = Item(kind, leaf.name or path or kind, None, (leaf.shape,), (), norm,
+                          values=_small({0: leaf}), grads=_small({0: leaf.grad}))
     elif item.kind == "input" and path is not None:  # (first met outside its module: a penalty)
         item.kind, item.title = "parameter", leaf.name or path
     return key
