@@ -124,7 +124,7 @@ def test_plot_gradient_flow_paths_and_labels(tmp_path):
     with pytest.raises(IsADirectoryError, match="plot_gradient_flow: cannot write .*dir.svg'"):
         viz.plot_gradient_flow({"a": [1.0]}, tmp_path / "dir.svg")
     with pytest.raises(TypeError, match="plot_gradient_flow: path must be a str"):
-        viz.plot_gradient_flow({"a": [1.0]}, None)
+        viz.plot_gradient_flow({"a": [1.0]}, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib used to warn and drop a label "_..."
         path = viz.plot_gradient_flow({"_hidden": [1.0, 0.5]}, tmp_path / "p.svg")

@@ -5,6 +5,7 @@
 each step's hidden state reads its norm. ``plot_gradient_flow`` draws such curves
 on a log axis, where the vanishing gradient of a plain tanh RNN shows as a straight slope.
 """
+import functools
 import io
 from pathlib import Path
 
@@ -118,23 +119,32 @@ def _graph_inputs(layer, x):
     return leaves + [x] if x.requires_grad else leaves
 
 
-def plot_gradient_flow(curves, path, title=None):
+def plot_gradient_flow(curves, path=None, title=None):
     """Draw each curve of ``curves`` (label -> 1-d array of ‖∂L/∂h⟨t⟩‖, as ``gradient_flow``
-    returns) against the time step t on a log axis; write it to ``path`` (``.png``, ``.svg`` or
-    ``.pdf``, chosen by the suffix) and return the path as a ``Path``.
+    returns) against the time step t on a log axis.
+
+    With ``path`` (``.png``, ``.svg`` or ``.pdf``, chosen by the suffix), write it there and
+    return the path as a ``Path``; without, return the matplotlib ``Figure``, which a notebook
+    shows inline (``fig.savefig(...)`` writes it later). The figure is not one of pyplot's: it
+    needs no ``plt.close`` and goes when its last reference goes.
 
     Zeros (steps the loss does not reach) cannot sit on a log axis: they are left out of the line.
     Needs matplotlib (``pip install 'tinyseq[plot]'``); draws off-screen, whatever the user's
     pyplot backend.
 
     >>> import numpy as np, tempfile, os, tinyseq as ts
+    >>> curves = {"rnn": 0.5 ** np.arange(10)[::-1]}
+    >>> fig = ts.viz.plot_gradient_flow(curves)
+    >>> fig.axes[0].get_yscale(), fig.axes[0].get_xlabel()
+    ('log', 'time step t')
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     path = ts.viz.plot_gradient_flow({"rnn": 0.5 ** np.arange(10)[::-1]},
-    ...                                      os.path.join(d, "g.svg"))
+    ...     path = ts.viz.plot_gradient_flow(curves, os.path.join(d, "g.svg"))
     ...     path.stat().st_size > 0
     True
     """
     curves = _check_curves(curves)
+    if path is None:
+        return _figure(curves, title)
     path, fmt = target(path, PLOT_FORMATS, "plot_gradient_flow")
     image = io.BytesIO()
     _figure(curves, title).savefig(image, format=fmt)
@@ -171,11 +181,10 @@ def _figure(curves, title):
     """A matplotlib Figure on its own Agg canvas: pyplot and its global backend stay untouched."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("plot_gradient_flow needs matplotlib: pip install 'tinyseq[plot]'") \
             from None
-    fig = Figure(figsize=(6.4, 4), layout="constrained")
+    fig = _shown_figure()(figsize=(6.4, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     lines = [ax.plot(np.arange(curve.size), np.ma.masked_less_equal(curve, 0), marker=".")[0]
@@ -188,3 +197,20 @@ def _figure(curves, title):
     if title is not None:
         ax.set_title(title)
     return fig
+
+
+@functools.cache
+def _shown_figure():
+    """A ``Figure`` class that a notebook shows as a PNG by itself: IPython shows a plain Figure
+    only once pyplot has set up its inline backend, and this one is not pyplot's."""
+    from matplotlib.figure import Figure
+
+    class GradientFlowFigure(Figure):
+        """A matplotlib ``Figure`` that shows itself in Jupyter (``_repr_png_``)."""
+
+        def _repr_png_(self):
+            image = io.BytesIO()
+            self.savefig(image, format="png")
+            return image.getvalue()
+
+    return GradientFlowFigure
