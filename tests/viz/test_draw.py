@@ -285,7 +285,8 @@ def test_rows_stay_in_time_order_with_masks_and_a_layer_called_twice():
 
 def test_collapse_steps_without_steps_keeps_the_rankdir():
     y = nn.Linear(3, 2)(ts.randn(4, 3)).sum()
-    assert "rankdir=LR" in ts.viz.draw_graph(y, collapse="steps").source
+    assert "rankdir=TB" in ts.viz.draw_graph(y, collapse="steps").source
+    assert "rankdir=LR" in ts.viz.draw_graph(y, collapse="steps", rankdir="LR").source
 
 
 def test_a_constant_is_drawn_once_however_many_ops_use_it():

@@ -33,23 +33,28 @@ COLOURED = ("op", "parameter", "input", "folded")  # kinds coloured by their gra
 NONFINITE = "#7a0177"  # a NaN or Inf gradient norm
 PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#993404", "#662506")
 COLLAPSE = (None, "steps", "modules")
-RANKDIRS = ("LR", "TB", "RL", "BT")
-ACROSS = {"LR": "TB", "TB": "LR", "RL": "BT", "BT": "RL"}
+RANKDIRS = ("TB", "LR", "BT", "RL")
 MAX_NODES = 2000  # boxes a drawing can have and still be read
 
 
-def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="LR",
+def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="TB",
                max_nodes=MAX_NODES, show_values=True):
     """Draw everything that produced ``roots`` (a Tensor or a list of Tensors).
 
     Ops are named (``matmul``, ``tanh``, ...) with their output shapes; parameters carry their
     dotted names (``lstm.weight_hh_l0``); each scope (a module, a layer, a time step ``t=<k>``) is a
-    labelled cluster. ``collapse="steps"`` folds each time step, ``collapse="modules"`` each
-    innermost module, into one box; folded steps of a layer sit in one row, time running along
-    ``rankdir`` and layers across it, like the course's pictures of deep RNNs. ``show_grads=True``
-    writes and colours each box by the norm of its gradient: run the backward inside
-    ``ts.viz.record_grad_norms()`` first. Returns a ``graphviz.Digraph`` (it shows itself
-    in Jupyter); ``ts.viz.render(graph, "graph.svg")`` writes it.
+    labelled cluster. A tensor of at most ``SMALL`` (4) elements shows its numbers instead of its
+    shape, as micrograd's ``draw_dot`` does: ``data`` (a leaf's, a named result's, a root's) and,
+    once known, its signed ``grad`` (a leaf's ``.grad`` after any backward; an op's after a
+    backward inside ``ts.viz.record_grad_norms()``); ``show_values=False`` shows shapes only.
+    ``show_grads=True`` also colours each box by the norm of its gradient and writes the norm of
+    the larger ones. Data flows along ``rankdir``: top to bottom by default, which keeps a long
+    graph as wide as a page or a notebook; ``"LR"`` is left to right.
+    ``collapse="steps"`` folds each time step, ``collapse="modules"`` each innermost module, into
+    one box; folded steps of a layer sit in one row across the flow, in time order, and layers
+    follow each other along it, like the course's pictures of deep RNNs. Returns a
+    ``graphviz.Digraph`` whose ``render``, ``pipe``, ``view`` and Jupyter display work without a
+    system graphviz; ``ts.viz.render(graph, "graph.svg")`` writes it.
 
     >>> import tinyseq as ts
     >>> rnn = ts.nn.RNN(3, 4)
@@ -92,7 +97,7 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, sho
         raise GraphTooLarge(len(graph.items), max_nodes)
     rows = _Rows(graph) if collapse == "steps" else None
     rows = rows if rows is not None and rows.steps else None
-    dot = Drawing(graph_attr=dict(rankdir=ACROSS[rankdir] if rows else rankdir,
+    dot = Drawing(graph_attr=dict(rankdir=rankdir,
                                   fontname="Helvetica", fontsize="11",
                                   nodesep="0.06" if rows else "0.12",
                                   ranksep="0.3" if rows else "0.22", margin="0.1"),
