@@ -316,3 +316,14 @@ def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
     with pytest.raises(ImportError, match=r"plot_gradient_flow needs matplotlib: "
                                           r"pip install 'tinyseq\[plot\]'"):
         plot_gradient_flow({"rnn": np.ones(3)}, tmp_path / "flow.png")
+
+
+def test_plot_without_a_path_returns_a_figure_a_notebook_shows(curves):
+    fig = plot_gradient_flow(curves, title="12 steps")
+    ax, = fig.axes
+    assert ax.get_yscale() == "log" and ax.get_title() == "12 steps"
+    lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
+    assert [ax.get_legend().get_texts()[i].get_text() for i in range(3)] == list(curves)
+    for (label, curve), ydata in zip(curves.items(), lines.values()):
+        np.testing.assert_allclose(np.ma.getdata(ydata), curve)
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # IPython shows it, pyplot or not

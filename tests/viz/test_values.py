@@ -1,0 +1,173 @@
+"""draw_graph writes a small tensor's numbers (micrograd's ``data 2 | grad -6``): leaves, named
+results and roots, signed gradients after backward, the threshold, NaN/Inf, ints; and the colour
+legend spans only what the boxes show."""
+import re
+
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq.autograd.record import SMALL, recorder
+from tests.viz.test_draw import labels, parsed
+
+
+def scalar_expression(record=True):
+    """micrograd's example: L = (a*b + c) * f, every value named."""
+    a, b, c, f = (ts.tensor(v, requires_grad=True).named(n)
+                  for v, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"), (-2.0, "f")))
+    e = (a * b).named("e")
+    d = (e + c).named("d")
+    L = (d * f).named("L")
+    if record:
+        with ts.viz.record_grad_norms():
+            L.backward()
+    return (a, b, c, f, e, d), L
+
+
+def box(text, title):
+    """The label text of the box whose title (first word) is ``title``."""
+    return next(t for t in text.values() if t.split()[0] == title)
+
+
+def test_a_scalar_expression_shows_data_and_signed_grads_like_micrograd():
+    (a, b, c, f, e, d), L = scalar_expression()
+    text = labels(ts.viz.draw_graph(L))
+    for leaf in (a, b, c, f):  # dL/da = b*f, dL/db = a*f, dL/dc = f, dL/df = a*b + c
+        assert box(text, leaf.name) == (f"{leaf.name} data {leaf.item():.4g} "
+                                        f"grad {leaf.grad.item():.4g}")
+    assert box(text, "a") == "a data 2 grad 6" and box(text, "b") == "b data -3 grad -4"
+    assert box(text, "f") == "f data -2 grad 4"
+    mul_e = next(t for t in text.values() if t.startswith("mul e"))
+    assert mul_e == "mul e data -6 grad -2"  # dL/de = f: the sign a norm would lose
+    assert box(text, "add") == "add d data 4 grad -2"
+    assert box(text, "L") == "L data -8 grad 1"  # the output box
+    assert "()" not in " ".join(text.values())  # no shapes where the numbers say more
+
+
+def test_a_plain_backward_fills_the_grads_of_inputs_and_leaves_ops_without():
+    (a, *_), L = scalar_expression(record=False)
+    L.backward()
+    text = labels(ts.viz.draw_graph(L))
+    assert box(text, "a") == "a data 2 grad 6"  # an input, not a parameter: its .grad
+    assert box(text, "add") == "add d data 4"  # an op's gradient is kept only when recorded
+
+
+def test_before_backward_there_are_values_and_no_grads():
+    (a, *_), L = scalar_expression(record=False)
+    text = labels(ts.viz.draw_graph(L))
+    assert box(text, "a") == "a data 2" and "grad" not in " ".join(text.values())
+    shown = labels(ts.viz.draw_graph(L, show_grads=True))
+    assert box(shown, "a") == "a data 2 no grad yet"
+
+
+def test_show_values_false_shows_shapes_only():
+    _, L = scalar_expression()
+    text = labels(ts.viz.draw_graph(L, show_values=False))
+    assert box(text, "a") == "a ()" and "data" not in " ".join(text.values())
+
+
+@pytest.mark.parametrize("size, shown", [(1, True), (SMALL, True), (SMALL + 1, False),
+                                         (1000, False)])
+def test_only_tensors_up_to_the_threshold_show_numbers(size, shown):
+    x = ts.arange(size, dtype=ts.float32).requires_grad_().named("x")
+    y = (x * 2).sum()
+    y.backward()
+    text = box(labels(ts.viz.draw_graph(y, show_grads=True)), "x")
+    if shown:
+        numbers = ", ".join(str(v) for v in range(size))
+        grads = ", ".join(["2"] * size)
+        assert text == f"x data [{numbers}] grad [{grads}]"
+    else:  # the shape and the norm, no numbers however large the tensor
+        assert text == f"x ({size},) ‖grad‖ {2 * np.sqrt(size):.2g}"
+
+
+def test_a_0d_tensor_and_a_matrix_are_written_with_their_brackets():
+    w = ts.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True).named("w")
+    s = ts.tensor(0.25, requires_grad=True).named("s")
+    y = (w * s).sum()
+    y.backward()
+    text = labels(ts.viz.draw_graph(y))
+    assert box(text, "w") == "w data [[1, -2], [0.5, 3]] grad [[0.25, 0.25], [0.25, 0.25]]"
+    assert box(text, "s") == "s data 0.25 grad 2.5"  # the sum of w
+
+
+def test_nan_and_inf_values_and_grads_are_written_and_coloured_off_the_scale():
+    x = ts.tensor([1.0, float("nan"), float("inf")], requires_grad=True).named("x")
+    y = (x * ts.tensor([2.0, 1.0, 0.0])).sum().named("y")
+    with ts.viz.record_grad_norms():
+        y.backward()
+    dot = ts.viz.draw_graph(y, show_grads=True)
+    text = labels(dot)
+    assert box(text, "x") == "x data [1, nan, inf] grad [2, 1, 0]"
+    assert box(text, "sum") == "sum y data nan grad 1"
+    y2 = (x * 1.0).sum()
+    with ts.viz.record_grad_norms():
+        (y2 * float("inf")).backward()
+    graph = parsed(ts.viz.draw_graph(y2, show_grads=True))  # (its nodes read through it)
+    x_node = next(n for n in graph.nodes() if n.attr["label"].startswith("<b>x</b>"))
+    assert "grad [inf, inf, inf]" in x_node.attr["label"]
+    assert x_node.attr["fillcolor"] == ts.viz.draw.NONFINITE
+
+
+def test_constants_show_their_numbers_ints_and_bools_as_such():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    k = ts.tensor([3.0, -1.5]).named("k")
+    mask = ts.tensor([True, False]).named("mask")
+    y = (x * k).masked_fill(mask, 0.0).sum()
+    text = labels(ts.viz.draw_graph(y))
+    assert box(text, "k") == "k data [3, -1.5]"
+    assert box(text, "mask") == "mask data [True, False]"
+    assert ts.viz.draw._numbers(np.array([[3, -1], [0, 7]])) == "[[3, -1], [0, 7]]"
+    assert ts.viz.draw._numbers(np.array(1 / 3)) == "0.3333"
+
+
+def test_a_value_is_the_one_when_named_not_after_a_later_change():
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 2).named("h")
+    y = h.sum()
+    with ts.no_grad():
+        h.data[0] = 100.0  # changed behind autograd's back, after naming
+    assert "h data [2, 4]" in " ".join(labels(ts.viz.draw_graph(y)).values())
+
+
+def test_ops_of_several_outputs_say_which_numbers_are_which():
+    x = ts.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, b = x.chunk(2)
+    b.named("hi")
+    y = (a * b).sum()
+    with ts.viz.record_grad_norms():
+        y.backward()
+    split = next(t for t in labels(ts.viz.draw_graph(y)).values() if t.startswith("split"))
+    assert "data[1] [3, 4]" in split and "grad[0] [3, 4]" in split and "grad[1] [1, 2]" in split
+
+
+def test_the_recorder_keeps_small_outputs_only_and_copies_them():
+    x = ts.ones(SMALL, requires_grad=True)
+    big = ts.ones(SMALL + 1, requires_grad=True)
+    small_out, big_out = x * 2, big * 2
+    recorder.recorded(small_out.grad_fn, (x, 2), (True, False), (small_out,))
+    recorder.recorded(big_out.grad_fn, (big, 2), (True, False), (big_out,))
+    kept = recorder.values[small_out.grad_fn][0]
+    assert kept.tolist() == [2.0] * SMALL and kept is not small_out.numpy()
+    assert big_out.grad_fn not in recorder.values
+
+
+def test_the_legend_spans_only_the_norms_the_boxes_show():
+    """The legend used to count an input's norm that no box showed (up to 6.0 while no box said
+    more than 2); now inputs are coloured too, and the output and constants are not counted."""
+    _, L = scalar_expression()
+    dot = ts.viz.draw_graph(L, show_grads=True)
+    legend = re.findall(r"<td>([-+.e\d]+)</td>", dot.source)
+    assert [float(v) for v in legend] == [1.0, 6.0]  # |dL/dL| = 1 ... |dL/da| = 6
+    graph = parsed(dot)
+    fills = {n.attr["label"].split("</b>")[0][3:]: n.attr["fillcolor"]
+             for n in graph.nodes() if n != "legend"}
+    palette = ts.viz.draw.PALETTE
+    assert fills["a"] == palette[-1] and fills["mul"] in palette  # the largest norm is the darkest
+
+
+def test_show_values_must_be_a_bool():
+    _, L = scalar_expression(record=False)
+    for name in ("show_values", "show_grads", "show_shapes"):
+        with pytest.raises(TypeError, match=f"draw_graph: {name} must be True or False, got 'yes'"):
+            ts.viz.draw_graph(L, **{name: "yes"})
