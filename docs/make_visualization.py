@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "visualization.md"
 
+SCALAR_PICTURE = "docs/img/scalar-expression.svg"
 FULL = "tinyseq graph --cell lstm --steps 4 --out docs/img/lstm-4-steps.svg"
 FOLDED = ("tinyseq graph --cell lstm --steps 64 --layers 2 --collapse steps "
           "--out docs/img/lstm-64-steps-2-layers.svg")
@@ -45,6 +46,49 @@ back. `ts.viz` draws it: op by op, with the course's names for the gates, one bo
 per time step, and, after a backward pass, the size of the gradient that reached every node. The
 vanishing gradient of the course notes is then something you can see.
 
+## A scalar expression, as micrograd draws it
+
+micrograd's first picture is `L = (a*b + c) * f` with every value named. The same in tinyseq:
+`draw_graph` returns a `graphviz.Digraph`, which shows itself in Jupyter.
+
+```python
+>>> import tinyseq as ts
+>>> a = ts.tensor(2.0, requires_grad=True).named("a")
+>>> b = ts.tensor(-3.0, requires_grad=True).named("b")
+>>> c = ts.tensor(10.0, requires_grad=True).named("c")
+>>> f = ts.tensor(-2.0, requires_grad=True).named("f")
+>>> e = (a * b).named("e")
+>>> d = (e + c).named("d")
+>>> L = (d * f).named("L")
+>>> with ts.viz.record_grad_norms():  # keep every op's gradient too, not only the leaves'
+...     L.backward()
+>>> scalar = ts.viz.draw_graph(L, show_grads=True)
+>>> a.item(), a.grad.item()  # what the box of a says: data 2, grad 6 (= b·f)
+(2.0, 6.0)
+>>> [text for text in ("data 2", "grad 6", "data -6", "grad -2") if text not in scalar.source]
+[]
+
+```
+
+![L = (a*b + c) * f drawn top to bottom: a, b, c, f with their data and gradients (a: data 2,
+grad 6), the ops mul e, add d and mul L with theirs, coloured by the size of the gradient](img/scalar-expression.svg)
+
+A tensor of at most 4 elements (a scalar, a short vector, a 2×2 matrix) shows its numbers: `data`
+and, once a backward has run, its signed `grad`, as micrograd's `draw_dot` does (4 significant
+digits; `nan` and `inf` as such). What is known decides what is written:
+
+- **leaves** (parameters, and inputs that require grad) show their `.data` and, after any
+  `backward()`, their `.grad`;
+- **results** show their value when they were named (`.named("e")`, as the cells name their gates)
+  and the drawn tensor's own value; their gradient when the backward ran inside
+  `ts.viz.record_grad_norms()` (the engine frees it otherwise);
+- **larger tensors** show their shape, and with `show_grads=True` the norm ‖grad‖ of their gradient.
+
+Numbers are on by default (`show_values=False` writes shapes only); gradients are written whenever
+they are known. `show_grads=True` adds the colours: each box is filled by the size of its
+gradient on a log scale, and the legend spans exactly the boxes it colours (here |∂L/∂L| = 1 to
+|∂L/∂a| = 6).
+
 ## An LSTM, four steps, every gate
 
 ```text
@@ -55,30 +99,37 @@ vanishing gradient of the course notes is then something you can see.
 four gates (sigmoid Γ_u, Γ_f, Γ_o; tanh c̃), the new cell state c⟨t⟩ and a⟨t⟩; colours show the
 gradient norm](img/lstm-4-steps.svg)
 
-How to read it:
+How to read it (top to bottom, the way the data flows):
 
-- **Rounded blue boxes are ops**, named by the op (`matmul`, `sigmoid`, `split`, ...) with the
-  shape of what they computed. When a result was named, the name follows in red: the LSTM cell
-  names its gates and states in the course's symbols (`Γ_f`, `Γ_u`, `Γ_o`, `c̃⟨t⟩`, `c⟨t⟩`,
-  `a⟨t⟩`), so you can match every box with an equation of the notes.
-- **Green boxes are parameters**, named by the path of the module that holds them
-  (`lstm.weight_hh_l0`), found from the scopes they are used in; **yellow ellipses are inputs**
-  that require a gradient; **dashed grey boxes are constants**, tensors that need no gradient (the data `x`, the zero initial states
-  `a⟨0⟩` and `c⟨0⟩`, masks); the **orange box is the output** you drew.
+- **The shape and the border of a box say what it is.** Rounded boxes with a blue border are ops,
+  named by the op (`matmul`, `sigmoid`, `split`, ...) with the shape of what they computed. When
+  a result was named, the name follows in italics: the LSTM cell names its gates and states in the
+  course's symbols (`Γ_f`, `Γ_u`, `Γ_o`, `c̃⟨t⟩`, `c⟨t⟩`, `a⟨t⟩`), so you can match every box with
+  an equation of the notes.
+- Square boxes with a thick green border are **parameters**, named by the path of the module
+  that holds them (`lstm.weight_hh_l0`), found from the scopes they are used in; ellipses with a
+  yellow border are **inputs** that require a gradient; dashed grey boxes are **constants**,
+  tensors that need no gradient (the data `x`, the zero initial states `a⟨0⟩` and `c⟨0⟩`, masks);
+  the bold orange box is the **output** you drew (here L, with its value).
+- **The fill is the gradient** when the drawing shows gradients (`show_grads=True`): without
+  them, ops are pale blue, parameters pale green and inputs pale yellow.
 - **Clusters are scopes**: the `lstm` module, and inside it one box per time step `t=<k>`
   (several layers add a box per layer). Edges out of an op with several outputs say which one:
   `[1]` out of `split` is the forget gate's slice, `[2]` out of `unbind` is x⟨2⟩.
-- **Colours are gradient norms** ‖∂L/∂·‖ on a log scale, pale (vanishing) to dark (large); an
-  exact zero is grey. Here L is the sum of the last step's output. At `t=0` the forget gate's box
-  is grey: c⟨0⟩ is zero, so ∂L/∂Γ_f = ∂L/∂c⟨1⟩ · c⟨0⟩ is exactly zero.
+- **Fill colours are gradient norms** ‖∂L/∂·‖ on a log scale, pale yellow (vanishing) to dark
+  brown (large), as the legend says; an exact zero is grey, white is "no grad yet", purple a NaN
+  or Inf. Here L is the sum of the last step's output. At `t=0` the forget gate's box is grey:
+  c⟨0⟩ is zero, so ∂L/∂Γ_f = ∂L/∂c⟨1⟩ · c⟨0⟩ is exactly zero.
 
-The same drawing from Python, where `draw_graph` returns a `graphviz.Digraph` (it shows itself in
-Jupyter) and `render` writes it:
+The graph is drawn top to bottom (`rankdir="TB"`, the default): an unrolled network grows in
+height, which a page or a notebook scrolls, and stays as wide as the column (this one is 750 pt
+wide; left to right, `rankdir="LR"`, it was 3,541 pt wide and 340 pt high, a strip).
+
+The same drawing from Python, where `render` writes it:
 
 ```python
 >>> import tempfile
 >>> from pathlib import Path
->>> import tinyseq as ts
 >>> _ = ts.manual_seed(0)
 >>> lstm = ts.nn.LSTM(3, 4)
 >>> out, (h, c) = lstm(ts.randn(4, 2, 3).named("x"))
@@ -98,7 +149,7 @@ Run the backward inside `record_grad_norms()` to see the norm of every op: keepi
 makes backward about a fifth slower, so it is off by default. Before any backward every box says
 "no grad yet" (never a misleading 0). After a plain `loss.backward()`, parameters show the norm of
 their `.grad`, the ops say "not recorded", and a warning says how to record.
-`show_shapes=False` leaves the shapes out; `rankdir="TB"` draws top to bottom.
+`show_shapes=False` leaves the shapes out; `rankdir="LR"` draws left to right.
 
 ## 64 steps, two layers: fold the steps
 
@@ -112,8 +163,8 @@ time step into one box (with `tinyseq graph`, `--collapse steps`):
 ![A 2-layer LSTM over 64 steps, folded: two rows of 64 numbered steps, layer 1 under layer 0, each
 step coloured by the norm of the gradient that reached its outputs](img/lstm-64-steps-2-layers.svg)
 
-Each row is a layer and each box a time step, in time order from left to right, as in the course's
-picture of a deep RNN; the number under a step is ‖∂L/∂(a⟨t⟩, c⟨t⟩)‖. The weight used by every
+Each row is a layer and each box a time step, in time order from left to right across the flow,
+as in the course's picture of a deep RNN; the number under a step is ‖∂L/∂(a⟨t⟩, c⟨t⟩)‖. The weight used by every
 step (`weight_hh_l0`) stands at the start of its row, with one edge marked "every step". The input projection `W_ih x⟨t⟩ + b_ih + b_hh` of all 64 steps is one `linear` above each
 row; `unbind` hands each step its slice and `stack` gathers the outputs. Read the colours from right
 to left: the gradient of a loss on the last step fades, step after step, to about 10⁻¹⁰ at `t=0`.
@@ -148,8 +199,10 @@ True
 
 ```
 
-`plot_gradient_flow(curves, path)` draws several such curves on a log axis (it needs matplotlib:
-`pip install "tinyseq[plot]"`). The command
+`plot_gradient_flow(curves)` draws several such curves on a log axis (it needs matplotlib:
+`pip install "tinyseq[plot]"`) and returns the matplotlib `Figure`, which a notebook shows inline;
+`plot_gradient_flow(curves, path)` writes it to a file instead and returns the path. The figure is
+not pyplot's, so nothing needs closing. The command
 
 ```text
 {FLOW}
@@ -177,13 +230,47 @@ curve](img/gradflow-forget-bias.png)
 `render(graph, path)` writes `.svg`, `.png`, `.pdf` or `.dot`, chosen by the suffix. It uses the
 system's `dot` when one is on PATH, and otherwise the graphviz layout engine that the `pygraphviz`
 wheel (a dependency of tinyseq) carries with it, so `pip install tinyseq` is all a machine needs.
-The file appears whole or not at all. The drawings above were made by this script with:
+The file appears whole or not at all.
+
+graphviz's own calls work the same way without a system graphviz: the drawing's `.render()` (which
+writes the source file and the picture, and returns the picture's path, as graphviz does;
+`format=`, `outfile=`, `cleanup=` and `view=` included), `.pipe()` and `.view()` use the bundled
+engine when `dot` is not on PATH, and so does the Jupyter display, also with
+`graphviz.set_jupyter_format("png")`. In Jupyter a drawing carries a PNG beside its SVG, so that an
+executed notebook shows it even before it is trusted.
+
+```python
+>>> folder = Path(tempfile.mkdtemp())
+>>> Path(scalar.render(folder / "scalar", format="png")).name  # micrograd's notebook ends so
+'scalar.png'
+>>> sorted(p.name for p in folder.iterdir())  # the dot source beside the picture
+['scalar', 'scalar.png']
+>>> scalar.pipe(format="svg")[:5]
+b'<?xml'
+>>> sorted(scalar._repr_mimebundle_())  # what a notebook receives
+['image/png', 'image/svg+xml']
+
+```
+
+The drawings above were made by this script with:
 
 ```text
 {chr(10).join(COMMANDS)}
 python docs/make_visualization.py
 ```
 """
+
+
+def scalar_expression():
+    """The page's first drawing: micrograd's ``L = (a*b + c) * f``, as the page builds it."""
+    import tinyseq as ts
+
+    a, b, c, f = (ts.tensor(v, requires_grad=True).named(n)
+                  for v, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"), (-2.0, "f")))
+    L = (((a * b).named("e") + c).named("d") * f).named("L")
+    with ts.viz.record_grad_norms():
+        L.backward()
+    return ts.viz.draw_graph(L, show_grads=True)
 
 
 def main(argv):
@@ -201,6 +288,10 @@ def main(argv):
     for command in COMMANDS:
         print("$", command)
         cli.main(shlex.split(command)[1:])
+    print("$ python: the scalar expression")
+    from tinyseq.viz import render
+
+    render(scalar_expression(), SCALAR_PICTURE)
     print("$ python: the forget-bias curves")
     exec(FORGET_BIAS, {})
     PAGE.write_text(TEXT, encoding="utf-8")
