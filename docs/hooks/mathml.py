@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.DOTALL)
+TOC_MATH = re.compile(r"\\\((.+?)\\\)")    # a heading's math, as the table of contents keeps it
 # MathML elements and how many children each must have
 ARITY = {"mfrac": 2, "msub": 2, "msup": 2, "msubsup": 3, "mover": 2, "munder": 2,
          "munderover": 3, "mroot": 2}
@@ -44,18 +45,27 @@ def tex_to_mathml(tex, display):
     return mathml
 
 
-def _replace(match, page):
-    """One arithmatex match as MathML, or the build stops naming the page and the formula."""
+def _convert(tex, page, display):
+    """One formula as MathML, or the build stops naming the page and the formula."""
     from mkdocs.exceptions import PluginError
 
-    tag, wrapped = match.groups()
-    tex = html.unescape(wrapped)[2:-2].strip()        # drop \( \) or \[ \]
     try:
-        return tex_to_mathml(tex, display=tag == "div")
+        return tex_to_mathml(tex, display)
     except Exception as error:  # latex2mathml's own errors have no common base class
         raise PluginError(f"{page.file.src_path}: math not converted ({error}): {tex}") from error
 
 
+def _convert_toc(items, page):
+    """The math of headings ($T_x$ in a title) in the table of contents, which keeps their text."""
+    for item in items:
+        item.title = TOC_MATH.sub(lambda match: _convert(html.unescape(match[1]), page, False),
+                                  item.title)
+        _convert_toc(item.children, page)
+
+
 def on_page_content(html_text, page, **kwargs):
-    """Every arithmatex span/div of the page becomes MathML."""
-    return MATH.sub(lambda match: _replace(match, page), html_text)
+    """Every arithmatex span/div of the page, and the headings' math in its table of contents,
+    becomes MathML."""
+    _convert_toc(page.toc.items, page)
+    return MATH.sub(lambda match: _convert(html.unescape(match[2])[2:-2].strip(), page,  # no \( \)
+                                           display=match[1] == "div"), html_text)
