@@ -112,7 +112,7 @@ def test_code_copied_from_a_page_runs_as_pasted(page, tmp_path, monkeypatch):
     blocks = [doctest_code.plain_code(body)
               for _, body in doctest_code.doctest_blocks(page.read_text(encoding="utf-8"))]
     if not blocks:
-        pytest.skip(f"{page.name} has no doctest")
+        pytest.skip(f"{page.relative_to(ROOT)} has no doctest")
     namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         for i, code in enumerate(blocks):
