@@ -62,9 +62,10 @@ def animate_backward(loss, *, collapse=None, rankdir="LR", retain_graph=False,
     ``.save("walk.html")`` writes the player, ``.save("walk.svg")`` an animated SVG.
 
     >>> import tinyseq as ts
+    >>> from tinyseq.viz.animate import animate_backward
     >>> a = ts.tensor(2.0, requires_grad=True).named("a")
     >>> L = (a * a).named("L")                      # a is used twice
-    >>> walk = ts.viz.animate_backward(L)
+    >>> walk = animate_backward(L)
     >>> [f.caption for f in walk.frames][-1]
     'a: 2 of 2 gradients arrived, summed: a.grad = 4'
     >>> a.grad.item()
@@ -223,6 +224,7 @@ class _Frames:
     def _frame(self, box, segment):
         """The frame in which ``box`` completes, with all that ``segment``'s nodes sent."""
         b, sent = self.boxes, {}  # drawn edge -> {slot: the gradient it carried to the slot}
+        mine = set()  # the edges that ``box`` sent along (others are of boxes still going)
         for step in segment:
             if step.sent is None:
                 continue
@@ -234,13 +236,16 @@ class _Frames:
                 edge = b.edge(child, b.of(step.node))
                 if edge is not None:
                     _add(sent.setdefault(edge, {}), slot, g)
+                    if b.of(step.node) == box:
+                        mine.add(edge)
         last = segment[-1]
         if box not in b.folded and last.grads:  # (a folded box shows what entered it)
             self.grad_text[box] = _text(_join(last.grads))
         self.done.add(box)
         texts = {edge: _text(_join(slots.values())) for edge, slots in sent.items()}
-        return self._record(len(self.frames), self._caption(box, texts, len(segment)), (box,),
-                            texts)
+        ops = sum(b.of(step.node) == box for step in segment)
+        told = {edge: text for edge, text in texts.items() if edge in mine}
+        return self._record(len(self.frames), self._caption(box, told, ops), (box,), texts)
 
     def _caption(self, box, sent, ops):
         """The frame in words: which gradient is complete, and where it went."""
