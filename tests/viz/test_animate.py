@@ -4,7 +4,10 @@ The frames must be the engine's walk: a box completes only after every box that 
 receives one gradient per use (a shared weight one per time step), the last frame's gradients are
 the leaves' ``.grad`` (and torch's); the drawings hold every frame and load nothing."""
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -217,3 +220,14 @@ def test_bad_arguments_get_one_clear_line(call, error, words):
         call()
     assert "animate_backward" in str(caught.value) or "BackwardWalk" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_the_course_animations_are_up_to_date_and_small():
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, str(root / "docs" / "course" / "make_animations.py"),
+                          "--check"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in ("course-engine-walk", "course-bptt-walk"):
+        assert (root / "docs" / "img" / f"{name}.svg").stat().st_size < 300_000
+        page = (root / "docs" / "img" / f"{name}.html").read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and 'class="frame"' in page

@@ -8,6 +8,7 @@ until every use of its value has sent back its share (a value used twice, as an 
 every step, sums them). With ``collapse="steps"`` a frame is a whole time step, not each of its ops.
 ``animate_svg.py`` turns the frames into an animated SVG and an HTML player.
 """
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -190,26 +191,19 @@ def _title(item):
 
 
 class _Frames:
-    """The walk's steps cut into frames: a frame ends when a box's gradient is complete, so a
-    folded time step (several ops) is one frame."""
+    """The walk's steps as frames, one per box: the engine's order when no box is folded. A folded
+    time step's ops are spread over the walk (its loss terms early, its first matmul late), so its
+    box is shown whole, in an order of the boxes in which each comes after all that use it."""
 
     def __init__(self, boxes, steps):
-        self.boxes = boxes
-        self.left = {}  # box -> how many of its nodes are still to complete
+        self.boxes, members = boxes, {}  # box -> its nodes' steps, in the engine's order
         for step in steps:
-            box = boxes.of(step.node)
-            self.left[box] = self.left.get(box, 0) + 1
+            members.setdefault(boxes.of(step.node), []).append(step)
         self.done, self.received, self.sums = set(), {}, {}
         self.grad_text, self.carried = {}, {}
         self.frames = [self._seed()]
-        segment = []
-        for step in steps:
-            segment.append(step)
-            box = boxes.of(step.node)
-            self.left[box] -= 1
-            if self.left[box] == 0:
-                self.frames.append(self._frame(box, segment))
-                segment = []
+        for box in _box_order(boxes, steps, members):
+            self.frames.append(self._frame(box, members[box]))
 
     def _seed(self):
         """Frame 0: the forward pass is done; ∂L/∂L = 1 arrives at the loss's box."""
@@ -222,9 +216,8 @@ class _Frames:
                                f"arrives at {b.titles[b.root]}.", (), {edge: "1"})
 
     def _frame(self, box, segment):
-        """The frame in which ``box`` completes, with all that ``segment``'s nodes sent."""
+        """The frame in which ``box`` completes: the steps of its nodes, ``segment``."""
         b, sent = self.boxes, {}  # drawn edge -> {slot: the gradient it carried to the slot}
-        mine = set()  # the edges that ``box`` sent along (others are of boxes still going)
         for step in segment:
             if step.sent is None:
                 continue
@@ -236,16 +229,13 @@ class _Frames:
                 edge = b.edge(child, b.of(step.node))
                 if edge is not None:
                     _add(sent.setdefault(edge, {}), slot, g)
-                    if b.of(step.node) == box:
-                        mine.add(edge)
         last = segment[-1]
         if box not in b.folded and last.grads:  # (a folded box shows what entered it)
             self.grad_text[box] = _text(_join(last.grads))
         self.done.add(box)
         texts = {edge: _text(_join(slots.values())) for edge, slots in sent.items()}
-        ops = sum(b.of(step.node) == box for step in segment)
-        told = {edge: text for edge, text in texts.items() if edge in mine}
-        return self._record(len(self.frames), self._caption(box, told, ops), (box,), texts)
+        return self._record(len(self.frames), self._caption(box, texts, len(segment)), (box,),
+                            texts)
 
     def _caption(self, box, sent, ops):
         """The frame in words: which gradient is complete, and where it went."""
@@ -277,6 +267,27 @@ class _Frames:
         self.carried.update(dict.fromkeys(texts))
         return Frame(index, caption, completed, tuple(texts), texts, frozenset(self.done),
                      dict(self.received), dict(self.grad_text), tuple(self.carried))
+
+
+def _box_order(boxes, steps, members):
+    """The boxes, each after every box that sent it a gradient; among those ready, the one whose
+    last node the engine took first (so, unfolded, the engine's own order)."""
+    last = {boxes.of(step.node): i for i, step in enumerate(steps)}
+    below, waiting = {}, dict.fromkeys(members, 0)  # box -> boxes it sent to; -> senders left
+    for box, segment in members.items():
+        below[box] = {child for step in segment if step.sent is not None
+                      for child, _, _ in boxes.inputs(step.node, step.sent)}
+        for child in below[box]:
+            waiting[child] += 1
+    ready = [(last[box], box) for box, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    while ready:
+        _, box = heapq.heappop(ready)
+        yield box
+        for child in below[box]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, (last[child], child))
 
 
 def _add(sums, slot, g):
