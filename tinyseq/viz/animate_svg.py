@@ -5,6 +5,7 @@ went down, the values as text, a caption below); a frame shows by making its gro
 SVG does it with CSS keyframes (it plays in an ``<img>``), the player with a few lines of inline
 JavaScript; neither loads anything from the network.
 """
+import itertools
 import re
 import textwrap
 import xml.etree.ElementTree as ET
@@ -72,14 +73,7 @@ def player(svg, frames, page):
             f"</head>\n<body style=\"margin: 12px\">\n{body}\n</body></html>\n")
 
 
-def _counter():
-    k = 0
-    while True:
-        k += 1
-        yield k
-
-
-_numbers = _counter()
+_numbers = itertools.count(1)
 
 # the player: show one frame group at a time; #frame=<k> in the URL opens frame k
 SCRIPT = """
