@@ -116,6 +116,7 @@ def _walk(roots, retain_graph, capture):
     order = toposort(nodes)
     needed = None if capture is None else _leading_to(order, capture)
     watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
+    senders = [sent for sent in (o.sending(nodes) for o in observers) if sent is not None]
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
         _add(pending, edge, g)
@@ -129,9 +130,12 @@ def _walk(roots, retain_graph, capture):
                 g, owned = slots[0]
                 _accumulate_grad(node.leaf, g, owned)
         elif needed is None or node in needed:
-            for edge, g in zip(node.next_edges, _run(node, grads, retain_graph)):
+            sent = _run(node, grads, retain_graph)
+            for edge, g in zip(node.next_edges, sent):
                 if g is not None:
                     _add(pending, edge, g)
+            for watch in senders:  # (ts.viz.animate_backward draws the gradient on each edge)
+                watch(node, sent)
 
 
 def _leading_to(order, capture):

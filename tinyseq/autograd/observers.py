@@ -9,7 +9,10 @@ An observer (``record.py`` adds one: it keeps the constants, names and gradient 
   (``Tensor.name``, ``Tensor.named``);
 - ``walking(roots)``: a backward walk starts at the nodes ``roots``; it may return a function
   ``watch(node, grads)`` that the walk calls at each node whose gradient is complete (``grads``:
-  one array, or ``None``, per output; read them, do not change them).
+  one array, or ``None``, per output; read them, do not change them);
+- ``sending(roots)``: the same walk may also return a function ``sent(node, grads)`` that it calls
+  after each op's backward with the gradients the op sends to its inputs (one array, or ``None``,
+  per entry of ``node.next_edges``; read them), which ``ts.viz.animate_backward`` draws on edges.
 
 ``observers`` holds what was added with ``observe`` (``record.py``'s recorder, from import on),
 and ``observers.remove(observer)`` takes one away; each costs every op, name and walk a method
@@ -30,6 +33,9 @@ class Observer:
         pass
 
     def walking(self, roots):
+        return None
+
+    def sending(self, roots):
         return None
 
 
