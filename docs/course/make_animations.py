@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import tinyseq as ts
-from tinyseq.viz.animate import animate_backward
+from tinyseq.viz import animate_backward
 
 IMG = Path(__file__).resolve().parent.parent / "img"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -10,7 +10,7 @@ class Log(Observer):
     def __init__(self):
         self.events = []
 
-    def recorded(self, node, args, flags):
+    def recorded(self, node, args, flags, outputs):
         tensors = [f for a, f in zip(args, flags) if isinstance(a, ts.Tensor)]  # (not dim=...)
         self.events.append(("recorded", node.name, tuple(tensors)))
 
@@ -60,3 +60,20 @@ def test_grad_tells_observers_too_and_observe_refuses_what_is_not_an_observer(lo
 
 def test_the_only_observer_is_the_drawings_recorder_on_from_import():
     assert [type(o).__module__ for o in observers] == ["tinyseq.autograd.record"]
+
+
+def test_an_observer_sees_the_outputs_each_op_made():
+    seen = []
+
+    class Outputs(Observer):
+        def recorded(self, node, args, flags, outputs):
+            seen.append((node.name, [t.tolist() for t in outputs]))
+
+    watcher = observe(Outputs())
+    try:
+        x = ts.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        a, b = (x * 2).chunk(2)
+    finally:
+        observers.remove(watcher)
+    assert seen == [("mul", [[2.0, 4.0, 6.0, 8.0]]), ("split", [[2.0, 4.0], [6.0, 8.0]])]
+    assert a.tolist() == [2.0, 4.0] and b.tolist() == [6.0, 8.0]

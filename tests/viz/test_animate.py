@@ -14,7 +14,7 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.autograd.observers import Observer, observers
-from tinyseq.viz.animate import animate_backward
+from tinyseq.viz import animate_backward
 
 SVG = "{http://www.w3.org/2000/svg}"
 

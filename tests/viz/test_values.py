@@ -144,12 +144,20 @@ def test_ops_of_several_outputs_say_which_numbers_are_which():
 def test_the_recorder_keeps_small_outputs_only_and_copies_them():
     x = ts.ones(SMALL, requires_grad=True)
     big = ts.ones(SMALL + 1, requires_grad=True)
-    small_out, big_out = x * 2, big * 2
-    recorder.recorded(small_out.grad_fn, (x, 2), (True, False), (small_out,))
-    recorder.recorded(big_out.grad_fn, (big, 2), (True, False), (big_out,))
+    small_out, big_out = x * 2, big * 2  # the engine hands both to the recorder
     kept = recorder.values[small_out.grad_fn][0]
     assert kept.tolist() == [2.0] * SMALL and kept is not small_out.numpy()
+    small_out.data.add_(1)  # a later change in place is not what the op computed
+    assert kept.tolist() == [2.0] * SMALL
     assert big_out.grad_fn not in recorder.values
+
+
+def test_an_unnamed_op_shows_its_value():
+    w = ts.tensor(2.0, requires_grad=True)
+    y = (w * 3.0).tanh()  # neither result is named
+    y.backward()
+    texts = " ".join(labels(ts.viz.draw_graph(y)).values())
+    assert "mul data 6" in texts and f"tanh data {np.tanh(6.0):.4g}" in texts
 
 
 def test_the_legend_spans_only_the_norms_the_boxes_show():

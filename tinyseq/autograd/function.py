@@ -120,7 +120,7 @@ class Function:
         if ctx.saved_tensors:
             node.saved_versions = versions_of(ctx.saved_tensors, args, tensors)
         for observer in observers:
-            observer.recorded(node, args, flags)
+            observer.recorded(node, args, flags, tensors)
 
     @classmethod
     def _apply_without_graph(cls, args):

@@ -3,8 +3,9 @@
 An observer (``record.py`` adds one: it keeps the constants, names and gradient norms that
 ``ts.viz`` draws) is an ``Observer`` whose methods the engine calls:
 
-- ``recorded(node, args, flags)``: ``Function.apply`` has recorded ``node`` for the arguments
-  ``args``; ``flags[i]`` says whether argument ``i`` needs a gradient;
+- ``recorded(node, args, flags, outputs)``: ``Function.apply`` has recorded ``node`` for the
+  arguments ``args``; ``flags[i]`` says whether argument ``i`` needs a gradient; ``outputs`` are
+  the Tensors it made (read them, keep no reference: they would outlive the user's);
 - ``named(tensor, name)``: a result in the graph (a tensor with a ``grad_fn``) was given a name
   (``Tensor.name``, ``Tensor.named``);
 - ``walking(roots)``: a backward walk starts at the nodes ``roots``; it may return a function
@@ -26,7 +27,7 @@ observers = []
 class Observer:
     """Base class of an observer: override the methods for the events you want."""
 
-    def recorded(self, node, args, flags):
+    def recorded(self, node, args, flags, outputs):
         pass
 
     def named(self, tensor, name):

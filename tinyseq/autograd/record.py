@@ -48,9 +48,9 @@ class Recorder(Observer):
         self.numbers = itertools.count(1)
         self.local = threading.local()  # .recording: inside record_grad_norms(), in this thread
 
-    def recorded(self, node, args, flags, outputs=()):
-        """``outputs``: the Tensors ``node`` made, when the engine hands them over (the value of
-        a SMALL one is kept for drawing)."""
+    def recorded(self, node, args, flags, outputs):
+        """``outputs``: the Tensors ``node`` made (the value of a SMALL one is kept for
+        drawing)."""
         for k, t in enumerate(outputs):
             if t._data.size <= SMALL:
                 self.keep(node, k, t._data)

@@ -38,7 +38,7 @@ def animate_backward(loss, *, collapse=None, rankdir="LR", retain_graph=False,
     ``.save("walk.html")`` writes the player, ``.save("walk.svg")`` an animated SVG.
 
     >>> import tinyseq as ts
-    >>> from tinyseq.viz.animate import animate_backward
+    >>> from tinyseq.viz import animate_backward
     >>> a = ts.tensor(2.0, requires_grad=True).named("a")
     >>> L = (a * a).named("L")                      # a is used twice
     >>> walk = animate_backward(L)
