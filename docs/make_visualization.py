@@ -200,7 +200,7 @@ True
 ```
 
 `plot_gradient_flow(curves)` draws several such curves on a log axis (it needs matplotlib:
-`pip install "tinyseq[plot]"`) and returns the matplotlib `Figure`, which a notebook shows inline;
+the `plot` extra, `pip install -e ".[plot]"`) and returns the matplotlib `Figure`, which a notebook shows inline;
 `plot_gradient_flow(curves, path)` writes it to a file instead and returns the path. The figure is
 not pyplot's, so nothing needs closing. The command
 
@@ -229,7 +229,7 @@ curve](img/gradflow-forget-bias.png)
 
 `render(graph, path)` writes `.svg`, `.png`, `.pdf` or `.dot`, chosen by the suffix. It uses the
 system's `dot` when one is on PATH, and otherwise the graphviz layout engine that the `pygraphviz`
-wheel (a dependency of tinyseq) carries with it, so `pip install tinyseq` is all a machine needs.
+wheel (a dependency of tinyseq) carries with it, so installing tinyseq is all a machine needs.
 The file appears whole or not at all.
 
 graphviz's own calls work the same way without a system graphviz: the drawing's `.render()` (which

@@ -314,7 +314,7 @@ def test_plot_without_matplotlib_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     with pytest.raises(ImportError, match=r"plot_gradient_flow needs matplotlib: "
-                                          r"pip install 'tinyseq\[plot\]'"):
+                                          r'pip install -e "\.\[plot\]" in the repository'):
         plot_gradient_flow({"rnn": np.ones(3)}, tmp_path / "flow.png")
 
 

@@ -178,7 +178,7 @@ def build_parser():
         "gradflow", help="plot how the gradient vanishes back through time, per cell",
         description="Plot the norm of dL/dh<t> at every step t of RNN, GRU and LSTM layers "
                     "(L the sum of the last step's output), on a log axis. Needs matplotlib: "
-                    "pip install 'tinyseq[plot]'.")
+                    'pip install -e ".[plot]" in the repository.')
     flow.add_argument("--cells", default=",".join(CELLS),
                       help=f"comma-separated cells (default {','.join(CELLS)})")
     flow.add_argument("--steps", type=positive(int), default=50, help="time steps (default 50)")

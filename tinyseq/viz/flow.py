@@ -129,8 +129,8 @@ def plot_gradient_flow(curves, path=None, title=None):
     needs no ``plt.close`` and goes when its last reference goes.
 
     Zeros (steps the loss does not reach) cannot sit on a log axis: they are left out of the line.
-    Needs matplotlib (``pip install 'tinyseq[plot]'``); draws off-screen, whatever the user's
-    pyplot backend.
+    Needs matplotlib (the ``plot`` extra: ``pip install -e ".[plot]"``); draws off-screen,
+    whatever the user's pyplot backend.
 
     >>> import numpy as np, tempfile, os, tinyseq as ts
     >>> curves = {"rnn": 0.5 ** np.arange(10)[::-1]}
@@ -182,8 +182,8 @@ def _figure(curves, title):
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
     except ImportError:
-        raise ImportError("plot_gradient_flow needs matplotlib: pip install 'tinyseq[plot]'") \
-            from None
+        raise ImportError('plot_gradient_flow needs matplotlib: pip install -e ".[plot]" in the '
+                          "repository") from None
     fig = _shown_figure()(figsize=(6.4, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

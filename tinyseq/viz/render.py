@@ -1,5 +1,5 @@
 """Turning a drawing into a file: the system's ``dot`` when it is on PATH, else the graphviz layout
-engine bundled in the ``pygraphviz`` wheel, so that ``pip install tinyseq`` is enough.
+engine bundled in the ``pygraphviz`` wheel, so that installing tinyseq is enough.
 
 ``render`` writes a file; the ``Drawing`` that ``draw_graph`` returns also keeps graphviz's own
 calls working without a system graphviz: ``.render()``, ``.pipe()``, ``.view()`` and the Jupyter
