@@ -1,173 +1,186 @@
-"""(d) numpy: the benchmark model with no framework, forward and backward (BPTT) written by hand.
+"""(d) numpy: the benchmark model with no framework, forward and backward (BPTT) written by hand, as
+fast as we know how to write it in numpy. Imports numpy only; the interface is in ``workloads.py``.
 
-Forward storing activations, backward by hand for RNN, LSTM and GRU, and the same optimiser update
-as PyTorch's Adam / Adagrad. One-hot input (W1) is a column gather, not a matmul. The practical
-floor for numpy. Imports numpy only. The interface is described in ``workloads.py``.
+What makes it fast (issue 17), each measured against the straightforward version that
+``impl_numpy_simple.py`` keeps (see benchmarks/README.md):
+
+- column layout: a step's state is ``(H, B)``, so a step's gates are one contiguous ``(G*H, B)``
+  array with every gate a contiguous block of rows, and the recurrence is one ``W_hh @ a⟨t-1⟩``
+  per step (``impl_numpy_cells.py``);
+- the input side of every gate for all T steps in one (batched) product before the loop;
+- every weight gradient as ONE product over all ``N = T*B`` columns, not T thin ones: the
+  per-step blocks are laid side by side once (one transposing copy) after the loop;
+- σ(x) as ``0.5 tanh(x/2) + 0.5`` in place; the activations' derivatives from their outputs;
+- every buffer preallocated (``Workspace``), ``out=`` and in-place operators in the loops;
+- parameters, gradients and optimiser state each one flat float32 buffer (views per name), so
+  clipping and the Adam / Adagrad update are a few whole-buffer passes.
+
+The loss (mean cross-entropy over the ``T*B`` positions), clipping and updates are PyTorch's.
 """
+import math
+
 import numpy as np
 
-from workloads import draw
-
-
-def _sigmoid(x):
-    return 0.5 * (np.tanh(0.5 * x) + 1)  # stable, one ufunc call
+from impl_numpy_cells import (Workspace, gru_backward, gru_forward, lstm_backward, lstm_forward,
+                              rnn_backward, rnn_forward)
+from workloads import GATES, draw
 
 
 class Numpy:
-    """No framework: forward storing activations, backward by hand (RNN, LSTM, GRU)."""
+    """No framework: forward storing activations, backward by hand (RNN, LSTM, GRU), column layout."""
     name = "numpy"
 
     def __init__(self, cfg, state):
         self.cfg = cfg
-        self.p = {k: v.copy() for k, v in state.items()}
-        self.opt_state = {k: [np.zeros_like(v), np.zeros_like(v)] for k, v in self.p.items()}
-        self.t = 0
+        self.H, self.G = cfg["H"], GATES[cfg["cell"]] * cfg["H"]
+        sizes = [v.size for v in state.values()]
+        self.flat = np.concatenate([v.ravel() for v in state.values()]).astype(np.float32)
+        self.gflat, self.m, self.v, self.scratch = (np.zeros_like(self.flat) for _ in range(4))
+        self.p, self.g = self._views(self.flat, state, sizes), self._views(self.gflat, state, sizes)
+        self.t, self.ws = 0, None
+
+    @staticmethod
+    def _views(flat, state, sizes):
+        """{name: view of ``flat`` with that parameter's shape}, in ``state``'s order."""
+        ends = np.cumsum(sizes)
+        return {k: flat[e - n:e].reshape(v.shape) for (k, v), n, e in zip(state.items(), sizes, ends)}
+
+    def _workspace(self, T, B):
+        cfg = self.cfg
+        if self.ws is None or self.ws.Z.shape[::2] != (T, B):
+            self.ws = Workspace(cfg["cell"], T, B, self.H, GATES[cfg["cell"]], cfg["V"], cfg["E"])
+        return self.ws
+
+    def _input_bias(self, B=1):
+        """``(G*H, B)``, B equal columns: the biases added on the input side. b_hh joins b_ih
+        except, for the GRU, in the c̃ rows, where Γ_r scales W_hn a⟨t-1⟩ + b_hn."""
+        p, H = self.p, self.H
+        b = p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"]
+        if self.cfg["cell"] == "GRU":
+            b[2 * H:] = p["rnn.bias_ih_l0"][2 * H:]
+        return np.repeat(b[:, None], B, axis=1)
 
     def loss_and_grads(self, x, y):
-        cfg, p = self.cfg, self.p
+        """x, y ``(T, B)`` int -> (mean cross-entropy, {name: gradient}), no optimiser step."""
+        loss = self._forward_backward(x, y)
+        return loss, {k: v.copy() for k, v in self.g.items()}
+
+    def _forward_backward(self, x, y):
+        """Loss of one batch; the gradients land in ``self.g`` (views of ``self.gflat``)."""
+        cfg, p, g, H, G = self.cfg, self.p, self.g, self.H, self.G
         T, B = x.shape
-        H, V, N = cfg["H"], cfg["V"], x.size
+        N, ws, cell = T * B, self._workspace(T, B), cfg["cell"]
         W_ih, W_hh, W_fc = p["rnn.weight_ih_l0"], p["rnn.weight_hh_l0"], p["fc.weight"]
-        lstm, gru = cfg["cell"] == "LSTM", cfg["cell"] == "GRU"
-        # GRU: b_hh stays inside r * (W_hn h + b_hn); the others fold both biases into the input side
-        b = p["rnn.bias_ih_l0"] + (0 if gru else p["rnn.bias_hh_l0"])
-        # forward: input projection of all steps at once (one-hot input = a column gather)
+        ws.onehot.fill(0)
+        ws.onehot[x.reshape(-1), np.arange(N)] = 1                  # the tokens, X (V, N)
+        # the input side of every gate pre-activation, all T steps in one product
         if cfg["E"]:
-            emb = p["embed.weight"][x.reshape(-1)]                     # (N, E)
-            xp = (emb @ W_ih.T + b).reshape(T, B, -1)
+            emb = p["embed.weight"][x]                               # x⟨t⟩ rows, (T, B, E)
+            np.matmul(W_ih, emb.transpose(0, 2, 1), out=ws.Z)        # W_ih x⟨t⟩, (T, G*H, B)
         else:
-            xp = (W_ih.T[x.reshape(-1)] + b).reshape(T, B, -1)
-        hs = np.zeros((T + 1, B, H), np.float32)                       # hs[0] = h0 = 0
-        if lstm:
-            acts = np.empty((T, B, 4 * H), np.float32)                 # i, f, g, o after nonlinearity
-            cs = np.zeros((T + 1, B, H), np.float32)
-            tcs = np.empty((T, B, H), np.float32)
-        if gru:
-            acts = np.empty((T, B, 3 * H), np.float32)                 # r, z, n
-            hns = np.empty((T, B, H), np.float32)                      # W_hn h + b_hn
-        for t in range(T):
-            if gru:
-                hp = hs[t] @ W_hh.T + p["rnn.bias_hh_l0"]
-                a, x_t = acts[t], xp[t]
-                a[:, :2 * H] = _sigmoid(x_t[:, :2 * H] + hp[:, :2 * H])
-                hns[t] = hp[:, 2 * H:]
-                a[:, 2 * H:] = np.tanh(x_t[:, 2 * H:] + a[:, :H] * hns[t])
-                z, n = a[:, H:2 * H], a[:, 2 * H:]
-                hs[t + 1] = n + z * (hs[t] - n)
-                continue
-            a = xp[t] + hs[t] @ W_hh.T
-            if lstm:
-                a[:, :2 * H] = _sigmoid(a[:, :2 * H])
-                a[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-                a[:, 3 * H:] = _sigmoid(a[:, 3 * H:])
-                acts[t] = a
-                cs[t + 1] = a[:, H:2 * H] * cs[t] + a[:, :H] * a[:, 2 * H:3 * H]
-                tcs[t] = np.tanh(cs[t + 1])
-                hs[t + 1] = a[:, 3 * H:] * tcs[t]
-            else:
-                hs[t + 1] = np.tanh(a)
-        hflat = hs[1:].reshape(N, H)
-        logits = hflat @ W_fc.T + p["fc.bias"]
-        logits -= logits.max(1, keepdims=True)
-        e = np.exp(logits)
-        probs = e / e.sum(1, keepdims=True)
-        rows = np.arange(N)
-        loss = -np.log(probs[rows, y.reshape(-1)]).mean()
-        # backward
-        dlogits = probs
-        dlogits[rows, y.reshape(-1)] -= 1
-        dlogits /= N
-        g = {"fc.weight": dlogits.T @ hflat, "fc.bias": dlogits.sum(0)}
-        dhs = (dlogits @ W_fc).reshape(T, B, H)
-        dpre = np.empty_like(xp)                                        # d(gate pre-activations)
-        if gru:
-            dhp = np.empty_like(xp)                                     # d(W_hh h + b_hh)
-        dh_next = np.zeros((B, H), np.float32)
-        dc_next = np.zeros((B, H), np.float32)
-        for t in range(T - 1, -1, -1):
-            dh = dhs[t] + dh_next
-            if gru:
-                a = acts[t]
-                r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-                dan = dh * (1 - z) * (1 - n * n)
-                d, e = dpre[t], dhp[t]
-                d[:, :H] = e[:, :H] = dan * hns[t] * r * (1 - r)
-                d[:, H:2 * H] = e[:, H:2 * H] = dh * (hs[t] - n) * z * (1 - z)
-                d[:, 2 * H:] = dan
-                e[:, 2 * H:] = dan * r
-                dh_next = dh * z + e @ W_hh
-                continue
-            if lstm:
-                a = acts[t]
-                i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-                dc = dh * o * (1 - tcs[t] ** 2) + dc_next
-                d = dpre[t]
-                d[:, :H] = dc * gg * i * (1 - i)
-                d[:, H:2 * H] = dc * cs[t] * f * (1 - f)
-                d[:, 2 * H:3 * H] = dc * i * (1 - gg ** 2)
-                d[:, 3 * H:] = dh * tcs[t] * o * (1 - o)
-                dc_next = dc * f
-            else:
-                dpre[t] = dh * (1 - hs[t + 1] ** 2)
-            dh_next = dpre[t] @ W_hh
-        dflat = dpre.reshape(N, -1)
-        dhflat = dhp.reshape(N, -1) if gru else dflat
-        g["rnn.weight_hh_l0"] = dhflat.T @ hs[:-1].reshape(N, H)
-        g["rnn.bias_ih_l0"] = dflat.sum(0)
-        g["rnn.bias_hh_l0"] = dhflat.sum(0) if gru else g["rnn.bias_ih_l0"].copy()
+            np.copyto(ws.Z, W_ih[:, x].transpose(1, 0, 2))          # W_ih @ one-hot: a gather
+        ws.Z += self._input_bias(B)                 # a (G*H, B) block adds 2x faster than a column
+        if cell == "GRU":
+            gru_forward(ws.Z, W_hh, p["rnn.bias_hh_l0"][2 * H:, None], ws)
+        else:
+            (lstm_forward if cell == "LSTM" else rnn_forward)(ws.Z, W_hh, ws)
+        # the states side by side: hcols[:, t*B + b] = a⟨t⟩ of sequence b (a⟨0⟩ = 0 first)
+        np.copyto(ws.hcols.reshape(H, T + 1, B), ws.hs.transpose(1, 0, 2))
+        h_out, h_prev = ws.hcols[:, B:], ws.hcols[:, :N]
+        loss = _cross_entropy(W_fc, p["fc.bias"], h_out, y.reshape(-1), ws.logits)
+        dlogits = ws.logits
+        np.matmul(dlogits, h_out.T, out=g["fc.weight"])
+        dlogits.sum(1, out=g["fc.bias"])
+        np.matmul(W_fc.T, dlogits, out=ws.dhs)                      # dL/da⟨t⟩ from the output layer
+        backward = {"RNN": rnn_backward, "LSTM": lstm_backward, "GRU": gru_backward}[cell]
+        backward(ws.dhs.reshape(H, T, B), ws.Z, W_hh, ws)
+        # the per-step gradients side by side, then each weight gradient is ONE product over N
+        np.copyto(ws.dZc.reshape(G, T, B), ws.dZ.transpose(1, 0, 2))
+        if cell == "GRU":
+            np.copyto(ws.dPc.reshape(G, T, B), ws.dP.transpose(1, 0, 2))
+        np.matmul(ws.dPc, h_prev.T, out=g["rnn.weight_hh_l0"])
+        ws.dZc.sum(1, out=g["rnn.bias_ih_l0"])
+        if cell == "GRU":
+            ws.dPc.sum(1, out=g["rnn.bias_hh_l0"])
+        else:                                                         # b_ih and b_hh enter alike
+            g["rnn.bias_hh_l0"][...] = g["rnn.bias_ih_l0"]
         if cfg["E"]:
-            g["rnn.weight_ih_l0"] = dflat.T @ emb
-            demb = dflat @ W_ih
-            g["embed.weight"] = np.zeros_like(p["embed.weight"])
-            np.add.at(g["embed.weight"], x.reshape(-1), demb)
+            np.matmul(ws.dZc, emb.reshape(N, -1), out=g["rnn.weight_ih_l0"])
+            np.matmul(W_ih.T, ws.dZc, out=ws.demb)                   # dL/dx⟨t⟩, (E, N)
+            np.matmul(ws.onehot, ws.demb.T, out=g["embed.weight"])   # summed per token
         else:
-            g["rnn.weight_ih_l0"] = np.zeros_like(W_ih)
-            np.add.at(g["rnn.weight_ih_l0"].T, x.reshape(-1), dflat)
-        return float(loss), g
+            np.matmul(ws.dZc, ws.onehot.T, out=g["rnn.weight_ih_l0"])
+        return loss
+
+    def step(self, x, y):
+        """One training step: forward, BPTT, clipping (W1), Adam or Adagrad as PyTorch's."""
+        loss = self._forward_backward(x, y)
+        cfg, g, tmp = self.cfg, self.gflat, self.scratch
+        if cfg["clip"]:                           # as clip_grad_norm_: one norm over all gradients
+            coef = cfg["clip"] / (math.sqrt(float(np.dot(g, g))) + 1e-6)
+            if coef < 1:
+                g *= np.float32(coef)
+        self.t += 1
+        lr, m, v, p = cfg["lr"], self.m, self.v, self.flat
+        if cfg["opt"] == "adagrad":               # as torch.optim.Adagrad, eps=1e-10
+            np.multiply(g, g, out=tmp)
+            m += tmp
+            np.sqrt(m, out=tmp)
+            tmp += 1e-10
+            np.divide(g, tmp, out=tmp)
+            tmp *= lr
+        else:                                     # as torch.optim.Adam, betas (0.9, 0.999)
+            m *= 0.9
+            np.multiply(g, 0.1, out=tmp)
+            m += tmp
+            v *= 0.999
+            np.multiply(g, g, out=tmp)
+            tmp *= 0.001
+            v += tmp
+            np.sqrt(v, out=tmp)                   # denominator sqrt(v) / sqrt(1 - β2^t) + eps
+            tmp *= 1 / math.sqrt(1 - 0.999 ** self.t)
+            tmp += 1e-8
+            np.divide(m, tmp, out=tmp)
+            tmp *= lr / (1 - 0.9 ** self.t)
+        p -= tmp
+        return loss
 
     def sample(self, us, start=0):
-        p, H, lstm = self.p, self.cfg["H"], self.cfg["cell"] == "LSTM"
-        W_hh, b = p["rnn.weight_hh_l0"], p["rnn.bias_ih_l0"] + p["rnn.bias_hh_l0"]
-        # the input's contribution to the gates, per character (embedding row or one-hot column)
-        table = (p["embed.weight"] @ p["rnn.weight_ih_l0"].T if self.cfg["E"]
-                 else p["rnn.weight_ih_l0"].T) + b
-        h, c = np.zeros(H, np.float32), np.zeros(H, np.float32)
+        """Characters one at a time (B = 1, the cell's forward on one step), one per uniform."""
+        p, cfg, H = self.p, self.cfg, self.H
+        ws = Workspace(cfg["cell"], 1, 1, H, GATES[cfg["cell"]], cfg["V"], cfg["E"])
+        # the input side of the gates, per character (embedding row or one-hot column)
+        table = (p["embed.weight"] @ p["rnn.weight_ih_l0"].T if cfg["E"]
+                 else p["rnn.weight_ih_l0"].T) + self._input_bias()[:, 0]
         idx, out = start, []
         for u in us:
-            a = table[idx] + W_hh @ h
-            if lstm:
-                i, f, o = _sigmoid(a[:H]), _sigmoid(a[H:2 * H]), _sigmoid(a[3 * H:])
-                c = f * c + i * np.tanh(a[2 * H:3 * H])
-                h = o * np.tanh(c)
+            ws.Z[0, :, 0] = table[idx]
+            if cfg["cell"] == "GRU":
+                gru_forward(ws.Z, p["rnn.weight_hh_l0"], p["rnn.bias_hh_l0"][2 * H:, None], ws)
             else:
-                h = np.tanh(a)
-            logits = p["fc.weight"] @ h + p["fc.bias"]
+                (lstm_forward if cfg["cell"] == "LSTM" else rnn_forward)(ws.Z, p["rnn.weight_hh_l0"], ws)
+            ws.hs[0] = ws.hs[1]                   # the next character starts from this state
+            if ws.cs is not None:
+                ws.cs[0] = ws.cs[1]
+            logits = p["fc.weight"] @ ws.hs[1, :, 0] + p["fc.bias"]
             e = np.exp(logits - logits.max())
             idx = draw(e / e.sum(), u)
             out.append(idx)
         return out
 
-    def step(self, x, y):
-        loss, g = self.loss_and_grads(x, y)
-        cfg = self.cfg
-        if cfg["clip"]:
-            total = np.sqrt(sum(float((v.astype(np.float64) ** 2).sum()) for v in g.values()))
-            coef = cfg["clip"] / (total + 1e-6)
-            if coef < 1:
-                for v in g.values():
-                    v *= np.float32(coef)
-        self.t += 1
-        lr = cfg["lr"]
-        for k, p in self.p.items():
-            gk, (m, v) = g[k], self.opt_state[k]
-            if cfg["opt"] == "adagrad":            # as torch.optim.Adagrad, eps=1e-10
-                m += gk * gk
-                p -= lr * gk / (np.sqrt(m) + 1e-10)
-            else:                                  # as torch.optim.Adam, betas (0.9, 0.999)
-                m *= 0.9
-                m += 0.1 * gk
-                v *= 0.999
-                v += 0.001 * gk * gk
-                bc1, bc2 = 1 - 0.9 ** self.t, 1 - 0.999 ** self.t
-                p -= (lr / bc1) * m / (np.sqrt(v / bc2) + 1e-8)
-        return loss
+
+def _cross_entropy(W_fc, b_fc, h_out, y, logits):
+    """Mean cross-entropy of ``softmax(W_fc h + b_fc)`` over the N columns of ``h_out`` ``(H, N)``
+    against ``y`` ``(N,)``; leaves dloss/dlogits ``(V, N)`` in the buffer ``logits``."""
+    N = len(y)
+    cols = np.arange(N)
+    np.matmul(W_fc, h_out, out=logits)
+    logits += b_fc[:, None]
+    logits -= logits.max(0)                       # shift each column: exp cannot overflow
+    picked = logits[y, cols]
+    np.exp(logits, out=logits)
+    total = logits.sum(0)
+    loss = float(np.mean(np.log(total) - picked))
+    logits *= 1 / (total * N)                     # softmax / N
+    logits[y, cols] -= 1 / N                      # minus the one-hot targets / N
+    return loss
