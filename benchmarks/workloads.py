@@ -46,7 +46,6 @@ IMPLEMENTATIONS = {
     "torch-fused": ("impl_torch", "Torch"),
     "torch-composed": ("impl_torch", "TorchComposed"),
     "numpy": ("impl_numpy", "Numpy"),
-    "numpy-simple": ("impl_numpy_simple", "Numpy"),
 }
 
 
