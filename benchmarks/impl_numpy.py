@@ -20,9 +20,15 @@ The loss (mean cross-entropy over the ``T*B`` positions), clipping and updates a
 import math
 
 import numpy as np
-
-from impl_numpy_cells import (Workspace, gru_backward, gru_forward, lstm_backward, lstm_forward,
-                              rnn_backward, rnn_forward)
+from impl_numpy_cells import (
+    Workspace,
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_backward,
+    rnn_forward,
+)
 from workloads import GATES, draw
 
 
@@ -149,7 +155,8 @@ class Numpy:
         """Characters one at a time from a zero state, one per uniform in ``us``. With B = 1 the
         cost is the number of numpy calls, so a step is a few calls on 1-d vectors."""
         p, H, cell = self.p, self.H, self.cfg["cell"]
-        W_hh, W_fc, b_fc, b_hn = p["rnn.weight_hh_l0"], p["fc.weight"], p["fc.bias"], p["rnn.bias_hh_l0"][2 * H:]
+        W_hh, W_fc, b_fc = p["rnn.weight_hh_l0"], p["fc.weight"], p["fc.bias"]
+        b_hn = p["rnn.bias_hh_l0"][2 * H:]
         # the input side of the gates, per character (embedding row or one-hot column)
         table = (p["embed.weight"] @ p["rnn.weight_ih_l0"].T if self.cfg["E"]
                  else p["rnn.weight_ih_l0"].T) + self._input_bias()[:, 0]

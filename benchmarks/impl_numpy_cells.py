@@ -33,7 +33,7 @@ class Workspace:
     """
 
     def __init__(self, cell, T, B, H, G, V, E):
-        z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+        z = lambda *shape: np.zeros(shape, np.float32)
         N = T * B
         self.Z, self.hs, self.dZ = z(T, G * H, B), z(T + 1, H, B), z(T, G * H, B)
         self.cs, self.tcs = (z(T + 1, H, B), z(T, H, B)) if cell == "LSTM" else (None, None)
@@ -165,8 +165,8 @@ def gru_backward(dhs, Z, W_hh, ws):
         dz *= dh
         dz *= z
         dz *= tmp2
-        np.multiply(dn, ws.P[t, 2 * H:], out=dr)            # d/d(Γ_r pre-act.) = dn (W_hn a + b_hn) Γ_r (1 - Γ_r)
-        dr *= r
+        np.multiply(dn, ws.P[t, 2 * H:], out=dr)            # d/d(Γ_r pre-act.) =
+        dr *= r                                             #   dn (W_hn a + b_hn) Γ_r (1 - Γ_r)
         np.subtract(1, r, out=tmp)
         dr *= tmp
         dp[:2 * H] = d[:2 * H]                              # the hidden side: same r, z gradients,

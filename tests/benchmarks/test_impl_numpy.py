@@ -14,8 +14,8 @@ BENCHMARKS = str(Path(__file__).resolve().parents[2] / "benchmarks")
 if BENCHMARKS not in sys.path:
     sys.path.insert(0, BENCHMARKS)
 
-from impl_numpy import Numpy  # noqa: E402
-from workloads import GATES, draw  # noqa: E402
+from impl_numpy import Numpy
+from workloads import GATES, draw
 
 V, H, T, B = 7, 6, 5, 3
 CASES = [(cell, E) for cell in ("RNN", "LSTM", "GRU") for E in (None, 4)]
@@ -23,7 +23,7 @@ IDS = [f"{cell}-{'embedding' if E else 'one-hot'}" for cell, E in CASES]
 
 
 def config(cell, E, opt="adam", clip=None, lr=0.05):
-    return dict(cell=cell, V=V, E=E, H=H, B=B, T=T, opt=opt, lr=lr, clip=clip)
+    return {"cell": cell, "V": V, "E": E, "H": H, "B": B, "T": T, "opt": opt, "lr": lr, "clip": clip}
 
 
 def random_state(cfg, seed=0):
