@@ -235,7 +235,7 @@ def main():
     lines += ["", "Peak MiB: peak RSS (VmHWM, reset via /proc/self/clear_refs after imports) during 3 training "
               "steps (S1: one sampling round) minus the RSS just before them (after imports, model "
               "build and data), each implementation in a fresh worker process of its own.",
-              "", "## Targets (issue 7), from this run", "", *report.targets(medians, memory_mib)]
+              "", "## Targets (issue 17), from this run", "", *report.targets(medians, memory_mib)]
     text = "\n".join(lines) + "\n"
     with open(ARGS.output, "w") as f:
         f.write(text)
