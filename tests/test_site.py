@@ -1,9 +1,12 @@
-"""The docs site (issue 16): code copied from it runs as pasted, its math is MathML made at build
-time, and the built HTML loads no script, stylesheet or font from the network."""
+"""The docs site (issue 16): code copied from it runs as pasted, as a script and at the ``python``
+prompt, its math is MathML made at build time, and the built HTML loads no script, stylesheet or
+font from the network."""
 import ast
+import code
 import contextlib
 import importlib.util
 import io
+import itertools
 import os
 import re
 import subprocess
@@ -80,8 +83,58 @@ def test_the_hook_shows_doctests_as_plain_code_with_outputs_as_comments():
 
 
 def test_the_hook_leaves_other_blocks_alone():
-    page = "```python\nx = 1  # >>> in a comment\n```\n\n```text\n>>> not python\n```\n"
+    page = ("```python\nx = 1  # >>> in a comment\n```\n\n```text\n>>> not python\n```\n\n"
+            "````markdown\n```python\n>>> 'a block shown as Markdown'\n```\n````\n")
     assert doctest_code.on_page_markdown(page) == page
+
+
+def test_a_blank_line_in_a_block_goes_but_not_one_in_a_string():
+    shown = doctest_code.plain_code(
+        '>>> class A:\n...     def f(self):\n...         return 1\n...\n...     def g(self):\n'
+        '...         return """a\n...\n... b"""\n>>> A().g()\n\'a\\n\\nb\'\n')
+    assert shown == ('class A:\n    def f(self):\n        return 1\n    def g(self):\n'
+                     '        return """a\n\nb"""\n\nA().g()\n#> \'a\\n\\nb\'\n')
+
+
+def test_directives_blank_lines_fence_options_and_other_languages():
+    page = ('```python title="x.py" hl_lines="2"\n>>> print("a\\n\\nb")  # doctest: +NORMALIZE_WHITESPACE\n'
+            'a\n<BLANKLINE>\nb\n>>> list(range(30))  # all  # doctest: +ELLIPSIS\n[0, 1, ..., 29]\n```\n'
+            '~~~py\n>>> if True:\n...     1\n1\n>>> 2\n2\n~~~\n```pycon\n>>> 3\n3\n```\n')
+    assert doctest_code.on_page_markdown(page) == (
+        '```python title="x.py" hl_lines="2"\nprint("a\\n\\nb")\n#> a\n#>\n#> b\n'
+        'list(range(30))  # all\n#> [0, 1, ..., 29]\n```\n'
+        '~~~py\nif True:\n    1\n#> 1\n\n2\n#> 2\n~~~\n```python\n3\n#> 3\n```\n')
+
+
+def test_a_skipped_example_is_shown_and_marked():
+    shown = doctest_code.shown_examples(">>> import nothing_here  # doctest: +SKIP\n>>> 1\n1\n")
+    assert shown == [("import nothing_here\n", True), ("1\n#> 1\n", False)]
+    assert _runnable(">>> import nothing_here  # doctest: +SKIP\n>>> 1\n1\n") == "1\n#> 1\n"
+
+
+def test_a_plain_line_among_doctest_lines_fails_naming_the_page():
+    with pytest.raises(ValueError, match=r"plain line 'x = 1' .* not run by the doctest"):
+        doctest_code.plain_code("x = 1\n>>> x\n1\n")
+    if importlib.util.find_spec("mkdocs") is None:
+        pytest.skip("the build's error needs mkdocs: pip install -e '.[docs]'")
+    from mkdocs.exceptions import PluginError
+    page = type("Page", (), {"file": type("File", (), {"src_path": "guide.md"})})
+    with pytest.raises(PluginError, match=r"^guide.md: the plain line 'x = 1'"):
+        doctest_code.on_page_markdown("```python\n>>> y = 2\n\nx = 1\n>>> x\n```\n", page=page)
+
+
+def _runnable(body):
+    """A doctest block's shown code without the examples doctest skips."""
+    return "".join(example.code for example in doctest_code.shown_examples(body) if not example.skip)
+
+
+def _page_blocks(page):
+    """The shown code of each doctest block of a page (skipped examples left out), or a skip."""
+    markdown = page.read_text(encoding="utf-8")
+    blocks = [_runnable(block.body) for block in doctest_code.doctest_blocks(markdown)]
+    if not blocks:
+        pytest.skip(f"{page.relative_to(ROOT)} has no doctest")
+    return blocks
 
 
 def _statements(code):
@@ -92,6 +145,12 @@ def _statements(code):
         yield statement, below[0] if below and below[0].startswith("#> ") else None
 
 
+def _announces(output, error):
+    """Whether one of the ``#> `` lines shows ``error`` as the page announces it: ``#> Name: ...``."""
+    names = [re.match(r"#> ([\w.]+)(:|$)", line) for line in output]
+    return any(name and name[1].split(".")[-1] == type(error).__name__ for name in names)
+
+
 def _run(code, namespace, where):
     """Run a block as a script would, statement by statement, in ``namespace``; a statement may
     raise only the exception that the ``#> Name: ...`` comment under it announces."""
@@ -99,23 +158,18 @@ def _run(code, namespace, where):
         try:
             exec(compile(ast.Module([statement], []), where, "exec"), namespace)
         except Exception as error:
-            announced = first_output and re.match(r"#> ([\w.]+): ", first_output)
-            if not announced or announced[1].split(".")[-1] != type(error).__name__:
+            if not _announces([first_output or ""], error):
                 raise AssertionError(f"{where}: line {statement.lineno} raised {error!r}, "
                                      f"and the page does not show it") from error
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
-def test_code_copied_from_a_page_runs_as_pasted(page, tmp_path, monkeypatch):
+def test_code_copied_from_a_page_runs_as_a_script(page, tmp_path, monkeypatch):
     """Every doctest block of the page, as the site shows it, run in order in one namespace."""
     monkeypatch.chdir(tmp_path)                     # pages that write files write them here
-    blocks = [doctest_code.plain_code(body)
-              for _, body in doctest_code.doctest_blocks(page.read_text(encoding="utf-8"))]
-    if not blocks:
-        pytest.skip(f"{page.relative_to(ROOT)} has no doctest")
     namespace = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        for i, code in enumerate(blocks):
+        for i, code in enumerate(_page_blocks(page)):
             assert ">>>" not in code
             _run(code, namespace, f"{page.name}, block {i + 1}")
 
@@ -126,6 +180,68 @@ def test_a_statement_that_raises_unannounced_fails_the_run():
     with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
         _run("1 / 0\n#> ValueError: no\n", {}, "sample")
     _run("1 / 0\n#> ZeroDivisionError: division by zero\n", {}, "sample")
+
+
+class _Prompt(code.InteractiveConsole):
+    """The ``python`` prompt, keeping the errors it would print: (kind, the error)."""
+
+    def __init__(self):
+        super().__init__(locals={"__name__": "__console__"})
+        self.errors = []
+
+    def showsyntaxerror(self, filename=None, **kwargs):
+        self.errors.append(("does not compile", sys.exc_info()[1]))
+
+    def showtraceback(self):
+        self.errors.append(("raised", sys.exc_info()[1]))
+
+
+def _output_of(lines, i):
+    """The ``#> `` lines showing what the statement run at line ``i`` printed: those under it, or,
+    when a blank line ran a compound statement, those above it."""
+    if lines[i].strip():
+        return list(itertools.takewhile(lambda line: line.startswith("#>"), lines[i + 1:]))
+    return list(itertools.takewhile(lambda line: line.startswith("#>"), lines[i - 1::-1]))
+
+
+def _paste(blocks, where):
+    """Paste the blocks into a fresh prompt one after the other, line by line, pressing Enter after
+    each (which ends a compound statement left open); AssertionError at a line that does not
+    compile, or that raises what the ``#> `` lines do not show."""
+    lines = [line for code in blocks for line in code.splitlines() + [""]]
+    prompt = _Prompt()
+    for i, line in enumerate(lines):
+        prompt.push(line)
+        for kind, error in prompt.errors:
+            if kind == "does not compile" or not _announces(_output_of(lines, i), error):
+                context = "\n".join(lines[max(i - 3, 0):i + 1])
+                raise AssertionError(f"{where}: pasted line {i + 1} {kind}: {error!r}\n{context}")
+        prompt.errors.clear()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_code_copied_from_a_page_runs_pasted_at_the_prompt(page, tmp_path, monkeypatch):
+    """Every doctest block of the page, as the site shows it, pasted block after block into the
+    interactive prompt: a blank line in an indented block ends it there, a missing one after a
+    ``def`` swallows the next line."""
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        _paste(_page_blocks(page), str(page.relative_to(ROOT)))
+
+
+def test_pasting_fails_where_the_prompt_would():
+    class_with_blank = ("class A:\n    def f(self):\n        return 1\n\n"
+                        "    def g(self):\n        return 2\n")
+    with pytest.raises(AssertionError, match="line 5 does not compile: IndentationError"):
+        _paste([class_with_blank], "sample")
+    with pytest.raises(AssertionError, match="line 3 does not compile: SyntaxError"):
+        _paste(["for i in range(2):\n    i\nx = 1\n"], "sample")
+    with pytest.raises(AssertionError, match="line 1 raised: ZeroDivisionError"):
+        _paste(["1 / 0\n#> 0\n"], "sample")
+    with pytest.raises(AssertionError, match="line 3 raised: ValueError"):
+        _paste(["for i in range(2):\n    int('a')\n"], "sample")
+    _paste(["1 / 0\n#> ZeroDivisionError: division by zero\n",
+            "for i in range(2):\n    int('a')\n#> ValueError: invalid literal\n"], "sample")
 
 
 # --- the built site (needs the docs extra) ---
