@@ -5,6 +5,7 @@ Each Function is followed by the function users call: ``matmul(input, other)`` (
 """
 import numpy as np
 
+from ..deferred import Deferred
 from ..dtypes import data_of, operands
 from ..errors import ShapeError
 from ..function import Function
@@ -80,8 +81,9 @@ class Linear(Function):
     Gradients, summed over the leading dims: ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``.
 
     A recurrent step multiplies a few rows (the batch) by a wide W. OpenBLAS is slow at that as
-    ``x Wᵀ`` and at ``dYᵀ x`` with a single row, so those two cases take the faster route to the
-    same numbers: ``(W xᵀ)ᵀ``, and an outer product.
+    ``x Wᵀ``, so that case takes the faster route to the same numbers: ``(W xᵀ)ᵀ``. ``dW`` is
+    returned as a ``Deferred`` product: a W used at every step gets its T gradients summed as one
+    product over all T·B rows (``deferred.py``).
     """
 
     @staticmethod
@@ -105,9 +107,7 @@ class Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = (g2 @ w).reshape(x.shape) if needs_x else None
-        gw = None
-        if needs_w:
-            gw = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
+        gw = Deferred(g2, x2) if needs_w else None
         gb = None
         if needs_b:
             gb = g2.sum(0) if ctx.bias_shape == g.shape[-1:] else unbroadcast(g, ctx.bias_shape)

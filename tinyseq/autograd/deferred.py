@@ -1,0 +1,88 @@
+"""A weight's gradient kept as a lazy sum of products until it is complete.
+
+A weight used at every step of a sequence gets T gradients, each a thin product over the B rows of
+one step: ``dW = Σₜ gₜᵀ xₜ`` (``Linear``: g ``(B, out)``, x ``(B, in)``). Computing them one by one
+costs T products whose inner dimension is only B, and T passes that add a whole ``(out, in)``
+matrix into the running sum. Hand-written BPTT instead keeps the g's and x's and makes one product
+over all T·B rows at the end: ``concat(g)ᵀ concat(x)``. The engine does the same for every model:
+an op's backward returns a ``Deferred`` instead of the product, the engine's ``_add`` joins
+deferred gradients that meet, and the node's gradient is made an array once it is complete
+(``engine._complete``), so hooks, ``retain_grad``, ``grad()`` and the ops see only arrays.
+
+Measured on W2 (LSTM, T=64, B=32, H=256, float32, one OpenBLAS thread): the 64 thin products plus
+their sums cost about 190 µs each, the one product with its concatenation about 130 µs per step.
+
+Memory: the pairs keep each step's g alive until the weight's gradient is complete (the x's are
+saved by the forward anyway): T·B·out floats, 8 MiB for W2's ``weight_hh``. Past ``MAX_BYTES``
+the pairs so far are summed into an array and dropped.
+"""
+import numpy as np
+
+MAX_BYTES = 64 * 2 ** 20  # pairs kept per gradient before they are summed into an array
+
+
+class Deferred:
+    """``Σ leftᵀ @ right`` over its pairs (each 2-D, with the same number of rows within a pair),
+    plus ``dense``, an array the engine owns (or ``None``). ``shape``, ``dtype``, ``size``: the
+    result's. ``np.asarray(d)`` makes the array."""
+
+    __slots__ = ("lefts", "rights", "dense", "shape", "dtype", "nbytes")
+
+    def __init__(self, left, right):
+        self.lefts, self.rights, self.dense = [left], [right], None
+        self.shape = (left.shape[1], right.shape[1])
+        self.dtype = np.result_type(left, right)
+        self.nbytes = left.nbytes + right.nbytes
+
+    @property
+    def size(self):
+        """The number of elements of the result, as an array's ``size``."""
+        return self.shape[0] * self.shape[1]
+
+    def extend(self, other):
+        """Add ``other`` (a ``Deferred`` of the same shape) to this one, in place."""
+        self.lefts += other.lefts
+        self.rights += other.rights
+        self.nbytes += other.nbytes
+        if other.dense is not None:
+            self._add_dense(other.dense)
+        if self.nbytes > MAX_BYTES:
+            self._add_dense(self._product())
+            self.lefts, self.rights, self.nbytes = [], [], 0
+        return self
+
+    def materialize(self):
+        """The sum as a new array (which no one else holds)."""
+        if not self.lefts:
+            return self.dense
+        total = self._product()
+        return total if self.dense is None else np.add(total, self.dense, out=total)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.materialize()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    def _product(self):
+        """The pairs' sum: one product over all their rows (``concat(lefts)ᵀ concat(rights)``)."""
+        lefts, rights = self.lefts, self.rights
+        left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
+        right = rights[0] if len(rights) == 1 else np.concatenate(rights)
+        if left.shape[0] == 1:  # one row: an outer product (OpenBLAS is slow at it as a matmul)
+            return left.T * right
+        return left.T @ right
+
+    def _add_dense(self, a):
+        if self.dense is None:
+            self.dense = a
+        else:
+            np.add(self.dense, a, out=self.dense)
+
+
+def join(a, b):
+    """``a + b`` where one or both are ``Deferred``: still lazy if both are (``a`` grows), else an
+    array that no one else holds."""
+    if type(a) is Deferred and type(b) is Deferred:
+        return a.extend(b)
+    lazy, other = (a, b) if type(a) is Deferred else (b, a)
+    total = lazy.materialize()
+    return np.add(total, other, out=total)
