@@ -14,7 +14,12 @@ from .elementwise import add, mul
 
 
 class MatMul(Function):
-    """``a @ b``. Gradients: ``dA = dC @ Bᵀ``, ``dB = Aᵀ @ dC`` (batch dims summed back)."""
+    """``a @ b``. Gradients: ``dA = dC @ Bᵀ``, ``dB = Aᵀ @ dC`` (batch dims summed back).
+
+    The gradient of a 2-D operand (a weight, as in ``h @ W`` or ``W @ h`` at every step) is
+    returned as a ``Deferred`` product, so that the engine sums its T gradients as one product
+    (``deferred.py``): its batch dims, and those of the other operand, become rows of that product.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -32,10 +37,21 @@ class MatMul(Function):
             g = np.expand_dims(g, -2)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            if a.ndim == 2:  # Σ gᵢ bᵢᵀ over b's batch: the rows are g's and b's columns
+                ga = Deferred(_rows(np.swapaxes(g, -1, -2)), _rows(np.swapaxes(b2, -1, -2)))
+            else:
+                ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+            if b.ndim == 2:  # Σ aᵢᵀ gᵢ over a's batch: the rows are a's and g's rows
+                gb = Deferred(_rows(a2), _rows(g))
+            else:
+                gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
+
+
+def _rows(m):
+    """The rows of a stack of matrices ``(*, n, k)`` as one matrix ``(N, k)``."""
+    return m if m.ndim == 2 else m.reshape(-1, m.shape[-1])
 
 
 def matmul(input, other):
