@@ -165,13 +165,13 @@ def test_a_deferred_sum_meets_an_array(eager):
     _same_both_ways(loss, [emb.weight], eager, np.float64)
 
 
-def test_more_pairs_than_max_bytes_are_summed_as_they_come(eager, products, monkeypatch):
-    monkeypatch.setattr(deferred, "MAX_BYTES", 0)
+def test_pairs_of_fold_rows_rows_are_summed_as_they_come(eager, products, monkeypatch):
+    monkeypatch.setattr(deferred, "FOLD_ROWS", 4)
     rng = np.random.default_rng(5)
     w = _f64(rng.standard_normal((3, 3)), requires_grad=True)
     xs = _f64(rng.standard_normal((4, 2, 3)))
     _same_both_ways(lambda: _unrolled(w, w, xs, xs[0]).sum(), [w], eager, np.float64, products)
-    assert max(products) == 2 * 2  # never more than two steps' rows at once
+    assert products == [2 * 2] * 4  # 8 pairs of 2 rows: 4 products of 4 rows
 
 
 @needs_torch
