@@ -14,7 +14,8 @@ Not all T at once, though: the pairs keep each step's g alive (T·B·out floats,
 already as fast per row as one of all T·B, so once the pairs reach that many rows they are summed
 into an array (``dense``) and dropped. Measured on W2's ``weight_hh`` (T=64, B=32, (1024, 256),
 float32, one OpenBLAS thread, best CPU time): the 64 thin products and their sums 12.9 ms, one
-product of 2048 rows 9.6 ms, four of 512 rows 9.3 ms.
+product of 2048 rows 9.6 ms, four of 512 rows 9.3 ms. A whole training step (CPU time, best of
+4 interleaved runs of 12 steps): W2 97 -> 83 ms, W4 (GRU) 84 -> 80 ms.
 """
 import numpy as np
 
@@ -40,12 +41,11 @@ class Deferred:
         return self.shape[0] * self.shape[1]
 
     def extend(self, other):
-        """Add ``other`` (a ``Deferred`` of the same shape) to this one, in place."""
+        """Add ``other`` (a ``Deferred`` of the same shape that an op just returned: pairs only)
+        to this one, in place."""
         self.lefts += other.lefts
         self.rights += other.rights
         self.rows += other.rows
-        if other.dense is not None:
-            self._add_dense(other.dense)
         if self.rows >= FOLD_ROWS:
             self._add_dense(self._product())
             self.lefts, self.rights, self.rows = [], [], 0
@@ -79,8 +79,8 @@ class Deferred:
 
 
 def join(a, b):
-    """``a + b`` where one or both are ``Deferred``: still lazy if both are (``a`` grows), else an
-    array that no one else holds."""
+    """``a + b`` where one or both are ``Deferred`` (``b`` one an op just returned): still lazy if
+    both are (``a`` grows), else an array that no one else holds."""
     if type(a) is Deferred and type(b) is Deferred:
         return a.extend(b)
     lazy, other = (a, b) if type(a) is Deferred else (b, a)
