@@ -13,11 +13,14 @@ place, the op's backward, the check that each gradient has its input's shape (na
 check, and freeing what forward saved unless ``retain_graph=True``.
 
 Gradients that meet at a node are summed in place once the engine owns the array (never in an
-array an op returned, which may be a view of something else).
+array an op returned, which may be a view of something else). A weight's gradient may arrive as a
+``Deferred`` sum of products (``deferred.py``): those are joined as they meet and made one array
+when the node's gradient is complete, so nothing past ``_complete`` ever sees one.
 """
 import numpy as np
 
 from . import anomaly
+from .deferred import Deferred, join
 from .node import AccumulateGrad, edge_of
 from .mode import state
 from .observers import observers
@@ -116,7 +119,7 @@ def _walk(roots, retain_graph, capture):
     order = toposort(nodes)
     needed = None if capture is None else _leading_to(order, capture)
     watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
-    senders = [sent for sent in (o.sending(nodes) for o in observers) if sent is not None]
+    senders = [_with_arrays(sent) for sent in (o.sending(nodes) for o in observers) if sent]
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
         _add(pending, edge, g)
@@ -157,6 +160,8 @@ def _add(pending, edge, g):
     slot = slots[k]
     if slot is None:
         slots[k] = [g, False]
+    elif type(g) is Deferred or type(slot[0]) is Deferred:
+        slots[k] = [join(slot[0], g), True]
     elif slot[1]:
         np.add(slot[0], g, out=slot[0])
     else:
@@ -166,7 +171,11 @@ def _add(pending, edge, g):
 def _complete(node, slots, capture, watchers):
     """This node's gradient is complete: its output gradients, after tensor hooks (a hook's result
     replaces its slot, which the engine then does not own); then ``retain_grad`` tensors get
-    theirs, ``grad()`` captures what it asked for, and the observers' watchers see them."""
+    theirs, ``grad()`` captures what it asked for, and the observers' watchers see them. A
+    ``Deferred`` gradient becomes an array first (one that the engine owns)."""
+    for k, s in enumerate(slots):
+        if s is not None and type(s[0]) is Deferred:
+            slots[k] = [s[0].materialize(), True]
     grads = [None if s is None else s[0] for s in slots]
     if type(node) is AccumulateGrad:  # a leaf keeps its hooks itself, for its one output
         hooks = {0: node.leaf._hooks} if node.leaf._hooks else None
@@ -245,9 +254,12 @@ def _run(node, grads, retain_graph):
     for i, (g, edge) in enumerate(zip(out, node.next_edges)):
         if edge is None or g is None:
             continue
+        shape, dtype = edge[0].out_meta[edge[1]]
+        if type(g) is Deferred and g.shape == shape and g.dtype == dtype and not state.anomaly:
+            result[i] = g  # summed with the others when complete; anomaly checks look at arrays
+            continue
         if type(g) is not np.ndarray:
             g = _gradient_array(g, fn, i)
-        shape, dtype = edge[0].out_meta[edge[1]]
         if g.shape != shape:
             g = _reduce_to(g, shape, fn, i)
         result[i] = g if g.dtype == dtype else _gradient_array(g, fn, i).astype(dtype)
@@ -256,6 +268,13 @@ def _run(node, grads, retain_graph):
     if not retain_graph:
         node.release()
     return result
+
+
+def _with_arrays(sent):
+    """An observer's ``sent(node, grads)`` that is handed arrays in place of ``Deferred`` ones."""
+    def arrays(node, grads):
+        sent(node, [np.asarray(g) if type(g) is Deferred else g for g in grads])
+    return arrays
 
 
 def _gradient_array(g, fn, i):

@@ -5,6 +5,7 @@ Each Function is followed by the function users call: ``matmul(input, other)`` (
 """
 import numpy as np
 
+from ..deferred import Deferred
 from ..dtypes import data_of, operands
 from ..errors import ShapeError
 from ..function import Function
@@ -13,7 +14,12 @@ from .elementwise import add, mul
 
 
 class MatMul(Function):
-    """``a @ b``. Gradients: ``dA = dC @ Bᵀ``, ``dB = Aᵀ @ dC`` (batch dims summed back)."""
+    """``a @ b``. Gradients: ``dA = dC @ Bᵀ``, ``dB = Aᵀ @ dC`` (batch dims summed back).
+
+    The gradient of a 2-D operand (a weight, as in ``h @ W`` or ``W @ h`` at every step) is
+    returned as a ``Deferred`` product, so that the engine sums its T gradients as one product
+    (``deferred.py``): its batch dims, and those of the other operand, become rows of that product.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -31,10 +37,21 @@ class MatMul(Function):
             g = np.expand_dims(g, -2)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            if a.ndim == 2:  # Σ gᵢ bᵢᵀ over b's batch: the rows are g's and b's columns
+                ga = Deferred(_rows(np.swapaxes(g, -1, -2)), _rows(np.swapaxes(b2, -1, -2)))
+            else:
+                ga = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+            if b.ndim == 2:  # Σ aᵢᵀ gᵢ over a's batch: the rows are a's and g's rows
+                gb = Deferred(_rows(a2), _rows(g))
+            else:
+                gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
+
+
+def _rows(m):
+    """The rows of a stack of matrices ``(*, n, k)`` as one matrix ``(N, k)``."""
+    return m if m.ndim == 2 else m.reshape(-1, m.shape[-1])
 
 
 def matmul(input, other):
@@ -80,8 +97,9 @@ class Linear(Function):
     Gradients, summed over the leading dims: ``dx = dY W``, ``dW = dYᵀ x``, ``db = Σ dY``.
 
     A recurrent step multiplies a few rows (the batch) by a wide W. OpenBLAS is slow at that as
-    ``x Wᵀ`` and at ``dYᵀ x`` with a single row, so those two cases take the faster route to the
-    same numbers: ``(W xᵀ)ᵀ``, and an outer product.
+    ``x Wᵀ``, so that case takes the faster route to the same numbers: ``(W xᵀ)ᵀ``. ``dW`` is
+    returned as a ``Deferred`` product: a W used at every step gets its T gradients summed as one
+    product over all T·B rows (``deferred.py``).
     """
 
     @staticmethod
@@ -105,9 +123,7 @@ class Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
         gx = (g2 @ w).reshape(x.shape) if needs_x else None
-        gw = None
-        if needs_w:
-            gw = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
+        gw = Deferred(g2, x2) if needs_w else None
         gb = None
         if needs_b:
             gb = g2.sum(0) if ctx.bias_shape == g.shape[-1:] else unbroadcast(g, ctx.bias_shape)
