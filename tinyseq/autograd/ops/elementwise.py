@@ -287,11 +287,7 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        # tanh' = 1 - tanh², in one new array that each pass rewrites in place while it is in
-        # cache (g * (1 - out * out) makes three): a third less time on a (32, 256) float32
-        d = np.multiply(out, out, out=np.empty_like(out))
-        np.subtract(1, d, out=d)
-        return np.multiply(d, g, out=d)
+        return g * (1 - out * out)  # tanh' = 1 - tanh²
 
 
 def tanh(input):
@@ -308,8 +304,9 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        # σ' = σ(1 - σ), in one new array rewritten in place, as Tanh's, and multiplied in
-        # torch's order, g (1 - σ) σ
+        # σ' = σ(1 - σ), in torch's order g (1 - σ) σ, in one new array rewritten in place (not
+        # three temporaries): in a W4 step (GRU) 0.93 -> 0.73 ms of CPU for its 64. (The
+        # same rewrite of tanh's backward measured no faster in a training step: not done.)
         d = np.subtract(1, out, out=np.empty_like(out))
         np.multiply(d, g, out=d)
         return np.multiply(d, out, out=d)
