@@ -304,7 +304,12 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * out * (1 - out)  # σ' = σ(1 - σ)
+        # σ' = σ(1 - σ), in torch's order g (1 - σ) σ, in one new array rewritten in place (not
+        # three temporaries): in a W4 step (GRU) 0.93 -> 0.73 ms of CPU for its 64. (The
+        # same rewrite of tanh's backward measured no faster in a training step: not done.)
+        d = np.subtract(1, out, out=np.empty_like(out))
+        np.multiply(d, g, out=d)
+        return np.multiply(d, out, out=d)
 
 
 def sigmoid(input):
