@@ -54,9 +54,9 @@ def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False
         dot, graph, names = drawing(loss, collapse=collapse, show_shapes=True, show_grads=False,
                                     rankdir=rankdir, max_nodes=max_nodes)
     except GraphTooLarge as error:  # (its message names draw_graph)
+        folds = _folds(loss, collapse, error.nodes)
         raise ValueError(f"animate_backward: the graph has {error.nodes} boxes, more than "
-                         f"max_nodes={max_nodes}: {_folds(loss, collapse)}raise max_nodes"
-                         ) from None
+                         f"max_nodes={max_nodes}: {folds}raise max_nodes") from None
     inner = _folded_leaves(loss, graph)
     watcher = _Watcher(loss.grad_fn)
     observers.append(watcher)
@@ -70,11 +70,11 @@ def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False
     return BackwardWalk(frames, boxes, layout(dot.source, "svg").decode("utf-8"))
 
 
-def _folds(loss, collapse):
-    """The foldings that would give fewer boxes than ``collapse`` does: "pass collapse='steps'
-    (40 boxes) or " (nothing if no other folding helps: a graph without time steps or modules)."""
-    now = len(fold(trace(loss), collapse).items)
-    better = [(other, len(fold(trace(loss), other).items)) for other in COLLAPSE
+def _folds(loss, collapse, now):
+    """The foldings that would give fewer boxes than ``now`` (``collapse``'s): "pass
+    collapse='steps' (40 boxes) or ", or nothing if none helps (no time steps, no modules)."""
+    graph = trace(loss)
+    better = [(other, len(fold(graph, other).items)) for other in COLLAPSE
               if other not in (None, collapse)]
     better = [f"collapse={other!r} ({boxes} boxes)" for other, boxes in better if boxes < now]
     return f"pass {' or '.join(better)}, or " if better else ""
