@@ -56,10 +56,11 @@ WALKS = {"course-engine-walk": engine_walk, "course-bptt-walk": bptt_walk}
 
 
 def captions(svg_text):
-    """What each frame of an animated SVG says, its wrapped lines joined again."""
+    """What each frame of an animated SVG says: its caption's lines joined again (none in a file
+    of an older format)."""
     root = ET.fromstring(svg_text)
-    return [" ".join(t.text for t in g.iter(f"{SVG}text") if t.get("class") == "caption")
-            for g in root.iter(f"{SVG}g") if g.get("class") == "frame"]
+    group = next((g for g in root.iter(f"{SVG}g") if g.get("class") == "caption"), ())
+    return [" ".join(line.text for line in text) for text in group]
 
 
 def main(check):

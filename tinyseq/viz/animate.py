@@ -17,16 +17,18 @@ from ..autograd.observers import Observer, observers
 from ..autograd.tensor import Tensor
 from ..autograd.toposort import toposort
 from ..io import write_atomic
-from .draw import COLLAPSE, RANKDIRS, GraphTooLarge, drawing
+from .draw import COLLAPSE, RANKDIRS, GraphTooLarge, draw_graph, drawing
+from .graph import fold, trace
 from .render import layout, target
 from . import animate_svg
 from .animate_frames import frames_of
 
 MAX_BOXES = 400  # beyond this a walk has too many frames to step through
+RANKDIR = draw_graph.__kwdefaults__["rankdir"]  # a walk is laid out as draw_graph draws
 DRAWN_EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)", re.M)  # an edge of the dot source
 
 
-def animate_backward(loss, *, collapse=None, rankdir="LR", retain_graph=False,
+def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False,
                      max_nodes=MAX_BOXES):
     """Run ``loss.backward()`` and return the walk as a ``BackwardWalk`` to step through.
 
@@ -52,18 +54,40 @@ def animate_backward(loss, *, collapse=None, rankdir="LR", retain_graph=False,
         dot, graph, names = drawing(loss, collapse=collapse, show_shapes=True, show_grads=False,
                                     rankdir=rankdir, max_nodes=max_nodes)
     except GraphTooLarge as error:  # (its message names draw_graph)
+        folds = _folds(loss, collapse, error.nodes)
         raise ValueError(f"animate_backward: the graph has {error.nodes} boxes, more than "
-                         f"max_nodes={max_nodes}: pass collapse='steps' or collapse='modules' to "
-                         "fold it, or raise max_nodes") from None
+                         f"max_nodes={max_nodes}: {folds}raise max_nodes") from None
+    inner = _folded_leaves(loss, graph)
     watcher = _Watcher(loss.grad_fn)
     observers.append(watcher)
     try:
         loss.backward(retain_graph=retain_graph)
     finally:
         observers.remove(watcher)
-    boxes = _Boxes(graph, names, loss.grad_fn, set(DRAWN_EDGE.findall(dot.source)))
+    boxes = _Boxes(graph, names, (loss.grad_fn, loss._output_nr),
+                   set(DRAWN_EDGE.findall(dot.source)), inner)
     frames = frames_of(boxes, watcher.steps)
     return BackwardWalk(frames, boxes, layout(dot.source, "svg").decode("utf-8"))
+
+
+def _folds(loss, collapse, now):
+    """The foldings that would give fewer boxes than ``now`` (``collapse``'s): "pass
+    collapse='steps' (40 boxes) or ", or nothing if none helps (no time steps, no modules)."""
+    graph = trace(loss)
+    better = [(other, len(fold(graph, other).items)) for other in COLLAPSE
+              if other not in (None, collapse)]
+    better = [f"collapse={other!r} ({boxes} boxes)" for other, boxes in better if boxes < now]
+    return f"pass {' or '.join(better)}, or " if better else ""
+
+
+def _folded_leaves(loss, graph):
+    """``{id(leaf): (its title, its kind)}`` for the leaves folded into a box (a module's
+    parameters, with ``collapse="modules"``), which its caption names; read before folding."""
+    folded = [key for key in graph.members if key[0] == "leaf"]
+    if not folded:
+        return {}
+    items = trace(loss).items
+    return {key[1]: (items[key].title, items[key].kind) for key in folded}
 
 
 def _check(loss, collapse, rankdir, retain_graph, max_nodes):
@@ -89,12 +113,15 @@ def _check(loss, collapse, rankdir, retain_graph, max_nodes):
 
 class _Step:
     """A node of the walk: its complete output gradients, and what its backward sent (one array or
-    ``None`` per input edge; ``None`` for a leaf, which sends nothing). Copies: the engine sums into
+    ``None`` per input edge; ``None`` for a leaf, which sends nothing); for a leaf, ``held``, its
+    ``.grad`` before this walk adds to it (``None`` if it had none). Copies: the engine sums into
     its arrays in place."""
 
     def __init__(self, node, grads):
-        self.node, self.sent = node, None
+        self.node, self.sent, self.held = node, None, None
         self.grads = [None if g is None else np.array(g) for g in grads]
+        if type(node) is AccumulateGrad and node.leaf.grad is not None:
+            self.held = np.array(node.leaf.grad.numpy())  # (the engine adds to it right after)
 
 
 class _Watcher(Observer):
@@ -120,10 +147,13 @@ class _Watcher(Observer):
 
 class _Boxes:
     """Which drawn box shows each node, and how many gradients each box is to receive: one per use
-    of its value by a box other than itself, and the seed ∂L/∂L = 1 for the loss's box."""
+    of its value by a box other than itself, and the seed ∂L/∂L = 1 for the loss's box
+    (``seed``: the slot ``(node, output)`` it goes to); ``inner``: the leaves folded into a box
+    (``_folded_leaves``)."""
 
-    def __init__(self, graph, names, root, drawn):
-        self.graph, self.names = graph, names
+    def __init__(self, graph, names, seed, drawn, inner):
+        self.graph, self.names, self.seed, self.inner = graph, names, seed, inner
+        root = seed[0]
         self.titles = {names[key]: _title(item) for key, item in graph.items.items()}
         self.symbols = {names[key]: item.name for key, item in graph.items.items() if item.name}
         self.folded = {names[key] for key, item in graph.items.items() if item.kind == "folded"}

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..autograd.node import AccumulateGrad
+
 SMALL = 3  # a gradient of at most this many numbers is written out; a larger one by its norm
 
 
@@ -55,13 +57,16 @@ class _Frames:
             self.frames.append(self._frame(box, members[box]))
 
     def _seed(self):
-        """Frame 0: the forward pass is done; ∂L/∂L = 1 arrives at the loss's box."""
+        """Frame 0: the forward pass is done; the seed 1 arrives at the loss's box."""
         b = self.boxes
         self.done.add(b.output)
         self.received[b.root] = (1, b.uses[b.root])
+        self.sums[b.root] = {b.seed: np.ones(())}
         self.grad_text[b.root] = "1"
         edge = (b.root, b.output)
-        return self._record(0, f"Forward pass done. Backward starts at the loss: ∂L/∂L = 1 "
+        name = b.symbols.get(b.root)
+        seed = f"∂{name}/∂{name} = 1" if name else "its gradient with respect to itself, 1,"
+        return self._record(0, f"Forward pass done. Backward starts at the loss: {seed} "
                                f"arrives at {b.titles[b.root]}.", (), {edge: "1"})
 
     def _frame(self, box, segment):
@@ -78,39 +83,76 @@ class _Frames:
                 edge = b.edge(child, b.of(step.node))
                 if edge is not None:
                     _add(sent.setdefault(edge, {}), slot, g)
-        last = segment[-1]
-        if box not in b.folded and last.grads:  # (a folded box shows what entered it)
-            self.grad_text[box] = _text(_join(last.grads))
         self.done.add(box)
         texts = {edge: _text(_join(slots.values())) for edge, slots in sent.items()}
-        return self._record(len(self.frames), self._caption(box, texts, len(segment)), (box,),
-                            texts)
-
-    def _caption(self, box, sent, ops):
-        """The frame in words: which gradient is complete, and where it went."""
-        b = self.boxes
-        name = b.titles[box]
-        k, n = self.received.get(box, (0, b.uses.get(box, 0)))
-        if box in b.leaves:
-            if n == 1:
-                return f"{name}: its gradient arrived: {name}.grad = {self.grad_text[box]}"
-            return (f"{name}: {k} of {n} gradients arrived, summed: {name}.grad = "
-                    f"{self.grad_text[box]}")
-        if box in b.folded:
-            head = f"{name}: its {ops} ops are done"
-        elif box in b.symbols:
-            head = f"{name}: its gradient is complete, ∂L/∂{b.symbols[box]} = {self.grad_text[box]}"
+        if box in b.leaves:  # (a leaf sends nothing: its gradient ends here)
+            caption = self._leaf(box, segment[-1])
         else:
-            head = f"{name}: its gradient is complete ({self.grad_text[box]})"
+            head = self._folded(box, segment) if box in b.folded else self._op(box, segment[-1])
+            caption = head + self._sent(texts)
+        return self._record(len(self.frames), caption, (box,), texts)
+
+    def _leaf(self, box, step):
+        """What a leaf's box says: what arrived (a hook may change it before it is added) and the
+        ``.grad`` that results: the leaf's earlier ``.grad`` plus this walk's, as in torch."""
+        name, (k, n) = self.boxes.titles[box], self.received[box]
+        given = _join(step.grads)
+        result = given if step.held is None else step.held + given
+        self.grad_text[box] = _text(result)
+        words = f"{name}: its gradient arrived" if n == 1 else (
+            f"{name}: {k} of {n} gradients arrived, summed")
+        arrived = _join(self.sums[box].values())
+        if _changed(arrived, given):
+            words += f" ({_text(arrived)}), a hook changed it to {_text(given)}"
+        elif step.held is not None:
+            words += f": {_text(given)}"
+        if step.held is not None:
+            words += f", added to the {_text(step.held)} {name}.grad held"
+        return f"{words}: {name}.grad = {self.grad_text[box]}"
+
+    def _op(self, box, step):
+        """What an op's box says when its gradient is complete (and whether a hook changed it)."""
+        b = self.boxes
+        self.grad_text[box] = text = _text(_join(step.grads))
+        hooked = any(_changed(g, step.grads[k]) for (_, k), g in self.sums.get(box, {}).items())
+        note = (f"a hook changed the {_text(_join(self.sums[box].values()))} that arrived"
+                if hooked else "")
+        if box in b.symbols:
+            loss = b.symbols.get(b.root, "loss")
+            value = f", ∂{loss}/∂{b.symbols[box]} = {text}" + (f" ({note})" if note else "")
+        else:
+            value = f" ({text}; {note})" if note else f" ({text})"
+        return f"{b.titles[box]}: its gradient is complete{value}"
+
+    def _folded(self, box, segment):
+        """What a folded box says: its ops are done, and the leaves inside it that got gradients
+        (a module's parameters are folded with it)."""
+        b = self.boxes
+        leaves = [b.inner[id(step.node.leaf)] for step in segment
+                  if type(step.node) is AccumulateGrad]
+        ops = len(segment) - len(leaves)
+        words = f"{b.titles[box]}: its {ops} op{' is' if ops == 1 else 's are'} done"
+        kind = "parameters" if all(k == "parameter" for _, k in leaves) else "leaf tensors"
+        if len(leaves) > 4:
+            return words + f", its {len(leaves)} {kind} got their gradients"
+        if leaves:
+            names = [title for title, _ in leaves]
+            names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            their = "its gradient" if len(leaves) == 1 else "their gradients"
+            return words + f", {names} got {their}"
+        return words
+
+    def _sent(self, sent):
+        """The end of a caption: where the box's gradients went."""
         if not sent:
-            return head + "; it sends nothing back (no input needs a gradient)."
+            return "; it sends nothing back (no input needs a gradient)."
         parts = []
         for (child, _), text in sent.items():
             got, of = self.received[child]
             share = f" ({got} of {of} arrived)" if of > 1 else ""
-            parts.append(f"{b.titles[child]} gets {text}{share}")
+            parts.append(f"{self.boxes.titles[child]} gets {text}{share}")
         edges = "1 edge" if len(sent) == 1 else f"{len(sent)} edges"
-        return f"{head}; it sends gradients along {edges}: " + ", ".join(parts) + "."
+        return f"; it sends gradients along {edges}: " + ", ".join(parts) + "."
 
     def _record(self, index, caption, completed, texts):
         self.carried.update(dict.fromkeys(texts))
@@ -142,6 +184,11 @@ def _box_order(boxes, steps, members):
 def _add(sums, slot, g):
     """Sum ``g`` into ``sums[slot]``, as the engine sums the gradients that meet at one output."""
     sums[slot] = g if slot not in sums else sums[slot] + g
+
+
+def _changed(arrived, given):
+    """Whether a hook changed the sum of what arrived into ``given`` (NaN equals NaN here)."""
+    return given is not None and not np.allclose(arrived, given, equal_nan=True)
 
 
 def _join(arrays):
