@@ -43,7 +43,6 @@ class Recorder(Observer):
 
     def __init__(self):
         self.norms = weakref.WeakKeyDictionary()
-        self.values = weakref.WeakKeyDictionary()
         self.walks = weakref.WeakKeyDictionary()
         self.numbers = itertools.count(1)
         self.local = threading.local()  # .recording: inside record_grad_norms(), in this thread
@@ -51,29 +50,30 @@ class Recorder(Observer):
     def recorded(self, node, args, flags, outputs):
         """``outputs``: the Tensors ``node`` made (the value of a SMALL one is kept for
         drawing)."""
-        for k, t in enumerate(outputs):
-            if t._data.size <= SMALL:
-                self.keep(node, k, t._data)
+        if len(outputs) == 1:  # (the usual case, inlined: this runs for every op)
+            data = outputs[0]._data
+            if data.size <= SMALL:
+                value = {0: data[()] if data.ndim == 0 else data.copy()}  # (as _copy does)
+                if node.notes is None:  # (always, unless an observer before this one noted)
+                    node.notes = {"values": value}
+                else:
+                    node.notes["values"] = value
+        else:
+            values = {k: _copy(t._data) for k, t in enumerate(outputs) if t._data.size <= SMALL}
+            if values:
+                _note(node, "values", values)
         if False in flags:
-            consts = [(i, a.shape, a.name, weakref.ref(a)) for i, (a, f)
-                      in enumerate(zip(args, flags)) if not f and isinstance(a, Tensor)]
-            if consts and node.notes is None:  # (the usual case: this is the first note)
-                node.notes = {"consts": tuple(consts)}
-            elif consts:
-                node.notes["consts"] = tuple(consts)
+            consts = [_constant(i, a) for i, (a, f) in enumerate(zip(args, flags))
+                      if not f and (isinstance(a, Tensor) or type(a) is np.ndarray and a.ndim)]
+            if consts:
+                _note(node, "consts", tuple(consts))
 
     def named(self, tensor, name):
         node = tensor.grad_fn
-        if node.notes is None:  # (the usual case: a result named once; this is on the hot path)
+        if node.notes is None:  # (the usual case: a large result named once; on the hot path)
             node.notes = {"labels": {tensor._output_nr: name}}
         else:
             node.notes.setdefault("labels", {})[tensor._output_nr] = name
-        if tensor._data.size <= SMALL:
-            self.keep(node, tensor._output_nr, tensor._data)
-
-    def keep(self, node, k, value):
-        """Keep a copy of ``value``, output ``k`` of ``node``, as it is now."""
-        self.values.setdefault(node, {})[k] = np.array(value, copy=True)
 
     @staticmethod
     def consts(node):
@@ -84,6 +84,12 @@ class Recorder(Observer):
     def labels(node):
         """``{output index: name}`` of the named outputs of ``node`` (empty if none)."""
         return node.notes.get("labels", {}) if node.notes else {}
+
+    @staticmethod
+    def values(node):
+        """``{output index: a copy of its array}`` of the SMALL outputs of ``node``, as the op
+        made them (or as they were when named)."""
+        return node.notes.get("values", {}) if node.notes else {}
 
     def walking(self, roots):
         walk, recording = next(self.numbers), getattr(self.local, "recording", False)
@@ -140,6 +146,43 @@ def combined(norms):
     """One norm for several outputs (those that got a gradient); ``None`` if none did."""
     norms = [n for n in norms or () if n is not None]
     return math.sqrt(sum(n * n for n in norms)) if norms else None
+
+
+def _note(node, key, value):
+    """Set ``node.notes[key]`` (``notes`` is made on the first note: most nodes have none)."""
+    if node.notes is None:
+        node.notes = {key: value}
+    else:
+        node.notes[key] = value
+
+
+def _copy(array):
+    """A copy of ``array`` that a later change in place cannot reach: a 0-d array's ``[()]``, a
+    numpy scalar (immutable, drawn as the array is), costs a third of ``copy()``."""
+    return array[()] if array.ndim == 0 else array.copy()
+
+
+def _constant(i, arg):
+    """What ``consts`` keeps of argument ``i``, ``arg``, that needs no gradient: a Tensor, or an
+    array the op was given for one (an int or bool tensor next to a float one, or a numpy array,
+    comes as an array already cast to the float dtype; a Python number, a 0-d array, is no box).
+    """
+    if isinstance(arg, Tensor):
+        return i, arg.shape, arg.name, weakref.ref(arg)
+    return i, arg.shape, None, _Held(_copy(arg) if arg.size <= SMALL else None)
+
+
+class _Held:
+    """A constant's array held for drawing, called as a weak reference is (a cast array dies with
+    the op: a small one's copy is kept, a larger one's shape is enough)."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+    def __call__(self):
+        return self.array
 
 
 recorder = observe(Recorder())
