@@ -146,6 +146,23 @@ def test_a_value_is_the_one_when_named_not_after_a_later_change():
     assert "h data [2, 4]" in " ".join(labels(ts.viz.draw_graph(y)).values())
 
 
+def test_leaves_are_drawn_as_they_are_now_results_as_the_ops_computed_them():
+    """What docs/visualization.md says: after an update in place (an optimizer's step), a leaf
+    shows its new value next to results computed from the old one, the output box too."""
+    y = ts.tensor([1.0, 2.0], requires_grad=True).named("y")
+    k = ts.tensor([3.0, 4.0]).named("k")
+    z = (y * 2).named("z")
+    L = (z * k).sum().named("L")
+    with ts.no_grad():
+        y.data[0] = 100.0  # behind autograd's back, after the forward pass
+        k.add_(1)
+        L.add_(1)  # (even the drawn result itself)
+    text = labels(ts.viz.draw_graph(L))
+    assert box(text, "y") == "y data [100, 2]" and box(text, "k") == "k data [4, 5]"
+    assert "mul z data [2, 4]" in text.values() and "mul data [6, 16]" in text.values()
+    assert box(text, "sum") == "sum L data 22" and box(text, "L") == "L data 22"
+
+
 def test_ops_of_several_outputs_say_which_numbers_are_which():
     x = ts.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     a, b = x.chunk(2)
