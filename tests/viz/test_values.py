@@ -180,12 +180,14 @@ def test_the_recorder_keeps_small_outputs_only_and_copies_them_into_the_nodes_no
     s = ts.tensor(1.5, requires_grad=True)
     small_out, big_out, scalar = x * 2, big * 2, s * 2  # the engine hands each to the recorder
     kept, kept_scalar = recorder.values(small_out.grad_fn)[0], recorder.values(scalar.grad_fn)[0]
-    assert small_out.grad_fn.notes == {"values": {0: kept}}  # (it goes with the node)
+    assert small_out.grad_fn.notes == {"values": (kept,)}  # (it goes with the node)
     assert kept.tolist() == [2.0] * SMALL and kept is not small_out.numpy()
     small_out.data.add_(1)  # a later change in place is not what the op computed
     scalar.data.add_(1)
     assert kept.tolist() == [2.0] * SMALL and kept_scalar == 3.0 and kept_scalar.ndim == 0
     assert recorder.values(big_out.grad_fn) == {} and big_out.grad_fn.notes is None
+    head, tail = ts.arange(7.0).requires_grad_().split([2, 5])  # one small output, one large
+    assert {k: v.tolist() for k, v in recorder.values(head.grad_fn).items()} == {0: [0.0, 1.0]}
 
 
 def test_an_unnamed_op_shows_its_value():
