@@ -114,7 +114,7 @@ def _op(node, norm, recorded, grads):
     labels = recorder.labels(node)
     names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
-                recorded, values=dict(recorder.values(node)), grads=grads)
+                recorded, values=recorder.values(node), grads=grads)
 
 
 def _small(arrays):
