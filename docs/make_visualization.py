@@ -32,7 +32,8 @@ for bias in (0, 1, 2):
     with ts.no_grad():
         lstm.bias_ih_l0.data[32:64] += bias  # Γ_f's rows: PyTorch's gate order is i, f, g, o
     curves[f"lstm, forget-gate bias +{bias}"] = ts.viz.gradient_flow(lstm, x)
-ts.viz.plot_gradient_flow(curves, "docs/img/gradflow-forget-bias.png",
+
+ts.viz.plot_gradient_flow(curves, "gradflow-forget-bias.png",
                           title="LSTM: the forget gate's bias decides how far gradients reach")
 '''
 
@@ -79,15 +80,47 @@ digits; `nan` and `inf` as such). What is known decides what is written:
 
 - **leaves** (parameters, and inputs that require grad) show their `.data` and, after any
   `backward()`, their `.grad`;
-- **results** show their value when they were named (`.named("e")`, as the cells name their gates)
-  and the drawn tensor's own value; their gradient when the backward ran inside
-  `ts.viz.record_grad_norms()` (the engine frees it otherwise);
+- **results** (the ops, and the output you drew) show the value the op computed, named or not;
+  their gradient when the backward ran inside `ts.viz.record_grad_norms()` (the engine frees it
+  otherwise);
+- **constants** show their numbers too: a mask, an int or bool tensor (multiplied with a float
+  one, it is drawn with the float numbers the op used);
 - **larger tensors** show their shape, and with `show_grads=True` the norm ‖grad‖ of their gradient.
+
+Leaves and constants are drawn as they are now, results as they were computed: the op keeps a
+copy of a small result when it runs, and nothing keeps the old value of a leaf. After an update in
+place (`w.data -= lr * w.grad`, an optimizer's `step()`) a parameter shows its new value next to
+results computed from the old one; draw before the step to see numbers that agree.
 
 Numbers are on by default (`show_values=False` writes shapes only); gradients are written whenever
 they are known. `show_grads=True` adds the colours: each box is filled by the size of its
 gradient on a log scale, and the legend spans exactly the boxes it colours (here |∂L/∂L| = 1 to
 |∂L/∂a| = 6).
+
+## Watch the backward walk
+
+`ts.viz.animate_backward(loss)` runs `loss.backward()` (filling `.grad` as it would) and gives back
+the walk as frames, one per node whose gradient is complete, in the engine's order; each caption
+says what arrived and what was sent, and a value used several times sums its shares. In a notebook
+the walk shows itself as a player; `walk.save("walk.html")` writes the player, `walk.save(
+"walk.svg")` an animated picture. The course walks through it on
+[page 1](course/01-engine.md#watch-the-walk) (an expression, op by op) and
+[page 4](course/04-bptt.md#watch-the-walk-through-time) (an unrolled RNN, step by step, with
+`collapse="steps"`). Here `x` is used three times:
+
+```python
+>>> x = ts.tensor(3.0, requires_grad=True).named("x")
+>>> walk = ts.viz.animate_backward((x * x + x).named("L"))
+>>> for frame in walk.frames:
+...     print(frame.caption)
+Forward pass done. Backward starts at the loss: ∂L/∂L = 1 arrives at add (L).
+add (L): its gradient is complete, ∂L/∂L = 1; it sends gradients along 2 edges: mul gets 1, x gets 1 (1 of 3 arrived).
+mul: its gradient is complete (1); it sends gradients along 1 edge: x gets 6 (3 of 3 arrived).
+x: 3 of 3 gradients arrived, summed: x.grad = 7
+>>> x.grad.item()  # d(x² + x)/dx = 2x + 1
+7.0
+
+```
 
 ## An LSTM, four steps, every gate
 
@@ -217,7 +250,9 @@ On a log axis the decay is a straight line: each step back multiplies the gradie
 same factor, the product of Jacobians ∂a⟨t⟩/∂a⟨t-1⟩ of the notes. The GRU and the LSTM lose less
 per step than the plain RNN, but with PyTorch's initialisation they still lose most of it: a
 forget gate Γ_f near σ(0) = 0.5 halves c⟨t⟩'s gradient at each step. Giving the forget gate's bias
-+1 or +2 (as Jozefowicz et al., 2015, advise) keeps the gradient alive far back:
++1 or +2 (as Jozefowicz et al., 2015, advise) keeps the gradient alive far back (pasted at the
+`python` prompt, this writes `gradflow-forget-bias.png` in the current folder; without a path,
+in a notebook, the returned figure shows itself):
 
 ```python
 {FORGET_BIAS}```
@@ -293,7 +328,9 @@ def main(argv):
 
     render(scalar_expression(), SCALAR_PICTURE)
     print("$ python: the forget-bias curves")
+    os.chdir(ROOT / "docs" / "img")  # (the code writes its picture in the current folder)
     exec(FORGET_BIAS, {})
+    os.chdir(ROOT)
     PAGE.write_text(TEXT, encoding="utf-8")
     print(f"wrote {PAGE.relative_to(ROOT)}")
     return 0

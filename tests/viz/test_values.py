@@ -121,6 +121,22 @@ def test_constants_show_their_numbers_ints_and_bools_as_such():
     assert ts.viz.draw._numbers(np.array(1 / 3)) == "0.3333"
 
 
+def test_int_and_bool_tensors_next_to_a_float_one_are_drawn_as_constants():
+    """The op gets them cast to the float dtype (PyTorch's typing), as arrays: drawn all the
+    same, with the numbers the op used; a Python number is no box."""
+    a = ts.tensor(2.0, requires_grad=True)
+    x = ts.tensor([1.0, 2.0], requires_grad=True)
+    for y, numbers in (((a * ts.tensor([1, 2, 3])).sum(), "[1, 2, 3]"),
+                       ((x * ts.tensor([True, False])).sum(), "[1, 0]"),
+                       ((x + np.array([5, 7])).sum(), "[5, 7]")):
+        assert [t for t in labels(ts.viz.draw_graph(y)).values()
+                if t.startswith("const")] == [f"const data {numbers}"]
+    large = (ts.ones(3, 5, requires_grad=True) * (ts.arange(15).reshape(3, 5) > 7)).sum()
+    assert "const (3, 5)" in labels(ts.viz.draw_graph(large)).values()
+    assert not [t for t in labels(ts.viz.draw_graph((x * 3 + 1.5).sum())).values()
+                if t.startswith("const")]
+
+
 def test_a_value_is_the_one_when_named_not_after_a_later_change():
     x = ts.tensor([1.0, 2.0], requires_grad=True)
     h = (x * 2).named("h")
@@ -128,6 +144,23 @@ def test_a_value_is_the_one_when_named_not_after_a_later_change():
     with ts.no_grad():
         h.data[0] = 100.0  # changed behind autograd's back, after naming
     assert "h data [2, 4]" in " ".join(labels(ts.viz.draw_graph(y)).values())
+
+
+def test_leaves_are_drawn_as_they_are_now_results_as_the_ops_computed_them():
+    """What docs/visualization.md says: after an update in place (an optimizer's step), a leaf
+    shows its new value next to results computed from the old one, the output box too."""
+    y = ts.tensor([1.0, 2.0], requires_grad=True).named("y")
+    k = ts.tensor([3.0, 4.0]).named("k")
+    z = (y * 2).named("z")
+    L = (z * k).sum().named("L")
+    with ts.no_grad():
+        y.data[0] = 100.0  # behind autograd's back, after the forward pass
+        k.add_(1)
+        L.add_(1)  # (even the drawn result itself)
+    text = labels(ts.viz.draw_graph(L))
+    assert box(text, "y") == "y data [100, 2]" and box(text, "k") == "k data [4, 5]"
+    assert "mul z data [2, 4]" in text.values() and "mul data [6, 16]" in text.values()
+    assert box(text, "sum") == "sum L data 22" and box(text, "L") == "L data 22"
 
 
 def test_ops_of_several_outputs_say_which_numbers_are_which():
@@ -141,15 +174,20 @@ def test_ops_of_several_outputs_say_which_numbers_are_which():
     assert "data[1] [3, 4]" in split and "grad[0] [3, 4]" in split and "grad[1] [1, 2]" in split
 
 
-def test_the_recorder_keeps_small_outputs_only_and_copies_them():
+def test_the_recorder_keeps_small_outputs_only_and_copies_them_into_the_nodes_notes():
     x = ts.ones(SMALL, requires_grad=True)
     big = ts.ones(SMALL + 1, requires_grad=True)
-    small_out, big_out = x * 2, big * 2  # the engine hands both to the recorder
-    kept = recorder.values[small_out.grad_fn][0]
+    s = ts.tensor(1.5, requires_grad=True)
+    small_out, big_out, scalar = x * 2, big * 2, s * 2  # the engine hands each to the recorder
+    kept, kept_scalar = recorder.values(small_out.grad_fn)[0], recorder.values(scalar.grad_fn)[0]
+    assert small_out.grad_fn.notes == {"values": (kept,)}  # (it goes with the node)
     assert kept.tolist() == [2.0] * SMALL and kept is not small_out.numpy()
     small_out.data.add_(1)  # a later change in place is not what the op computed
-    assert kept.tolist() == [2.0] * SMALL
-    assert big_out.grad_fn not in recorder.values
+    scalar.data.add_(1)
+    assert kept.tolist() == [2.0] * SMALL and kept_scalar == 3.0 and kept_scalar.ndim == 0
+    assert recorder.values(big_out.grad_fn) == {} and big_out.grad_fn.notes is None
+    head, tail = ts.arange(7.0).requires_grad_().split([2, 5])  # one small output, one large
+    assert {k: v.tolist() for k, v in recorder.values(head.grad_fn).items()} == {0: [0.0, 1.0]}
 
 
 def test_an_unnamed_op_shows_its_value():
@@ -172,6 +210,34 @@ def test_the_legend_spans_only_the_norms_the_boxes_show():
              for n in graph.nodes() if n != "legend"}
     palette = ts.viz.draw.PALETTE
     assert fills["a"] == palette[-1] and fills["mul"] in palette  # the largest norm is the darkest
+
+
+def legend_entries(dot):
+    """``[(colour, text)]`` of the legend's colour cells followed by a text (not a number)."""
+    graph = parsed(dot)  # (its nodes read through it)
+    table = next(n.attr["label"] for n in graph.nodes() if n == "legend")
+    return re.findall(r'<td bgcolor="(#\w+)"[^>]*> </td><td[^>]*>([A-Za-z][^<]*)</td>', table)
+
+
+def test_the_legend_names_purple_when_a_box_is_purple_and_only_then():
+    a = ts.tensor(-1.0, requires_grad=True).named("a")
+    L = (a.sqrt() * 2).named("L")  # d sqrt(a) / da at -1 is NaN
+    with ts.viz.record_grad_norms():
+        L.backward()
+    dot = ts.viz.draw_graph(L, show_grads=True)
+    graph = parsed(dot)
+    assert ts.viz.draw.NONFINITE in [n.attr["fillcolor"] for n in graph.nodes()]
+    assert (ts.viz.draw.NONFINITE, "NaN or Inf") in legend_entries(dot)
+    assert re.findall(r"<td>([-+.e\d]+)</td>", dot.source) == ["1.0e+00", "2.0e+00"]
+    _, L = scalar_expression()  # every norm finite: the palette only
+    assert ts.viz.draw.NONFINITE not in ts.viz.draw_graph(L, show_grads=True).source
+    b = ts.tensor(-1.0, requires_grad=True)
+    M = b.sqrt()
+    with ts.viz.record_grad_norms():
+        M.backward(ts.tensor(float("nan")))  # every norm NaN: no palette, the purple entry
+    dot = ts.viz.draw_graph(M, show_grads=True)
+    assert legend_entries(dot) == [(ts.viz.draw.NONFINITE, "NaN or Inf")]
+    assert ts.viz.draw.PALETTE[0] not in dot.source
 
 
 def test_show_values_must_be_a_bool():

@@ -124,7 +124,7 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, sho
     for source, target, attrs in (rows.edges() if rows else _edges(graph)):
         dot.edge(names[source], names[target], **attrs)
     clusters.close()
-    if scale is not None and scale.lo is not None:
+    if scale is not None and (scale.lo is not None or scale.nonfinite):
         dot.node("legend", scale.legend(), shape="plaintext")
     return dot, graph, names
 
@@ -233,6 +233,7 @@ class _Scale:
     def __init__(self, norms):
         logs = [math.log10(n) for n in norms if n and math.isfinite(n)]
         self.lo, self.hi = (min(logs), max(logs)) if logs else (None, None)
+        self.nonfinite = any(n is not None and not math.isfinite(n) for n in norms)
 
     def colour(self, norm, recorded=True):
         """(fill, font colour); white for "no grad yet", pale grey for "not recorded", grey for
@@ -248,11 +249,20 @@ class _Scale:
         return PALETTE[k], "#ffffff" if k >= 5 else "#222222"
 
     def legend(self):
-        """A one-row table: the palette from the smallest to the largest norm."""
-        cells = "".join(f'<td bgcolor="{c}" width="18"> </td>' for c in PALETTE)
-        return (f'<<table border="0" cellspacing="0" cellpadding="3"><tr><td colspan="'
-                f'{len(PALETTE) + 2}"><b>‖grad‖, log scale</b></td></tr><tr>'
-                f"<td>{10 ** self.lo:.1e}</td>{cells}<td>{10 ** self.hi:.1e}</td></tr></table>>")
+        """A table: the palette from the smallest to the largest norm (if a box has a finite
+        one), and purple for NaN or Inf (if a box has such a norm)."""
+        rows = []
+        if self.lo is not None:
+            cells = "".join(f'<td bgcolor="{c}" width="18"> </td>' for c in PALETTE)
+            rows.append(f"<td>{10 ** self.lo:.1e}</td>{cells}<td>{10 ** self.hi:.1e}</td>")
+        if self.nonfinite:  # (under the palette's first cell, if there is a palette)
+            rows.append("<td></td>" * (self.lo is not None) + f'<td bgcolor="{NONFINITE}" '
+                        f'width="18"> </td><td colspan="{len(PALETTE)}" align="left">NaN or Inf'
+                        "</td>")
+        columns = len(PALETTE) + 2 if self.lo is not None else len(PALETTE) + 1
+        return (f'<<table border="0" cellspacing="0" cellpadding="3"><tr><td colspan="{columns}">'
+                f"<b>‖grad‖, log scale</b></td></tr>"
+                + "".join(f"<tr>{row}</tr>" for row in rows) + "</table>>")
 
 
 class _Clusters:

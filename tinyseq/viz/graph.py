@@ -101,11 +101,10 @@ def trace(roots):
                           if type(child) is AccumulateGrad else ("op", id(child)))
                 edges.append((source, target, f"[{k}]" if len(child.out_meta) > 1 else ""))
     for i, t in enumerate(roots):
-        op = items[("op", id(t.grad_fn))]
-        op.values.update(_small({t._output_nr: t}))  # (a root's value is known: it is here)
+        op, k = items[("op", id(t.grad_fn))], t._output_nr
         items[("output", i)] = Item("output", t.name or "output", None, (t.shape,),
-                                    values=_small({0: t}),
-                                    grads=_small({0: op.grads.get(t._output_nr)}))
+                                    values=_small({0: op.values.get(k)}),  # (as computed)
+                                    grads=_small({0: op.grads.get(k)}))
         edges.append((("op", id(t.grad_fn)), ("output", i), ""))
     _place_by_consumers(items, edges)
     return Graph(_in_flow_order(items), edges)
@@ -115,7 +114,7 @@ def _op(node, norm, recorded, grads):
     labels = recorder.labels(node)
     names = ", ".join(map(str, labels.values())) if labels else None
     return Item("op", node.name, names, tuple(s for s, _ in node.out_meta), node.scope, norm,
-                recorded, values=dict(recorder.values.get(node, {})), grads=grads)
+                recorded, values=recorder.values(node), grads=grads)
 
 
 def _small(arrays):
