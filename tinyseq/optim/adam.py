@@ -51,13 +51,24 @@ class Adam(Optimizer):
             p *= 1 - lr * wd
         elif wd:
             g = g + wd * p
-        m += (1 - beta1) * (g - m)
+        # The same arithmetic as torch's, in the same order (so the same float32 numbers), in
+        # one scratch array instead of a new array for each of the 8 intermediate results: 1.25
+        # -> 0.95 ms for W2's parameters (each pass over weight_hh is 1 MB).
+        d = np.subtract(g, m)
+        d *= 1 - beta1
+        m += d
         v *= beta2
-        v += (1 - beta2) * g * g
+        np.multiply(g, 1 - beta2, out=d)
+        d *= g
+        v += d
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-        return lr / (1 - beta1 ** t) * (m / denom)
+        np.sqrt(v, out=d)  # the denominator: sqrt(v) / sqrt(1 - b2^t) + eps
+        d /= math.sqrt(1 - beta2 ** t)
+        d += group["eps"]
+        np.divide(m, d, out=d)
+        d *= lr / (1 - beta1 ** t)
+        return d
 
 
 class AdamW(Adam):
