@@ -248,19 +248,20 @@ def test_linear_refuses_what_it_refused_before():
 @pytest.mark.parametrize("options", [{}, {"amsgrad": True}, {"weight_decay": 0.1},
                                      {"weight_decay": 0.1, "decoupled_weight_decay": True},
                                      {"maximize": True}])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_adam_steps_are_the_textbook_formulas_bit_for_bit(options, dtype):
+@pytest.mark.parametrize("dtype, shape", [(np.float32, (3, 4)), (np.float64, (3, 4)),
+                                          (np.float32, ())])
+def test_adam_steps_are_the_textbook_formulas_bit_for_bit(options, dtype, shape):
     """Adam's update, written out with a new array for each intermediate result (the form
     ``adam.py`` had before it reused one scratch array), gives the same numbers to the last bit."""
     rng = np.random.default_rng(0)
-    p0 = rng.standard_normal((3, 4)).astype(dtype)
+    p0 = np.asarray(rng.standard_normal(shape), dtype)
     p = ts.nn.Parameter(p0.copy())
     opt = ts.optim.Adam([p], lr=0.01, betas=(0.8, 0.9), eps=1e-6, **options)
     want, m, v, vmax = p0.copy(), np.zeros_like(p0), np.zeros_like(p0), np.zeros_like(p0)
     lr, b1, b2, eps, wd = 0.01, 0.8, 0.9, 1e-6, options.get("weight_decay", 0)
     for t in range(1, 5):
-        g = rng.standard_normal((3, 4)).astype(dtype)
-        p.grad = ts.from_numpy(g.copy())
+        g = np.asarray(rng.standard_normal(shape), dtype)
+        p.grad = ts.from_numpy(np.array(g))
         opt.step()
         g = -g if options.get("maximize") else g
         if options.get("decoupled_weight_decay"):

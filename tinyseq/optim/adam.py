@@ -54,7 +54,7 @@ class Adam(Optimizer):
         # The same arithmetic as torch's, in the same order (so the same float32 numbers), in
         # one scratch array instead of a new array for each of the 8 intermediate results: 1.25
         # -> 0.95 ms for W2's parameters (each pass over weight_hh is 1 MB).
-        d = np.subtract(g, m)
+        d = np.subtract(g, m, out=np.empty_like(m))  # (an array even when 0-d)
         d *= 1 - beta1
         m += d
         v *= beta2
