@@ -129,7 +129,7 @@ class AccumulateGrad:
     retained = None  # a leaf keeps its own gradient; its hooks live on the leaf (``leaf._hooks``)
     # The same for every leaf, so kept on the class: a leaf's accumulator lives only as long as
     # the graph that uses it (``edge_of``), and a small graph made and dropped in a loop makes one
-    # per leaf each time (making the name each time was a third of ``x * y``'s bookkeeping).
+    # per leaf each time (making the name each time cost a small ``x * y`` about 1.5 us of 8).
     name = OpName("accumulate_grad", "torch::autograd::AccumulateGrad")
     scope = ()
     next_edges = ()

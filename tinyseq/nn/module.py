@@ -109,7 +109,7 @@ class Module:
 
     def __getattr__(self, name):
         # (``self.weight`` in a forward comes here, once per parameter per call: parameters are
-        # looked up first, without building the loop over the registries)
+        # looked up first, directly)
         d = self.__dict__
         parameters = d.get("_parameters", ())
         if name in parameters:

@@ -51,9 +51,9 @@ class Adam(Optimizer):
             p *= 1 - lr * wd
         elif wd:
             g = g + wd * p
-        # The same arithmetic as torch's, in the same order (so the same float32 numbers), in
-        # one scratch array instead of a new array for each of the 8 intermediate results: 1.25
-        # -> 0.95 ms for W2's parameters (each pass over weight_hh is 1 MB).
+        # The formulas above, operation by operation in the same order (so the same numbers to
+        # the last bit), in one scratch array ``d`` instead of a new array for each of the 8
+        # intermediate results: W2's step over its parameters, 1.28 -> 0.98 ms of CPU.
         d = np.subtract(g, m, out=np.empty_like(m))  # (an array even when 0-d)
         d *= 1 - beta1
         m += d
