@@ -204,6 +204,10 @@ def operands(a, b):
     """The two operands of a binary op, typed as PyTorch types them: a Tensor stays as it is, a
     number or an array is typed next to the Tensor (``operand``), and integers or bools next to
     floats take that float dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # the usual case, first: 0.3 -> 0.15 us
+        da, db = a._data, b._data
+        if da.dtype == db.dtype and (da.ndim == 0) == (db.ndim == 0):
+            return a, b
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(as_array(a))
     a = a if isinstance(a, Tensor) else operand(a, like._data.dtype)
     b = b if isinstance(b, Tensor) else operand(b, like._data.dtype)

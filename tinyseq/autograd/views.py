@@ -59,23 +59,28 @@ def is_stale(t):
 
 def versions_of(saved, args, outputs):
     """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
-    tensors = [t for t in args if isinstance(t, Tensor)] + outputs
     versions = []
     for a in saved:
-        t = _owner(a, tensors)
+        t = _owner(a, args, outputs)
         if t is not None:
             versions.append((t._version, t._version.value))
     return tuple(versions)
 
 
-def _owner(a, tensors):
-    """The first tensor whose array ``a`` is, else the first whose memory the view ``a`` shares."""
-    for t in tensors:
+def _owner(a, args, outputs):
+    """The first tensor (of the Tensor ``args``, then the ``outputs``) whose array ``a`` is, else
+    the first whose memory the view ``a`` shares. (Two loops over the arguments rather than one
+    list of all the tensors: forwards mostly save their arguments' own arrays, and this runs
+    for every op.)"""
+    for t in args:
+        if isinstance(t, Tensor) and t._data is a:
+            return t
+    for t in outputs:
         if t._data is a:
             return t
     if isinstance(a, np.ndarray):
-        for t in tensors:
-            if np.may_share_memory(a, t._data):
+        for t in (*args, *outputs):
+            if isinstance(t, Tensor) and np.may_share_memory(a, t._data):
                 return t
     return None
 

@@ -22,11 +22,13 @@ def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` in one op: input ``(*, in)``, weight ``(out, in)``, bias
     ``(out,)``, None, or (as in PyTorch) any shape that broadcasts to the output; returns
     ``(*, out)``."""
-    _checks.tensor("linear", "input", input)
-    _checks.tensor("linear", "weight", weight)
-    # (the numpy shapes, read once: a ts.Size costs 4x more to make, and this runs every step)
-    x, w = input._data.shape, weight._data.shape
-    b = None if bias is None else np.shape(bias._data if isinstance(bias, Tensor) else bias)
+    # (this runs for every layer at every step: each check calls its helper, which names what is
+    # wrong, only once a quick test has failed)
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        _checks.tensor("linear", "input", input)
+        _checks.tensor("linear", "weight", weight)
+    x, w = input._data.shape, weight._data.shape  # (numpy's: a ts.Size costs more to make)
+    b = None if bias is None else bias._data.shape if isinstance(bias, Tensor) else np.shape(bias)
     ok = len(w) == 2 and len(x) >= 1 and x[-1] == w[1]
     if ok and b is not None and b != (w[0],):
         out = (*x[:-1], w[0])
@@ -36,7 +38,8 @@ def linear(input, weight, bias=None):
         raise ShapeError(f"linear: {given} do not fit: expected input (*, in_features), weight "
                          "(out_features, in_features) and bias (out_features,) or broadcastable "
                          "to the output (*, out_features)")
-    _checks.float_like("linear", input, weight)
+    if input._data.dtype.kind != "f":
+        _checks.float_like("linear", input, weight)
     return linear_op(input, weight, bias)
 
 

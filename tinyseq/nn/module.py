@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.device import device_arg, to_args
 from ..autograd.dtypes import as_array, dtype_arg
-from ..autograd.mode import recording_scope
+from ..autograd.mode import Scope, state
 from ..autograd.tensor import Tensor
 from . import _checks, hooks
 from .state import load_into
@@ -108,8 +108,13 @@ class Module:
             self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):
+        # (``self.weight`` in a forward comes here, once per parameter per call: parameters are
+        # looked up first, directly)
         d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
+        parameters = d.get("_parameters", ())
+        if name in parameters:
+            return parameters[name]
+        for registry in ("_buffers", "_modules"):
             if name in d.get(registry, ()):
                 return d[registry][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
@@ -156,11 +161,19 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        # (a forward that turns grad back on under no_grad is drawn without this module's box)
-        with recording_scope(self._own_name(), self):
+        """``forward(*args, **kwargs)`` between the forward hooks, inside this module's scope
+        (under ``no_grad`` no node is made to carry one, so none is opened: a forward that turns
+        grad back on is drawn without this module's box)."""
+        outer = state.scope if state.grad_enabled else None
+        if outer is not None:  # ``with scope(name, self):`` written out, 0.7 us a call less
+            state.scope = outer + (Scope(self._own_name(), self),)
+        try:
             if self._forward_pre_hooks or self._forward_hooks:
                 return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
+        finally:
+            if outer is not None:
+                state.scope = outer
 
     def register_forward_pre_hook(self, hook):
         """``hook(module, args)`` before each ``forward``; what it returns (if not None) becomes

