@@ -370,3 +370,20 @@ def test_a_named_batch_first_input_keeps_its_name():
     gru = nn.GRU(3, 4, batch_first=True)
     out, _ = gru(ts.randn(2, 5, 3).named("x"))
     assert any(t.startswith("x ") for t in labels(ts.viz.draw_graph(out.sum())).values())
+
+
+def test_a_large_drawing_asks_graphviz_for_the_quick_layout():
+    """A hand-unrolled chain whose one leaf feeds every step took graphviz ~50 s to lay out at 80
+    steps; above QUICK_ABOVE boxes the drawing limits the network simplex's iterations."""
+    from tinyseq.viz.draw import QUICK_ABOVE
+
+    def chain(n):
+        a, y = ts.tensor(0.5, requires_grad=True), ts.tensor(0.1)
+        for _ in range(n):
+            y = (y * 0.9 + a).tanh()
+        return ts.viz.draw_graph(y.sum())
+
+    small, large = chain(10), chain(QUICK_ABOVE // 2)
+    assert "nslimit" not in small.source
+    assert 'nslimit=2' in large.source and 'nslimit1=2' in large.source
+    assert large.pipe("svg").startswith(b"<?xml")  # and it lays out (in about a second)

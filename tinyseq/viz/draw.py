@@ -35,6 +35,12 @@ PALETTE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#9
 COLLAPSE = (None, "steps", "modules")
 RANKDIRS = ("TB", "LR", "BT", "RL")
 MAX_NODES = 2000  # boxes a drawing can have and still be read
+# Graphviz's network simplex (ranking, then x placement) can take minutes on some large graphs: a
+# hand-unrolled chain of 80 `tanh(0.9 y + a)` (~330 boxes, `a` feeding every step) took 47-59 s,
+# 0.6 s with two iterations of each; an nn.LSTM unrolled 64 steps takes ~1 s either way. Above
+# QUICK_ABOVE boxes the drawing asks for the quick layout (slightly less compact).
+QUICK_ABOVE = 200
+QUICK_LAYOUT = dict(nslimit="2", nslimit1="2")
 
 
 def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rankdir="TB",
@@ -100,7 +106,8 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, sho
     dot = Drawing(graph_attr=dict(rankdir=rankdir,
                                   fontname="Helvetica", fontsize="11",
                                   nodesep="0.06" if rows else "0.12",
-                                  ranksep="0.3" if rows else "0.22", margin="0.1"),
+                                  ranksep="0.3" if rows else "0.22", margin="0.1",
+                                  **(QUICK_LAYOUT if len(graph.items) > QUICK_ABOVE else {})),
                   node_attr=dict(fontname="Helvetica", fontsize="10", height="0.3",
                                  margin="0.08,0.03"),
                   edge_attr=dict(color="#666666", arrowsize="0.6", penwidth="0.9",
