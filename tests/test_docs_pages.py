@@ -36,7 +36,7 @@ def test_performance_page_carries_the_latest_benchmark_results():
     results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
     carried = page.split(report.BEGIN + "\n")[1].split(report.END)[0]
     assert carried == report.body(results)  # run benchmarks/run.py to refresh both
-    assert "## Targets (issue 7)" in carried
+    assert "## Targets (issue 17)" in carried
 
 
 def test_autograd_page_shows_the_engines_real_walk():
