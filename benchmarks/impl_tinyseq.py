@@ -6,10 +6,13 @@ Imports tinyseq and numpy, never torch, and keeps freed memory for the next step
 command does (``tinyseq/app/tuning.py``). ``initial_state`` gives the reference weights that every
 implementation starts from. The interface is described in ``workloads.py``.
 """
+import math
+
 import numpy as np
 
 import tinyseq as ts
 from tinyseq.app import tuning
+from tinyseq.utils.checkpoint import checkpoint
 from workloads import draw
 
 tuning.keep_freed_memory()  # as the tinyseq command does: import tinyseq alone changes nothing
@@ -80,3 +83,24 @@ class Tinyseq:
                 idx = draw(probs, u)
                 out.append(idx)
         return out
+
+
+class TinyseqCheckpoint(Tinyseq):
+    """(a') tinyseq with the recurrent layer recomputed in backward (``ts.utils.checkpoint``), in
+    segments of √T steps, as docs/nn.md's "Recomputing activations" writes it: only the segments'
+    inputs and states are kept; each segment runs again when backward reaches it. Memory for time."""
+
+    name = "tinyseq-checkpoint"
+
+    def __init__(self, cfg, state):
+        super().__init__(cfg, state)
+        self.model.forward = self._forward  # (the same module and weights; another forward)
+
+    def _forward(self, x):
+        m = self.model
+        inp = ts.nn.functional.one_hot(x, m.V).float() if m.one_hot else m.embed(x)
+        segment, outputs, state = max(1, math.isqrt(len(inp))), [], None
+        for chunk in inp.split(segment):
+            out, state = checkpoint(m.rnn, chunk, state, use_reentrant=False)
+            outputs.append(out)
+        return m.fc(ts.cat(outputs))

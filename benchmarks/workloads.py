@@ -46,6 +46,8 @@ IMPLEMENTATIONS = {
     "torch-fused": ("impl_torch", "Torch"),
     "torch-composed": ("impl_torch", "TorchComposed"),
     "numpy": ("impl_numpy", "Numpy"),
+    # tinyseq trading time for memory: its recurrent layer recomputed in backward, √T steps a segment
+    "tinyseq-checkpoint": ("impl_tinyseq", "TinyseqCheckpoint"),
 }
 
 

@@ -259,34 +259,40 @@ def _reentrant(function, preserve, args):
 
 class _Call:
     """A reentrant checkpoint's call: the function, its non-tensor arguments in place, the random
-    state; and, after the forward, where its output's tensors go among its other values."""
+    state; and, after the forward, ``template``: its output with each tensor replaced by ``_SLOT``
+    (a Tensor, a tuple, or any other value, which is handed back as it is, as PyTorch does)."""
 
     def __init__(self, function, preserve, args):
         self.function = function
-        self.args = [None if isinstance(a, Tensor) else a for a in args]
+        self.args = [_SLOT if isinstance(a, Tensor) else a for a in args]
         self.rng = default_generator.get_state() if preserve else None
-        self.shape = None  # the output: "one" tensor, or a tuple with Tensor marking its tensors
+        self.template = None
 
     def __call__(self, tensors):
         """The function on the tensors (in argument order) and the other arguments; the output's
         tensors as a list."""
         tensors = iter(tensors)
-        out = self.function(*[next(tensors) if a is None else a for a in self.args])
+        out = self.function(*[next(tensors) if a is _SLOT else a for a in self.args])
         if isinstance(out, Tensor):
-            self.shape = "one"
+            self.template = _SLOT
             return [out]
-        if not isinstance(out, tuple):
-            raise TypeError(f"checkpoint: with use_reentrant=True the function must return a "
-                            f"Tensor or a tuple, got {type(out).__name__}; use use_reentrant=False")
-        self.shape = tuple(Tensor if isinstance(o, Tensor) else o for o in out)
-        return [o for o in out if isinstance(o, Tensor)]
+        if isinstance(out, tuple):
+            self.template = tuple(_SLOT if isinstance(o, Tensor) else o for o in out)
+            return [o for o in out if isinstance(o, Tensor)]
+        self.template = out
+        return []
 
     def assemble(self, tensors):
         """The function's output again, its tensors now those of the checkpoint's node."""
-        if self.shape == "one":
+        if self.template is _SLOT:
             return tensors
-        tensors = iter(tensors if isinstance(tensors, tuple) else (tensors,))
-        return tuple(next(tensors) if o is Tensor else o for o in self.shape)
+        if not isinstance(self.template, tuple):
+            return self.template
+        tensors = iter(tensors)
+        return tuple(next(tensors) if o is _SLOT else o for o in self.template)
+
+
+_SLOT = object()  # where a tensor goes, among a reentrant checkpoint's arguments or outputs
 
 
 class _Reentrant(Function):
@@ -304,7 +310,7 @@ class _Reentrant(Function):
         with no_grad():
             outputs = call([Tensor._wrap(a) for a in arrays])
         out = tuple(o._data for o in outputs)
-        return out[0] if call.shape == "one" else out
+        return out[0] if call.template is _SLOT else out
 
     @staticmethod
     def backward(ctx, *grads):
