@@ -88,7 +88,7 @@ class Tinyseq:
 class TinyseqCheckpoint(Tinyseq):
     """(a') tinyseq with the recurrent layer recomputed in backward (``ts.utils.checkpoint``), in
     segments of √T steps, as docs/nn.md's "Recomputing activations" writes it: only the segments'
-    inputs and states are kept; each segment runs again when backward reaches it. Memory for time."""
+    inputs and states are kept; each segment runs again when backward reaches it."""
 
     name = "tinyseq-checkpoint"
 

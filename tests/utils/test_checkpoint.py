@@ -244,7 +244,7 @@ def test_context_fn_contexts_wrap_the_forward_and_the_rerun():
     assert seen == [("forward", True), ("rerun", True)]
 
 
-# ---- errors, as PyTorch raises them ----------------------------------------------------------------
+# ---- errors, as PyTorch raises them --------------------------------------------------------
 def test_use_reentrant_not_given_warns_and_means_true_as_torch():
     x = ts.ones(2, requires_grad=True)
     with pytest.warns(UserWarning, match="use_reentrant parameter should be passed explicitly"):
@@ -331,7 +331,7 @@ def test_checkpoint_sequential_refuses_other_keywords_as_torch():
         checkpoint_sequential([ts.tanh], 1, ts.ones(2), use_reentrant=False, foo=1)
 
 
-# ---- the recurrent recipe (docs/nn.md) and the memory it saves --------------------------------------
+# ---- the recurrent recipe (docs/nn.md) and the memory it saves ------------------------------
 def run_in_segments(lib, layer, x, segment):
     """docs/nn.md's recipe: the layer over segments of ``segment`` steps, each checkpointed."""
     outputs, state = [], None

@@ -120,7 +120,7 @@ def _run_segment(functions):
     return forward
 
 
-# ---- use_reentrant=False: the graph as usual, its saved arrays dropped until backward -------------
+# ---- use_reentrant=False: the graph as usual, its saved arrays dropped until backward ----------
 class _Frame:
     """One checkpointed call: what it needs to run again (the function, its inputs, the random
     state, the rerun's context) and what its first run recorded: each node, weakly (the graph owns
@@ -185,8 +185,9 @@ class _Frame:
             if node.name != name or node.out_meta != meta:
                 raise CheckpointError(
                     f"checkpoint: op {k} of the function was '{name}' with outputs (shape, dtype) "
-                    f"{_shapes(meta)} when it ran first and '{node.name}' with {_shapes(node.out_meta)} "
-                    "when run again for backward; it must run the same ops on the same inputs")
+                    f"{_shapes(meta)} when it ran first and '{node.name}' with "
+                    f"{_shapes(node.out_meta)} when run again for backward; it must run the same "
+                    "ops on the same inputs")
 
 
 class _Recompute:
