@@ -239,8 +239,7 @@ class _RNNBase(Module):
                 and data.shape[1 if self.batch_first else 0] > 0)
 
     def _refuse_input(self, input):
-        """Raise the error that says what is wrong with ``input`` (an int input into int weights
-        passes)."""
+        """The checks that name what is wrong with an ``input`` that failed the quick test."""
         name = type(self).__name__
         layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
         if _checks.tensor(name, "input", input).ndim == 2:
