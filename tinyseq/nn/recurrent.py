@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.factories import zeros
 from ..autograd.functional import cat, stack, where
-from ..autograd.mode import NO_SCOPE, recording_scope, scope
+from ..autograd.mode import NO_SCOPE, is_grad_enabled, recording_scope, scope
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks, functional as F
@@ -138,7 +138,7 @@ class _RNNBase(Module):
 
     def _unroll(self, x, hx, lengths):
         """``unroll`` of a time-major ``x`` ``(T, B, I)``; the output is time-major too."""
-        T, B = x.shape[:2]
+        T, B = x._data.shape[:2]  # (numpy's shape: a ts.Size costs more to make)
         mask = self._masks(lengths, T, B)
         first = self._initial_states(hx, B)
         finals = []
@@ -167,7 +167,7 @@ class _RNNBase(Module):
         """Unroll the step with the parameters ending in ``suffix`` over the T steps of ``x``;
         returns the ``(T, B, H)`` outputs, the hidden states a⟨t⟩ in time order and the last
         state."""
-        T, B, n_in = x.shape
+        T, B, n_in = x._data.shape
         flat = x.reshape(T * B, n_in)
         if not flat.requires_grad:
             flat.name = x.name  # a named input keeps its name in ts.viz's drawings
@@ -177,7 +177,7 @@ class _RNNBase(Module):
         # W_ih x⟨t⟩ + b_ih + b_hh for every t, in one matmul (b_hh stays out if the step takes it)
         bias_hh = None if "bias_hh" in step_weights else bias_hh
         projected = project(flat, weight_ih, bias_ih, bias_hh)
-        inputs = projected.reshape(T, B, projected.shape[-1]).unbind(0)
+        inputs = projected.reshape(T, B, projected._data.shape[-1]).unbind(0)
         if state is None:
             state = self._zero_state(inputs[0])
         outs, hidden = [None] * T, [None] * T
@@ -214,11 +214,32 @@ class _RNNBase(Module):
         return list(hx.unbind(0))
 
     def _stack_states(self, finals):
-        return stack(finals)
+        return _joined(finals)
 
     # ---- checks -------------------------------------------------------------------------------------
     def _check_input(self, input):
         """A padded input, time-major (``batch_first`` transposed away)."""
+        if not self._plain_input(input):
+            self._refuse_input(input)
+        if not self.batch_first:
+            return input
+        x = input.transpose(0, 1)
+        if not x.requires_grad:
+            x.name = input.name  # a named input keeps its name in ts.viz's drawings
+        return x
+
+    def _plain_input(self, input):
+        """Whether ``input`` is plainly right: a floating-point Tensor ``(T, B, input_size)``
+        (``batch_first``: ``(B, T, ·)``) with steps. The quick test runs at every call (at every
+        step of a sampling loop); the checks that name what is wrong, only when it fails."""
+        if not isinstance(input, Tensor):
+            return False
+        data = input._data
+        return (data.ndim == 3 and data.shape[2] == self.input_size and data.dtype.kind == "f"
+                and data.shape[1 if self.batch_first else 0] > 0)
+
+    def _refuse_input(self, input):
+        """The checks that name what is wrong with an ``input`` that failed the quick test."""
         name = type(self).__name__
         layout = "(B, T, input_size)" if self.batch_first else "(T, B, input_size)"
         if _checks.tensor(name, "input", input).ndim == 2:
@@ -229,12 +250,6 @@ class _RNNBase(Module):
         if input.shape[1 if self.batch_first else 0] == 0:
             raise ShapeError(f"{name}: the input {layout} has no time steps (shape "
                              f"{input.shape}); a sequence needs at least one step")
-        if not self.batch_first:
-            return input
-        x = input.transpose(0, 1)
-        if not x.requires_grad:
-            x.name = input.name  # a named input keeps its name in ts.viz's drawings
-        return x
 
     def _check_features(self, input, ndim, layout, what="input"):
         """A Tensor of ``ndim`` dims ending in ``input_size`` features, of a float dtype."""
@@ -254,7 +269,10 @@ class _RNNBase(Module):
         else ``hidden_size``), or ``hidden_size`` for the LSTM's c."""
         if size == "hidden_size" or not self.proj_size:
             size = "hidden_size"
-        _checks.state(type(self).__name__, what, h, (n, B, getattr(self, size)),
+        expected = (n, B, getattr(self, size))
+        if isinstance(h, Tensor) and h._data.shape == expected and h._data.dtype.kind == "f":
+            return  # (the quick test, at every call; ``_checks.state`` names what is wrong)
+        _checks.state(type(self).__name__, what, h, expected,
                       f"(num_layers * directions, batch, {size})")
 
     def _masks(self, lengths, T, B):
@@ -330,5 +348,15 @@ class LSTM(_RNNBase):
         return list(zip(hx[0].unbind(0), hx[1].unbind(0)))
 
     def _stack_states(self, finals):
-        return stack([h for h, _ in finals]), stack([c for _, c in finals])
+        return _joined([h for h, _ in finals]), _joined([c for _, c in finals])
+
+
+def _joined(states):
+    """The last states of the layers and directions as one ``(n, B, H)`` tensor: their ``stack``.
+    Under ``no_grad`` a single state is viewed with the new dim rather than copied (a sampling
+    loop hands one layer's state back at every step); in a graph the copy keeps ``h_n``'s
+    in-place changes away from a⟨T⟩, which the step's nodes may have saved, as in PyTorch."""
+    if len(states) == 1 and not is_grad_enabled():
+        return states[0].reshape(1, *states[0]._data.shape)
+    return stack(states)
 
