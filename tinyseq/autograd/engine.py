@@ -228,7 +228,7 @@ def _accumulate_grad(t, g, owned):
 
 def _run(node, grads, retain_graph):
     """Call the node's ``backward`` and check that each input gradient has that input's shape."""
-    ctx = node.ctx
+    ctx, fn = node.ctx, node.fn
     if ctx is None:
         raise RuntimeError(
             f"backward: trying to go through the graph a second time, but it was freed (at "
@@ -240,22 +240,24 @@ def _run(node, grads, retain_graph):
                 f"backward: an array that '{node.name}' saved for its gradient was modified by an "
                 f"in-place operation after the forward (version {counter.value}, expected "
                 f"{version}); use an out-of-place op or .clone() before changing it")
-    if node.fn.materialize_grads:
+    if len(grads) > 1 and fn.materialize_grads:  # (a one-output node runs only with its gradient)
         grads = [np.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.out_meta)]
-    out = node.fn.backward(ctx, *grads)
-    out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-    fn = node.fn.__name__
+    out = fn.backward(ctx, *grads)
+    if type(out) is not tuple:  # most often one array (a one-input op)
+        out = tuple(out) if isinstance(out, list) else (out,)
     if len(out) != len(node.next_edges):
-        raise RuntimeError(f"{fn}.backward returned {len(out)} gradient(s), but {fn}.forward took "
-                           f"{len(node.next_edges)} argument(s); return a tuple with one gradient "
-                           "per argument (None for arguments that need no gradient)")
+        raise RuntimeError(f"{fn.__name__}.backward returned {len(out)} gradient(s), but "
+                           f"{fn.__name__}.forward took {len(node.next_edges)} argument(s); return "
+                           "a tuple with one gradient per argument (None for arguments that need "
+                           "no gradient)")
+    checking = state.anomaly
     result = [None] * len(out)
     for i, (g, edge) in enumerate(zip(out, node.next_edges)):
         if edge is None or g is None:
             continue
         shape, dtype = edge[0].out_meta[edge[1]]
-        if type(g) is Deferred and g.shape == shape and g.dtype == dtype and not state.anomaly:
+        if type(g) is Deferred and g.shape == shape and g.dtype == dtype and not checking:
             result[i] = g  # summed with the others when complete; anomaly checks look at arrays
             continue
         if type(g) is not np.ndarray:
@@ -263,10 +265,10 @@ def _run(node, grads, retain_graph):
         if g.shape != shape:
             g = _reduce_to(g, shape, fn, i)
         result[i] = g if g.dtype == dtype else _gradient_array(g, fn, i).astype(dtype)
-    if state.anomaly:
+    if checking:
         anomaly.check_backward(node, grads, result)
     if not retain_graph:
-        node.release()
+        node.ctx = None  # what forward saved is freed now, not when the graph goes
     return result
 
 
@@ -278,18 +280,19 @@ def _with_arrays(sent):
 
 
 def _gradient_array(g, fn, i):
-    """A gradient that a backward returned (maybe not as an ndarray) as an array of real numbers."""
+    """A gradient that Function ``fn``'s backward returned (maybe not as an ndarray) as an array of
+    real numbers."""
     a = np.asarray(g._data if isinstance(g, Tensor) else g)
     if a.dtype.kind not in "fiub":
-        raise TypeError(f"{fn}.backward returned {type(g).__name__} (dtype {a.dtype}) as the "
-                        f"gradient for its input {i}; return a numpy array of floats or None")
+        raise TypeError(f"{fn.__name__}.backward returned {type(g).__name__} (dtype {a.dtype}) as "
+                        f"the gradient for its input {i}; return a numpy array of floats or None")
     return a
 
 
 def _reduce_to(g, shape, fn, i):
     """A gradient of a broadcast shape summed back to its input's ``shape`` (as torch does),
-    else a ``ShapeError`` naming the Function."""
+    else a ``ShapeError`` naming the Function ``fn``."""
     if not broadcasts_to(shape, g.shape):
-        raise ShapeError(f"{fn}.backward returned a gradient of shape {g.shape} for its input "
-                         f"{i}, which has shape {shape}; return one of the input's shape")
+        raise ShapeError(f"{fn.__name__}.backward returned a gradient of shape {g.shape} for its "
+                         f"input {i}, which has shape {shape}; return one of the input's shape")
     return unbroadcast(g, shape)

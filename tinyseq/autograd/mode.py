@@ -116,9 +116,12 @@ class Scope(str):
     entries equal as strings but not the same object, which ``ts.viz`` draws as two boxes.
     ``owner`` is what opened the scope, if it said (a module: ``ts.viz`` finds its parameters)."""
 
+    owner = None
+
     def __new__(cls, name, owner=None):
-        entry = super().__new__(cls, name)
-        entry.owner = owner
+        entry = str.__new__(cls, name)
+        if owner is not None:  # (a recurrent step's entry has none: the class's None is read)
+            entry.owner = owner
         return entry
 
 
@@ -138,8 +141,9 @@ class scope(contextlib.ContextDecorator):
         self.name, self.owner, self._outer = name, owner, []
 
     def __enter__(self):
-        self._outer.append(state.scope)
-        state.scope = state.scope + (Scope(self.name, self.owner),)
+        outer = state.scope
+        self._outer.append(outer)
+        state.scope = outer + (Scope(self.name, self.owner),)
 
     def __exit__(self, *exc):
         state.scope = self._outer.pop()
