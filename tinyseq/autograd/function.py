@@ -6,14 +6,11 @@ mode is on and an input requires a gradient, records a ``Node`` (``node.py``) th
 walk will visit.
 Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
-
-import numpy as np
-
 from . import anomaly
 from .mode import state
 from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
-from .ops._util import quiet
+from .ops._util import quiet_call
 from .tensor import Tensor
 from .views import versions_of, wrap
 
@@ -142,37 +139,7 @@ def _refresh(view):
     refresh(view)
 
 
-def _quiet_errstate():
-    """The fastest way this numpy allows to run a forward with its floating-point warnings off.
-
-    ``np.errstate(all="ignore")`` as a decorator costs about 0.45 us a call, a tenth of a small
-    op's time (and a fifth under ``no_grad``), mostly in building the error state anew each time.
-    numpy 2 keeps that state in one context variable, so the state is built once here and set
-    around each forward (0.13 us); the user's own settings are restored after, as errstate does.
-    Elsewhere (numpy 1, or a numpy that moved the variable) it is ``ops._util.quiet``."""
-    try:
-        from numpy._core._ufunc_config import _extobj_contextvar as errors
-    except ImportError:
-        return quiet(_call)
-    with np.errstate(all="ignore"):
-        ignore_all = errors.get()
-    if errors.get() is ignore_all:  # (not numpy 2's mechanism after all)
-        return quiet(_call)
-
-    def run(forward, ctx, arrays):
-        token = errors.set(ignore_all)
-        try:
-            return forward(ctx, *arrays)
-        finally:
-            errors.reset(token)
-    return run
-
-
-def _call(forward, ctx, arrays):
-    return forward(ctx, *arrays)
-
-
 # ``_quiet(forward, ctx, arrays)`` is ``forward(ctx, *arrays)`` with numpy's floating-point warnings
 # off: Inf and NaN are results, as in torch, not warnings. (An op whose forward only moves data,
 # ``moves_data_only``, cannot warn and skips even this.)
-_quiet = _quiet_errstate()
+_quiet = quiet_call

@@ -56,10 +56,6 @@ class Node:
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
-    def release(self):
-        """Drop what forward saved (after backward, unless ``retain_graph=True``)."""
-        self.ctx = None
-
 
 # PyTorch's node names where they are not ``<Op>Backward0`` (``log_softmax``: LogSoftmaxBackward0);
 # torch's name of some ops depends on the arguments, and its most common one is taken (``matmul`` of
