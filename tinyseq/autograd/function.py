@@ -6,6 +6,7 @@ mode is on and an input requires a gradient, records a ``Node`` (``node.py``) th
 walk will visit.
 Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
+
 from . import anomaly
 from .mode import state
 from .node import OpName, edge_of, node_class, torch_name
