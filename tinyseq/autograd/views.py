@@ -23,32 +23,41 @@ class Version:
         self.value = 0
 
 
-def wrap(out, args, fn):
+def wrap(out, args, fn, _new=object.__new__):
     """A forward's result as a Tensor (refusing what is not an array of numbers). A view shares
-    the version counter of the input it looks into."""
+    the version counter of the input it looks into, and knows its root (``_base``)."""
     if type(out) is not np.ndarray:
         given, out = out, np.asarray(out)
         if out.dtype.kind not in "fiub":
             raise TypeError(f"{fn.__name__}.forward returned {type(given).__name__} (dtype "
                             f"{out.dtype}); return a numpy array of numbers (or a tuple of them)")
     base = out.base
-    if base is None:
-        return Tensor._wrap(out)
+    a = None if base is None else _viewed(out, base, args)
+    # ``Tensor._wrap``, inlined: every op's every result comes here, and the call was a third of
+    # the cost (a result 0.40 -> 0.22 us, a view 0.42 -> 0.37 us, with the lazy counter)
+    t = _new(Tensor)
+    t._data = out
+    t._grad = t.grad_fn = t._name = t._accumulator = t._hooks = None
+    t._requires_grad, t._output_nr = False, 0
+    if a is None:
+        t._counter = t._base = None
+    else:
+        t._counter = a._version
+        root = a if a._base is None else a._base[0]
+        t._base = (root, root.grad_fn)
+    return t
+
+
+def _viewed(out, base, args):
+    """The Tensor argument whose memory ``out`` (whose numpy ``base`` is given) looks into, or
+    None."""
     for a in args:  # the usual case first: a view of an argument's own array
         if isinstance(a, Tensor) and a._data is base:
-            return _view(out, a)
+            return a
     for a in args:
         if isinstance(a, Tensor) and np.may_share_memory(out, a._data):
-            return _view(out, a)
-    return Tensor._wrap(out)
-
-
-def _view(out, a):
-    """``out`` as a view of tensor ``a``: sharing its version counter, and knowing its root."""
-    t = Tensor._wrap(out, a._version)
-    root = a if a._base is None else a._base[0]
-    t._base = (root, root.grad_fn)
-    return t
+            return a
+    return None
 
 
 def is_stale(t):

@@ -72,7 +72,7 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
                                   f"{n} embeddings (ids must be in [0, {n}))")
     if max_norm is not None:
         _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
-    out = weight[idx]
+    out = weight[idx]  # (an int array: ``getitem``'s short way, the ids checked above only)
     if scale_grad_by_freq:
         ids, counts = np.unique(idx, return_inverse=False, return_counts=True)
         scale = (1 / counts[np.searchsorted(ids, idx)]).astype(out.numpy().dtype)[..., None]

@@ -297,7 +297,15 @@ def tanh(input):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        out = 1 / (1 + np.exp(-a))  # exp(1000) = inf gives exactly 0: right
+        # 1 / (1 + exp(-a)) (exp(1000) = inf gives exactly 0: right), each step written into one
+        # new array: the same bits as four passes with three temporaries, 3-8% faster from
+        # (1, 64) to (64, 512) float32
+        out = np.negative(a)
+        if not a.ndim:  # (minus a 0-d array is a numpy scalar, which cannot be written into)
+            out = np.asarray(out)
+        np.exp(out, out)  # (``out`` given by position: numpy parses it faster than out=)
+        np.add(out, 1, out)
+        np.divide(1, out, out)
         ctx.save_for_backward(out)
         return out
 
