@@ -28,9 +28,9 @@ from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
 from .ops.scan import cumprod, cumsum, prod  # noqa: F401
-from .ops.shape import (cat, chunk, expand, flatten, flip, narrow, permute,  # noqa: F401
-                        reshape, split, squeeze, stack, swapaxes, swapdims, transpose, unbind,
-                        unsqueeze)
+from .ops.joins import cat, chunk, split, stack, unbind  # noqa: F401
+from .ops.shape import (expand, flatten, flip, narrow, permute, reshape,  # noqa: F401
+                        squeeze, swapaxes, swapdims, transpose, unsqueeze)
 from .ops.special import erf, softplus  # noqa: F401  (softplus: ts.nn.functional's)
 from .ops.stats import std, std_mean, var, var_mean  # noqa: F401
 from .ops.unary import (ceil, cos, expm1, floor, log1p, log2, log10, reciprocal,  # noqa: F401

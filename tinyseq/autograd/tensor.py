@@ -414,12 +414,12 @@ _TYPE_DTYPES = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 # in ``TENSOR_METHODS`` (``"exp": exp``, ``"__add__": add``).
 from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
-from .ops import create, elementwise, index, inplace, linalg, order, reduce, shape  # noqa: E402
+from .ops import create, elementwise, index, inplace, joins, linalg, order, reduce, shape  # noqa: E402
 from .ops import diagonal, gather, layout, logic, norms, rounding, sample, scan, special  # noqa: E402
 from .ops import stats, unary  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (create, elementwise, index, inplace, linalg, order, reduce, shape, logic, norms,
+for _ops in (create, elementwise, index, inplace, joins, linalg, order, reduce, shape, logic, norms,
              rounding, sample, scan, stats, unary, diagonal, gather, layout, special):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)

@@ -1,9 +1,9 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
 ``elementwise`` (and ``unary``: more math), ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``),
 ``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum, prod), ``stats`` (var, std),
-``norms``, ``order``, ``shape``, ``index``, ``linalg``, ``einsum``, ``sample``, ``conv`` and
-``pool`` (1-d convolutions and poolings); ``inplace`` holds the in-place
-methods, recorded as in PyTorch, and ``create`` the tensors made from a tensor (``t.new_zeros``,
+``norms``, ``order``, ``shape``, ``joins`` (split, chunk, unbind, cat, stack), ``index``,
+``linalg``, ``einsum``, ``sample``, ``conv`` and ``pool`` (1-d convolutions and poolings);
+``inplace`` holds the in-place methods, recorded as in PyTorch, and ``create`` the tensors made from a tensor (``t.new_zeros``,
 ``t.multinomial``).
 
 Next to each Function is the function users call (``def exp(input)``): it checks and types its

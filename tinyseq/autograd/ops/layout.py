@@ -16,7 +16,8 @@ from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
 from .elementwise import to
-from .shape import Split, check_shape, expand, permute, reshape, shape_arg, view
+from .joins import Split
+from .shape import check_shape, expand, permute, reshape, shape_arg, view
 
 
 class Repeat(Function):
