@@ -367,6 +367,9 @@ def test_observers_see_the_gradient_each_op_sends_along_each_edge():
                  r"collapse='modules' \(4 boxes\), or raise max_nodes"),
     (lambda: animate_backward(ts.ones(1, requires_grad=True) * 2).save("walk.png"), ValueError,
      r"BackwardWalk.save: .*suffix must be one of .html, .svg"),
+    *[(lambda bad=bad: animate_backward(ts.ones(1, requires_grad=True) * 2).svg(bad), ValueError,
+       r"BackwardWalk.svg: seconds must be a positive number")
+      for bad in (0, -1.5, float("nan"), float("inf"), "1", True)],
 ])
 def test_bad_arguments_get_one_clear_line(call, error, words):
     with pytest.raises(error, match=words) as caught:

@@ -8,7 +8,8 @@ until every use of its value has sent back its share (a value used twice, as an 
 every step, sums them). With ``collapse="steps"`` a frame is a whole time step, not each of its ops.
 ``animate_svg.py`` turns the frames into an animated SVG and an HTML player.
 """
-import re
+
+import math
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from .animate_frames import frames_of
 
 MAX_BOXES = 400  # beyond this a walk has too many frames to step through
 RANKDIR = draw_graph.__kwdefaults__["rankdir"]  # a walk is laid out as draw_graph draws
-DRAWN_EDGE = re.compile(r"^\s*(n\d+) -> (n\d+)", re.M)  # an edge of the dot source
 
 
 def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False,
@@ -51,7 +51,7 @@ def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False
     """
     _check(loss, collapse, rankdir, retain_graph, max_nodes)
     try:
-        dot, graph, names = drawing(loss, collapse=collapse, show_shapes=True, show_grads=False,
+        dot, graph, names, drawn = drawing(loss, collapse=collapse, show_shapes=True, show_grads=False,
                                     rankdir=rankdir, max_nodes=max_nodes)
     except GraphTooLarge as error:  # (its message names draw_graph)
         folds = _folds(loss, collapse, error.nodes)
@@ -64,8 +64,7 @@ def animate_backward(loss, *, collapse=None, rankdir=RANKDIR, retain_graph=False
         loss.backward(retain_graph=retain_graph)
     finally:
         observers.remove(watcher)
-    boxes = _Boxes(graph, names, (loss.grad_fn, loss._output_nr),
-                   set(DRAWN_EDGE.findall(dot.source)), inner)
+    boxes = _Boxes(graph, names, (loss.grad_fn, loss._output_nr), drawn, inner)
     frames = frames_of(boxes, watcher.steps)
     return BackwardWalk(frames, boxes, layout(dot.source, "svg").decode("utf-8"))
 
@@ -164,7 +163,10 @@ class _Boxes:
         for node in toposort([root]):
             for child, _, _ in self.inputs(node):
                 self.uses[child] = self.uses.get(child, 0) + 1
-        self.drawn = drawn  # (the drawing may draw an edge once for several: "every step")
+        self.drawn = set(drawn)
+        self.leaving = {}  # box -> the first edge drawn out of it (a weight fed to every step of
+        for a, b in drawn:  # a row is drawn once, "every step": its gradients all go down that one)
+            self.leaving.setdefault(a, (a, b))
 
     def of(self, node):
         """The name of the box that shows ``node`` (its folded box, if it was folded)."""
@@ -187,7 +189,7 @@ class _Boxes:
         (a weight fed to every step of a row is drawn once) the one edge that leaves ``child``."""
         if (child, consumer) in self.drawn:
             return (child, consumer)
-        return next(((a, b) for a, b in sorted(self.drawn) if a == child), None)
+        return self.leaving.get(child)
 
 
 def _title(item):
@@ -223,6 +225,10 @@ class BackwardWalk:
 
     def svg(self, seconds=1.5):
         """The walk as an animated SVG: a frame every ``seconds``, looping."""
+        if (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                or not math.isfinite(seconds) or seconds <= 0):
+            raise ValueError(f"BackwardWalk.svg: seconds must be a positive number of seconds a "
+                             f"frame is shown, got {seconds!r}")
         return animate_svg.animated(self._svg, self.frames, seconds)
 
     def html(self):

@@ -81,16 +81,17 @@ def draw_graph(roots, *, collapse=None, show_shapes=True, show_grads=False, rank
         raise TypeError(f"draw_graph: max_nodes must be an int, got {type(max_nodes).__name__}")
     if max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
-    dot, _, _ = drawing(roots, collapse=collapse, show_shapes=show_shapes, show_grads=show_grads,
+    dot, *_ = drawing(roots, collapse=collapse, show_shapes=show_shapes, show_grads=show_grads,
                         rankdir=rankdir, max_nodes=max_nodes, show_values=show_values)
     return dot
 
 
 def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, show_values=True):
-    """What ``draw_graph`` draws, with what the drawing was made from: ``(dot, graph, names)``,
-    ``graph`` the folded ``Graph`` whose items are the boxes, ``names[key]`` the graphviz name of
-    item ``key`` (the ``<title>`` of its box in the SVG; ``graph.members`` maps an op folded
-    away to the box that holds it). ``ts.viz.animate_backward`` lights these boxes up."""
+    """What ``draw_graph`` draws, with what the drawing was made from: ``(dot, graph, names,
+    drawn)``, ``graph`` the folded ``Graph`` whose items are the boxes, ``names[key]`` the graphviz
+    name of item ``key`` (the ``<title>`` of its box in the SVG; ``graph.members`` maps an op
+    folded away to the box that holds it), ``drawn`` the edges ``(name, name)`` drawn, in the
+    order drawn. ``ts.viz.animate_backward`` lights these boxes and edges up."""
     graph = trace(roots)
     if show_grads and graph.unrecorded:
         warnings.warn(
@@ -128,12 +129,14 @@ def drawing(roots, *, collapse, show_shapes, show_grads, rankdir, max_nodes, sho
     if rows:
         for scope, keys in rows.rows():
             clusters.row(scope, [names[k] for k in keys])
+    drawn = {}  # (an ordered set)
     for source, target, attrs in (rows.edges() if rows else _edges(graph)):
         dot.edge(names[source], names[target], **attrs)
+        drawn[names[source], names[target]] = None
     clusters.close()
     if scale is not None and (scale.lo is not None or scale.nonfinite):
         dot.node("legend", scale.legend(), shape="plaintext")
-    return dot, graph, names
+    return dot, graph, names, list(drawn)
 
 
 class GraphTooLarge(ValueError):
