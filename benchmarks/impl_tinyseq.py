@@ -93,6 +93,8 @@ class TinyseqCheckpoint(Tinyseq):
     name = "tinyseq-checkpoint"
 
     def __init__(self, cfg, state):
+        if cfg.get("sample"):  # (sampling runs under no_grad: nothing is kept, nothing to redo)
+            raise NotImplementedError("tinyseq-checkpoint: sampling keeps no activations")
         super().__init__(cfg, state)
         self.model.forward = self._forward  # (the same module and weights; another forward)
 

@@ -55,21 +55,16 @@ def test_the_forget_bias_code_the_visualization_page_shows_runs_as_pasted(tmp_pa
     at the ``python`` prompt, as a reader would, in a folder of their own (no docs/img there),
     and get the three curves and the picture, with no error."""
     pytest.importorskip("matplotlib", reason="the plot extra draws the picture")
-    import code
     import runpy
+
+    from tests.test_site import _paste
 
     script = runpy.run_path(str(ROOT / "docs" / "make_visualization.py"), run_name="docs")
     block = script["FORGET_BIAS"]
     assert f"```python\n{block}```" in (ROOT / "docs" / "visualization.md").read_text(
         encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    errors = []
-    prompt = code.InteractiveConsole()
-    prompt.write = errors.append  # (where the prompt prints a SyntaxError or a traceback)
-    for line in block.splitlines() + [""]:  # (the blank line that ends a pasted block)
-        prompt.push(line)
-    assert errors == []
-    curves = prompt.locals["curves"]
+    curves = _paste([block], "visualization.md")["curves"]  # (no error, or AssertionError)
     assert sorted(curves) == [f"lstm, forget-gate bias +{b}" for b in (0, 1, 2)]
     first = [curves[f"lstm, forget-gate bias +{b}"][0] for b in (0, 1, 2)]
     assert first[0] < first[1] < first[2]  # a larger forget bias carries more gradient back

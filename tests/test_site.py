@@ -207,7 +207,7 @@ def _output_of(lines, i):
 def _paste(blocks, where):
     """Paste the blocks into a fresh prompt one after the other, line by line, pressing Enter after
     each (which ends a compound statement left open); AssertionError at a line that does not
-    compile, or that raises what the ``#> `` lines do not show."""
+    compile, or that raises what the ``#> `` lines do not show. Returns the prompt's names."""
     lines = [line for code in blocks for line in code.splitlines() + [""]]
     prompt = _Prompt()
     for i, line in enumerate(lines):
@@ -217,6 +217,7 @@ def _paste(blocks, where):
                 context = "\n".join(lines[max(i - 3, 0):i + 1])
                 raise AssertionError(f"{where}: pasted line {i + 1} {kind}: {error!r}\n{context}")
         prompt.errors.clear()
+    return prompt.locals
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))

@@ -59,6 +59,9 @@ class Deferred:
         return total if self.dense is None else np.add(total, self.dense, out=total)
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:  # (numpy 2's contract: no copy possible means an error)
+            raise ValueError("a Deferred gradient is a sum still to compute: it has no array to "
+                             "view without computing it")
         a = self.materialize()
         return a if dtype is None else a.astype(dtype, copy=False)
 

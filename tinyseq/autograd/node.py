@@ -108,16 +108,6 @@ def node_class(torch):
     return cls
 
 
-def relabel(t, torch):
-    """Name ``t``'s node as PyTorch names the node of a composite op (``nll_loss`` ends in a
-    ``div``: ``relabel(loss, "NllLossBackward0")``); its ``name`` (the op that made it) stays."""
-    node = t.grad_fn
-    if node is not None:
-        node.__class__ = node_class(torch)
-        node.name = OpName(node.name, torch)
-    return t
-
-
 class AccumulateGrad:
     """The node of a leaf that requires a gradient: backward adds into ``leaf.grad``."""
 

@@ -73,9 +73,9 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
     out = weight[idx]  # (an int array: ``getitem``'s short way, the ids checked above only)
-    if scale_grad_by_freq:
-        ids, counts = np.unique(idx, return_inverse=False, return_counts=True)
-        scale = (1 / counts[np.searchsorted(ids, idx)]).astype(out.numpy().dtype)[..., None]
+    if _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq):
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        scale = (1 / counts[inverse.reshape(idx.shape)]).astype(out.numpy().dtype)[..., None]
         # the same values; the gradient of each looked-up row divided by its id's count
         out = out.detach() + (out - out.detach()) * scale
     if padding_idx is not None:
@@ -86,7 +86,7 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
 def _renorm_rows(weight, rows, max_norm, norm_type, name):
     """Scale in place each of ``weight``'s ``rows`` whose ``norm_type``-norm exceeds
     ``max_norm`` by ``max_norm / (norm + 1e-7)``, as torch's ``embedding_renorm_``."""
-    max_norm = _checks.number(name, "max_norm", max_norm)
+    max_norm = _checks.number(name, "max_norm", max_norm, 0)
     norm_type = _checks.number(name, "norm_type", norm_type)
     if not rows.size:
         return

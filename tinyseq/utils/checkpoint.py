@@ -30,6 +30,7 @@ from ..autograd.function import Function
 from ..autograd.mode import enable_grad, no_grad
 from ..autograd.observers import Observer, observers
 from ..autograd.rng import default_generator
+from ..nn._checks import flag
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
 
@@ -70,7 +71,10 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     if use_reentrant is None:
         warnings.warn(_USE_REENTRANT, stacklevel=2)
         use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
+    use_reentrant = flag("checkpoint", "use_reentrant", use_reentrant)
+    debug = flag("checkpoint", "debug", debug)
+    flag("checkpoint", "early_stop", early_stop)
+    preserve = flag("checkpoint", "preserve_rng_state", kwargs.pop("preserve_rng_state", True))
     if use_reentrant:
         if kwargs:
             raise ValueError(f"checkpoint: unexpected keyword arguments {', '.join(kwargs)} with "
@@ -94,7 +98,9 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
         warnings.warn(_USE_REENTRANT.replace("checkpoint:", "checkpoint.checkpoint_sequential:"),
                       stacklevel=2)
         use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
+    use_reentrant = flag("checkpoint_sequential", "use_reentrant", use_reentrant)
+    preserve = flag("checkpoint_sequential", "preserve_rng_state",
+                    kwargs.pop("preserve_rng_state", True))
     if kwargs:
         raise ValueError(f"checkpoint_sequential: unexpected keyword arguments "
                          f"{', '.join(kwargs)}; only preserve_rng_state and use_reentrant")
