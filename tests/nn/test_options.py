@@ -409,3 +409,16 @@ def test_batchnorm_passes_gradcheck_in_training():
 def test_batchnorm_refuses_bad_input_in_one_line(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("options, error, words", [
+    (dict(max_norm=-1.0), ValueError, r"embedding: max_norm must be in \[0, inf\], got -1.0"),
+    (dict(scale_grad_by_freq="no"), TypeError,
+     "embedding: scale_grad_by_freq must be True or False, got 'no'"),
+])
+def test_embedding_refuses_a_bad_option_in_one_line(options, error, words):
+    weight = ts.randn(3, 2)
+    before = weight.numpy().copy()
+    with pytest.raises(error, match=words):
+        ts.nn.functional.embedding(ts.tensor([1, 2]), weight, **options)
+    np.testing.assert_array_equal(weight.numpy(), before)  # (no row renormalised on the way)

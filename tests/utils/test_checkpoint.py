@@ -320,3 +320,13 @@ def saved_bytes(*roots):
                 if isinstance(a, np.ndarray):
                     arrays[id(a.base if a.base is not None else a)] = a.nbytes
     return sum(arrays.values())
+
+
+@pytest.mark.parametrize("flags", [dict(use_reentrant="False"), dict(use_reentrant=False, debug="x"),
+                                   dict(use_reentrant=False, early_stop=None),
+                                   dict(use_reentrant=False, preserve_rng_state="no")])
+def test_a_flag_that_is_not_a_bool_is_refused_in_one_line(flags):
+    """(A truthy "False" used to pick the reentrant variant without a word.)"""
+    x = ts.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^checkpoint: \w+ must be True or False, got "):
+        checkpoint(lambda t: t * 2, x, **flags)
