@@ -1,5 +1,15 @@
 """The errors tinyseq raises besides Python's own, each catchable the way a PyTorch user's code
-or a Python user's code would catch it (PyTorch raises RuntimeError for most of them)."""
+or a Python user's code would catch it (PyTorch raises RuntimeError for most of them); and
+``flag``, the one check of a True/False argument that ops, layers and utilities share."""
+import numpy as np
+
+
+def flag(owner, name, value):
+    """``value`` as a bool; anything but True/False (or a numpy bool) is refused in one line
+    naming ``owner`` and ``name`` (a truthy ``"False"`` would otherwise mean True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class ShapeError(ValueError, RuntimeError):

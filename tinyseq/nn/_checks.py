@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd.device import device_arg
 from ..autograd.dtypes import dtype_arg
 from ..autograd.errors import DTypeError, OutOfRangeError, ShapeError  # noqa: F401  (raised here)
+from ..autograd.errors import flag  # noqa: F401  (nn's modules check their flags as _checks.flag)
 from ..autograd.memory import gib, physical_memory
 from ..autograd.tensor import Tensor
 
@@ -51,13 +52,6 @@ def factory_dtype(owner, device=None, dtype=None):
         raise RuntimeError(f"{owner}: dtype={dtype} cannot hold parameters (only floating-point "
                            "tensors can require gradients); use ts.float32 or ts.float64")
     return dtype
-
-
-def flag(owner, name, value):
-    """``value`` as a bool; anything but True/False (or a numpy bool) is refused."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def number(owner, name, value, low=-math.inf, high=math.inf, high_open=False):

@@ -30,7 +30,7 @@ from ..autograd.function import Function
 from ..autograd.mode import enable_grad, no_grad
 from ..autograd.observers import Observer, observers
 from ..autograd.rng import default_generator
-from ..nn._checks import flag
+from ..autograd.errors import flag
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
 

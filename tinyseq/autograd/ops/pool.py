@@ -11,6 +11,7 @@ one element per window, found in numpy as torch finds it (the first largest; the
 
 import numpy as np
 
+from ..errors import flag
 from ..tensor import Tensor
 from .conv import _single, _tensor
 from .elementwise import where
@@ -93,9 +94,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"{op}: padding should be at most half of kernel size, got "
                            f"padding={padding} and kernel_size={kernel}")
     count = pooled_length(op, input.shape[-1], kernel, stride, padding, dilation,
-                          _flag(op, "ceil_mode", ceil_mode))
+                          flag(op, "ceil_mode", ceil_mode))
     idx, valid = strided_table(input.shape[-1], count, kernel, stride, padding, dilation)
-    return _max_of(input, idx, valid, _flag(op, "return_indices", return_indices))
+    return _max_of(input, idx, valid, flag(op, "return_indices", return_indices))
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -111,10 +112,10 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         raise RuntimeError(f"{op}: pad should be at most half of kernel size, got "
                            f"padding={padding} and kernel_size={kernel}")
     size = input.shape[-1]
-    count = pooled_length(op, size, kernel, stride, padding, 1, _flag(op, "ceil_mode", ceil_mode))
+    count = pooled_length(op, size, kernel, stride, padding, 1, flag(op, "ceil_mode", ceil_mode))
     idx, valid = strided_table(size, count, kernel, stride, padding, 1)
     start = idx[:, 0]
-    if _flag(op, "count_include_pad", count_include_pad):  # the padding counts, what is past not
+    if flag(op, "count_include_pad", count_include_pad):  # the padding counts, what is past not
         divisor = np.minimum(start + kernel, size + padding) - start
     else:
         divisor = valid.sum(1)
@@ -127,7 +128,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     op = "adaptive_max_pool1d"
     input = _input(op, input)
     idx, valid = adaptive_table(input.shape[-1], _output_size(op, output_size))
-    return _max_of(input, idx, valid, _flag(op, "return_indices", return_indices))
+    return _max_of(input, idx, valid, flag(op, "return_indices", return_indices))
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -174,7 +175,3 @@ def _output_size(op, output_size):
     return size
 
 
-def _flag(op, name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
-    return bool(value)
