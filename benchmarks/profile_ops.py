@@ -5,7 +5,10 @@ torch (the profile behind docs/performance.md).
 
 Prints the phases of a training step (forward, backward, optimiser), then a table of every op's
 forward and backward time per step (the engine's bookkeeping for the op included), with the
-matrix products (``linear``) separated from the rest, and the time outside any op.
+matrix products (``linear``) separated from the rest, and the time outside any op. Last, the
+same training step on arrays too small to cost anything (H, E, V, B of 1 to 5, the same T, so the
+same ops): what is left is the framework's own cost per step, in Python (making and walking the
+graph, the layers' loop), which no faster BLAS or numpy removes.
 """
 import argparse
 import collections
@@ -25,7 +28,8 @@ from tinyseq.autograd import engine, function  # noqa: E402
 def timed_ops():
     """Wrap every op's apply and every backward run with a timer; returns the totals table."""
     totals = collections.defaultdict(lambda: [0, 0.0])  # (phase, op) -> [calls, seconds]
-    apply, run = function.Function.apply.__func__, engine._run
+    original = function.Function.__dict__["apply"]
+    apply, run = original.__func__, engine._run
 
     def timed_apply(cls, *args):
         t0 = time.perf_counter()
@@ -45,7 +49,19 @@ def timed_ops():
 
     function.Function.apply = classmethod(timed_apply)
     engine._run = timed_run
-    return totals
+    return totals, original, run
+
+
+def step_time(cfg, data, steps):
+    """Median time of a full training step (forward, backward, optimiser) over ``steps``."""
+    impl = it.Tinyseq(cfg, it.initial_state(cfg))
+    impl.step(*data[0])  # warm-up
+    times = []
+    for x, y in data[:steps]:
+        t0 = time.perf_counter()
+        impl.step(x, y)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
 
 
 def main():
@@ -74,7 +90,7 @@ def main():
     print(f"{args.workload}: {step * 1e3:.1f} ms per step: " + ", ".join(
         f"{k} {v / n * 1e3:.1f} ms" for k, v in phases.items()))
 
-    totals = timed_ops()
+    totals, apply, run = timed_ops()
     for x, y in data:
         impl.step(x, y)
     print(f"\n{'phase':9} {'op':14} {'calls/step':>10} {'µs/call':>8} {'ms/step':>8}")
@@ -86,6 +102,13 @@ def main():
     print(f"\nlinear (the matrix products): {linear * 1e3:.1f} ms; other ops: "
           f"{(ops - linear) * 1e3:.1f} ms; outside ops (layers, engine walk, optimiser): "
           f"{(step - ops) * 1e3:.1f} ms; of {step * 1e3:.1f} ms per step (timers add a little)")
+
+    function.Function.apply, engine._run = apply, run  # the timers off again
+    tiny = dict(cfg, H=4, B=1, V=5, E=cfg["E"] and 4)
+    full, fixed = step_time(cfg, data, n), step_time(tiny, wl.batches(tiny, n), n)
+    print(f"\nthe same step with H=4, B=1 (the same {cfg['T']} time steps and ops, arrays too small to "
+          f"cost anything): {fixed * 1e3:.1f} ms of {full * 1e3:.1f} ms ({fixed / full:.0%}): "
+          "tinyseq's own cost in Python, per op and per time step")
 
 
 if __name__ == "__main__":
