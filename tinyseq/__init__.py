@@ -54,9 +54,9 @@ from .autograd.printing import set_printoptions
 from .autograd.size import Size
 from .autograd.factories import (as_tensor, eye, full_like, is_tensor, linspace,  # noqa: F401
                                  logspace, numel, rand_like, randint_like, randn_like)
-from .autograd.functional import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
-from .autograd.functional import FUNCTIONS, METHODS, cat, matmul, stack, where
-from .autograd.functional import einsum, std_mean, var_mean  # noqa: F401
+from .autograd.namespace import *  # noqa: F401,F403  (ts.exp, ts.sum, ... for each Tensor method)
+from .autograd.namespace import FUNCTIONS, METHODS, cat, matmul, stack, where
+from .autograd.namespace import einsum, std_mean, var_mean  # noqa: F401
 from .autograd import linalg  # noqa: E402
 from .autograd.mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.errors import DTypeError, OutOfRangeError, ShapeError

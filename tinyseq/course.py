@@ -8,7 +8,7 @@ the course's ``rnn_backward(da, caches)`` derives by hand.
 import numpy as np
 
 from .autograd.factories import from_numpy, tensor, zeros
-from .autograd.functional import cat, stack
+from .autograd.namespace import cat, stack
 from .autograd.errors import ShapeError
 from .autograd.tensor import Tensor
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.autograd import Function, functional
+from tinyseq.autograd import Function, namespace
 from tinyseq.autograd.ops import (elementwise, index, linalg, logic, norms, order, reduce,
                                   rounding, sample, scan, shape, stats, unary)  # (einsum: no method)
 
@@ -25,7 +25,7 @@ def test_every_method_an_ops_module_lists_is_that_function_on_tensor(module):
 
 
 def test_ts_functions_are_the_tensor_methods_themselves():
-    for name in functional.METHODS:
+    for name in namespace.METHODS:
         if name == "detach":  # the autograd API: Tensor.detach, ts.detach takes any data
             continue
         assert getattr(ts, name) is getattr(ts.Tensor, name), name
@@ -45,7 +45,7 @@ def test_ts_functions_take_lists_and_arrays_as_the_tensor_methods_do():
 def test_each_public_name_is_a_def_a_reader_can_grep():
     source = "".join(p.read_text() for p in AUTOGRAD.rglob("*.py"))
     assert "globals()" not in source
-    for name in functional.__all__:
+    for name in namespace.__all__:
         assert f"\ndef {name}(" in source, name
 
 
@@ -104,14 +104,14 @@ def test_the_min_alias_names_itself_in_its_errors():
 def test_linear_is_public_and_matches_matmul_plus_bias():
     rng = np.random.default_rng(0)
     x, w, b = (ts.tensor(rng.standard_normal(s), requires_grad=True) for s in [(4, 3), (5, 3), (5,)])
-    y = functional.linear(x, w, b)
+    y = namespace.linear(x, w, b)
     assert y.grad_fn.name == "linear"
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-6)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.ones((4, 5)) @ w.numpy(), rtol=1e-6)
     np.testing.assert_allclose(w.grad.numpy(), np.ones((4, 5)).T @ x.numpy(), rtol=1e-6)
     np.testing.assert_allclose(b.grad.numpy(), np.full(5, 4.0))
-    assert functional.linear(x, w).shape == (4, 5)  # no bias
+    assert namespace.linear(x, w).shape == (4, 5)  # no bias
     assert "linear" not in ts.__all__ and not hasattr(ts, "linear")  # as torch: not a ts name
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 import tinyseq as ts
 from tests.strategies import FAST, FEW, arrays_for, nonscalar_shapes, seeds
 from tests.torch_compare import compare_with_torch, torch
-from tinyseq.autograd import functional
+from tinyseq.autograd import namespace
 from tinyseq.autograd.ops import diagonal, gather, layout
 
 IDX = np.array([[0, 2], [3, 3], [1, 0]])              # gather/scatter indices into (3, 4) along 1
@@ -260,7 +260,7 @@ def test_tril_triu_and_diagonal_are_numpys(n, m, k):
 def test_each_method_is_its_modules_function_and_ts_names_are_the_methods(module):
     for name, method in module.TENSOR_METHODS.items():
         assert getattr(ts.Tensor, name) is method and method.__module__ == module.__name__
-        if name in functional.METHODS:
+        if name in namespace.METHODS:
             assert getattr(ts, name) is method
 
 

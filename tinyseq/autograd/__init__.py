@@ -4,7 +4,7 @@ anomaly detection. It knows nothing of layers.
 ``tensor.py`` the Tensor (data, grad, autograd API); ``function.py`` Function and its ``apply``;
 ``node.py`` the graph's nodes; ``toposort.py`` the one walk of the graph; ``engine.py`` the backward
 walk; ``ops/`` every op, its derivative and its argument checks (``ops/__init__.py`` says how to add
-one); ``functional.py`` the ops as ``ts.NAME``; ``dtypes.py`` how values are typed; ``views.py``
+one); ``namespace.py`` the ops as ``ts.NAME``; ``dtypes.py`` how values are typed; ``views.py``
 views and the version counters that catch in-place changes; ``observers.py`` how a tool watches the
 graph, and ``record.py`` the observer that keeps what ``ts.viz`` draws.
 """

@@ -18,7 +18,7 @@ Shapes: ``log_probs`` ``(T, N, C)`` (or ``(T, C)`` for one sequence), ``L = 2·S
 """
 import numpy as np
 
-from ..autograd.functional import cat, stack, where
+from ..autograd.namespace import cat, stack, where
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._nll import _check_reduction, _indices

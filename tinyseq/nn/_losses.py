@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from ..autograd.errors import ShapeError
-from ..autograd.functional import log1p, where
+from ..autograd.namespace import log1p, where
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._nll import REDUCTIONS, _check_reduction, _legacy_reduction, _reduce

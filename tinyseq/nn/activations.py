@@ -8,7 +8,7 @@ overflows nothing
 """
 import math
 
-from ..autograd.functional import erf, softplus as softplus_op, where
+from ..autograd.namespace import erf, softplus as softplus_op, where
 from . import _checks
 from .module import Module
 

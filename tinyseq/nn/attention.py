@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from ..autograd.errors import ShapeError
-from ..autograd.functional import cat as cat_op, where
+from ..autograd.namespace import cat as cat_op, where
 from ..autograd.tensor import Tensor
 from . import _checks, init
 from .functional import dropout, linear, pad

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.mode import no_grad
-from ..autograd.functional import linear as linear_op, pad as pad_op, where
+from ..autograd.namespace import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from . import _checks
@@ -202,5 +202,5 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 # (imported last: attention.py uses this module's dropout, linear and pad)
 from .attention import scaled_dot_product_attention  # noqa: E402,F401
 # convolutions and pooling: the autograd ops themselves (tinyseq/autograd/ops/conv.py, pool.py)
-from ..autograd.functional import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402,F401
+from ..autograd.namespace import (adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402,F401
                                    avg_pool1d, conv1d, conv_transpose1d, max_pool1d)

@@ -13,7 +13,7 @@ sequence; a ``PackedSequence`` input is padded, run that way, and its output pac
 import numpy as np
 
 from ..autograd.factories import zeros
-from ..autograd.functional import cat, stack, where
+from ..autograd.namespace import cat, stack, where
 from ..autograd.mode import NO_SCOPE, is_grad_enabled, recording_scope, scope
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor

@@ -14,7 +14,7 @@ import copy
 import numpy as np
 
 from ..autograd.factories import full
-from ..autograd.functional import triu
+from ..autograd.namespace import triu
 from ..autograd.mode import is_grad_enabled
 from . import _checks, init
 from .activations import GELU, gelu

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..autograd import Tensor, rng
 from ..autograd.factories import float64, from_numpy, tensor
-from ..autograd.functional import stack
+from ..autograd.namespace import stack
 
 __all__ = ["Dataset", "TensorDataset", "ConcatDataset", "Subset", "Sampler", "SequentialSampler",
            "RandomSampler", "BatchSampler", "DataLoader", "random_split", "default_collate",

@@ -10,7 +10,7 @@ Next to each Function is the function users call (``def exp(input)``): it checks
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is
 ``ts.exp`` and the method ``t.exp()``.
 
-Adding an op, say ``tan``, touches its module and ``functional.py``:
+Adding an op, say ``tan``, touches its module and ``namespace.py``:
 
 1. in ``unary.py``, the op and its function, and the method in that module's list::
 
@@ -32,7 +32,7 @@ Adding an op, say ``tan``, touches its module and ``functional.py``:
 
        TENSOR_METHODS = {..., "tan": tan}      # t.tan() (tensor.py attaches the list)
 
-2. in ``autograd/functional.py``, ``tan`` in the import from ``.ops.unary`` and in
+2. in ``autograd/namespace.py``, ``tan`` in the import from ``.ops.unary`` and in
    ``METHODS``: ``ts.tan``.
 
 An op that is another one under its own name (``view`` is ``reshape``) is ``Reshape.alias("view")``.

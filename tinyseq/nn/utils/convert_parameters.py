@@ -2,7 +2,7 @@
 optimisers that think in vectors, or for comparing models."""
 import math
 
-from ...autograd.functional import cat
+from ...autograd.namespace import cat
 from ...autograd.tensor import Tensor
 
 

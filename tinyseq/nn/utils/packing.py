@@ -15,7 +15,7 @@ import numpy as np
 
 from ...autograd.errors import ShapeError
 from ...autograd.factories import full
-from ...autograd.functional import cat
+from ...autograd.namespace import cat
 from ...autograd.tensor import Tensor
 from .. import _checks
 

@@ -1,7 +1,7 @@
 """Padding variable-length sequences into one batch, and PyTorch's packed sequences
 (``packing.py``), under PyTorch's names: ``ts.nn.utils.rnn.pack_padded_sequence``, ..."""
 from ...autograd.factories import full
-from ...autograd.functional import cat, stack
+from ...autograd.namespace import cat, stack
 from ...autograd.errors import ShapeError
 from ...autograd.tensor import Tensor
 from .. import _checks

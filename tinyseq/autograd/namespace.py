@@ -1,7 +1,8 @@
 """The ops as ``ts.NAME(t, ...)``: each is the function defined next to its Function in ``ops/``
 (``ts.exp`` is ``ops.elementwise.exp``, the same function as the method ``t.exp()``), and takes a
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
-not a ``ts`` name (as in torch)."""
+not a ``ts`` name (as in torch). (``functional.py`` is PyTorch's ``torch.autograd.functional``:
+Jacobians and Hessians.)"""
 from .dtypes import tensor_of
 from .ops.conv import conv1d, conv_transpose1d  # noqa: F401
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
