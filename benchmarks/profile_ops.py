@@ -29,7 +29,7 @@ def timed_ops():
     """Wrap every op's apply and every backward run with a timer; returns the totals table."""
     totals = collections.defaultdict(lambda: [0, 0.0])  # (phase, op) -> [calls, seconds]
     original = function.Function.__dict__["apply"]
-    apply, run = original.__func__, engine._run
+    apply, run = original.__func__, engine.ARRAYS.run
 
     def timed_apply(cls, *args):
         t0 = time.perf_counter()
@@ -48,7 +48,7 @@ def timed_ops():
         return out
 
     function.Function.apply = classmethod(timed_apply)
-    engine._run = timed_run
+    engine.ARRAYS.run = staticmethod(timed_run)
     return totals, original, run
 
 
@@ -103,7 +103,7 @@ def main():
           f"{(ops - linear) * 1e3:.1f} ms; outside ops (layers, engine walk, optimiser): "
           f"{(step - ops) * 1e3:.1f} ms; of {step * 1e3:.1f} ms per step (timers add a little)")
 
-    function.Function.apply, engine._run = apply, run  # the timers off again
+    function.Function.apply, engine.ARRAYS.run = apply, staticmethod(run)  # the timers off
     tiny = dict(cfg, H=4, B=1, V=5, E=cfg["E"] and 4)
     full, fixed = step_time(cfg, data, n), step_time(tiny, wl.batches(tiny, n), n)
     print(f"\nthe same step with H=4, B=1 (the same {cfg['T']} time steps and ops, arrays too small to "

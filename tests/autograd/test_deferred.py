@@ -26,12 +26,12 @@ TOL = {np.float32: 1e-6, np.float64: 1e-12}
 @pytest.fixture
 def eager(monkeypatch):
     """A switch to the eager path: every op's ``Deferred`` is made an array as it is returned."""
-    run = engine._run
+    run = engine.ARRAYS.run
 
     def eager_run(node, grads, retain_graph):
         return [np.asarray(g) if type(g) is Deferred else g for g in run(node, grads, retain_graph)]
 
-    return lambda: monkeypatch.setattr(engine, "_run", eager_run)
+    return lambda: monkeypatch.setattr(engine.ARRAYS, "run", staticmethod(eager_run))
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ when the node's gradient is complete, so nothing past ``_complete`` ever sees on
 """
 import numpy as np
 
-from . import anomaly
+from . import anomaly, higher
 from .deferred import Deferred, join
-from .node import AccumulateGrad, edge_of
+from .node import AccumulateGrad, check_saved, edge_of
 from .mode import state
 from .observers import observers
 from .errors import ShapeError
@@ -32,17 +32,22 @@ from .toposort import toposort
 from .views import is_stale
 
 
-def backward(tensors, grad_tensors, retain_graph=False):
-    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (``.backward()``)."""
-    _walk(_root_edges(tensors, grad_tensors), retain_graph, capture=None)
+def backward(tensors, grad_tensors, retain_graph=None, create_graph=False):
+    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (``.backward()``).
+    With ``create_graph=True`` the gradients are Tensors in a graph of their own (``higher.py``),
+    which can be differentiated again; the graph is then kept unless ``retain_graph=False``."""
+    _walk(*_start(tensors, grad_tensors, create_graph), _retain(retain_graph, create_graph),
+          capture=None)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors.
 
     Unlike ``backward()`` it leaves every ``.grad`` alone. ``grad_outputs`` is needed for outputs
     with more than one element. An input that the outputs do not depend on is an error unless
-    ``allow_unused=True``, which gives ``None`` for it.
+    ``allow_unused=True``, which gives ``None`` for it. ``create_graph=True``: the gradients are
+    Tensors in a graph, to be differentiated again (``higher.py``).
     """
     outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
     if not inputs:
@@ -58,15 +63,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
     capture = {edge_of(t): None for t in inputs}
-    _walk(_root_edges(outputs, grad_outputs), retain_graph, capture)
+    roots, steps = _start(outputs, grad_outputs, create_graph)
+    _walk(roots, steps, _retain(retain_graph, create_graph), capture)
     result = []
     for i, t in enumerate(inputs):
         g = capture[edge_of(t)]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        result.append(None if g is None else Tensor._wrap(np.array(g)))
+        result.append(None if g is None else steps.captured(g))
     return tuple(result)
+
+
+def _start(tensors, grads, create_graph):
+    """The walk's roots, and its steps: ``ARRAYS``, or ``higher.GRAPHS`` for gradients that are
+    graphs."""
+    roots = _root_edges(tensors, grads)
+    if not create_graph:
+        return roots, ARRAYS
+    return higher.root_gradients(roots, grads), higher.GRAPHS
+
+
+def _retain(retain_graph, create_graph):
+    """``retain_graph``, which defaults to ``create_graph`` (as in torch): a gradient that is a
+    graph is differentiated later through the saved arrays of the first graph."""
+    return create_graph if retain_graph is None else retain_graph
 
 
 def _tensor_list(tensors, what):
@@ -110,33 +131,35 @@ def _root_edges(tensors, grads):
 
 
 @quiet  # Inf and NaN are gradients, as in torch, not numpy warnings
-def _walk(roots, retain_graph, capture):
+def _walk(roots, steps, retain_graph, capture):
     """The backward walk, as HIPS autograd's ``backward_pass``: take the nodes in ``toposort``
     order; each one's gradient is then complete; run its backward and hand the gradients it returns
     to its inputs. ``roots`` are ``(edge, gradient)`` pairs; ``capture`` (for ``grad()``) maps the
-    edges whose gradients to keep to ``None``; then only the nodes leading to them run."""
+    edges whose gradients to keep to ``None``; then only the nodes leading to them run. ``steps``
+    says what a gradient is: ``ARRAYS`` (numpy arrays), or ``higher.GRAPHS`` (Tensors)."""
     nodes = [node for (node, _), _ in roots]
     order = toposort(nodes)
     needed = None if capture is None else _leading_to(order, capture)
     watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
-    senders = [_with_arrays(sent) for sent in (o.sending(nodes) for o in observers) if sent]
+    senders = [_with_arrays(sent, steps) for sent in (o.sending(nodes) for o in observers)
+               if sent]
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
-        _add(pending, edge, g)
+        steps.add(pending, edge, g)
     for node in order:
         slots = pending.pop(node, None)
         if slots is None:
             continue  # no gradient reached it
-        grads = _complete(node, slots, capture, watchers)
+        grads = _complete(node, slots, capture, watchers, steps)
         if type(node) is AccumulateGrad:
             if capture is None:
                 g, owned = slots[0]
-                _accumulate_grad(node.leaf, g, owned)
+                steps.accumulate(node.leaf, g, owned)
         elif needed is None or node in needed:
-            sent = _run(node, grads, retain_graph)
+            sent = steps.run(node, grads, retain_graph)
             for edge, g in zip(node.next_edges, sent):
                 if g is not None:
-                    _add(pending, edge, g)
+                    steps.add(pending, edge, g)
             for watch in senders:  # (ts.viz.animate_backward draws the gradient on each edge)
                 watch(node, sent)
 
@@ -168,7 +191,7 @@ def _add(pending, edge, g):
         slots[k] = [np.asarray(slot[0] + g), True]  # 0-d + 0-d gives a numpy scalar
 
 
-def _complete(node, slots, capture, watchers):
+def _complete(node, slots, capture, watchers, steps):
     """This node's gradient is complete: its output gradients, after tensor hooks (a hook's result
     replaces its slot, which the engine then does not own); then ``retain_grad`` tensors get
     theirs, ``grad()`` captures what it asked for, and the observers' watchers see them. A
@@ -183,21 +206,22 @@ def _complete(node, slots, capture, watchers):
         hooks = node.hooks
     for k, fns in (hooks.items() if hooks else ()):
         if grads[k] is not None:
-            new = _run_hooks(fns, grads[k])
+            new = steps.run_hooks(fns, grads[k])
             if new is not grads[k]:
                 grads[k], slots[k] = new, [new, False]
     if node.retained:
         for k, ref in node.retained.items():
             t = ref()
             if t is not None and grads[k] is not None:
-                _accumulate_grad(t, grads[k], False)
+                steps.accumulate(t, grads[k], False)
     if capture is not None:
         for k, g in enumerate(grads):
             if (node, k) in capture:
                 capture[(node, k)] = g
     if watchers:
+        arrays = steps.arrays(grads)
         for watch in watchers:
-            watch(node, grads)
+            watch(node, arrays)
     return grads
 
 
@@ -228,18 +252,8 @@ def _accumulate_grad(t, g, owned):
 
 def _run(node, grads, retain_graph):
     """Call the node's ``backward`` and check that each input gradient has that input's shape."""
+    check_saved(node)
     ctx, fn = node.ctx, node.fn
-    if ctx is None:
-        raise RuntimeError(
-            f"backward: trying to go through the graph a second time, but it was freed (at "
-            f"'{node.name}') by the first backward; pass retain_graph=True to the first "
-            "backward() if you need to run backward twice")
-    for counter, version in node.saved_versions:
-        if counter.value != version:
-            raise RuntimeError(
-                f"backward: an array that '{node.name}' saved for its gradient was modified by an "
-                f"in-place operation after the forward (version {counter.value}, expected "
-                f"{version}); use an out-of-place op or .clone() before changing it")
     if len(grads) > 1 and fn.materialize_grads:  # (a one-output node runs only with its gradient)
         grads = [np.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.out_meta)]
@@ -272,11 +286,30 @@ def _run(node, grads, retain_graph):
     return result
 
 
-def _with_arrays(sent):
-    """An observer's ``sent(node, grads)`` that is handed arrays in place of ``Deferred`` ones."""
+def _with_arrays(sent, steps):
+    """An observer's ``sent(node, grads)`` that is handed arrays in place of ``Deferred`` ones
+    (or of Tensors)."""
     def arrays(node, grads):
-        sent(node, [np.asarray(g) if type(g) is Deferred else g for g in grads])
+        sent(node, [np.asarray(g) if type(g) is Deferred else g for g in steps.arrays(grads)])
     return arrays
+
+
+class ARRAYS:
+    """The backward walk's steps when gradients are numpy arrays (``higher.GRAPHS`` when they
+    are Tensors)."""
+    add = staticmethod(_add)
+    run = staticmethod(_run)
+    accumulate = staticmethod(_accumulate_grad)
+    run_hooks = staticmethod(_run_hooks)
+
+    @staticmethod
+    def arrays(grads):
+        return grads
+
+    @staticmethod
+    def captured(g):
+        """What ``grad()`` returns for a captured gradient: a Tensor of a copy of it."""
+        return Tensor._wrap(np.array(g))
 
 
 def _gradient_array(g, fn, i):

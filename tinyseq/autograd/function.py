@@ -13,7 +13,7 @@ from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
 from .ops._util import quiet_call
 from .tensor import Tensor
-from .views import versions_of, wrap
+from .views import sources_of, versions_of, wrap
 
 
 class Context:
@@ -55,6 +55,11 @@ class Function:
 
     materialize_grads = True
     moves_data_only = False  # True for views and copies: no arithmetic, so no numpy warnings
+    # The same gradient as ``backward``'s, written in tinyseq's ops on Tensors, so that it is a
+    # graph that can be differentiated again (``backward(create_graph=True)``, ``higher.py``).
+    # Where ``backward`` already uses only what Tensors also do (``g * (1 - out * out)``), an op
+    # says ``graph_backward = backward``; ``None``: the op's gradient is not differentiable yet.
+    graph_backward = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -121,6 +126,7 @@ class Function:
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
             node.saved_versions = versions_of(ctx.saved_tensors, args, tensors)
+            node.saved_from = sources_of(ctx.saved_tensors, args, tensors)
         for observer in observers:
             observer.recorded(node, args, flags, tensors)
 

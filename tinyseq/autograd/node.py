@@ -23,13 +23,13 @@ class Node:
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``ctx`` what forward saved
     for backward (``None`` once freed); ``scope`` the scope path at creation; ``trace`` where it
     was created (under ``detect_anomaly``); ``saved_versions`` the version counters of the arrays
-    ``ctx`` saved; ``hooks``/``retained`` map an output index to its tensor hooks / its
+    ``ctx`` saved, ``saved_from`` where each came from (``views.sources_of``); ``hooks``/``retained`` map an output index to its tensor hooks / its
     ``retain_grad`` tensor; ``notes`` ``None``, or a dict in which observers (``observers.py``)
     keep what they learn about the node, under keys of their own (the engine never reads it).
     """
 
     __slots__ = ("fn", "ctx", "next_edges", "out_meta", "name", "scope", "trace",
-                 "saved_versions", "hooks", "retained", "notes", "__weakref__")
+                 "saved_versions", "saved_from", "hooks", "retained", "notes", "__weakref__")
 
     def __init__(self, fn, ctx, next_edges, out_meta):
         self.fn = fn
@@ -39,7 +39,7 @@ class Node:
         self.name = fn.node_name
         self.scope = state.scope
         self.trace = anomaly.creation_trace() if state.anomaly else None
-        self.saved_versions = ()
+        self.saved_versions = self.saved_from = ()
         self.hooks = None
         self.retained = None
         self.notes = None
@@ -126,6 +126,21 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<accumulate_grad node of a leaf {self.leaf._data.shape}>"
+
+
+def check_saved(node):
+    """Refuse to run a node whose saved arrays were freed, or changed in place since forward."""
+    if node.ctx is None:
+        raise RuntimeError(
+            f"backward: trying to go through the graph a second time, but it was freed (at "
+            f"'{node.name}') by the first backward; pass retain_graph=True to the first "
+            "backward() if you need to run backward twice")
+    for counter, version in node.saved_versions:
+        if counter.value != version:
+            raise RuntimeError(
+                f"backward: an array that '{node.name}' saved for its gradient was modified by an "
+                f"in-place operation after the forward (version {counter.value}, expected "
+                f"{version}); use an out-of-place op or .clone() before changing it")
 
 
 def edge_of(t):

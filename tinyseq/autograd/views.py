@@ -76,6 +76,27 @@ def versions_of(saved, args, outputs):
     return tuple(versions)
 
 
+def sources_of(saved, args, outputs):
+    """Where each array that forward saved came from: ``i`` if it is argument ``i``'s own array,
+    ``~k`` (negative) if it is output ``k``'s, ``None`` otherwise (an array forward computed).
+    A backward run with ``create_graph=True`` (``higher.py``) gives the first two back as the
+    tensors in the graph, so that the gradient it builds can be differentiated again."""
+    sources = []
+    for a in saved:
+        source = None
+        for i, t in enumerate(args):
+            if isinstance(t, Tensor) and t._data is a:
+                source = i
+                break
+        else:
+            for k, t in enumerate(outputs):
+                if t._data is a:
+                    source = ~k
+                    break
+        sources.append(source)
+    return tuple(sources)
+
+
 def _owner(a, args, outputs):
     """The first tensor (of the Tensor ``args``, then the ``outputs``) whose array ``a`` is, else
     the first whose memory the view ``a`` shares. (Two loops over the arguments rather than one

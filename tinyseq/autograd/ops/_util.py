@@ -81,13 +81,18 @@ quiet_call = _quiet_caller()
 
 
 def unbroadcast(grad, shape):
-    """Sum ``grad`` over the axes that broadcasting added or stretched, giving it ``shape``."""
+    """Sum ``grad`` (an array, or a Tensor) over the axes that broadcasting added or stretched,
+    giving it ``shape``."""
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+    if not axes:
+        return grad.reshape(shape)
+    if not isinstance(grad, np.ndarray):  # a Tensor: a gradient that is a graph (``higher.py``)
+        return grad.sum(axes, keepdim=True).reshape(shape)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
 def broadcasts_to(shape, target):

@@ -43,6 +43,8 @@ class Add(Function):
         sa, sb = ctx.shapes
         return unbroadcast(g, sa), unbroadcast(g, sb)
 
+    graph_backward = backward  # (the same on Tensors: a gradient that is a graph)
+
 
 def add(input, other, alpha=1):
     """``input + alpha * other``, as ``torch.add``."""
@@ -59,6 +61,8 @@ class Sub(Function):
     def backward(ctx, g):
         sa, sb = ctx.shapes
         return unbroadcast(g, sa), (unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None)
+
+    graph_backward = backward
 
 
 def sub(input, other, alpha=1):
@@ -88,6 +92,8 @@ class Mul(Function):
         gb = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    graph_backward = backward
+
 
 def mul(input, other):
     return binary(Mul, input, other)
@@ -107,6 +113,8 @@ class Div(Function):
         # (in torch's order: a / b / b is 0, not NaN, where b * b underflows to 0)
         gb = unbroadcast(-g * (a / b / b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
+
+    graph_backward = backward
 
 
 def true_divide(input, other):
@@ -206,6 +214,8 @@ class Neg(Function):
     def backward(ctx, g):
         return -g
 
+    graph_backward = backward
+
 
 def neg(input):
     return Neg.apply(input)
@@ -223,6 +233,8 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return g * out
 
+    graph_backward = backward
+
 
 def exp(input):
     return Exp.apply(floating(input))
@@ -238,6 +250,8 @@ class Log(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / a
+
+    graph_backward = backward
 
 
 def log(input):
@@ -288,6 +302,8 @@ class Tanh(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g * (1 - out * out)  # tanh' = 1 - tanh²
+
+    graph_backward = backward
 
 
 def tanh(input):

@@ -36,6 +36,10 @@ class Sum(Function):
         g = g.reshape(reduced_shape(ctx.shape, ctx.axes))
         return np.broadcast_to(g, ctx.shape), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return g.reshape(reduced_shape(ctx.shape, ctx.axes)).expand(ctx.shape), None, None
+
 
 def sum(input, dim=None, keepdim=False):
     input = tensor_of(input)
@@ -56,6 +60,11 @@ class Mean(Function):
     def backward(ctx, g):
         g = np.true_divide(g.reshape(reduced_shape(ctx.shape, ctx.axes)), ctx.count)
         return np.broadcast_to(g, ctx.shape), None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        g = g.reshape(reduced_shape(ctx.shape, ctx.axes)) / ctx.count
+        return g.expand(ctx.shape), None, None
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
