@@ -7,7 +7,7 @@ walk will visit.
 Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
 
-from . import anomaly
+from . import anomaly, forward_ad
 from .mode import state
 from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
@@ -60,6 +60,13 @@ class Function:
     # Where ``backward`` already uses only what Tensors also do (``g * (1 - out * out)``), an op
     # says ``graph_backward = backward``; ``None``: the op's gradient is not differentiable yet.
     graph_backward = None
+    # Forward mode (``forward_ad.py``): ``jvp(ctx, *tangents)`` gives the tangent of each output
+    # from the tangents of the arguments (zeros for a floating-point tensor without one; other
+    # arguments as they are), with the ``ctx`` forward filled. An op that is ``linear`` in its
+    # tensors (``a + b``, a sum, a reshape; views and copies are) needs none: the op applied to
+    # the tangents is the tangent of its result.
+    jvp = None
+    linear = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -92,7 +99,7 @@ class Function:
         ``forward`` on them, wrap its results as Tensors and, if an argument needs a gradient,
         record the node that links them to it."""
         grad_on = state.grad_enabled
-        if not grad_on and not state.anomaly:
+        if not grad_on and not state.anomaly and state.dual is None:
             return cls._apply_without_graph(args)
         flags, arrays = [], []
         for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
@@ -112,6 +119,8 @@ class Function:
             anomaly.check_forward(cls.name, args, [t._data for t in tensors])
         if True in flags:
             cls._record(ctx, args, flags, tensors)
+        if state.dual is not None:
+            forward_ad.propagate(cls, ctx, args, tensors)
         return tuple(tensors) if multi else tensors[0]
 
     @classmethod
@@ -132,7 +141,8 @@ class Function:
 
     @classmethod
     def _apply_without_graph(cls, args):
-        """``apply`` under ``no_grad``: the forward and the result, no bookkeeping at all."""
+        """``apply`` under ``no_grad`` (outside forward mode): the forward and the result, no
+        bookkeeping at all."""
         ctx = Context((False,) * len(args))
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays) if cls.moves_data_only else _quiet(cls.forward, ctx, arrays)

@@ -14,6 +14,7 @@ class _State(threading.local):
     grad_enabled = True
     scope = ()  # the current scope path, e.g. ("lstm", "t=3")
     anomaly = False
+    dual = None  # the open forward-mode level (``forward_ad.dual_level``), if any
 
 
 state = _State()

@@ -33,6 +33,7 @@ def binary(op, a, b):
 
 
 class Add(Function):
+    linear = True  # (forward mode: the op of the tangents is their tangent)
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
@@ -52,6 +53,7 @@ def add(input, other, alpha=1):
 
 
 class Sub(Function):
+    linear = True  # (forward mode: the op of the tangents is their tangent)
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = a.shape, b.shape
@@ -93,6 +95,11 @@ class Mul(Function):
         return ga, gb
 
     graph_backward = backward
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return ta * b + a * tb
 
 
 def mul(input, other):
@@ -206,6 +213,7 @@ def _power(a, e):
 
 
 class Neg(Function):
+    linear = True  # (forward mode: the op of the tangents is their tangent)
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -234,6 +242,7 @@ class Exp(Function):
         return g * out
 
     graph_backward = backward
+    jvp = backward  # (the tangent is scaled by the same derivative)
 
 
 def exp(input):
@@ -252,6 +261,7 @@ class Log(Function):
         return g / a
 
     graph_backward = backward
+    jvp = backward  # (the tangent is scaled by the same derivative)
 
 
 def log(input):
@@ -304,6 +314,7 @@ class Tanh(Function):
         return g * (1 - out * out)  # tanh' = 1 - tanh²
 
     graph_backward = backward
+    jvp = backward  # (the tangent is scaled by the same derivative)
 
 
 def tanh(input):

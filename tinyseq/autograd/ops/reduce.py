@@ -26,6 +26,7 @@ def reduce_axes(dim, ndim, op):
 
 
 class Sum(Function):
+    linear = True
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
@@ -49,6 +50,8 @@ def sum(input, dim=None, keepdim=False):
 class Mean(Function):
     """The sum over ``axes`` divided by the count (NaN over nothing, as torch, without numpy's
     "Mean of empty slice" warning)."""
+
+    linear = True
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):

@@ -1,0 +1,145 @@
+"""Forward-mode autodiff, as ``torch.autograd.forward_ad``: a Jacobian-vector product computed
+alongside the forward pass, with no graph and no backward walk.
+
+    >>> import tinyseq as ts
+    >>> import tinyseq.autograd.forward_ad as fwAD
+    >>> x = ts.tensor([1.0, 2.0])
+    >>> with fwAD.dual_level():
+    ...     dual = fwAD.make_dual(x, ts.tensor([1.0, 0.0]))  # the direction v
+    ...     y = dual * dual * 3
+    ...     fwAD.unpack_dual(y).tangent                       # J v = 6 x * v
+    tensor([6., 0.])
+
+Inside a ``dual_level``, a tensor made by ``make_dual`` carries a tangent ``v`` beside its value.
+Every op that gets a tangent on any argument computes its result's tangent by its tangent rule
+(``Function.jvp``, next to its forward and backward; an op marked ``linear``, a sum or a reshape,
+applies itself to the tangents), so the tangent travels forward with the values: one pass gives
+``J v``. Reverse mode gives ``vᵀ J`` for one output in one walk; forward mode ``J v`` for one
+input direction in one pass: cheap for few inputs and many outputs.
+
+Tangents are kept by the level, not by the tensors: leaving ``dual_level`` drops them all.
+"""
+import collections
+import weakref
+
+import numpy as np
+
+from .errors import ShapeError
+from .mode import state
+from .ops._util import quiet_call
+from .tensor import Tensor
+
+__all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_dual_level",
+           "UnpackedDualTensor"]
+
+UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
+
+
+class _Level:
+    """The tangents of one dual level: ``id(tensor) -> (weak reference, tangent array)``."""
+
+    def __init__(self):
+        self.tangents = {}
+
+    def tangent(self, t):
+        entry = self.tangents.get(id(t))
+        return entry[1] if entry is not None and entry[0]() is t else None
+
+    def set(self, t, tangent):
+        key = id(t)
+        self.tangents[key] = (weakref.ref(t, lambda _, key=key: self.tangents.pop(key, None)),
+                              tangent)
+
+
+def enter_dual_level():
+    """Start a dual level (``dual_level()`` is the context manager); one at a time, as in torch."""
+    if state.dual is not None:
+        raise RuntimeError("forward_ad: a dual level is already open; nested forward-mode levels "
+                           "are not supported (as in torch): leave the first one first")
+    state.dual = _Level()
+    return 0
+
+
+def exit_dual_level(*, level=None):
+    """End the dual level: every tangent it held is dropped."""
+    if state.dual is None:
+        raise RuntimeError("forward_ad: no dual level is open to exit")
+    state.dual = None
+
+
+class dual_level:
+    """``with fwAD.dual_level():`` the block in which tensors may carry tangents."""
+
+    def __enter__(self):
+        return enter_dual_level()
+
+    def __exit__(self, *exc):
+        exit_dual_level()
+
+
+def make_dual(tensor, tangent, *, level=None):
+    """A tensor with ``tensor``'s values (a view of it) carrying ``tangent`` (same shape, floating
+    point) inside the current dual level."""
+    if state.dual is None:
+        raise RuntimeError("make_dual: no dual level is open; use it inside "
+                           "'with forward_ad.dual_level():'")
+    for name, t in (("tensor", tensor), ("tangent", tangent)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"make_dual: {name} must be a Tensor, got {type(t).__name__}")
+    if tensor._data.dtype.kind != "f":
+        raise TypeError(f"make_dual: only floating-point tensors carry tangents, got dtype "
+                        f"{tensor.dtype}")
+    if tangent.shape != tensor.shape:
+        raise ShapeError(f"make_dual: the tangent has shape {tangent.shape} but the tensor has "
+                         f"shape {tensor.shape}; give a tangent of the tensor's shape")
+    dual = tensor.view_as(tensor)
+    state.dual.set(dual, np.asarray(tangent._data, dtype=tensor._data.dtype))
+    return dual
+
+
+def unpack_dual(tensor, *, level=None):
+    """``(primal, tangent)``: the tensor's values (a view of it, without the tangent) and its
+    tangent as a Tensor, or ``None`` if it carries none."""
+    level = state.dual
+    tangent = None if level is None else level.tangent(tensor)
+    if tangent is None:
+        return UnpackedDualTensor(tensor, None)
+    state.dual = None  # (the view of the primal carries no tangent)
+    try:
+        primal = tensor.view_as(tensor)
+    finally:
+        state.dual = level
+    return UnpackedDualTensor(primal, Tensor._wrap(tangent))
+
+
+def _tangent_of_constant(a):
+    """The tangent of an argument that carries none: zeros for a floating-point value (a tensor,
+    or a number the op took as an array); anything else as it is (an index, a shape, a dim)."""
+    data = a._data if isinstance(a, Tensor) else a
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind == "f":
+        return np.zeros_like(data)
+    if type(data) is float:
+        return 0.0
+    return data
+
+
+def propagate(cls, ctx, args, outputs):
+    """After op ``cls`` ran on ``args`` (its forward's ``ctx`` at hand) and made ``outputs``:
+    if an argument carries a tangent, give each floating-point output its tangent, by the op's
+    rule (``_tangent_of_constant`` stands in for an argument without one)."""
+    level = state.dual
+    tangents = [level.tangent(a) if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return
+    given = [t if t is not None else _tangent_of_constant(a) for a, t in zip(args, tangents)]
+    if cls.linear or cls.moves_data_only:  # the op applied to the tangents is their tangent
+        out = quiet_call(cls.forward, type(ctx)((False,) * len(args)), given)  # (a fresh Context)
+    elif cls.jvp is not None:
+        out = quiet_call(cls.jvp, ctx, given)
+    else:
+        raise RuntimeError(f"forward-mode AD: '{cls.name}' ({cls.__name__}) has no tangent rule "
+                           "yet (Function.jvp), so its result's tangent cannot be computed")
+    out = out if type(out) is tuple else (out,)
+    for t, tangent in zip(outputs, out):
+        if tangent is not None and t._data.dtype.kind == "f":
+            level.set(t, np.asarray(tangent, dtype=t._data.dtype))
