@@ -76,12 +76,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _start(tensors, grads, create_graph):
-    """The walk's roots, and its steps: ``ARRAYS``, or ``higher.GRAPHS`` for gradients that are
+    """The walk's roots, and its steps: ``ARRAYS``, or ``higher.Graphs`` for gradients that are
     graphs."""
     roots = _root_edges(tensors, grads)
     if not create_graph:
         return roots, ARRAYS
-    return higher.root_gradients(roots, grads), higher.GRAPHS
+    return higher.root_gradients(roots, grads), higher.Graphs()
 
 
 def _retain(retain_graph, create_graph):
@@ -136,7 +136,7 @@ def _walk(roots, steps, retain_graph, capture):
     order; each one's gradient is then complete; run its backward and hand the gradients it returns
     to its inputs. ``roots`` are ``(edge, gradient)`` pairs; ``capture`` (for ``grad()``) maps the
     edges whose gradients to keep to ``None``; then only the nodes leading to them run. ``steps``
-    says what a gradient is: ``ARRAYS`` (numpy arrays), or ``higher.GRAPHS`` (Tensors)."""
+    says what a gradient is: ``ARRAYS`` (numpy arrays), or a ``higher.Graphs`` (Tensors)."""
     nodes = [node for (node, _), _ in roots]
     order = toposort(nodes)
     needed = None if capture is None else _leading_to(order, capture)
@@ -295,7 +295,7 @@ def _with_arrays(sent, steps):
 
 
 class ARRAYS:
-    """The backward walk's steps when gradients are numpy arrays (``higher.GRAPHS`` when they
+    """The backward walk's steps when gradients are numpy arrays (a ``higher.Graphs`` when they
     are Tensors)."""
     add = staticmethod(_add)
     run = staticmethod(_run)

@@ -2,19 +2,20 @@
 create_graph=True)``, so that a gradient can be differentiated again, to any order.
 
 The walk is the engine's (``engine._walk``); only what a gradient is changes. With
-``create_graph=True`` it is a Tensor, and ``GRAPHS`` below gives the walk's steps for Tensors:
+``create_graph=True`` it is a Tensor, and ``Graphs`` below gives the walk's steps for Tensors:
 each node runs its op's ``graph_backward`` (the op's gradient written in tinyseq's ops) on Tensors,
 under grad mode, so the ops of the gradient are recorded like any other ops. For that the arrays
 the node's forward saved come back as the tensors they were in the graph (``saved_tensors``):
 ``Mul``'s gradient for ``a`` is ``g * b`` with ``b`` the tensor ``b``, so it depends on ``b``, and
 its derivative with respect to ``b`` is there to be taken.
 """
+import contextlib
 import copy
 
 import numpy as np
 
 from .errors import ShapeError
-from .mode import enable_grad
+from .mode import Scope, state
 from .node import AccumulateGrad, check_saved
 from .ops._util import broadcasts_to, unbroadcast
 from .tensor import Tensor
@@ -65,21 +66,38 @@ def root_gradients(roots, given):
     return out
 
 
-class GRAPHS:
-    """The backward walk's steps (``engine.ARRAYS``'s) when gradients are Tensors."""
+class Graphs:
+    """The backward walk's steps (``engine.ARRAYS``'s) when gradients are Tensors, one instance a
+    walk: the ops it records run under grad mode and in one scope, ``backward pass``, so that
+    ``ts.viz.draw_graph`` draws the gradient's ops in a box of their own."""
 
-    @staticmethod
-    def add(pending, edge, g):
+    def __init__(self):
+        self.scope = state.scope + (Scope("backward pass", None),)
+
+    @contextlib.contextmanager
+    def recording(self):
+        """Grad mode on and the walk's scope, for the ops of the gradient."""
+        outer = state.grad_enabled, state.scope
+        state.grad_enabled, state.scope = True, self.scope
+        try:
+            yield
+        finally:
+            state.grad_enabled, state.scope = outer
+
+    def add(self, pending, edge, g):
         """Sum gradient ``g`` into the slot of ``edge``, as an op of the gradient's graph."""
         node, k = edge
         slots = pending.get(node)
         if slots is None:
             slots = pending[node] = [None] * len(node.out_meta)
         slot = slots[k]
-        slots[k] = [g if slot is None else slot[0] + g, False]
+        if slot is None:
+            slots[k] = [g, False]
+        else:
+            with self.recording():
+                slots[k] = [slot[0] + g, False]
 
-    @staticmethod
-    def run(node, grads, retain_graph):
+    def run(self, node, grads, retain_graph):
         """Run the op's ``graph_backward`` on Tensors; each gradient it returns is checked (and
         summed back to its input's shape, or cast to its dtype) as ``engine._run`` does."""
         fn = node.fn
@@ -94,7 +112,7 @@ class GRAPHS:
         if len(grads) > 1 and fn.materialize_grads:
             grads = [Tensor._wrap(np.zeros(shape, dtype)) if g is None else g
                      for g, (shape, dtype) in zip(grads, node.out_meta)]
-        with enable_grad():
+        with self.recording():
             out = fn.graph_backward(ctx, *grads)
             if type(out) is not tuple:
                 out = tuple(out) if isinstance(out, list) else (out,)
@@ -107,10 +125,13 @@ class GRAPHS:
             node.ctx = None
         return result
 
-    @staticmethod
-    def accumulate(t, g, owned):
+    def accumulate(self, t, g, owned):
         """``t.grad`` becomes ``g`` (a tensor in the gradient's graph), or ``t.grad + g``."""
-        t._grad = g if t._grad is None else t._grad + g
+        if t._grad is None:
+            t._grad = g
+        else:
+            with self.recording():
+                t._grad = t._grad + g
 
     @staticmethod
     def run_hooks(fns, g):
