@@ -346,6 +346,13 @@ class Sigmoid(Function):
         np.multiply(d, g, out=d)
         return np.multiply(d, out, out=d)
 
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 - out) * out
+
 
 def sigmoid(input):
     return Sigmoid.apply(floating(input))

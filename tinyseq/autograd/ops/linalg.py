@@ -48,6 +48,28 @@ class MatMul(Function):
                 gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` in Tensor ops (no ``Deferred``): the gradient as a graph."""
+        a, b = ctx.saved_tensors
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = unbroadcast(g @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(a2.transpose(-1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return ta @ b + a @ tb  # (a product rule: the op is linear in each operand)
+
 
 def _rows(m):
     """The rows of a stack of matrices ``(*, n, k)`` as one matrix ``(N, k)``."""
@@ -128,6 +150,23 @@ class Linear(Function):
         if needs_b:
             gb = g2.sum(0) if ctx.bias_shape == g.shape[-1:] else unbroadcast(g, ctx.bias_shape)
         return gx, gw, gb
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` in Tensor ops (no ``Deferred``): the gradient as a graph."""
+        x, w = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+        gx = (g2 @ w).reshape(x.shape) if needs_x else None
+        gw = g2.transpose(0, 1) @ x2 if needs_w else None
+        gb = unbroadcast(g, ctx.bias_shape) if needs_b else None
+        return gx, gw, gb
+
+    @staticmethod
+    def jvp(ctx, tx, tw, tb):
+        x, w = ctx.saved_tensors
+        ty = tx @ w.T + x @ tw.T
+        return ty if tb is None else ty + tb
 
 
 def linear(input, weight, bias=None):
