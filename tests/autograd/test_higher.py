@@ -1,0 +1,198 @@
+"""Gradients that are graphs (``create_graph=True``, autograd/higher.py): the engine's behaviour
+against PyTorch's. The ops' own second derivatives are tested op by op in test_higher_*.py."""
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tinyseq.autograd import Function
+from tests.torch_compare import torch
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
+X = [0.3, -1.2, 2.0]
+
+
+def both(values=X):
+    """The same float64 leaf in tinyseq and in torch."""
+    return (ts.tensor(values, dtype=ts.float64, requires_grad=True),
+            torch.tensor(values, dtype=torch.float64, requires_grad=True))
+
+
+def expression(lib, x):
+    return ((x * x * x).tanh() + (x * 0.5).exp() / (x * x + 1) - (x + 3).log()).sigmoid()
+
+
+def close(a, b):
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_derivatives_of_any_order_match_torch(order):
+    x, xt = both()
+    g, gt = expression(ts, x).sum(), expression(torch, xt).sum()
+    for k in range(order):
+        last = k == order - 1
+        (g,) = ts.autograd.grad(g, x, create_graph=not last)
+        (gt,) = torch.autograd.grad(gt, xt, create_graph=not last)
+        close(g, gt)
+        g, gt = g.sum(), gt.sum()
+
+
+@needs_torch
+def test_backward_with_create_graph_leaves_a_grad_that_is_a_graph_and_accumulates_as_torch():
+    x, xt = both()
+    expression(ts, x).sum().backward(create_graph=True)
+    expression(torch, xt).sum().backward(create_graph=True)
+    assert x.grad.requires_grad and x.grad.grad_fn is not None
+    close(x.grad, xt.grad)
+    x.grad.sum().backward()  # adds the second derivative into the same .grad, as torch
+    xt.grad.sum().backward()
+    close(x.grad, xt.grad)
+
+
+@needs_torch
+def test_mixed_second_derivatives_through_broadcasting():
+    a, at = both([[0.5], [-1.0], [2.0]])
+    b, bt = both([[1.5, -0.5, 0.25, 2.0]])
+    for lib, p, q, out in ((ts, a, b, []), (torch, at, bt, [])):
+        (ga,) = lib.autograd.grad(((p * q).tanh() * q).sum(), p, create_graph=True)
+        out += lib.autograd.grad((ga * ga).sum(), (p, q))
+        if lib is ts:
+            mine = out
+        else:
+            theirs = out
+    for m, t in zip(mine, theirs):
+        close(m, t)
+
+
+def test_retain_graph_defaults_to_create_graph():
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    y = (x * x).tanh().sum()
+    (g,) = ts.autograd.grad(y, x, create_graph=True)  # keeps the graph ...
+    (again,) = ts.autograd.grad(y, x)  # ... so a second walk works, and frees it
+    np.testing.assert_allclose(g.detach().numpy(), again.numpy())
+    with pytest.raises(RuntimeError, match="second time"):
+        ts.autograd.grad(y, x)
+    y = (x * x).sum()
+    ts.autograd.grad(y, x, create_graph=True, retain_graph=False)
+    with pytest.raises(RuntimeError, match="second time"):
+        ts.autograd.grad(y, x)
+
+
+def test_an_op_without_graph_backward_is_named():
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return 3 * a ** 2 * g
+
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    y = Cube.apply(x).sum()
+    (g,) = ts.autograd.grad(y, x, retain_graph=True)  # first order works as ever
+    np.testing.assert_allclose(g.numpy(), 3 * np.array(X) ** 2)
+    with pytest.raises(RuntimeError, match=r"gradient of 'cube' \(Cube\) cannot be differentiated"):
+        ts.autograd.grad(y, x, create_graph=True)
+
+
+def test_a_custom_function_with_graph_backward_gives_second_derivatives():
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return g * (a * a) * 3
+
+        graph_backward = backward  # the same formula works on Tensors
+
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    (g,) = ts.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    (h,) = ts.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array(X))
+
+
+@needs_torch
+def test_grad_outputs_that_require_grad_give_the_double_backward_trick():
+    """J v without forward mode: u ↦ Jᵀu is linear in u, so its vjp with v is J v."""
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal(3)
+    x, xt = both()
+    u = ts.zeros(3, dtype=ts.float64, requires_grad=True)
+    ut = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    (g,) = ts.autograd.grad(expression(ts, x), x, grad_outputs=u, create_graph=True)
+    (gt,) = torch.autograd.grad(expression(torch, xt), xt, grad_outputs=ut, create_graph=True)
+    (jv,) = ts.autograd.grad(g, u, grad_outputs=ts.tensor(v, dtype=ts.float64))
+    (jvt,) = torch.autograd.grad(gt, ut, grad_outputs=torch.tensor(v))
+    close(jv, jvt)
+
+
+@needs_torch
+def test_a_hook_sees_the_gradient_tensor_and_its_change_is_differentiated():
+    x, xt = both()
+    for lib, leaf in ((ts, x), (torch, xt)):
+        mid = leaf * leaf
+        mid.register_hook(lambda g: g * mid)  # the hook's result is part of the graph
+        (g,) = lib.autograd.grad(mid.tanh().sum(), leaf, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), leaf)
+        if lib is ts:
+            mine = (g, h)
+        else:
+            theirs = (g, h)
+    close(mine[0], theirs[0])
+    close(mine[1], theirs[1])
+
+
+def test_retain_grad_keeps_a_gradient_that_is_a_graph():
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    mid = x * x
+    mid.retain_grad()
+    mid.tanh().sum().backward(create_graph=True)
+    assert mid.grad.grad_fn is not None
+    np.testing.assert_allclose(mid.grad.detach().numpy(), 1 - np.tanh(np.array(X) ** 2) ** 2)
+
+
+def test_the_gradients_ops_are_drawn_in_a_backward_pass_box():
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    (g,) = ts.autograd.grad((x * x).tanh().sum(), x, create_graph=True)
+    assert list(g.grad_fn.scope) == ["backward pass"]
+    dot = ts.viz.draw_graph(g.sum()).source
+    assert 'label="backward pass"' in dot or "backward pass" in dot
+    forward_ops = ts.viz.draw_graph((x * x).tanh().sum()).source
+    assert "backward pass" not in forward_ops
+
+
+def test_first_order_backward_is_unchanged_arrays_and_freed():
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    y = x * x
+    node = y.grad_fn
+    y.sum().backward()
+    assert x.grad.grad_fn is None and not x.grad.requires_grad
+    assert node.ctx is None  # what forward saved went with the walk
+
+
+def test_create_graph_under_no_grad_still_builds_the_gradient_graph():
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    y = (x * x * x).sum()
+    with ts.no_grad():
+        (g,) = ts.autograd.grad(y, x, create_graph=True)
+    assert g.requires_grad  # as torch: the engine records the gradient's ops with grad mode on
+    (h,) = ts.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * np.array(X))
+
+
+def test_a_gradient_that_does_not_depend_on_the_input_is_a_constant():
+    """As in torch: d(2x)/dx = 2 needs no graph, so differentiating it again is an error."""
+    x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
+    (g,) = ts.autograd.grad((x * 2).sum(), x, create_graph=True)
+    assert not g.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [2.0, 2.0, 2.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ts.autograd.grad(g.sum(), x)
