@@ -196,3 +196,29 @@ def test_a_gradient_that_does_not_depend_on_the_input_is_a_constant():
     np.testing.assert_array_equal(g.numpy(), [2.0, 2.0, 2.0])
     with pytest.raises(RuntimeError, match="does not require grad"):
         ts.autograd.grad(g.sum(), x)
+
+
+@needs_torch
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_autograd_backward_takes_torchs_arguments(create_graph):
+    """``ts.autograd.backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+    inputs=None)``: one tensor or a list, implied or given gradients, only ``inputs`` filled."""
+    for lib in (ts, torch):
+        x = lib.tensor(X, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(X[::-1], dtype=lib.float64, requires_grad=True)
+        lib.autograd.backward((x * y * x).sum(), create_graph=create_graph)
+        lib.autograd.backward([x * y], [lib.ones(3, dtype=lib.float64) * 2], inputs=[y],
+                              create_graph=create_graph)
+        if lib is ts:
+            mine = x.grad, y.grad
+        else:
+            theirs = x.grad, y.grad
+    for m, t in zip(mine, theirs):
+        close(m, t)
+    x = ts.tensor(X, requires_grad=True)
+    with pytest.raises(ValueError, match="backward: 1 tensors but 2 grad_tensors"):
+        ts.autograd.backward([x * 2], [ts.ones(3), ts.ones(3)])
+    with pytest.raises(TypeError, match=r"backward: inputs must be Tensors, and inputs\[0\] is a list"):
+        ts.autograd.backward((x * 2).sum(), inputs=[[1.0]])
+    with pytest.raises(TypeError, match=r"tensors\[0\] is a torch.Tensor"):
+        ts.autograd.backward(torch.ones(1))

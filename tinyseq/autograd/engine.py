@@ -32,10 +32,26 @@ from .toposort import toposort
 from .views import is_stale
 
 
-def backward(tensors, grad_tensors, retain_graph=None, create_graph=False):
-    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (``.backward()``).
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``sum_i grad_i · d tensors_i / d leaf`` into each leaf's ``.grad`` (``t.backward()``,
+    ``ts.autograd.backward``; ``tensors`` and ``grad_tensors`` one Tensor or a sequence).
     With ``create_graph=True`` the gradients are Tensors in a graph of their own (``higher.py``),
-    which can be differentiated again; the graph is then kept unless ``retain_graph=False``."""
+    which can be differentiated again; the graph is then kept unless ``retain_graph=False``.
+    ``inputs``: only these tensors get their ``.grad`` (leaves or not), as in torch."""
+    tensors = _tensor_list(tensors, "tensors", "backward")
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: {len(tensors)} tensors but {len(grad_tensors)} grad_tensors; "
+                         "give one gradient (or None) per tensor")
+    if inputs is not None:
+        inputs = _tensor_list(inputs, "inputs", "backward")
+        grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, allow_unused=True)
+        steps = higher.Graphs() if create_graph else ARRAYS
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                steps.accumulate(t, g if create_graph else g._data, owned=True)
+        return
     _walk(*_start(tensors, grad_tensors, create_graph), _retain(retain_graph, create_graph),
           capture=None)
 
@@ -90,13 +106,15 @@ def _retain(retain_graph, create_graph):
     return create_graph if retain_graph is None else retain_graph
 
 
-def _tensor_list(tensors, what):
-    """``tensors`` (one Tensor or a sequence of them) as a list, for ``grad``."""
+def _tensor_list(tensors, what, op="grad"):
+    """``tensors`` (one Tensor or a sequence of them) as a list, for ``grad`` or ``backward``."""
     items = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     for i, t in enumerate(items):
         if not isinstance(t, Tensor):
-            raise TypeError(f"grad: {what} must be Tensors, and {what}[{i}] is a "
-                            f"{type(t).__name__}")
+            kind = type(t).__name__
+            if kind == "Tensor":  # another library's (a torch.Tensor)
+                kind = f"{type(t).__module__.split('.')[0]}.Tensor"
+            raise TypeError(f"{op}: {what} must be Tensors, and {what}[{i}] is a {kind}")
     return items
 
 
