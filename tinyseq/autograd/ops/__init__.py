@@ -26,6 +26,9 @@ Adding an op, say ``tan``, touches its module and ``namespace.py``:
                (result,) = ctx.saved_tensors
                return g * (1 + result * result)      # d tan(a) = 1 + tan(a)^2
 
+           graph_backward = backward  # the same on Tensors: a gradient to differentiate again
+           jvp = backward             # forward mode: a tangent is scaled by the same derivative
+
 
        def tan(input):
            return Tan.apply(floating(input))
@@ -34,6 +37,10 @@ Adding an op, say ``tan``, touches its module and ``namespace.py``:
 
 2. in ``autograd/namespace.py``, ``tan`` in the import from ``.ops.unary`` and in
    ``METHODS``: ``ts.tan``.
+
+``graph_backward`` (the gradient in tinyseq's ops, for ``create_graph=True``), ``jvp`` (forward
+mode's tangent rule) and ``linear = True`` (an op linear in its tensors) are ``Function``'s
+(``function.py``); an op without them refuses those two modes, naming itself.
 
 An op that is another one under its own name (``view`` is ``reshape``) is ``Reshape.alias("view")``.
 """
