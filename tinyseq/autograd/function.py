@@ -13,7 +13,7 @@ from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
 from .ops._util import quiet_call
 from .tensor import Tensor
-from .views import sources_of, versions_of, wrap
+from .views import versions_of, wrap
 
 
 class Context:
@@ -134,8 +134,7 @@ class Function:
             if t._data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
-            node.saved_versions = versions_of(ctx.saved_tensors, args, tensors)
-            node.saved_from = sources_of(ctx.saved_tensors, args, tensors)
+            node.saved_versions, node.saved_from = versions_of(ctx.saved_tensors, args, tensors)
         for observer in observers:
             observer.recorded(node, args, flags, tensors)
 

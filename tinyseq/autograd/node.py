@@ -23,8 +23,8 @@ class Node:
     ``None``; ``out_meta[k]`` is ``(shape, dtype)`` of output ``k``; ``ctx`` what forward saved
     for backward (``None`` once freed); ``scope`` the scope path at creation; ``trace`` where it
     was created (under ``detect_anomaly``); ``saved_versions`` the version counters of the arrays
-    ``ctx`` saved, ``saved_from`` where each came from (``views.sources_of``); ``hooks``/``retained`` map an output index to its tensor hooks / its
-    ``retain_grad`` tensor; ``notes`` ``None``, or a dict in which observers (``observers.py``)
+    ``ctx`` saved, ``saved_from`` where each came from (``views.versions_of``);
+    ``hooks``/``retained`` map an output index to its tensor hooks / its ``retain_grad`` tensor; ``notes`` ``None``, or a dict in which observers (``observers.py``)
     keep what they learn about the node, under keys of their own (the engine never reads it).
     """
 

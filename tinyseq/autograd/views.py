@@ -67,52 +67,38 @@ def is_stale(t):
 
 
 def versions_of(saved, args, outputs):
-    """``(version counter, value now)`` of each tensor whose memory forward saved for backward."""
-    versions = []
+    """For the arrays forward saved for backward: ``(version counter, value now)`` of each
+    tensor whose memory one is, and where each came from: ``i`` if it is argument ``i``'s own
+    array, ``~k`` (negative) if it is output ``k``'s, ``None`` otherwise (an array forward
+    computed). A backward run with ``create_graph=True`` (``higher.py``) gives the first two back
+    as the tensors in the graph, so that the gradient it builds can be differentiated again."""
+    versions, sources = [], []
     for a in saved:
-        t = _owner(a, args, outputs)
-        if t is not None:
-            versions.append((t._version, t._version.value))
-    return tuple(versions)
-
-
-def sources_of(saved, args, outputs):
-    """Where each array that forward saved came from: ``i`` if it is argument ``i``'s own array,
-    ``~k`` (negative) if it is output ``k``'s, ``None`` otherwise (an array forward computed).
-    A backward run with ``create_graph=True`` (``higher.py``) gives the first two back as the
-    tensors in the graph, so that the gradient it builds can be differentiated again."""
-    sources = []
-    for a in saved:
-        source = None
-        for i, t in enumerate(args):
-            if isinstance(t, Tensor) and t._data is a:
-                source = i
-                break
-        else:
-            for k, t in enumerate(outputs):
-                if t._data is a:
-                    source = ~k
-                    break
+        t, source = _owner(a, args, outputs)
         sources.append(source)
-    return tuple(sources)
+        if t is not None:
+            version = t._version
+            versions.append((version, version.value))
+    return tuple(versions), tuple(sources)
 
 
 def _owner(a, args, outputs):
-    """The first tensor (of the Tensor ``args``, then the ``outputs``) whose array ``a`` is, else
-    the first whose memory the view ``a`` shares. (Two loops over the arguments rather than one
-    list of all the tensors: forwards mostly save their arguments' own arrays, and this runs
-    for every op.)"""
-    for t in args:
+    """``(tensor, source)``: the first tensor (of the Tensor ``args``, then the ``outputs``)
+    whose array ``a`` is, with its place (``i``, or ``~k`` for output ``k``); else the first whose
+    memory the view ``a`` shares, with ``None``; else ``(None, None)``. (Two loops over the
+    arguments rather than one list of all the tensors: forwards mostly save their arguments' own
+    arrays, and this runs for every op.)"""
+    for i, t in enumerate(args):
         if isinstance(t, Tensor) and t._data is a:
-            return t
-    for t in outputs:
+            return t, i
+    for k, t in enumerate(outputs):
         if t._data is a:
-            return t
+            return t, ~k
     if isinstance(a, np.ndarray):
         for t in (*args, *outputs):
             if isinstance(t, Tensor) and np.may_share_memory(a, t._data):
-                return t
-    return None
+                return t, None
+    return None, None
 
 
 # ---- in-place ops through views ------------------------------------------------------------------
