@@ -222,3 +222,21 @@ def test_autograd_backward_takes_torchs_arguments(create_graph):
         ts.autograd.backward((x * 2).sum(), inputs=[[1.0]])
     with pytest.raises(TypeError, match=r"tensors\[0\] is a torch.Tensor"):
         ts.autograd.backward(torch.ones(1))
+
+
+@needs_torch
+def test_second_derivatives_through_a_checkpoint_match_torch():
+    """The non-reentrant checkpoint reruns its function when the gradient's graph is built; the
+    reentrant one refuses, naming itself (torch refuses it too)."""
+    from tinyseq.utils.checkpoint import checkpoint
+
+    x, xt = both()
+    (g,) = ts.autograd.grad(checkpoint(lambda x: expression(ts, x), x, use_reentrant=False).sum(),
+                            x, create_graph=True)
+    (gt,) = torch.autograd.grad(torch.utils.checkpoint.checkpoint(
+        lambda x: expression(torch, x), xt, use_reentrant=False).sum(), xt, create_graph=True)
+    close(g, gt)
+    close(ts.autograd.grad(g.sum(), x)[0], torch.autograd.grad(gt.sum(), xt)[0])
+    y = checkpoint(lambda x: (x * x).tanh(), x, use_reentrant=True).sum()
+    with pytest.raises(RuntimeError, match="'checkpoint'"):
+        ts.autograd.grad(y, x, create_graph=True)

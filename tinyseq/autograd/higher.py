@@ -10,7 +10,6 @@ the node's forward saved come back as the tensors they were in the graph (``save
 its derivative with respect to ``b`` is there to be taken.
 """
 import contextlib
-import copy
 
 import numpy as np
 
@@ -107,8 +106,7 @@ class Graphs:
                 f"backward(create_graph=True): the gradient of '{node.name}' ({fn.__name__}) "
                 "cannot be differentiated yet: the op has no graph_backward; compute this "
                 "gradient without create_graph=True")
-        ctx = copy.copy(node.ctx)  # the op's attributes, with Tensors for the saved arrays
-        ctx.saved_tensors = saved_tensors(node)
+        ctx = _TensorContext(node.ctx, saved_tensors(node))
         if len(grads) > 1 and fn.materialize_grads:
             grads = [Tensor._wrap(np.zeros(shape, dtype)) if g is None else g
                      for g, (shape, dtype) in zip(grads, node.out_meta)]
@@ -155,6 +153,17 @@ class Graphs:
     def captured(g):
         """What ``grad()`` returns for a captured gradient: the Tensor itself."""
         return g
+
+
+class _TensorContext:
+    """The ``ctx`` that forward filled, read through (its attributes; a checkpoint's stand-in
+    that reruns its function when first read), with ``saved_tensors`` as Tensors."""
+
+    def __init__(self, ctx, saved_tensors):
+        self._ctx, self.saved_tensors = ctx, saved_tensors
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
 
 
 def _checked(g, edge, fn, i):
