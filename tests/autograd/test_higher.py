@@ -240,3 +240,13 @@ def test_second_derivatives_through_a_checkpoint_match_torch():
     y = checkpoint(lambda x: (x * x).tanh(), x, use_reentrant=True).sum()
     with pytest.raises(RuntimeError, match="'checkpoint'"):
         ts.autograd.grad(y, x, create_graph=True)
+
+
+@needs_torch
+def test_tensor_backward_fills_only_its_inputs():
+    for lib in (ts, torch):
+        x = lib.tensor(X, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(X[::-1], dtype=lib.float64, requires_grad=True)
+        (x * y).sum().backward(inputs=[y])
+        assert x.grad is None
+        np.testing.assert_array_equal(y.grad.numpy(), X)

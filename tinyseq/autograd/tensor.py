@@ -283,15 +283,16 @@ class Tensor:
         return printing.with_suffixes("tensor(" + printing.array_str(a, 7), suffixes, 7)
 
     # ---- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Add d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Add d(self)/d(leaf) into ``.grad`` of every leaf that requires grad (of only the
+        tensors ``inputs``, if given).
 
         ``gradient`` (the upstream dL/dself, in self's shape) may be left out for a one-element
         tensor. The graph's saved arrays are freed unless ``retain_graph=True``.
         ``create_graph=True``: each ``.grad`` is a tensor in a graph of its own, which can be
         differentiated again (and the graph is kept, unless ``retain_graph=False``).
         """
-        engine.backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
+        engine.backward([self], [gradient], retain_graph, create_graph, inputs)
 
     def detach(self):
         """The same data, cut from the graph: no ``grad_fn``, no gradient."""
