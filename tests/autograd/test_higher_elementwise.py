@@ -71,6 +71,7 @@ OPS = [
     row("where", lambda m, a, b: m.where(a > 0, a, b), [(3, 4), (4,)], ("away", "n")),
     row("where-number", lambda m, a: m.where(a > 0, a * a, 2.0), [(3, 4)], "away"),
     row("masked_fill", lambda m, a, v: a.masked_fill(a > 0, v), [(3, 4), ()], ("away", "n")),
+    row("index_fill", lambda m, a: a.index_fill(1, m.tensor([0, 2]), 2.0) * a, [(3, 4)]),
     row("cast", lambda m, a: (a * a).to(m.float32), [(3,)], numeric=False, tol=F32_TOL),
     row("clone", lambda m, a: (a * a).clone(), [(2, 3)]),
     # unary.py (the step functions times x: their zero derivative inside a product)
@@ -215,3 +216,147 @@ def test_tangent_agrees_with_gradient(request, fn, shapes, kind, numeric, tol):
     grads = ts.autograd.grad(fn(ts, *xs), xs, ts.tensor(u, dtype=tangent.dtype))
     reverse = sum(float((g.numpy() * v).sum()) for g, v in zip(grads, vs))
     np.testing.assert_allclose(float((tangent * u).sum()), reverse, **tol)
+
+
+# ---- third order --------------------------------------------------------------------------------
+# (same shapes: a broadcast operand's gradient is summed and reshaped, and reshape's own
+# gradient is not yet a graph)
+THIRD = [
+    row("pow", lambda m, a, b: a ** b, [(3, 4), (3, 4)], ("pos", "n")),
+    row("div", lambda m, a, b: a / b, [(2, 3), (2, 3)], ("n", "away")),
+    row("mul", lambda m, a, b: a * b * a, [(2, 3), (2, 3)]),
+    row("pow-2.5", lambda m, a: m.pow(a, 2.5), [(2, 3)], "pos"),
+    row("sqrt", lambda m, a: a.sqrt(), [(2, 3)], "pos"),
+    row("rsqrt", lambda m, a: m.rsqrt(a), [(2, 3)], "pos"),
+    row("tanh", lambda m, a: a.tanh(), [(2, 3)]),
+    row("sigmoid", lambda m, a: m.sigmoid(a), [(2, 3)]),
+    row("sin", lambda m, a: a.sin(), [(2, 3)]),
+    row("erf", lambda m, a: m.erf(a), [(2, 3)]),
+    row("softplus", lambda m, a: m.nn.functional.softplus(a), [(2, 3)]),
+    row("gelu", lambda m, a: m.nn.functional.gelu(a), [(2, 3)]),
+    row("clamp-cubed", lambda m, a: a.clamp(-0.5, 0.5) ** 3, [(3, 4)], "clamp"),
+    row("where-cubed", lambda m, a, b: m.where(a > 0, a, b) ** 3, [(3, 4), (3, 4)], "away"),
+    row("abs-cubed", lambda m, a: a.abs() ** 3, [(3, 4)], "away"),
+    row("relu-cubed", lambda m, a: a.relu() ** 3, [(3, 4)], "away"),
+]
+
+
+def third_order(m, fn, arrays, u, ws):
+    """``d/dx <d/dx <d/dx <f(x), u>, w>, w>``: the gradient of a gradient of a gradient."""
+    xs = _tensors(m, arrays)
+    ut = m.tensor(u, dtype=m.float64)
+    wt = [m.tensor(w, dtype=m.float64) for w in ws]
+    gs = m.autograd.grad((fn(m, *xs) * ut).sum(), xs, create_graph=True)
+    for _ in range(2):
+        total = sum((g * w).sum() for g, w in zip(gs, wt))
+        gs = m.autograd.grad(total, xs, create_graph=True, allow_unused=True)
+        gs = [m.zeros_like(x) if g is None else g for g, x in zip(gs, xs)]
+    return _values(gs, xs)
+
+
+@pytest.mark.parametrize("fn, shapes, kind, numeric, tol", THIRD)
+def test_third_order_matches_torch(request, fn, shapes, kind, numeric, tol):
+    arrays, u, ws, _ = _case(request.node.callspec.id, fn, shapes, kind)
+    ours, theirs = third_order(ts, fn, arrays, u, ws), third_order(torch, fn, arrays, u, ws)
+    _assert_all_close(ours, theirs, tol)
+    assert any(np.any(g != 0) for g in ours)
+
+
+# ---- the binary ops over broadcast shapes -------------------------------------------------------
+BINARY = {
+    "add": (lambda m, a, b: a + b, ("n", "n")),
+    "sub": (lambda m, a, b: a - b, ("n", "n")),
+    "mul": (lambda m, a, b: a * b, ("n", "n")),
+    "div": (lambda m, a, b: a / b, ("n", "away")),
+    "pow": (lambda m, a, b: a ** b, ("pos", "n")),
+    "where": (lambda m, a, b: m.where(a > 0, a * a, b), ("away", "n")),
+    "remainder": (lambda m, a, b: a % b, ("n", "away")),
+    "fmod": (lambda m, a, b: m.fmod(a, b), ("n", "away")),
+    "clamp-min": (lambda m, a, b: m.clamp(a, min=b), ("n", "n")),
+}
+
+
+@FEW
+@given(name=st.sampled_from(sorted(BINARY)), shapes=pairs, seed=seeds)
+def test_binary_ops_over_broadcast_shapes(name, shapes, seed):
+    """Second derivatives and tangents of each binary op match torch's for any two shapes that
+    broadcast (0-d, size-1 and missing dims on either side)."""
+    fn, kinds = BINARY[name]
+    arrays = arrays_for(f"{name} {seed}", shapes.input_shapes, kinds)
+    u, ws, vs = _upstream(f"{name} {seed}", fn, arrays)
+    for ours, theirs in zip(double_backward(ts, fn, arrays, u, ws),
+                            double_backward(torch, fn, arrays, u, ws)):
+        _assert_all_close(ours, theirs, F64)
+    _assert_all_close(forward_mode(ts, fwAD, fn, arrays, vs),
+                      forward_mode(torch, torch_fwAD, fn, arrays, vs), F64)
+
+
+# ---- what the table cannot say ------------------------------------------------------------------
+STEPS = {
+    "floor": lambda m, x: m.floor(x), "ceil": lambda m, x: x.ceil(),
+    "trunc": lambda m, x: m.trunc(x), "round": lambda m, x: x.round(),
+    "round-decimals": lambda m, x: m.round(x, decimals=1), "sign": lambda m, x: x.sign(),
+    "div-floor": lambda m, x: m.div(x, 0.7, rounding_mode="floor"),
+    "div-trunc": lambda m, x: x.div(0.7, rounding_mode="trunc"), "pow-0": lambda m, x: x ** 0,
+}
+
+
+@pytest.mark.parametrize("fn", STEPS.values(), ids=STEPS.keys())
+def test_zero_derivatives_are_constants_as_in_torch(fn):
+    """A step function's gradient is zeros outside any graph (torch's ``zeros_like(grad)``): it
+    does not require grad, and its tangent is zeros."""
+    x = np.array([0.3, -1.7, 2.25])
+    for m, fw in ((ts, fwAD), (torch, torch_fwAD)):
+        xt = m.tensor(x, dtype=m.float64, requires_grad=True)
+        (g,) = m.autograd.grad(fn(m, xt).sum(), xt, create_graph=True)
+        assert not g.requires_grad
+        np.testing.assert_array_equal(g.detach().numpy(), np.zeros(3))
+        _, tangent = forward_mode(m, fw, fn, [x], [np.ones(3)])
+        np.testing.assert_array_equal(tangent, np.zeros(3))
+
+
+def test_abs_gradient_stays_connected_as_in_torch():
+    """``abs``'s gradient is ``g * sign(x)`` with ``sign`` an op (derivative 0), as torch's: its
+    derivative is there to be taken, and is 0."""
+    x = ts.tensor([0.5, -2.0], dtype=ts.float64, requires_grad=True)
+    (g,) = ts.autograd.grad(x.abs().sum(), x, create_graph=True)
+    assert g.requires_grad
+    (h,) = ts.autograd.grad(g.sum(), x)
+    np.testing.assert_array_equal(h.numpy(), [0.0, 0.0])
+
+
+def test_zero_tangent_stays_zero_through_an_infinite_derivative():
+    """An argument without a tangent adds nothing, even where its derivative is NaN (``log a``
+    of a negative base) or inf: torch's zero tangents, not ``0 * nan``."""
+    base, exponent = np.array([-1.5, 2.0]), np.array([2.0, 0.5])
+    for fn in (lambda m, a: a ** m.tensor(exponent, dtype=m.float64),
+               lambda m, a: a * m.tensor([np.inf, 1.0], dtype=m.float64) + a):
+        ours = forward_mode(ts, fwAD, fn, [base], [np.ones(2)])
+        theirs = forward_mode(torch, torch_fwAD, fn, [base], [np.ones(2)])
+        _assert_all_close(ours, theirs, F64)
+    ours = forward_mode(ts, fwAD, lambda m, b: m.tensor(base, dtype=m.float64) ** b, [exponent],
+                        [np.ones(2)])[1]
+    assert np.isnan(ours[0]) and np.isfinite(ours[1])  # (a real tangent: log(-1.5), as torch)
+
+
+@pytest.mark.parametrize("fn, op", [
+    (lambda m, a: m.floor_divide(a, m.tensor([2.0, 2.0], dtype=m.float64)), "floor_divide"),
+    (lambda m, a: 3.0 % a, "remainder")])
+def test_ops_without_a_derivative_refuse_forward_mode_as_torch(fn, op):
+    x = np.array([1.5, -2.5])
+    with pytest.raises(RuntimeError, match=op):
+        forward_mode(torch, torch_fwAD, fn, [x], [np.ones(2)])
+    with pytest.raises(RuntimeError, match=rf"^{op}: forward-mode AD .*not supported .*\(as in torch\); "):
+        forward_mode(ts, fwAD, fn, [x], [np.ones(2)])
+
+
+def test_softplus_input_changed_in_place_is_caught_as_in_torch():
+    """softplus saves its input (its gradient's graph needs it, and torch saves it too): a change
+    in place before backward is refused in both."""
+    for m in (ts, torch):
+        x = m.tensor([0.3, -1.7], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        z = m.nn.functional.softplus(y)
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an in-?place operation"):
+            z.sum().backward()
