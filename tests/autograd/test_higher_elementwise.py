@@ -23,9 +23,10 @@ import tinyseq.autograd.forward_ad as fwAD
 from tests.strategies import FEW, arrays_for, pairs, seeds
 from tests.torch_compare import torch
 
-import torch.autograd.forward_ad as torch_fwAD  # noqa: E402  (torch_compare skips without it)
+torch_fwAD = torch.autograd.forward_ad
 
-F64 = dict(atol=1e-10, rtol=1e-8)
+F64 = {"atol": 1e-10, "rtol": 1e-8}
+F32_TOL = {"atol": 1e-6, "rtol": 1e-5}  # (for results that pass through float32)
 
 
 def row(name, fn, shapes=((3, 4),), kind="n", numeric=True, tol=F64):
@@ -34,8 +35,6 @@ def row(name, fn, shapes=((3, 4),), kind="n", numeric=True, tol=F64):
     (a float32 step), ``tol`` for results that pass through float32."""
     return pytest.param(fn, list(shapes), kind, numeric, tol, id=name)
 
-
-F32_TOL = dict(atol=1e-6, rtol=1e-5)
 
 OPS = [
     # elementwise.py

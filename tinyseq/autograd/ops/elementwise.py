@@ -1,6 +1,9 @@
 """Elementwise ops. Binary ops broadcast as numpy does and sum their gradients back to each input's
 shape (``unbroadcast``). Forwards and backwards run with numpy's floating-point warnings off
 (``Function.apply`` and the backward walk see to it): Inf and NaN are values, as in torch.
+Each op's gradient is also written in Tensor ops (``graph_backward``: where ``backward`` has
+numpy selects, the masks are constants and the values Tensors) and has its tangent rule (``jvp``,
+or ``linear``), so every order and forward mode go through these ops.
 
 Each Function is followed by the function users call (``exp(input)``: ``ts.exp`` and
 ``t.exp()``), which types the arguments as PyTorch does (``dtypes``) and names the op and the

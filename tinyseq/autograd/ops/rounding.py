@@ -6,6 +6,8 @@ Operands broadcast and are typed as by ``+`` (integers stay integers; a float op
 result float). Integer division by zero is refused, as torch refuses it. Gradients are torch's:
 ``remainder`` and ``fmod`` pass ``g`` to ``a`` and ``-g * quotient`` to ``b``; a rounded ``divide``
 sends back zeros; ``floor_divide`` has no derivative in torch, and its backward says so.
+The quotients in the gradients are piecewise constant, so they are constants in a gradient's graph
+(``graph_backward``); forward mode's tangents follow torch's rules (``jvp``).
 """
 import numpy as np
 
@@ -13,7 +15,7 @@ from ..dtypes import data_of, operands
 from ..function import Function
 from ..tensor import Tensor
 from ._util import broadcast_error, unbroadcast
-from .elementwise import tangent_times, binary, true_divide
+from .elementwise import binary, tangent_times, true_divide
 
 
 def _check_integer_zero(op, a, b):
