@@ -1,6 +1,9 @@
 """Elementwise ops. Binary ops broadcast as numpy does and sum their gradients back to each input's
 shape (``unbroadcast``). Forwards and backwards run with numpy's floating-point warnings off
 (``Function.apply`` and the backward walk see to it): Inf and NaN are values, as in torch.
+Each op's gradient is also written in Tensor ops (``graph_backward``: where ``backward`` has
+numpy selects, the masks are constants and the values Tensors) and has its tangent rule (``jvp``,
+or ``linear``), so every order and forward mode go through these ops.
 
 Each Function is followed by the function users call (``exp(input)``: ``ts.exp`` and
 ``t.exp()``), which types the arguments as PyTorch does (``dtypes``) and names the op and the
@@ -16,6 +19,7 @@ from ..dtypes import (DEFAULT_FLOAT, data_of, dtype_arg, floating, joined_dtype,
 from ..function import Function
 from ..tensor import Tensor
 from ._util import broadcast_error, pass_where, unbroadcast
+from .unary import sign
 
 
 def binary(op, a, b):
@@ -30,6 +34,16 @@ def binary(op, a, b):
         except ValueError:
             raise broadcast_error(op.name, sa, sb) from None
         raise
+
+
+def tangent_times(tangent, derivative):
+    """``tangent * derivative`` (forward mode's product), exactly 0 where the tangent is all
+    zeros, as torch's zero tangents are: the argument carries none, so an inf or NaN in the
+    derivative (``log a`` at a < 0 in ``a ** b``) does not leak into the result's tangent."""
+    if np.any(tangent):
+        return tangent * derivative
+    shape = np.broadcast_shapes(np.shape(tangent), np.shape(derivative))
+    return np.zeros(shape, np.result_type(tangent, derivative))
 
 
 class Add(Function):
@@ -99,7 +113,7 @@ class Mul(Function):
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.saved_tensors
-        return ta * b + a * tb
+        return tangent_times(ta, b) + tangent_times(tb, a)
 
 
 def mul(input, other):
@@ -122,6 +136,11 @@ class Div(Function):
         return ga, gb
 
     graph_backward = backward
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return (ta - tangent_times(tb, a / b)) / b  # (torch's rule: (ȧ - ḃ out) / b)
 
 
 def true_divide(input, other):
@@ -152,6 +171,27 @@ class Pow(Function):
             gb = unbroadcast(g * dlog, b.shape)
         return ga, gb
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward``'s two selects in Tensor ops: ``b a^(b-1)`` and ``a^b log a`` depend on
+        ``a``, ``b`` and the output, so the gradient is differentiable in all three."""
+        a, b, out = ctx.saved_tensors
+        a, b = to(a, out._data.dtype), to(b, out._data.dtype)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = where(b._data == 0, 0.0, g * (b * pow(a, b - 1)))
+        if ctx.needs_input_grad[1]:
+            gb = g * where((a._data == 0) & (b._data >= 0), 0.0, out * log(a))
+        return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b, out = ctx.saved_tensors
+        a, b = a.astype(out.dtype, copy=False), b.astype(out.dtype, copy=False)
+        da = np.where(b == 0, 0, b * _pow(a, b - 1))
+        db = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+        return tangent_times(ta, da) + tangent_times(tb, db)
+
 
 class PowScalar(Function):
     """``a ** b`` with a number ``b`` (a 0-d array here), with torch's kernels for the exponents
@@ -171,6 +211,18 @@ class PowScalar(Function):
         if b == 0:
             return np.zeros(a.shape, dtype=g.dtype), None
         return g * (b * _power(a.astype(g.dtype, copy=False), b - 1)), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        a, b = ctx.saved_tensors  # (b: the exponent, a constant 0-d tensor)
+        e = b.item()
+        if e == 0:
+            return np.zeros(a.shape, dtype=g._data.dtype), None
+        return g * (e * pow(a, e - 1)), None
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return PowScalar.backward(ctx, ta)[0]  # (the exponent is a number: no tangent)
 
 
 def pow(input, exponent):
@@ -280,6 +332,9 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return g / (2 * out)  # inf at 0, as torch
 
+    graph_backward = backward
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def sqrt(input):
     return Sqrt.apply(floating(input))
@@ -295,6 +350,13 @@ class Abs(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * np.subtract(a > 0, a < 0, dtype=g.dtype)  # sign, 0 at NaN as torch's sgn
+
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (a,) = ctx.saved_tensors  # (``sign`` is an op of derivative 0: the gradient stays
+        return g * sign(a)       # connected to ``a``, as torch's, and differentiates to 0)
 
 
 def abs(input):
@@ -369,6 +431,13 @@ class Relu(Function):
         (a,) = ctx.saved_tensors
         return pass_where(~(a <= 0), g)  # NaN passes its gradient, as in torch
 
+    jvp = backward  # (the tangent passes where the gradient does)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return where(~(a._data <= 0), g, 0.0)  # (a select, as backward's: inf stays out)
+
 
 def relu(input):
     return Relu.apply(tensor_of(input))
@@ -401,6 +470,45 @@ class Clamp(Function):
             high = (a > hi) if lo is None else (a > hi) | (hi < lo)
             ghi = unbroadcast(pass_where(high, g), np.shape(hi))
         return unbroadcast(pass_where(keep, g), a.shape), glo, ghi
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward``'s selects in Tensor ops (the masks are constants)."""
+        a, lo, hi = (data_of(x) for x in ctx.saved_tensors)
+        keep, low, high = _clamp_masks(a, lo, hi)
+        needs = ctx.needs_input_grad
+        glo = unbroadcast(where(low, g, 0.0), np.shape(lo)) if needs[1] else None
+        ghi = unbroadcast(where(high, g, 0.0), np.shape(hi)) if needs[2] else None
+        return unbroadcast(where(keep, g, 0.0), a.shape), glo, ghi
+
+    @staticmethod
+    def jvp(ctx, ta, tlo, thi):
+        """torch's two rules: with number bounds the tangent passes where the gradient does;
+        with Tensor bounds each element takes the tangent of what it equals (``clamp_jvp``)."""
+        a, lo, hi = ctx.saved_tensors
+        if not isinstance(lo, np.ndarray) and not isinstance(hi, np.ndarray):
+            return np.where(_clamp_masks(a, lo, hi)[0], ta, 0)
+        tlo = tlo if isinstance(lo, np.ndarray) else 0  # (a number bound: no tangent)
+        thi = thi if isinstance(hi, np.ndarray) else 0
+        if lo is None:
+            return np.where(a < hi, ta, thi)
+        if hi is None:
+            return np.where(a > lo, ta, tlo)
+        return np.where(lo > hi, thi, np.where(a < lo, tlo, np.where(a > hi, thi, ta)))
+
+
+def _clamp_masks(a, lo, hi):
+    """Where clamp's gradient goes, as ``Clamp.backward`` sends it: ``(keep, low, high)``
+    masks of the elements whose value is ``a``'s, ``lo``'s, ``hi``'s (None for no bound)."""
+    keep = np.ones(np.broadcast_shapes(*(np.shape(x) for x in (a, lo, hi) if x is not None)),
+                   dtype=bool)
+    if lo is not None:
+        keep &= a >= lo
+    if hi is not None:
+        keep &= a <= hi
+    low = None if lo is None else (a < lo) if hi is None else (a < lo) & (lo < hi)
+    high = None if hi is None else (a > hi) if lo is None else (a > hi) | (hi < lo)
+    return keep, low, high
 
 
 def clamp(input, min=None, max=None):
@@ -470,6 +578,16 @@ class Where(Function):
         gb = unbroadcast(np.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
+    linear = True  # in ``a`` and ``b`` (forward mode: ``cond``, bools, arrives as it is)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        ga = unbroadcast(where(cond, g, 0.0), sa) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(where(cond, 0.0, g), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
 
 def where(condition, input, other):
     """``input`` where ``condition`` (bool) holds, else ``other``; all three broadcast."""
@@ -523,6 +641,8 @@ def bool_tensor(x, op):
 class Cast(Function):
     """``t.to(dtype)``: the gradient is cast back to the input's dtype by the engine."""
 
+    linear = True  # (forward mode: the tangent is cast too)
+
     @staticmethod
     def forward(ctx, a, dtype):
         return a.astype(dtype)
@@ -530,6 +650,8 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g, None
+
+    graph_backward = backward  # (``higher.py`` casts it back to the input's dtype)
 
 
 def to(input, *args, **kwargs):
@@ -553,6 +675,8 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+    graph_backward = backward
 
 
 def clone(input):

@@ -6,6 +6,8 @@ Operands broadcast and are typed as by ``+`` (integers stay integers; a float op
 result float). Integer division by zero is refused, as torch refuses it. Gradients are torch's:
 ``remainder`` and ``fmod`` pass ``g`` to ``a`` and ``-g * quotient`` to ``b``; a rounded ``divide``
 sends back zeros; ``floor_divide`` has no derivative in torch, and its backward says so.
+The quotients in the gradients are piecewise constant, so they are constants in a gradient's graph
+(``graph_backward``); forward mode's tangents follow torch's rules (``jvp``).
 """
 import numpy as np
 
@@ -13,7 +15,7 @@ from ..dtypes import data_of, operands
 from ..function import Function
 from ..tensor import Tensor
 from ._util import broadcast_error, unbroadcast
-from .elementwise import binary, true_divide
+from .elementwise import binary, tangent_times, true_divide
 
 
 def _check_integer_zero(op, a, b):
@@ -46,6 +48,13 @@ class FloorDivide(Function):
                            "(as in torch); use div(a, b, rounding_mode='floor'), whose gradient "
                            "is 0")
 
+    graph_backward = backward  # (the same refusal)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        raise RuntimeError("floor_divide: forward-mode AD is not supported for floor_divide (as "
+                           "in torch); use div(a, b, rounding_mode='floor'), whose tangent is 0")
+
 
 def floor_divide(input, other):
     return binary(FloorDivide, input, other)
@@ -68,6 +77,19 @@ class Remainder(Function):
             gb = unbroadcast(-g * np.floor_divide(a, b), b.shape)
         return unbroadcast(g, a.shape), gb
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        a, b = ctx.saved_tensors  # (the quotient is piecewise constant: a constant here)
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(-g * np.floor_divide(a._data, b._data), b.shape)
+        return unbroadcast(g, a.shape), gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return ta - tangent_times(tb, np.floor_divide(a, b))
+
 
 class NumberRemainder(Remainder):
     """``number % tensor``: torch has no derivative for it, and its backward says so."""
@@ -77,6 +99,13 @@ class NumberRemainder(Remainder):
     @staticmethod
     def backward(ctx, g):
         raise RuntimeError("remainder: the derivative of a number % a tensor is not implemented "
+                           "(as in torch); make the number a tensor: ts.tensor(x) % t")
+
+    graph_backward = backward  # (the same refusal)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        raise RuntimeError("remainder: forward-mode AD of a number % a tensor is not supported "
                            "(as in torch); make the number a tensor: ts.tensor(x) % t")
 
 
@@ -101,6 +130,19 @@ class Fmod(Function):
         gb = unbroadcast(-g * _trunc_divide(a, b), b.shape) if ctx.needs_input_grad[1] else None
         return unbroadcast(g, a.shape), gb
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        a, b = ctx.saved_tensors  # (the quotient is piecewise constant: a constant here)
+        gb = None
+        if ctx.needs_input_grad[1]:
+            gb = unbroadcast(-g * _trunc_divide(a._data, b._data), b.shape)
+        return unbroadcast(g, a.shape), gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return ta - tangent_times(tb, _trunc_divide(a, b))
+
 
 def fmod(input, other):
     return binary(Fmod, input, other)
@@ -121,6 +163,15 @@ class RoundedDivide(Function):
     def backward(ctx, g):
         sa, sb = ctx.shapes
         return np.zeros(sa, g.dtype), np.zeros(sb, g.dtype), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        sa, sb = ctx.shapes  # (constants, as torch's zeros)
+        return np.zeros(sa, g._data.dtype), np.zeros(sb, g._data.dtype), None
+
+    @staticmethod
+    def jvp(ctx, ta, tb, mode):
+        return np.zeros(np.broadcast_shapes(ctx.shapes[0], ctx.shapes[1]), ta.dtype)
 
 
 def div(input, other, *, rounding_mode=None):

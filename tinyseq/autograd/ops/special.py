@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import floating
 from ..function import Function
+from . import elementwise
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -26,6 +27,13 @@ class Erf(Function):
         (a,) = ctx.saved_tensors
         return g * (2 / math.sqrt(math.pi) * np.exp(-a * a)).astype(a.dtype)
 
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * (2 / math.sqrt(math.pi) * elementwise.exp(-a * a))
+
 
 def erf(input):
     """The error function ``2/√π ∫₀ˣ exp(-t²) dt``, elementwise (ints give float32)."""
@@ -39,15 +47,27 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, a, beta, threshold):
         z = a * np.asarray(beta, a.dtype)
-        ctx.save_for_backward(z)
-        ctx.threshold = threshold
+        ctx.save_for_backward(z, a)  # (``a``: for graph_backward, as torch saves it)
+        ctx.beta, ctx.threshold = beta, threshold
         return np.where(z > threshold, a, np.logaddexp(0, z) / np.asarray(beta, a.dtype))
 
     @staticmethod
     def backward(ctx, g):
-        (z,) = ctx.saved_tensors
+        z = ctx.saved_tensors[0]
         sigmoid = np.exp(-np.logaddexp(0, -z))  # (no overflow at either end)
         return np.where(z > ctx.threshold, g, g * sigmoid), None, None
+
+    @staticmethod
+    def jvp(ctx, ta, tbeta, tthreshold):
+        return Softplus.backward(ctx, ta)[0]  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``g * sigmoid(beta a)`` in Tensor ops, from the input itself (``z = beta a`` is a
+        constant in the graph), ``g`` past the threshold."""
+        z, a = ctx.saved_tensors
+        slope = elementwise.sigmoid(a * ctx.beta)
+        return elementwise.where(z._data > ctx.threshold, g, g * slope), None, None
 
 
 def softplus(input, beta=1.0, threshold=20.0):

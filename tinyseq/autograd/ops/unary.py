@@ -26,6 +26,13 @@ class Sin(Function):
         (a,) = ctx.saved_tensors
         return g * np.cos(a)
 
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * cos(a)
+
 
 def sin(input):
     return Sin.apply(floating(input))
@@ -41,6 +48,13 @@ class Cos(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return -g * np.sin(a)
+
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * sin(a)
 
 
 def cos(input):
@@ -61,6 +75,9 @@ class Rsqrt(Function):
         (out,) = ctx.saved_tensors
         return g * (-0.5 * out * out * out)
 
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def rsqrt(input):
     return Rsqrt.apply(floating(input))
@@ -80,6 +97,9 @@ class Reciprocal(Function):
         (out,) = ctx.saved_tensors
         return -g * (out * out)
 
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def reciprocal(input):
     return Reciprocal.apply(floating(input))
@@ -95,6 +115,9 @@ class Square(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g * (2 * a)
+
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
 
 
 def square(input):
@@ -118,6 +141,9 @@ class Log1p(Function):
         (a,) = ctx.saved_tensors
         return g / (1 + a)
 
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def log1p(input):
     return Log1p.apply(floating(input))
@@ -137,6 +163,9 @@ class Expm1(Function):
         (out,) = ctx.saved_tensors
         return g * (out + 1)
 
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def expm1(input):
     return Expm1.apply(floating(input))
@@ -152,6 +181,9 @@ class Log2(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / (a * math.log(2))
+
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
 
 
 def log2(input):
@@ -169,6 +201,9 @@ class Log10(Function):
         (a,) = ctx.saved_tensors
         return g / (a * math.log(10))
 
+    graph_backward = backward  # (Tensor arithmetic as written: a gradient that is a graph)
+    jvp = backward  # (the tangent is scaled by the same derivative)
+
 
 def log10(input):
     return Log10.apply(floating(input))
@@ -176,11 +211,18 @@ def log10(input):
 
 # ---- step functions: piecewise constant, so a gradient of 0 (torch records them all the same) --
 class Step(Function):
-    """The shared backward of the step functions: zeros of the gradient's shape."""
+    """The shared backward of the step functions: zeros of the gradient's shape (a constant in
+    a gradient's graph too, as torch's ``zeros_like(grad)``), and zeros for a tangent."""
 
     @staticmethod
     def backward(ctx, g):
         return np.zeros_like(g)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return np.zeros_like(g._data)
+
+    jvp = backward
 
 
 class Floor(Step):
@@ -211,6 +253,14 @@ class Round(Step):
     @staticmethod
     def backward(ctx, g):
         return np.zeros_like(g), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return np.zeros_like(g._data), None
+
+    @staticmethod
+    def jvp(ctx, ta, decimals):
+        return np.zeros_like(ta)
 
 
 class Sign(Step):
