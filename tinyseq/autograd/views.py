@@ -84,8 +84,9 @@ def versions_of(saved, args, outputs):
 
 def _owner(a, args, outputs):
     """``(tensor, source)``: the first tensor (of the Tensor ``args``, then the ``outputs``)
-    whose array ``a`` is, with its place (``i``, or ``~k`` for output ``k``); else the first whose
-    memory the view ``a`` shares, with ``None``; else ``(None, None)``. (Two loops over the
+    whose array ``a`` is, with its place (``i``, or ``~k`` for output ``k``); a numpy scalar equal
+    to a 0-d output is that output; else the first tensor whose memory the view ``a`` shares,
+    with ``None``; else ``(None, None)``. (Two loops over the
     arguments rather than one list of all the tensors: forwards mostly save their arguments' own
     arrays, and this runs for every op.)"""
     for i, t in enumerate(args):
@@ -98,6 +99,10 @@ def _owner(a, args, outputs):
         for t in (*args, *outputs):
             if isinstance(t, Tensor) and np.may_share_memory(a, t._data):
                 return t, None
+    elif isinstance(a, np.generic):  # a numpy scalar: what a ufunc gives for 0-d inputs, which
+        for k, t in enumerate(outputs):  # the result became as a 0-d array (``wrap``)
+            if t._data.shape == () and t._data.dtype == a.dtype and (t._data == a or a != a):
+                return t, ~k
     return None, None
 
 
