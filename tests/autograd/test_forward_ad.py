@@ -164,3 +164,18 @@ def test_a_custom_function_with_a_jvp():
         y = Cube.apply(fwAD.make_dual(x, v))
         np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(),
                                    3 * np.array(X) ** 2 * V)
+
+
+@needs_torch
+def test_forward_over_reverse_gives_hessian_columns_as_torch():
+    """A gradient built with create_graph inside a dual level carries the tangent H v: the
+    gradient's ops see the tangents of the tensors the forward saved."""
+    got = {}
+    for lib, ad in ((ts, fwAD), (torch, torch.autograd.forward_ad)):
+        x, v, w = tensors(lib, X, V, np.arange(12.0).reshape(4, 3) / 10)
+        x.requires_grad_()
+        with ad.dual_level():
+            xd = ad.make_dual(x, v)
+            (g,) = lib.autograd.grad(f(xd, w).sum(), xd, create_graph=True)
+            got[lib] = ad.unpack_dual(g).tangent.detach().numpy().copy()
+    np.testing.assert_allclose(got[ts], got[torch], rtol=1e-10)

@@ -36,19 +36,33 @@ UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "ta
 
 
 class _Level:
-    """The tangents of one dual level: ``id(tensor) -> (weak reference, tangent array)``."""
+    """The tangents of one dual level, by tensor (``id -> (weak reference, tangent)``) and by the
+    tensor's array: a gradient built with ``create_graph=True`` inside the level gives the saved
+    arrays back as new tensors (``higher.py``), which find their tangent by array
+    (forward-over-reverse: a Hessian's columns)."""
 
     def __init__(self):
-        self.tangents = {}
+        self.tangents, self.by_array = {}, {}
 
     def tangent(self, t):
-        entry = self.tangents.get(id(t))
-        return entry[1] if entry is not None and entry[0]() is t else None
+        return self._get(self.tangents, t)
+
+    def tangent_of_array(self, a):
+        return self._get(self.by_array, a)
 
     def set(self, t, tangent):
-        key = id(t)
-        self.tangents[key] = (weakref.ref(t, lambda _, key=key: self.tangents.pop(key, None)),
-                              tangent)
+        self._put(self.tangents, t, tangent)
+        self._put(self.by_array, t._data, tangent)
+
+    @staticmethod
+    def _get(table, key):
+        entry = table.get(id(key))
+        return entry[1] if entry is not None and entry[0]() is key else None
+
+    @staticmethod
+    def _put(table, key, tangent):
+        k = id(key)
+        table[k] = (weakref.ref(key, lambda _, k=k: table.pop(k, None)), tangent)
 
 
 def enter_dual_level():

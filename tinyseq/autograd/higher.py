@@ -48,9 +48,14 @@ def _tensor_of(node, a, source):
 
 
 def _made_by(a, node, k):
-    """A tensor of array ``a`` that is output ``k`` of ``node``, as in the forward graph."""
+    """A tensor of array ``a`` that is output ``k`` of ``node``, as in the forward graph (with
+    the tangent that array's tensor carries, inside a forward-mode level)."""
     t = Tensor._wrap(a)
     t.grad_fn, t._output_nr, t._requires_grad = node, k, True
+    if state.dual is not None:
+        tangent = state.dual.tangent_of_array(a)
+        if tangent is not None:
+            state.dual.set(t, tangent)
     return t
 
 
