@@ -487,10 +487,10 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     symmetric Hessian of a twice continuously differentiable function it equals ``vhp``.
 
     >>> import tinyseq as ts
-    >>> out, hv = ts.autograd.functional.hvp(lambda x: (x * x).sum() * x.sum(),
-    ...                                      ts.tensor([1.0, 2.0]), ts.tensor([1.0, 0.0]))
-    >>> hv
-    tensor([10.,  6.])
+    >>> out, hv = ts.autograd.functional.hvp(lambda x: (x * x * 3).mean(),
+    ...                                      ts.tensor([1.0, 2.0]), ts.tensor([1.0, -1.0]))
+    >>> hv                                       # H = 3 I (two elements)
+    tensor([ 3., -3.])
     """
     with enable_grad():
         inputs_tuple, inputs, v, outputs, g = _gradient_of_one_output(
