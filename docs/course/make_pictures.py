@@ -3,6 +3,8 @@
     python docs/course/make_pictures.py
 
 Page 1's graph: L = tanh(w x + b)², after a backward pass that recorded every gradient.
+Page 1b's graph: the gradient of L = sum(tanh(W x)) made with create_graph=True, whose own ops
+sit in the box "backward pass".
 """
 from pathlib import Path
 
@@ -21,6 +23,16 @@ def engine_graph():
     ts.viz.render(ts.viz.draw_graph(L, show_grads=True), IMG / "course-engine-graph.svg")
 
 
+def gradient_graph():
+    """The page's W (2, 3) and x (3,), drawn by name; g = dL/dx as a graph."""
+    ts.manual_seed(0)
+    W = ts.randn(2, 3, dtype=ts.float64).named("W")
+    x = ts.randn(3, dtype=ts.float64, requires_grad=True).named("x")
+    (g,) = ts.autograd.grad((W @ x).tanh().sum(), x, create_graph=True)
+    ts.viz.render(ts.viz.draw_graph(g.named("g")), IMG / "course-modes-gradient-graph.svg")
+
+
 if __name__ == "__main__":
     engine_graph()
-    print(f"wrote {IMG / 'course-engine-graph.svg'}")
+    gradient_graph()
+    print(f"wrote {IMG / 'course-engine-graph.svg'} and {IMG / 'course-modes-gradient-graph.svg'}")

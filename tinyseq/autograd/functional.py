@@ -1,0 +1,506 @@
+"""Jacobians and Hessians of a function, as ``torch.autograd.functional``: ``vjp``, ``jvp``,
+``jacobian``, ``hessian``, ``vhp``, ``hvp``.
+
+Each takes a function of Tensors and the point ``inputs`` (a Tensor, or a tuple of Tensors) and
+returns what PyTorch returns, in the same structure: a Tensor where ``inputs`` (or the function's
+output) is one Tensor, a tuple where it is a tuple.
+
+    >>> import tinyseq as ts
+    >>> from tinyseq.autograd.functional import jacobian, hessian
+    >>> x = ts.tensor([1.0, 2.0])
+    >>> jacobian(lambda x: x * x, x)             # d(x²)/dx = diag(2x)
+    tensor([[2., 0.],
+            [0., 4.]])
+    >>> hessian(lambda x: (x * x * x).sum(), x)  # diag(6x)
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+
+How they are computed. Reverse mode gives one row of a Jacobian per backward walk (a
+vector-Jacobian product ``vᵀ J``), forward mode one column per forward pass (``J v``, dual
+tensors: ``forward_ad.py``). A Hessian is the Jacobian of the gradient: the gradient is made with
+``create_graph=True`` so that it can be differentiated again. PyTorch batches the rows (or the
+columns) with ``vmap`` when ``vectorize=True``; tinyseq has no ``vmap``, so it accepts
+``vectorize`` and computes them one by one, with the same results.
+
+Every function works on fresh tensors, never the caller's (``_prepare``): with
+``create_graph=False`` the results are detached; with ``create_graph=True`` they stay in a graph
+that leads back to the caller's inputs that require grad.
+"""
+import numpy as np
+
+from . import forward_ad as fwAD
+from .engine import grad
+from .mode import enable_grad, is_grad_enabled, set_grad_enabled
+from .ops.joins import stack
+from .tensor import Tensor
+
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+STRATEGIES = ("forward-mode", "reverse-mode")
+
+
+# ---- arguments and results ----------------------------------------------------------------------
+
+def _as_tuple(value, what, fn):
+    """``(was it a tuple, value as a tuple of Tensors)``; a TypeError names ``fn`` and ``what``."""
+    is_tuple = isinstance(value, tuple)
+    items = value if is_tuple else (value,)
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            where = f"the value at index {i}" if is_tuple else f"the given {what}"
+            raise TypeError(f"{fn}: the {what} must be either a Tensor or a tuple of Tensors but "
+                            f"{where} has type {type(t).__name__}")
+    return is_tuple, items
+
+
+def _unpack(result, is_tuple):
+    """Undo ``_as_tuple``: one Tensor where the caller gave one. ``is_tuple`` may be a pair
+    ``(outer, inner)`` for nested results (a Jacobian: per output, per input)."""
+    if isinstance(is_tuple, tuple):
+        outer, inner = is_tuple
+        if not inner:
+            result = tuple(row[0] for row in result)
+        return result if outer else result[0]
+    return result if is_tuple else result[0]
+
+
+def _prepare(tensors, create_graph, need_graph):
+    """Fresh tensors to run the function on. With ``create_graph`` an input that requires grad
+    becomes a view of itself, so the results' graph leads back to it; any other is detached (and
+    requires grad if ``need_graph``). Always new objects: the gradient is then taken with respect
+    to the arguments the function got, not to a tensor it also captured from outside."""
+    return tuple(t.view_as(t) if create_graph and t.requires_grad
+                 else t.detach().requires_grad_(need_graph) for t in tensors)
+
+
+def _finish(results, create_graph):
+    """The results as the caller gets them: detached unless ``create_graph`` (nested tuples too)."""
+    if isinstance(results[0], Tensor):
+        return results if create_graph else tuple(t.detach() for t in results)
+    return tuple(_finish(r, create_graph) for r in results)
+
+
+def _check_v(v, like, like_is_tuple, fn):
+    """``v`` (a tuple) has one tensor of the right shape for each tensor of ``like``."""
+    if len(v) != len(like):
+        if like_is_tuple:
+            raise RuntimeError(f"{fn}: v is a tuple of invalid length: should be {len(like)} but "
+                               f"got {len(v)}")
+        raise RuntimeError(f"{fn}: the given v should contain a single Tensor")
+    for i, (a, b) in enumerate(zip(v, like)):
+        if a.shape != b.shape:
+            entry = f"entry {i} in " if like_is_tuple else ""
+            raise RuntimeError(f"{fn}: {entry}v has invalid size: should be {b.shape} but got "
+                               f"{a.shape}")
+
+
+def _v_or_one(v, like, like_is_tuple, create_graph, fn, of):
+    """``v`` checked against ``like`` (prepared as the inputs are); ``None`` is allowed only for
+    one one-element tensor (then the product is with 1, as in torch)."""
+    if v is not None:
+        v = _prepare(_as_tuple(v, "v", fn)[1], create_graph, need_graph=False)
+        _check_v(v, like, like_is_tuple, fn)
+        return v
+    if len(like) != 1 or like[0].numel() != 1:
+        raise RuntimeError(f"{fn}: the vector v can only be None if {of} is a single Tensor "
+                           "with a single element; give v")
+    return None
+
+
+# ---- strict mode -------------------------------------------------------------------------------
+
+_NO_GRAD = {
+    "outputs": "output {i} of the user-provided function does not require gradients. The outputs "
+               "must be computed in a differentiable manner from the input when running in "
+               "strict mode",
+    "grad_inputs": "the gradient with respect to input {i} is independent of the inputs of the "
+                   "user-provided function. This is not allowed in strict mode",
+    "jacobian": "while computing the hessian, found that the jacobian of the user-provided "
+                "function with respect to input {i} is independent of the input. This is not "
+                "allowed in strict mode. You should ensure that your function is twice "
+                "differentiable and that the jacobian depends on the inputs (this would be "
+                "violated by a linear function for example)",
+    "hessian": "the hessian of the user-provided function with respect to input {i} is "
+               "independent of the input. This is not allowed in strict mode. You should ensure "
+               "that your function is thrice differentiable and that the hessian depends on the "
+               "inputs",
+}
+
+_UNUSED = {
+    "back": "the output of the user-provided function is independent of input {i}. This is not "
+            "allowed in strict mode",
+    "back_trick": "the gradient with respect to the input is independent of entry {i} in the "
+                  "grad_outputs when using the double backward trick to compute forward mode "
+                  "gradients. This is not allowed in strict mode",
+    "double_back": "the jacobian of the user-provided function is independent of input {i}. "
+                   "This is not allowed in strict mode",
+    "double_back_trick": "the hessian of the user-provided function is independent of entry {i} "
+                         "in the grad_jacobian. This is not allowed in strict mode as it prevents "
+                         "from using the double backward trick to replace forward mode AD",
+}
+
+
+def _check_requires_grad(tensors, kind, strict, fn):
+    """In strict mode, each of ``tensors`` (``kind``: what they are) must be there and depend on
+    the inputs."""
+    if not strict:
+        return
+    for i, t in enumerate(tensors):
+        if t is None:
+            raise RuntimeError(f"{fn}: " + _UNUSED["back"].format(i=i))
+        if not t.requires_grad:
+            raise RuntimeError(f"{fn}: " + _NO_GRAD[kind].format(i=i))
+
+
+def _zeros_for_missing(grads, like, strict, create_graph, stage, fn):
+    """``grads`` with zeros for ``None`` (a result independent of an input), or, in strict mode,
+    an error saying which (``stage``: which product was being taken)."""
+    out = []
+    for i, (g, ref) in enumerate(zip(grads, like)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"{fn}: " + _UNUSED[stage].format(i=i))
+            g = Tensor._wrap(np.zeros(ref.shape, ref._data.dtype))
+        elif strict and create_graph and not g.requires_grad:
+            what = "hessian" if "double" in stage else "jacobian"
+            raise RuntimeError(f"{fn}: the {what} of the user-provided function is independent "
+                               f"of input {i}. This is not allowed in strict mode when "
+                               "create_graph=True")
+        out.append(g)
+    return tuple(out)
+
+
+def _grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
+    """``grad`` that skips outputs needing no gradient (their part is zero) and gives ``None``
+    for an input the outputs do not depend on."""
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
+    if not pairs:
+        return (None,) * len(inputs)
+    return grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
+                retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
+
+
+def _run(func, inputs, fn, strict):
+    """``func(*inputs)`` as ``(was it a tuple, outputs as a tuple)``, checked for strict mode."""
+    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn)
+    _check_requires_grad(outputs, "outputs", strict, fn)
+    return is_tuple, outputs
+
+
+# ---- products with one vector ----------------------------------------------------------------
+
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), vᵀ J)``: the vector-Jacobian product by one backward walk; ``v`` has the
+    outputs' shapes, the product the inputs'.
+
+    >>> import tinyseq as ts
+    >>> out, g = ts.autograd.functional.vjp(lambda x: x * x, ts.tensor([1.0, 2.0]),
+    ...                                     ts.tensor([1.0, 1.0]))
+    >>> g
+    tensor([2., 4.])
+    """
+    with enable_grad():
+        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
+        inputs = _prepare(inputs, create_graph, need_graph=True)
+        outputs_tuple, outputs = _run(func, inputs, "vjp", strict)
+        v = _v_or_one(v, outputs, outputs_tuple, create_graph, "vjp",
+                      "the user-provided function returns")
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = _grad(outputs, inputs, v, create_graph=create_graph)
+        result = _zeros_for_missing(grads, inputs, strict, create_graph, "back", "vjp")
+    return (_unpack(_finish(outputs, create_graph), outputs_tuple),
+            _unpack(_finish(result, create_graph), inputs_tuple))
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), J v)``: the Jacobian-vector product; ``v`` has the inputs' shapes, the
+    product the outputs'.
+
+    With ``create_graph=False`` and ``strict=False`` it is computed by forward mode (dual
+    tensors, one forward pass: ``forward_ad.py``). Otherwise, as in PyTorch, by the double
+    backward trick: ``g(u) = uᵀ J`` is linear in ``u``, so the gradient of ``g(u) · v`` with respect
+    to ``u`` is ``J v``; that needs ``create_graph`` (every op's ``graph_backward``).
+
+    >>> import tinyseq as ts
+    >>> out, jv = ts.autograd.functional.jvp(lambda x: x * x, ts.tensor([1.0, 2.0]),
+    ...                                      ts.tensor([1.0, 0.0]))
+    >>> jv
+    tensor([2., 0.])
+    """
+    if not create_graph and not strict:
+        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        v = _v_or_one(v, inputs, inputs_tuple, False, "jvp", "the input to the function")
+        tangents = v if v is not None else tuple(Tensor._wrap(np.ones_like(t._data))
+                                                 for t in inputs)
+        outputs_tuple, outputs, jv = _forward_mode(func, inputs, tangents)
+        return _unpack(outputs, outputs_tuple), _unpack(jv, outputs_tuple)
+    return _jvp_double_backward(func, inputs, v, create_graph, strict)
+
+
+def _forward_mode(func, inputs, tangents):
+    """``(outputs were a tuple, outputs, their tangents)`` of ``func`` at ``inputs`` moving along
+    ``tangents``, by one forward pass with dual tensors (an output without a tangent: zeros)."""
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(t.detach(), d) for t, d in zip(inputs, tangents)]
+        outputs_tuple, outputs = _as_tuple(func(*duals), "outputs of the user-provided function",
+                                           "jvp")
+        unpacked = [fwAD.unpack_dual(o) for o in outputs]
+    primals = tuple(p.detach() for p, _ in unpacked)
+    jv = tuple(Tensor._wrap(np.zeros(p.shape, p._data.dtype)) if d is None else d
+               for p, d in unpacked)
+    return outputs_tuple, primals, jv
+
+
+def _jvp_double_backward(func, inputs, v, create_graph, strict):
+    """``jvp`` by the double backward trick, as ``torch.autograd.functional.jvp``."""
+    with enable_grad():
+        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        inputs = _prepare(inputs, create_graph, need_graph=True)
+        v = _v_or_one(v, inputs, inputs_tuple, create_graph, "jvp", "the input to the function")
+        outputs_tuple, outputs = _run(func, inputs, "jvp", strict)
+        # uᵀ J is linear in u, so u's value never enters J v: zeros will do (no Inf, no NaN)
+        u = tuple(Tensor._wrap(np.zeros(o.shape, o._data.dtype)).requires_grad_() for o in outputs)
+        grad_inputs = _grad(outputs, inputs, u, create_graph=True)
+        _check_requires_grad(grad_inputs, "grad_inputs", strict, "jvp")
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = _grad(grad_inputs, u, v, create_graph=create_graph)
+        result = _zeros_for_missing(grads, outputs, strict, create_graph, "back_trick", "jvp")
+    return (_unpack(_finish(outputs, create_graph), outputs_tuple),
+            _unpack(_finish(result, create_graph), outputs_tuple))
+
+
+# ---- Jacobians and Hessians -------------------------------------------------------------------
+
+def _one_hot(like, k):
+    """A tensor of ``like``'s shape and dtype: zeros with 1 at flat position ``k``."""
+    e = np.zeros(like.shape, like._data.dtype)
+    e.flat[k] = 1
+    return Tensor._wrap(e)
+
+
+def _assemble(pieces, shape):
+    """Rows (or columns) of one Jacobian block joined into ``shape``. A single piece already of
+    that shape (the gradient of a one-element output) is kept as it is: no op is added to its
+    graph."""
+    if len(pieces) == 1 and pieces[0].shape == shape:
+        return pieces[0]
+    return stack(pieces).reshape(shape)
+
+
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
+    """The Jacobian of ``func`` at ``inputs``: for output i and input j a Tensor of shape
+    ``output_i.shape + input_j.shape``; a tuple over the inputs if ``inputs`` is a tuple, a
+    tuple (over outputs) of those if ``func`` returns a tuple.
+
+    ``strategy="reverse-mode"``: one backward walk per output element (a row). ``"forward-mode"``:
+    one forward pass with dual tensors per input element (a column); cheaper when the inputs have
+    fewer elements than the outputs. PyTorch allows forward mode only with ``vectorize=True``
+    (its vmap); so does tinyseq, which has no vmap and computes rows or columns one at a time
+    whatever ``vectorize`` says.
+
+    >>> import tinyseq as ts
+    >>> x = ts.tensor([1.0, 2.0])
+    >>> ts.autograd.functional.jacobian(lambda x: x.exp(), x, vectorize=True,
+    ...                                 strategy="forward-mode")
+    tensor([[2.7183, 0.0000],
+            [0.0000, 7.3891]])
+    """
+    if strategy not in STRATEGIES:
+        raise AssertionError(f'jacobian: strategy must be "forward-mode" or "reverse-mode", got '
+                             f'{strategy!r}. Hint: if your function has more outputs than '
+                             'inputs, "forward-mode" tends to be faster; otherwise prefer '
+                             '"reverse-mode"')
+    if strategy == "forward-mode":
+        return _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, _forward_mode)
+    with enable_grad():
+        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+        inputs = _prepare(inputs, create_graph, need_graph=True)
+        outputs_tuple, outputs = _run(func, inputs, "jacobian", strict)
+        if vectorize and strict:
+            raise RuntimeError("jacobian: strict=True and vectorize=True are not supported "
+                               "together (as in torch); set strict=False or vectorize=False")
+        blocks = tuple(_rows(out, i, inputs, create_graph, strict) for i, out in
+                       enumerate(outputs))
+    return _unpack(_finish(blocks, create_graph), (outputs_tuple, inputs_tuple))
+
+
+def _rows(out, i, inputs, create_graph, strict):
+    """The Jacobian of output ``out`` (number ``i``) with respect to each input, row by row: row
+    k is the gradient of ``out.flat[k]``, a backward walk from ``out`` seeded with a one-hot."""
+    rows = [[] for _ in inputs]
+    for k in range(out.numel()):
+        grads = _grad((out,), inputs, (_one_hot(out, k),), create_graph, retain_graph=True)
+        for j, (g, x) in enumerate(zip(grads, inputs)):
+            if g is None:
+                if strict:
+                    raise RuntimeError(f"jacobian: output {i} of the user-provided function is "
+                                       f"independent of input {j}. This is not allowed in "
+                                       "strict mode")
+                g = Tensor._wrap(np.zeros(x.shape, x._data.dtype))
+            elif strict and create_graph and not g.requires_grad:
+                raise RuntimeError(f"jacobian: the jacobian of the user-provided function is "
+                                   f"independent of input {j}. This is not allowed in strict "
+                                   "mode when create_graph=True")
+            rows[j].append(g)
+    return tuple(_assemble(r, out.shape + x.shape) for r, x in zip(rows, inputs))
+
+
+def _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, column):
+    """The Jacobian column by column: ``column(func, inputs, tangents)`` gives ``(outputs were a
+    tuple, outputs, J tangents)`` for one-hot ``tangents``. Refuses what torch's forward-mode
+    Jacobian refuses, in its order."""
+    if create_graph:
+        raise NotImplementedError('jacobian: create_graph=True and strategy="forward-mode" are '
+                                  'not supported together (as in torch); set create_graph=False '
+                                  'or strategy="reverse-mode"')
+    if strict:
+        raise RuntimeError('jacobian: strict=True and strategy="forward-mode" are not '
+                           'supported together (as in torch); set strict=False or '
+                           'strategy="reverse-mode"')
+    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if not vectorize:
+        raise NotImplementedError("jacobian: computing a Jacobian by forward mode (or a "
+                                  "forward-over-reverse Hessian) is only implemented for "
+                                  "vectorize=True, as in torch; pass vectorize=True")
+    columns = []  # per input, per element: J e_k, one tensor per output
+    for j, x in enumerate(inputs):
+        for k in range(x.numel()):
+            tangents = [_one_hot(x, k) if i == j else Tensor._wrap(np.zeros_like(t._data))
+                        for i, t in enumerate(inputs)]
+            outputs_tuple, outputs, jv = column(func, inputs, tangents)
+            columns.append((j, jv))
+    # lists, not tuples, where the inputs or outputs were tuples: torch's forward-mode structure
+    blocks = [[_assemble_columns([jv[i] for j2, jv in columns if j2 == j], out.shape + x.shape)
+               for j, x in enumerate(inputs)]
+              for i, out in enumerate(outputs)]
+    return _unpack(blocks, (outputs_tuple, inputs_tuple))
+
+
+def _assemble_columns(columns, shape):
+    """Columns ``J e_k`` (each of the output's shape) as the block ``output.shape + input.shape``."""
+    data = np.stack([c._data.reshape(-1) for c in columns], axis=-1)
+    return Tensor._wrap(data.reshape(shape))
+
+
+def _column_double_backward(func, inputs, tangents):
+    """One Jacobian column by the double backward trick (see ``jvp``)."""
+    outputs, jv = jvp(func, inputs, tuple(tangents), create_graph=True)
+    outputs_tuple = isinstance(outputs, tuple)
+    outputs, jv = (outputs, jv) if outputs_tuple else ((outputs,), (jv,))
+    return outputs_tuple, tuple(o.detach() for o in outputs), tuple(t.detach() for t in jv)
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """The Hessian of ``func`` (one output with one element) at ``inputs``: the Jacobian of its
+    gradient. For inputs i and j a Tensor of shape ``input_i.shape + input_j.shape``; a tuple of
+    tuples if ``inputs`` is a tuple.
+
+    The gradient is taken by reverse mode with ``create_graph=True``; the outer Jacobian by
+    ``outer_jacobian_strategy``: "reverse-mode" (rows) or "forward-mode" (columns; needs
+    ``vectorize=True``, as in torch). tinyseq's forward mode does not yet carry tangents through
+    the tensors a gradient's graph reuses from the forward pass, so a "forward-mode" column is
+    computed as a Jacobian-vector product by the double backward trick (``jvp``): the same
+    numbers, by reverse-over-reverse.
+
+    >>> import tinyseq as ts
+    >>> x = ts.tensor([1.0, 2.0])
+    >>> ts.autograd.functional.hessian(lambda x: (x * x).sum() * x.sum(), x)
+    tensor([[10.,  6.],
+            [ 6., 14.]])
+    """
+    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in STRATEGIES:
+        raise AssertionError(f'hessian: outer_jacobian_strategy must be "forward-mode" or '
+                             f'"reverse-mode", got {outer_jacobian_strategy!r}')
+
+    def one_output(*xs):
+        is_tuple, outs = _run(func, xs, "hessian", strict)
+        if is_tuple:
+            raise RuntimeError("hessian: the function given to hessian should return a single "
+                               "Tensor, not a tuple")
+        if outs[0].numel() != 1:
+            raise RuntimeError(f"hessian: the Tensor returned by the function given to hessian "
+                               f"should contain a single element, got shape {outs[0].shape}")
+        return outs[0] if outs[0].ndim == 0 else outs[0].reshape(())
+
+    def gradient(*xs):
+        g = jacobian(one_output, xs, create_graph=True)
+        _check_requires_grad(g, "jacobian", strict, "hessian")
+        return g
+
+    if outer_jacobian_strategy == "forward-mode":
+        result = _jacobian_by_columns(gradient, inputs, create_graph, strict, vectorize,
+                                      _column_double_backward)
+    else:
+        result = jacobian(gradient, inputs, create_graph, strict, vectorize)
+    return _unpack(result, (inputs_tuple, inputs_tuple))
+
+
+# ---- Hessian-vector products --------------------------------------------------------------------
+
+def _gradient_of_one_output(func, inputs, v, create_graph, strict, fn):
+    """What ``vhp`` and ``hvp`` share: the prepared inputs and ``v``, the function's one output
+    and its gradient with respect to the inputs, itself a graph (``create_graph=True``)."""
+    inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn)
+    inputs = _prepare(inputs, create_graph, need_graph=True)
+    v = _v_or_one(v, inputs, inputs_tuple, create_graph, fn,
+                  "the input to the user-provided function")
+    outputs_tuple, outputs = _run(func, inputs, fn, strict)
+    if outputs_tuple:
+        raise RuntimeError(f"{fn}: the function given to {fn} should return a single Tensor, "
+                           "not a tuple")
+    if outputs[0].numel() != 1:
+        raise RuntimeError(f"{fn}: the Tensor returned by the function given to {fn} should "
+                           f"contain a single element, got shape {outputs[0].shape}")
+    g = _grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(g, "jacobian", strict, fn)
+    return inputs_tuple, inputs, v, outputs, g
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), vᵀ H)``: the vector-Hessian product of a function with one output, by a
+    backward walk through its gradient (reverse over reverse).
+
+    >>> import tinyseq as ts
+    >>> out, vh = ts.autograd.functional.vhp(lambda x: (x * x * x).sum(), ts.tensor([1.0, 2.0]),
+    ...                                      ts.tensor([1.0, 1.0]))
+    >>> vh                                       # H = diag(6x)
+    tensor([ 6., 12.])
+    """
+    with enable_grad():
+        inputs_tuple, inputs, v, outputs, g = _gradient_of_one_output(
+            func, inputs, v, create_graph, strict, "vhp")
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = _grad(g, inputs, v, create_graph=create_graph)
+        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back", "vhp")
+    return (_unpack(_finish(outputs, create_graph), False),
+            _unpack(_finish(result, create_graph), inputs_tuple))
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), H v)``: the Hessian-vector product of a function with one output. As in
+    PyTorch, by the double backward trick on ``vhp``'s walk (``uᵀ H`` is linear in ``u``); for the
+    symmetric Hessian of a twice continuously differentiable function it equals ``vhp``.
+
+    >>> import tinyseq as ts
+    >>> out, hv = ts.autograd.functional.hvp(lambda x: (x * x * 3).mean(),
+    ...                                      ts.tensor([1.0, 2.0]), ts.tensor([1.0, -1.0]))
+    >>> hv                                       # H = 3 I (two elements)
+    tensor([ 3., -3.])
+    """
+    with enable_grad():
+        inputs_tuple, inputs, v, outputs, g = _gradient_of_one_output(
+            func, inputs, v, create_graph, strict, "hvp")
+        u = tuple(Tensor._wrap(np.zeros(x.shape, x._data.dtype)).requires_grad_() for x in inputs)
+        double_back = _grad(g, inputs, u, create_graph=True)
+        _check_requires_grad(g, "hessian", strict, "hvp")  # (torch checks the gradient here too)
+    with set_grad_enabled(create_graph or is_grad_enabled()):
+        grads = _grad(double_back, u, v, create_graph=create_graph)
+        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back_trick",
+                                    "hvp")
+    return (_unpack(_finish(outputs, create_graph), False),
+            _unpack(_finish(result, create_graph), inputs_tuple))
