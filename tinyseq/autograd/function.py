@@ -13,7 +13,7 @@ from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
 from .ops._util import quiet_call
 from .tensor import Tensor
-from .views import versions_of, wrap
+from .views import scalars_as_outputs, versions_of, wrap
 
 
 class Context:
@@ -135,6 +135,9 @@ class Function:
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
             node.saved_versions, node.saved_from = versions_of(ctx.saved_tensors, args, tensors)
+            if tensors[0]._data.ndim == 0:  # (a 0-d result may have been saved as a scalar)
+                ctx.saved_tensors = scalars_as_outputs(ctx.saved_tensors, node.saved_from,
+                                                       tensors)
         for observer in observers:
             observer.recorded(node, args, flags, tensors)
 

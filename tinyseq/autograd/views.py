@@ -82,6 +82,16 @@ def versions_of(saved, args, outputs):
     return tuple(versions), tuple(sources)
 
 
+def scalars_as_outputs(saved, sources, outputs):
+    """``saved`` with each numpy scalar that is an output (a ufunc's result on 0-d arrays, which
+    ``wrap`` made a 0-d array) replaced by that output's array: the array backward is given is
+    then the tensor's own, as for any other result."""
+    if not any(isinstance(a, np.generic) for a in saved):
+        return saved
+    return tuple(outputs[~s]._data if isinstance(a, np.generic) and s is not None and s < 0
+                 else a for a, s in zip(saved, sources))
+
+
 def _owner(a, args, outputs):
     """``(tensor, source)``: the first tensor (of the Tensor ``args``, then the ``outputs``)
     whose array ``a`` is, with its place (``i``, or ``~k`` for output ``k``); a numpy scalar equal
