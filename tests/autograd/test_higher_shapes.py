@@ -71,6 +71,32 @@ def _fill(m, x, v):
     return y + x
 
 
+def _chain(m, x, v):
+    """Writes and in-place arithmetic one after the other on a tensor in the graph."""
+    y = x * 1
+    y[0] = v
+    y.mul_(x)  # (needs the values y had before)
+    y.add_(v, alpha=2.0)
+    y.sub_(x * v)
+    return y
+
+
+def _reshaped_in_place(m, x):
+    y = x * 1
+    y.unsqueeze_(0)
+    y.transpose_(0, 2)
+    return y
+
+
+def _embedding(m, w, **options):
+    return m.nn.functional.embedding(_ids(m, [[0, 2, 2], [4, 0, 1]]), w, **options)
+
+
+def _one_hot(m, w):
+    """Words as one-hot rows times a matrix: the course's embedding, as a product."""
+    return m.nn.functional.one_hot(_ids(m, [2, 0, 2, 4]), 5).to(m.float64) @ w
+
+
 # (name, fn(m, *xs), shapes of the float inputs)
 CASES = [
     ("reshape", lambda m, x: x.reshape(2, 6), [(3, 4)]),
@@ -141,6 +167,10 @@ CASES = [
     ("inplace_view", _through_view, [(3, 4), (4,)]),
     ("copy_", _copy_into, [(3, 4), (4,)]),
     ("fill_", _fill, [(3, 4), ()]),
+    ("inplace_chain", _chain, [(3, 4), (4,)]),
+    ("reshaped_in_place", _reshaped_in_place, [(3, 4)]),
+    ("embedding", _embedding, [(5, 3)]),
+    ("one_hot", _one_hot, [(5, 3)]),
 ]
 IDS = [c[0] for c in CASES]
 THIRD = ["reshape", "permute", "index_rows", "split_one_piece", "cat", "setitem_rows", "pad",
@@ -272,3 +302,78 @@ def test_third_derivatives_match_torch(name, fn, shapes):
     ours = _third(ts, fn, arrays)
     assert any(np.abs(a).max() > 1e-3 for a in ours)
     _close(ours, _third(torch, fn, arrays))
+
+
+def test_scatter_from_a_larger_src_gradgradcheck():
+    """``src`` larger than ``index`` (only its corner is scattered), which torch's own backward
+    refuses; the rest of ``src`` gets zero gradients, to every order."""
+    fn = (lambda m, x, s: x.scatter(0, _ids(m, [[2, 0, 1, 0]]), s))
+    x_arrays, u_arrays, w_arrays = _data(fn, [(3, 4), (2, 4)])
+
+    def first(x, s, u):
+        with ts.enable_grad():
+            return _first(ts, fn, [x, s], [u])
+
+    assert ts.autograd.gradcheck(first, _leaves(ts, x_arrays + u_arrays))
+    second = _second(ts, fn, (x_arrays, u_arrays, w_arrays))
+    assert np.all(second[1][1] == 0) and np.abs(second[1][0]).max() > 0.1  # (s's second row)
+
+
+def _embedding_model(m, state=None):
+    """``Linear(tanh(Embedding(ids)))``, in float64, with torch's weights in tinyseq's."""
+    m.manual_seed(0)
+    model = m.nn.Sequential(m.nn.Embedding(5, 3), m.nn.Tanh(), m.nn.Linear(3, 2)).double()
+    if state is not None:
+        model.load_state_dict(state)
+    return model
+
+
+def _hessian_vector(m, model, ids):
+    """``H v`` of ``Σ tanh(model(ids))`` with respect to every parameter, one fixed ``v``."""
+    params = list(model.parameters())
+    gs = m.autograd.grad(model(m.tensor(ids)).tanh().sum(), params, create_graph=True)
+    vs = [m.tensor(np.cos(np.arange(p.numel())).reshape(tuple(p.shape)), dtype=m.float64)
+          for p in params]
+    return [h.detach().numpy() for h in
+            m.autograd.grad(sum((g * v).sum() for g, v in zip(gs, vs)), params)]
+
+
+def test_embedding_layer_second_derivative_matches_torch():
+    """A Hessian-vector product through ``nn.Embedding`` (``weight[ids]``, ids repeated), from
+    the same weights as torch's."""
+    ids = [[1, 3, 3, 0], [2, 2, 4, 1]]
+    reference = _embedding_model(torch)
+    state = {k: v.numpy() for k, v in reference.state_dict().items()}
+    ours = _hessian_vector(ts, _embedding_model(ts, state), ids)
+    assert np.abs(ours[0]).max() > 1e-3
+    _close(ours, _hessian_vector(torch, reference, ids))
+
+
+@st.composite
+def _joined(draw):
+    """``(fn, shapes)``: ``cat`` (pieces of any size along the dim, empty ones too) or ``stack``
+    of 1 to 3 tensors, along a dim of either sign."""
+    shape = list(draw(nonscalar_shapes))
+    count = draw(st.integers(1, 3))
+    if draw(st.booleans()):
+        dim = draw(st.integers(-len(shape) - 1, len(shape)))
+        return (lambda m, *xs: m.stack(xs, dim)), [tuple(shape)] * count
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    sizes = draw(st.lists(st.integers(0, 3), min_size=count, max_size=count).filter(any))
+    shapes = [tuple(shape[:dim % len(shape)] + [n] + shape[dim % len(shape) + 1:])
+              for n in sizes]
+    return (lambda m, *xs: m.cat(xs, dim)), shapes
+
+
+@FEW
+@given(_joined(), seeds)
+def test_joins_of_any_shape_match_torch(case, seed):
+    """``cat`` and ``stack`` (the ops of several inputs here): second derivatives with respect to
+    every input and forward-mode tangents, against torch."""
+    fn, shapes = case
+    xs, _, _ = _data(fn, shapes)
+    out_shape = _outputs(fn(ts, *_leaves(ts, xs)))[0].shape
+    us, ws = _arrays([out_shape], seed), _arrays(shapes, seed + 1)
+    _close(_second(ts, fn, (xs, us, ws)), _second(torch, fn, (xs, us, ws)))
+    for ours, theirs in zip(_tangents(ts, fn, xs, ws), _tangents(torch, fn, xs, ws)):
+        _close(ours, theirs)

@@ -16,6 +16,7 @@ import numpy as np
 from ..dtypes import data_of
 from ..errors import ShapeError
 from ..function import Context, Function
+from ..mode import state
 from ..tensor import Tensor
 from ._util import quiet, unbroadcast
 from .inplace import apply_, has_tangent, recording, writable
@@ -211,7 +212,8 @@ def setitem(input, index, value):
     value = value if isinstance(value, Tensor) else np.asarray(value)
     steps = torch_steps(index, input.ndim)
     try:
-        if recording("__setitem__", input, (value,)) or has_tangent(input, value):
+        if (recording("__setitem__", input, (value,))
+                or state.dual is not None and has_tangent(input, value)):  # (forward mode)
             apply_("__setitem__", SetItem.apply, input, value, steps)
         else:  # unrecorded: straight into the array
             writable("__setitem__", input)

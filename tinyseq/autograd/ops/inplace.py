@@ -63,7 +63,7 @@ def _update(op, ufunc, fn, self, other, old_values=False):
     if recording(op, self, (other,)):
         _fits(op, self, other)
         return _record(op, fn, self, (other,), old_values)
-    if has_tangent(self, other):  # forward mode: through the op, for its tangent rule
+    if state.dual is not None and has_tangent(self, other):  # forward mode: through the op
         _fits(op, self, other)
         return apply_(op, fn, self, other)
     try:
@@ -220,7 +220,7 @@ class CopySlices(Function):
     def graph_backward(ctx, g):
         keep = np.ones(g.shape, g._data.dtype)  # 0 in the region, 1 elsewhere
         keep.reshape(-1)[ctx.pos] = 0
-        return g * keep, _index_put().GetItem.apply(g.reshape(-1), (ctx.pos,))
+        return g * keep, _indexing().GetItem.apply(g.reshape(-1), (ctx.pos,))
 
 
 class ViewOf(Function):
@@ -236,11 +236,11 @@ class ViewOf(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        flat = _index_put().index_put(g.reshape(-1), (ctx.size,), (ctx.pos.ravel(),))
+        flat = _indexing().index_put(g.reshape(-1), (ctx.size,), (ctx.pos.ravel(),))
         return flat.reshape(ctx.shape)
 
 
-def _index_put():
+def _indexing():
     from . import index  # (index.py imports this module)
     return index
 
