@@ -71,6 +71,21 @@ def _fill(m, x, v):
     return y + x
 
 
+def _view_sees_write(m, x):
+    """A view taken before its root is changed in place sees the change (its tangent too)."""
+    y = x * 1
+    rest = y[1:]
+    y.mul_(x)
+    return rest * 1
+
+
+def _write_into_constant(m, x, v):
+    """A tensor outside the graph (no tangent) written through a view by one in it."""
+    y = x.detach() * 1
+    y[0].copy_(v)
+    return y
+
+
 def _chain(m, x, v):
     """Writes and in-place arithmetic one after the other on a tensor in the graph."""
     y = x * 1
@@ -167,6 +182,8 @@ CASES = [
     ("inplace_view", _through_view, [(3, 4), (4,)]),
     ("copy_", _copy_into, [(3, 4), (4,)]),
     ("fill_", _fill, [(3, 4), ()]),
+    ("view_sees_write", _view_sees_write, [(3, 4)]),
+    ("write_into_constant", _write_into_constant, [(3, 4), (4,)]),
     ("inplace_chain", _chain, [(3, 4), (4,)]),
     ("reshaped_in_place", _reshaped_in_place, [(3, 4)]),
     ("embedding", _embedding, [(5, 3)]),
@@ -208,7 +225,8 @@ def _first(m, fn, xs, us):
     """``d<f(x)², u>/dx`` with ``create_graph=True``."""
     ys = _outputs(fn(m, *xs))
     loss = sum(((y * y) * u).sum() for y, u in zip(ys, us))
-    return m.autograd.grad(loss, xs, create_graph=True)
+    gs = m.autograd.grad(loss, xs, create_graph=True, allow_unused=True)
+    return [m.zeros_like(x) if g is None else g for g, x in zip(gs, xs)]  # (x.detach()-ed)
 
 
 def _second(m, fn, arrays):
@@ -377,3 +395,16 @@ def test_joins_of_any_shape_match_torch(case, seed):
     _close(_second(ts, fn, (xs, us, ws)), _second(torch, fn, (xs, us, ws)))
     for ours, theirs in zip(_tangents(ts, fn, xs, ws), _tangents(torch, fn, xs, ws)):
         _close(ours, theirs)
+
+
+@pytest.mark.parametrize("write", [lambda y: y.mul_(y), lambda y: y.div_(y),
+                                   lambda y: y.mul_(y.view(3)), lambda y: y.clamp_(max=y)])
+def test_a_write_by_its_own_values_refuses_at_backward_as_torch(write):
+    """``y.mul_(y)``: the op's gradient needs the ``y`` it read, which the write overwrote; torch
+    refuses at backward, and so does tinyseq (it gave a wrong gradient silently)."""
+    for m in (ts, torch):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        y = x * 1
+        write(y)
+        with pytest.raises(RuntimeError, match="modified by an in-?place operation"):
+            y.sum().backward()

@@ -128,9 +128,12 @@ def _record(op, fn, self, args, old_values):
     written = out._version
     _store(op, self, out._data)
     node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
-    now = self._version.value  # what the node saved of ``self`` is ``self`` at this version
-    node.saved_versions = tuple([(self._version, now) if c is self._version or c is written
-                                 else (c, v) for c, v in node.saved_versions])
+    # What the node saved of ``self`` is ``self`` at this version. Not so with ``old_values``:
+    # ``src`` is then a copy, and a saved array in ``self``'s memory is an argument that is
+    # ``self`` too (``y.mul_(y)``), now overwritten: it stays stale, and backward refuses, as torch.
+    now, fresh = self._version.value, (written,) if old_values else (self._version, written)
+    node.saved_versions = tuple([(self._version, now) if c in fresh else (c, v)
+                                 for c, v in node.saved_versions])
     self.grad_fn, self._output_nr, self._requires_grad = node, out._output_nr, True
     if old is not None and old.retained and old_nr in old.retained:  # .grad: the new value's
         node.retained = node.retained or {}
