@@ -48,7 +48,7 @@ class GetItem(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        return IndexPut.apply(g, GetItem, ctx, (ctx.index,)), None
+        return index_put(g, ctx.shape, ctx.index), None
 
 
 class Transposed(Function):
@@ -186,7 +186,7 @@ class SetItem(Function):
             if gv.ndim < len(ctx.shape):  # a value with more leading 1s
                 gv = gv.reshape((1,) * (len(ctx.shape) - gv.ndim) + gv.shape)
             gv = unbroadcast(gv, ctx.shape)
-        return g * keep, gv, None
+        return g * keep, gv, None  # (a product: an Inf or NaN of g stays NaN where written)
 
     @staticmethod
     def jvp(ctx, ta, tv, index):
