@@ -9,6 +9,7 @@ import numpy as np
 from ..dtypes import tensor_of
 from ..function import Function
 from ._util import norm_dim
+from .index import Transposed
 from .inplace import apply_
 
 
@@ -26,6 +27,10 @@ class Tril(Function):
     def backward(ctx, g):
         return np.tril(g, ctx.k), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Tril.apply(g, ctx.k), None
+
 
 class Triu(Function):
     """The upper triangle of the last two dims: elements on or above diagonal ``k``."""
@@ -39,6 +44,10 @@ class Triu(Function):
     @staticmethod
     def backward(ctx, g):
         return np.triu(g, ctx.k), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Triu.apply(g, ctx.k), None
 
 
 def tril(input, diagonal=0):
@@ -102,6 +111,14 @@ class Diagonal(Function):
         diagonal_view(full, *ctx.dims)[...] = g
         return full, None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return DiagonalBackward.apply(g, Diagonal, ctx, ctx.dims), None, None, None
+
+
+# The gradient of ``diagonal`` (``g`` on a diagonal of zeros) as an op, for gradients of any order
+DiagonalBackward = Transposed.alias("diagonal_backward")
+
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal ``offset`` of dims ``dim1`` and ``dim2`` (a view): those dims are removed and
@@ -127,6 +144,10 @@ class DiagEmbed(Function):
     def backward(ctx, g):
         return np.diagonal(g, ctx.k).copy(), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Diag.apply(g, ctx.k), None  # (Diag's forward is this backward)
+
 
 class Diag(Function):
     """Diagonal ``k`` of a matrix, as a new vector (``diag`` copies, ``diagonal`` views)."""
@@ -142,6 +163,10 @@ class Diag(Function):
         full = np.zeros(ctx.shape, g.dtype)
         diagonal_view(full, ctx.k, 0, 1)[...] = g
         return full, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return DiagonalBackward.apply(g, Diag, ctx, (ctx.k,)), None
 
 
 def diag(input, diagonal=0):

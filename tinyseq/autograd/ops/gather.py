@@ -14,7 +14,7 @@ from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
 from .elementwise import Where, bool_tensor, to
-from .index import GetItem
+from .index import GetItem, index_put
 from .inplace import apply_
 from .shape import expand, flatten
 
@@ -155,9 +155,17 @@ class Scatter(Function):
         ga[ctx.index] = 0
         return ga, _source_grad(ctx, g), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        keep = np.ones(g.shape, g._data.dtype)  # 0 where written, 1 elsewhere
+        keep[ctx.index] = 0
+        return g * keep, _graph_source_grad(ctx, g), None, None
+
 
 class ScatterAdd(Function):
     """A copy of ``a`` with ``src[region]`` added at ``index`` (repeated positions add up)."""
+
+    linear = True  # (in ``a`` and ``src`` together: forward mode scatters the tangents)
 
     @staticmethod
     def forward(ctx, a, src, index, region):
@@ -170,6 +178,10 @@ class ScatterAdd(Function):
     def backward(ctx, g):
         return g, _source_grad(ctx, g), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return g, _graph_source_grad(ctx, g), None, None
+
 
 def _source_grad(ctx, g):
     """The gradient of a scattered ``src``: where each of its elements went, zero for those
@@ -180,6 +192,15 @@ def _source_grad(ctx, g):
     if ctx.region:
         gs[ctx.region] = g[ctx.index]
     return gs
+
+
+def _graph_source_grad(ctx, g):
+    """``_source_grad`` with Tensor ops: ``g`` read at ``index``, put into zeros at ``region``."""
+    if not ctx.needs_input_grad[1]:
+        return None
+    if not ctx.region:
+        return np.zeros(ctx.src_shape, g._data.dtype)  # (a constant)
+    return index_put(GetItem.apply(g, ctx.index), ctx.src_shape, ctx.region)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
@@ -258,6 +279,20 @@ class IndexAdd(Function):
         if gs is not None and ctx.alpha != 1:
             gs = gs * np.asarray(ctx.alpha, g.dtype)
         return g, gs, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        gs = GetItem.apply(g, ctx.at) if ctx.needs_input_grad[1] else None
+        if gs is not None and ctx.alpha != 1:
+            gs = gs * ctx.alpha
+        return g, gs, None, None, None
+
+    @staticmethod
+    def jvp(ctx, ta, ts, index, axis, alpha):
+        # (linear, but not ``linear``: a float ``alpha`` would arrive as a tangent, 0.0)
+        out = np.array(ta)
+        np.add.at(out, ctx.at, ts * ctx.alpha if ctx.alpha != 1 else ts)
+        return out
 
 
 def index_add(input, dim, index, source, alpha=1):

@@ -15,10 +15,11 @@ import numpy as np
 
 from ..dtypes import data_of
 from ..errors import ShapeError
-from ..function import Function
+from ..function import Context, Function
+from ..mode import state
 from ..tensor import Tensor
 from ._util import quiet, unbroadcast
-from .inplace import apply_, recording, writable
+from .inplace import apply_, has_tangent, recording, writable
 
 
 class GetItem(Function):
@@ -44,6 +45,46 @@ class GetItem(Function):
         else:
             full[index] = g
         return full, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return index_put(g, ctx.shape, ctx.index), None
+
+
+class Transposed(Function):
+    """The transpose of a linear op ``op`` whose backward is written in numpy, as an op itself:
+    forward is ``op``'s backward (with the ``ctx`` of ``op``'s forward), backward is ``op``'s
+    forward, so the gradient of ``t[index]`` (zeros with ``g`` added at ``index``) can be
+    differentiated again, to any order: its gradient is ``op`` again, recorded as an op.
+    ``op_args`` are the arguments ``op``'s forward takes after the tensor (``(index,)``)."""
+
+    moves_data_only = True  # (and linear: forward mode runs it on the tangents)
+
+    @staticmethod
+    def forward(ctx, g, op, op_ctx, op_args):
+        ctx.op, ctx.op_args = op, op_args
+        return op.backward(op_ctx, g)[0]
+
+    @staticmethod
+    def backward(ctx, h):
+        return ctx.op.forward(Context((False,)), h, *ctx.op_args), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, h):
+        return ctx.op.apply(h, *ctx.op_args), None, None, None
+
+
+# The gradient of ``t[index]``: ``g`` put into zeros at ``index`` (summed where an element was
+# picked twice), which torch calls ``index_put`` too.
+IndexPut = Transposed.alias("index_put", torch="IndexPutImplBackward0")
+
+
+def index_put(g, shape, index):
+    """Zeros of ``shape`` with the Tensor ``g`` added at ``index`` (a tuple, as ``t[index]``
+    takes it; ``g`` has the shape of ``zeros(shape)[index]``), as an op of the graph."""
+    ctx = Context((True,))
+    ctx.shape, ctx.index = shape, index
+    return IndexPut.apply(g, GetItem, ctx, (index,))
 
 
 # ``t[index]`` in nodes named as PyTorch names them: the last item that does something decides
@@ -134,6 +175,26 @@ class SetItem(Function):
             gv = gv.reshape((1,) * (len(ctx.shape) - gv.ndim) + gv.shape)
         return ga, (None if gv is None else unbroadcast(gv, ctx.shape)), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        basic, advanced = ctx.index
+        keep = np.ones(g.shape, g._data.dtype)  # 0 at the written elements, 1 elsewhere
+        _region(keep, ctx.index)[advanced] = 0
+        gv = None
+        if ctx.needs_input_grad[1]:
+            gv = GetItem.apply(g if basic is None else GetItem.apply(g, basic), advanced)
+            if gv.ndim < len(ctx.shape):  # a value with more leading 1s
+                gv = gv.reshape((1,) * (len(ctx.shape) - gv.ndim) + gv.shape)
+            gv = unbroadcast(gv, ctx.shape)
+        return g * keep, gv, None  # (a product: an Inf or NaN of g stays NaN where written)
+
+    @staticmethod
+    def jvp(ctx, ta, tv, index):
+        out = np.array(ta)  # (the tangent ``a`` came with stays as it was)
+        tv = np.asarray(tv)
+        _region(out, index)[index[1]] = tv if tv.dtype.kind == "f" else 0  # (an int: a constant)
+        return out
+
 
 def _region(a, index):
     return a if index[0] is None else a[index[0]]  # (no arrays in ``basic``: a view)
@@ -151,7 +212,8 @@ def setitem(input, index, value):
     value = value if isinstance(value, Tensor) else np.asarray(value)
     steps = torch_steps(index, input.ndim)
     try:
-        if recording("__setitem__", input, (value,)):
+        if (recording("__setitem__", input, (value,))
+                or state.dual is not None and has_tangent(input, value)):  # (forward mode)
             apply_("__setitem__", SetItem.apply, input, value, steps)
         else:  # unrecorded: straight into the array
             writable("__setitem__", input)

@@ -40,6 +40,8 @@ def apply_(op, fn, self, *args, old_values=False):
     with no_grad():
         out = fn(self, *args)
     _store(op, self, out._data)
+    if state.dual is not None:
+        carry_tangent(self, out)
     return self
 
 
@@ -61,6 +63,9 @@ def _update(op, ufunc, fn, self, other, old_values=False):
     if recording(op, self, (other,)):
         _fits(op, self, other)
         return _record(op, fn, self, (other,), old_values)
+    if state.dual is not None and has_tangent(self, other):  # forward mode: through the op
+        _fits(op, self, other)
+        return apply_(op, fn, self, other)
     try:
         ufunc(self._data, data_of(other), out=self._data)
     except TypeError:  # numpy's casting error: a float result for an int tensor
@@ -114,6 +119,8 @@ def _record(op, fn, self, args, old_values):
     src.grad_fn, src._output_nr, src._requires_grad = self.grad_fn, self._output_nr, \
         self._requires_grad
     src._name = self._name
+    if state.dual is not None and state.dual.tangent(self) is not None:
+        state.dual.set(src, state.dual.tangent(self))  # (forward mode: ``src`` is ``self``)
     out = fn(src, *args)
     _check_dtype(op, out._data.dtype, self)
     if out._data.dtype != self._data.dtype:
@@ -121,15 +128,20 @@ def _record(op, fn, self, args, old_values):
     written = out._version
     _store(op, self, out._data)
     node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
-    now = self._version.value  # what the node saved of ``self`` is ``self`` at this version
-    node.saved_versions = tuple([(self._version, now) if c is self._version or c is written
-                                 else (c, v) for c, v in node.saved_versions])
+    # What the node saved of ``self`` is ``self`` at this version. Not so with ``old_values``:
+    # ``src`` is then a copy, and a saved array in ``self``'s memory is an argument that is
+    # ``self`` too (``y.mul_(y)``), now overwritten: it stays stale, and backward refuses, as torch.
+    now, fresh = self._version.value, (written,) if old_values else (self._version, written)
+    node.saved_versions = tuple([(self._version, now) if c in fresh else (c, v)
+                                 for c, v in node.saved_versions])
     self.grad_fn, self._output_nr, self._requires_grad = node, out._output_nr, True
     if old is not None and old.retained and old_nr in old.retained:  # .grad: the new value's
         node.retained = node.retained or {}
         node.retained[self._output_nr] = old.retained.pop(old_nr)
     if base is not None:
         write_through(self, op)
+    if state.dual is not None:
+        carry_tangent(self, out)
     return self
 
 
@@ -158,6 +170,42 @@ def writable(op, self):
                            "(an expand?), so it cannot be written in place; .clone() it first")
 
 
+# ---- forward mode: the tangent changes with the values -----------------------------------------
+def has_tangent(*tensors):
+    """Whether a dual level is open and one of ``tensors`` carries a tangent in it."""
+    level = state.dual
+    return level is not None and any(isinstance(t, Tensor) and level.tangent(t) is not None
+                                     for t in tensors)
+
+
+def carry_tangent(self, out):
+    """Forward mode, after ``self`` took ``out``'s values in place: ``self`` takes ``out``'s
+    tangent, and so does a view's root at the view's elements. The tangents are written into the
+    arrays they had, where those can be written, so that views sharing them see the change (as
+    in torch); a view of a tensor written in place after the view was made may still hold the
+    tangent it had (torch's views follow)."""
+    tangent = state.dual.tangent(out)
+    if tangent is None:
+        return
+    _write_tangent(self, tangent)
+    if self._base is not None:
+        root = self._base[0]
+        _write_tangent(root, tangent, positions(self._data, root._data))
+
+
+def _write_tangent(t, values, pos=None):
+    """``t``'s tangent becomes ``values`` (only at the flat positions ``pos``, if given)."""
+    level = state.dual
+    tangent = level.tangent(t)
+    if tangent is None or not tangent.flags.writeable:
+        tangent = np.zeros(t.shape, t._data.dtype) if tangent is None else np.array(tangent)
+        level.set(t, tangent)
+    if pos is None:
+        np.copyto(tangent, values)
+    else:
+        tangent.flat[pos.ravel()] = np.broadcast_to(values, pos.shape).ravel()
+
+
 # ---- views: the root takes the write, stale views read their gradient out of it --------------
 class CopySlices(Function):
     """The root after an in-place op wrote the region ``pos`` through a view: the old root gets
@@ -171,6 +219,12 @@ class CopySlices(Function):
         flat[ctx.pos] = 0
         return g, region
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        keep = np.ones(g.shape, g._data.dtype)  # 0 in the region, 1 elsewhere
+        keep.reshape(-1)[ctx.pos] = 0
+        return g * keep, _indexing().GetItem.apply(g.reshape(-1), (ctx.pos,))
+
 
 class ViewOf(Function):
     """A view read out of its root's node: its gradient (root.size,) scattered into the root's
@@ -182,6 +236,16 @@ class ViewOf(Function):
     def backward(ctx, g):
         full = np.bincount(ctx.pos.ravel(), weights=g.ravel(), minlength=ctx.size)
         return full.astype(g.dtype, copy=False).reshape(ctx.shape)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        flat = _indexing().index_put(g.reshape(-1), (ctx.size,), (ctx.pos.ravel(),))
+        return flat.reshape(ctx.shape)
+
+
+def _indexing():
+    from . import index  # (index.py imports this module)
+    return index
 
 
 def write_through(view, op):
@@ -225,6 +289,14 @@ class Copy(Function):
     @staticmethod
     def backward(ctx, g):
         return None, unbroadcast(g, ctx.shape)
+
+    graph_backward = backward  # (unbroadcast sums a Tensor with Tensor ops)
+
+    @staticmethod
+    def jvp(ctx, ta, tsrc):
+        """``src``'s tangent in ``a``'s place; a number or an int ``src`` is a constant."""
+        tsrc = np.asarray(tsrc)
+        return np.broadcast_to(tsrc if tsrc.dtype.kind == "f" else 0, ta.shape).astype(ta.dtype)
 
 
 def _fits(op, self, value):

@@ -12,6 +12,7 @@ import numpy as np
 from ..dtypes import joined_dtype, tensor_of
 from ..errors import ShapeError
 from ..function import Function
+from ..tensor import Tensor
 from ._util import norm_dim
 from .shape import Squeeze, check_shape
 
@@ -38,6 +39,13 @@ class Split(Function):
             if g is not None:
                 full[lead + (slice(lo, hi),)] = g
         return full, None, None
+
+    @staticmethod
+    def graph_backward(ctx, *grads):
+        """The pieces' gradients joined again (zeros for a piece that got none)."""
+        grads = _filled(grads, [ctx.shape[:ctx.axis] + (hi - lo,) + ctx.shape[ctx.axis + 1:]
+                                for lo, hi in ctx.bounds])
+        return Cat.apply(ctx.axis, *grads), None, None
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -104,6 +112,20 @@ class Unbind(Function):
                 view[i] = g
         return full, None
 
+    @staticmethod
+    def graph_backward(ctx, *grads):
+        """The slices' gradients stacked again (zeros for a slice that got none)."""
+        piece = ctx.shape[:ctx.axis] + ctx.shape[ctx.axis + 1:]
+        return Stack.apply(ctx.axis, *_filled(grads, [piece] * len(grads))), None
+
+
+def _filled(grads, shapes):
+    """The gradients of a multi-output op's outputs, a constant of zeros (of ``shapes[k]``) for
+    each that got none (``materialize_grads = False``)."""
+    dtype = next(g for g in grads if g is not None)._data.dtype
+    return [Tensor._wrap(np.zeros(shape, dtype)) if g is None else g
+            for g, shape in zip(grads, shapes)]
+
 
 def unbind(input, dim=0):
     """The slices along ``dim``, each without it: one node however many slices."""
@@ -129,6 +151,12 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, g):
         return (None, *np.split(g, ctx.offsets, axis=ctx.axis))
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        cuts = [int(c) for c in ctx.offsets]
+        bounds = tuple(zip([0] + cuts, cuts + [g.shape[ctx.axis]]))
+        return (None, *Split.apply(g, bounds, ctx.axis))
 
 
 def cat(tensors, dim=0):
@@ -176,6 +204,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, g):
         return (None, *np.moveaxis(g, ctx.axis, 0))
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return (None, *Unbind.apply(g, ctx.axis))
 
 
 def stack(tensors, dim=0):

@@ -38,6 +38,12 @@ class Repeat(Function):
             return np.zeros(ctx.shape, g.dtype), None
         return g.reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2))), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        # (no case for empty tensors: a sum over an empty dim gives the zeros, in the graph)
+        pairs = tuple(n for r, s in zip(g.shape, ctx.shape) for n in (r // max(s, 1), s))
+        return g.reshape(pairs).sum(tuple(range(0, len(pairs), 2))), None
+
 
 def repeat(input, *sizes):
     """``input`` repeated ``sizes[d]`` times along each dim d (a copy, as torch's ``t.repeat``);
@@ -180,6 +186,11 @@ class Roll(Function):
     def backward(ctx, g):
         back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
         return np.roll(g, back, ctx.axes), None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        back = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(g, back, ctx.axes), None, None
 
 
 def roll(input, shifts, dims=None):

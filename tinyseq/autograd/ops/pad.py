@@ -32,6 +32,14 @@ class Pad(Function):
         full[ctx.crop] = inner
         return full, None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """The padding taken back off: ``pad`` by the opposite widths (what was grown is cut,
+        what was cut is grown with zeros)."""
+        widths = tuple((crop.start - lo, n - crop.stop - hi)
+                       for crop, (lo, hi), n in zip(ctx.crop, ctx.grow, ctx.shape))
+        return Pad.apply(g, widths, np.zeros((), g._data.dtype)), None, None
+
 
 PadCopy = GetItem.alias("pad")  # reflect, replicate, circular: elements picked by index arrays
 

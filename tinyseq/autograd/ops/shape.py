@@ -50,6 +50,10 @@ class Reshape(Function):
     def backward(ctx, g):
         return g.reshape(ctx.shape), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Reshape.apply(g, ctx.shape), None
+
 
 # Reshapes under the names they are called by, in the graph and in error messages.
 View = Reshape.alias("view")
@@ -155,6 +159,8 @@ def _reshape_(op, fn, self, *args):
                                "change in place in tinyseq; use the out-of-place op")
         self.grad_fn, self._output_nr = out.grad_fn, out._output_nr
     self._data = out._data
+    if state.dual is not None and state.dual.tangent(out) is not None:
+        state.dual.set(self, state.dual.tangent(out))  # (forward mode: the tangent's shape too)
     return self
 
 
@@ -169,6 +175,10 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, g):
         return g.transpose(np.argsort(ctx.dims)), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Permute.apply(g, tuple(np.argsort(ctx.dims).tolist())), None
 
 
 Transpose = Permute.alias("transpose")  # a permutation that swaps two dims
@@ -244,6 +254,10 @@ class Flip(Function):
     def backward(ctx, g):
         return np.flip(g, ctx.dims), None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        return Flip.apply(g, ctx.dims), None
+
 
 def flip(input, *dims):
     """``input`` reversed along each of ``dims`` (``t.flip(0)``, ``ts.flip(t, [0, 1])``)."""
@@ -294,6 +308,8 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, g):
         return unbroadcast(g, ctx.shape), None
+
+    graph_backward = backward  # (unbroadcast sums a Tensor with Tensor ops)
 
 
 def expand(input, *shape):
