@@ -99,6 +99,19 @@ class LogSumExp(Function):
         a, out = ctx.saved_tensors
         return g.reshape(out.shape) * np.exp(a - out), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``g · softmax(a)``, the logsumexp recomputed from ``a`` as a graph (the one forward
+        saved is the output itself only with ``keepdim``)."""
+        a = ctx.saved_tensors[0]
+        out = LogSumExp.apply(a, ctx.axes, True)
+        return g.reshape(out.shape) * (a - out).exp(), None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axes, keepdim):
+        a, out = ctx.saved_tensors
+        return (ta * np.exp(a - out)).sum(axis=axes, keepdims=keepdim)
+
 
 def logsumexp(input, dim, keepdim=False):
     input = floating(input)
@@ -120,6 +133,15 @@ class Softmax(Function):
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
         return s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (s,) = ctx.saved_tensors  # (the output: its own graph)
+        return s * (g - (g * s).sum(ctx.axis, keepdim=True)), None
+
+    @staticmethod
+    def jvp(ctx, ta, axis):
+        return Softmax.backward(ctx, ta)[0]  # (the Jacobian diag(s) - s sᵀ is symmetric)
 
 
 def softmax(input, dim):
@@ -144,6 +166,17 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        (out,) = ctx.saved_tensors  # (the output: its own graph)
+        return g - out.exp() * g.sum(ctx.axis, keepdim=True), None
+
+    @staticmethod
+    def jvp(ctx, ta, axis):
+        """``t - Σ softmax · t``: the Jacobian ``I - 1 sᵀ`` applied to the tangent."""
+        (out,) = ctx.saved_tensors
+        return ta - (np.exp(out) * ta).sum(axis=axis, keepdims=True)
 
 
 def log_softmax(input, dim):

@@ -1,0 +1,173 @@
+"""Higher-order gradients and forward mode of the reductions, products, convolutions, orders and
+scans (ops in ``reduce``, ``linalg``, ``einsum``, ``conv``, ``pool``, ``norms``, ``stats``,
+``scan``, ``order``, ``sample``, ``logic``), against PyTorch 2.13 and numerically.
+
+One table drives every check: a row is ``(name, fn, shapes, kinds)``; ``fn(m, *xs)`` is written
+once for both libraries (``m`` is ``tinyseq`` or ``torch``), and the inputs are drawn by
+``arrays_for`` (float64, every input differentiable). For each row:
+
+- double backward: ``g = grad((f(xs) * u).sum(), xs, create_graph=True)``, then
+  ``grad(Σ (g_i * w_i).sum(), xs)``, against torch's;
+- gradgradcheck: that first gradient, as a function of ``xs``, against central differences;
+- forward mode: the tangent of ``f`` in directions ``v`` against torch's ``forward_ad``;
+- ``<J v, u> = <v, Jᵀ u>``: the forward tangent against the reverse gradient.
+
+Data are kept away from kinks and ties (``distinct``, ``away``), where torch's second derivative
+is a convention.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinyseq as ts
+import tinyseq.autograd.forward_ad as fwAD
+from tests.strategies import FEW, arrays_for
+from tests.torch_compare import torch
+
+ATOL, RTOL = 1e-9, 1e-7
+
+
+# ---- running one function on both libraries ------------------------------------------------------
+def _t(m, a, requires_grad=False):
+    return m.tensor(a, dtype=m.float64, requires_grad=requires_grad)
+
+
+def _leaves(m, arrays):
+    return [_t(m, a, True) for a in arrays]
+
+
+def _numpy(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
+
+
+def _zeros_for(m, xs, gs):
+    return [m.zeros_like(x) if g is None else g for x, g in zip(xs, gs)]
+
+
+def first_grads(m, fn, xs, u):
+    """``grad((fn(xs) * u).sum(), xs, create_graph=True)``, zeros for an unused input."""
+    out = fn(m, *xs)
+    gs = m.autograd.grad((out * u).sum(), xs, create_graph=True, allow_unused=True)
+    return _zeros_for(m, xs, gs)
+
+
+def second_grads(m, fn, xs, u, ws, create_graph=False):
+    """``grad(Σ (g_i * w_i).sum(), xs)`` of the first gradients ``g``; zeros where a first
+    gradient does not depend on ``xs`` (a linear op)."""
+    gs = first_grads(m, fn, xs, u)
+    terms = [(g * w).sum() for g, w in zip(gs, ws) if g.requires_grad]
+    if not terms:
+        return [m.zeros_like(x) for x in xs]
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    out = m.autograd.grad(total, xs, create_graph=create_graph, allow_unused=True)
+    return _zeros_for(m, xs, out)
+
+
+def tangent(m, fn, arrays, vs):
+    """``(primal, tangent)`` of ``fn`` at ``arrays`` in the directions ``vs`` (forward mode)."""
+    ad = fwAD if m is ts else torch.autograd.forward_ad
+    with ad.dual_level():
+        duals = [ad.make_dual(_t(m, a), _t(m, v))
+                 for a, v in zip(arrays, vs)]
+        primal, t = ad.unpack_dual(fn(m, *duals))
+        return primal.detach().numpy().copy(), t.numpy().copy()
+
+
+# ---- the table -----------------------------------------------------------------------------------
+def _row(name, fn, shapes, kinds="n"):
+    return pytest.param(name, fn, shapes, kinds, id=name)
+
+
+def _case(name, shapes, kinds):
+    """The row's inputs, and random ``u`` (output-shaped) ``w``, ``v`` (input-shaped)."""
+    arrays = arrays_for(name, shapes, kinds)
+    rng = np.random.default_rng(len(name))
+    ws = [rng.standard_normal(a.shape) for a in arrays]
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    return arrays, ws, vs, rng
+
+
+def _output_weight(fn, arrays, rng):
+    out = fn(torch, *[torch.tensor(a) for a in arrays])
+    return rng.standard_normal(tuple(out.shape))
+
+
+ROWS = [
+    # reduce.py
+    _row("sum", lambda m, x: x.sum(), [(3, 4)]),
+    _row("sum_dims_keepdim", lambda m, x: (x * x).sum((0, -1), keepdim=True), [(2, 3, 4)]),
+    _row("mean_dim", lambda m, x: (x * x).mean(-2), [(2, 3, 4)]),
+    _row("logsumexp", lambda m, x: m.logsumexp(x, 1), [(3, 4)]),
+    _row("logsumexp_keepdim", lambda m, x: m.logsumexp(x, (0, 2), keepdim=True), [(2, 3, 4)]),
+    _row("logsumexp_0d", lambda m, x: m.logsumexp(x, 0), [()]),
+    _row("softmax", lambda m, x: m.softmax(x, -1), [(3, 4)]),
+    _row("softmax_dim0", lambda m, x: m.softmax(x, 0), [(3, 2, 2)]),
+    _row("log_softmax", lambda m, x: m.log_softmax(x, 1), [(3, 4)]),
+    _row("log_softmax_neg", lambda m, x: m.log_softmax(x, -3), [(3, 2, 2)]),
+    # linalg.py (products: the square of an operand makes the second derivative non-zero in it)
+    _row("matmul", lambda m, a, b: a @ b, [(3, 4), (4, 2)]),
+    _row("matmul_batched", lambda m, a, b: (a * a) @ b, [(2, 1, 3, 4), (3, 4, 2)]),
+    _row("matmul_vec_mat", lambda m, a, b: a @ (b * b), [(4,), (2, 4, 3)]),
+    _row("matmul_mat_vec", lambda m, a, b: a @ b, [(2, 3, 4), (4,)]),
+    _row("matmul_vec_vec", lambda m, a, b: (a * a) @ b, [(4,), (4,)]),
+    _row("mm", lambda m, a, b: m.mm(a, b * b), [(3, 4), (4, 2)]),
+    _row("mv", lambda m, a, b: m.mv(a * a, b), [(3, 4), (4,)]),
+    _row("dot", lambda m, a, b: m.dot(a, b * b), [(4,), (4,)]),
+    _row("bmm", lambda m, a, b: m.bmm(a, b), [(2, 3, 4), (2, 4, 2)]),
+    _row("linear", lambda m, x, w, b: m.nn.functional.linear(x * x, w, b), [(3, 4), (2, 4), (2,)]),
+    _row("linear_nd", lambda m, x, w, b: m.nn.functional.linear(x, w * w, b),
+         [(2, 3, 4), (5, 4), (5,)]),
+    _row("linear_no_bias", lambda m, x, w: m.nn.functional.linear(x, w), [(2, 3, 4), (5, 4)]),
+    _row("linear_broadcast_bias", lambda m, x, w, b: m.nn.functional.linear(x, w, b * b),
+         [(3, 4), (5, 4), (3, 1)]),
+    _row("outer", lambda m, a, b: m.outer(a, b * b), [(3,), (4,)]),
+    _row("addmm", lambda m, c, a, b: m.addmm(c * c, a, b, beta=0.5, alpha=2.0),
+         [(3, 1), (3, 4), (4, 2)]),
+    _row("baddbmm", lambda m, c, a, b: m.baddbmm(c, a * a, b, alpha=-1.5),
+         [(2, 1, 2), (2, 3, 4), (2, 4, 2)]),
+]
+
+
+# ---- the checks ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, fn, shapes, kinds", ROWS)
+def test_double_backward_matches_torch(name, fn, shapes, kinds):
+    arrays, ws, vs, rng = _case(name, shapes, kinds)
+    u = _output_weight(fn, arrays, rng)
+    ours = second_grads(ts, fn, _leaves(ts, arrays), _t(ts, u), [_t(ts, w) for w in ws])
+    theirs = second_grads(torch, fn, _leaves(torch, arrays), _t(torch, u),
+                          [_t(torch, w) for w in ws])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(_numpy(a), _numpy(b), atol=ATOL, rtol=RTOL)
+
+
+@pytest.mark.parametrize("name, fn, shapes, kinds", ROWS)
+def test_gradgradcheck(name, fn, shapes, kinds):
+    arrays, _, _, rng = _case(name, shapes, kinds)
+    u = _t(ts, _output_weight(fn, arrays, rng))
+
+    def gradient(*xs):
+        with ts.enable_grad():  # (gradcheck's differences run under no_grad)
+            return tuple(first_grads(ts, fn, list(xs), u))
+
+    assert ts.autograd.gradcheck(gradient, _leaves(ts, arrays), atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name, fn, shapes, kinds", ROWS)
+def test_forward_mode_matches_torch(name, fn, shapes, kinds):
+    arrays, _, vs, _ = _case(name, shapes, kinds)
+    ours, theirs = tangent(ts, fn, arrays, vs), tangent(torch, fn, arrays, vs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL)
+
+
+@pytest.mark.parametrize("name, fn, shapes, kinds", ROWS)
+def test_forward_and_reverse_agree(name, fn, shapes, kinds):
+    arrays, _, vs, rng = _case(name, shapes, kinds)
+    u = _output_weight(fn, arrays, rng)
+    _, jv = tangent(ts, fn, arrays, vs)
+    xs = _leaves(ts, arrays)
+    vjp = ts.autograd.grad((fn(ts, *xs) * _t(ts, u)).sum(), xs, allow_unused=True)
+    reverse = sum(float((g.numpy() * v).sum()) for g, v in zip(vjp, vs) if g is not None)
+    np.testing.assert_allclose(float((jv * u).sum()), reverse, atol=1e-10, rtol=1e-9)
