@@ -127,6 +127,16 @@ ROWS = [
          [(3, 1), (3, 4), (4, 2)]),
     _row("baddbmm", lambda m, c, a, b: m.baddbmm(c, a * a, b, alpha=-1.5),
          [(2, 1, 2), (2, 3, 4), (2, 4, 2)]),
+    # einsum.py
+    _row("einsum_bmm", lambda m, a, b: m.einsum("bij,bjk->bik", a * a, b), [(2, 3, 4), (2, 4, 2)]),
+    _row("einsum_outer", lambda m, a, b: m.einsum("i,j->ij", a, b * b), [(3,), (4,)]),
+    _row("einsum_implicit", lambda m, a, b: m.einsum("ij,jk", a, b * b), [(3, 4), (4, 2)]),
+    _row("einsum_ellipsis", lambda m, a: m.einsum("...ij->...ji", a * a), [(2, 3, 4)]),
+    _row("einsum_summed_away", lambda m, a, b: m.einsum("ij,k->i", a, b * b), [(3, 4), (2,)]),
+    _row("einsum_broadcast", lambda m, a, b: m.einsum("bij,bjk->bik", a, b * b),
+         [(1, 3, 4), (2, 4, 2)]),
+    _row("einsum_three", lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b * b, c),
+         [(2, 3), (3, 4), (4, 2)]),
 ]
 
 
