@@ -185,6 +185,31 @@ ROWS = [
         x, w * w, stride=3, padding=1, output_padding=2, dilation=2), [(2, 2, 4), (2, 3, 3)]),
     _row("conv_transpose1d_groups", lambda m, x, w, b: m.nn.functional.conv_transpose1d(
         x * x, w, b, stride=2, groups=2), [(1, 4, 3), (4, 1, 2), (2,)]),
+    # pool.py (composed of indexing, where, mul and sum; distinct values: no ties in a window)
+    _row("max_pool1d", lambda m, x: m.nn.functional.max_pool1d(x * x, 3, 2, padding=1),
+         [(2, 3, 8)], "distinct"),
+    _row("max_pool1d_dilated", lambda m, x: m.nn.functional.max_pool1d(
+        x.exp(), 2, dilation=2, ceil_mode=True), [(3, 7)], "distinct"),
+    _row("avg_pool1d", lambda m, x: m.nn.functional.avg_pool1d(
+        x * x, 3, 2, padding=1, count_include_pad=False), [(2, 3, 8)]),
+    _row("adaptive_max_pool1d", lambda m, x: m.nn.functional.adaptive_max_pool1d(x.exp(), 3),
+         [(2, 2, 7)], "distinct"),
+    _row("adaptive_avg_pool1d", lambda m, x: m.nn.functional.adaptive_avg_pool1d(x * x, 4),
+         [(2, 2, 7)]),
+    # norms.py
+    _row("norm_2", lambda m, x: m.linalg.vector_norm(x, dim=1), [(3, 4)]),
+    _row("norm_2_all_keepdim", lambda m, x: m.linalg.vector_norm(x, keepdim=True), [(2, 3)]),
+    _row("norm_1", lambda m, x: m.linalg.vector_norm(x * x.exp(), 1, dim=(0, -1)), [(2, 3, 2)],
+         "away"),
+    _row("norm_3", lambda m, x: m.linalg.vector_norm(x, 3, dim=-1), [(3, 4)], "away"),
+    _row("norm_half", lambda m, x: m.linalg.vector_norm(x, 0.5, dim=0), [(3, 4)], "away"),
+    _row("norm_inf", lambda m, x: m.linalg.vector_norm(x * x, float("inf"), dim=1), [(3, 4)],
+         "distinct"),
+    _row("norm_neg_inf", lambda m, x: m.linalg.vector_norm(x.exp(), -float("inf")), [(3, 4)],
+         "distinct"),
+    _row("norm_0", lambda m, x: m.linalg.vector_norm(x, 0, dim=1) * x.sum(1), [(3, 4)], "away"),
+    _row("matrix_norm_fro", lambda m, x: m.linalg.matrix_norm(x), [(2, 3, 4)]),
+    _row("norm_method", lambda m, x: x.norm(dim=-1), [(2, 3, 4)]),
 ]
 
 

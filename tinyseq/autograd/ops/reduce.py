@@ -25,6 +25,13 @@ def reduce_axes(dim, ndim, op):
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
 
 
+def reduction_jvp(backward, ctx, ta, axes, keepdim):
+    """The tangent of a reduction over ``axes`` in which each element of ``a`` feeds one result:
+    ``Σ ∂out/∂a · t``, the slopes ``∂out/∂a`` being the op's ``backward`` of ones."""
+    slope = backward(ctx, np.ones(reduced_shape(ta.shape, axes), ta.dtype))[0]
+    return (slope * ta).sum(axis=axes, keepdims=keepdim)
+
+
 class Sum(Function):
     linear = True
     @staticmethod
