@@ -210,6 +210,16 @@ ROWS = [
     _row("norm_0", lambda m, x: m.linalg.vector_norm(x, 0, dim=1) * x.sum(1), [(3, 4)], "away"),
     _row("matrix_norm_fro", lambda m, x: m.linalg.matrix_norm(x), [(2, 3, 4)]),
     _row("norm_method", lambda m, x: x.norm(dim=-1), [(2, 3, 4)]),
+    # stats.py
+    _row("var", lambda m, x: x.var(), [(3, 4)]),
+    _row("var_dims_keepdim", lambda m, x: m.var(x, (0, 2), keepdim=True, correction=0),
+         [(2, 3, 4)]),
+    _row("var_biased_neg_dim", lambda m, x: x.var(-1, False), [(3, 4)]),
+    _row("std", lambda m, x: x.std(), [(3, 4)]),
+    _row("std_dim", lambda m, x: m.std(x, 1, correction=2), [(3, 5)]),
+    _row("std_keepdim_size_one", lambda m, x: m.std(x, (0, 2), keepdim=True), [(3, 1, 4)]),
+    _row("var_mean", lambda m, x: m.var_mean(x, 0)[0] * m.var_mean(x, 0)[1], [(4, 3)]),
+    _row("std_mean", lambda m, x: m.std_mean(x, -1)[0] + m.std_mean(x, -1)[1], [(2, 3, 4)]),
 ]
 
 
