@@ -220,6 +220,17 @@ ROWS = [
     _row("std_keepdim_size_one", lambda m, x: m.std(x, (0, 2), keepdim=True), [(3, 1, 4)]),
     _row("var_mean", lambda m, x: m.var_mean(x, 0)[0] * m.var_mean(x, 0)[1], [(4, 3)]),
     _row("std_mean", lambda m, x: m.std_mean(x, -1)[0] + m.std_mean(x, -1)[1], [(2, 3, 4)]),
+    # scan.py
+    _row("prod", lambda m, x: x.prod(), [(2, 3)]),
+    _row("prod_dim", lambda m, x: x.prod(1), [(3, 4)]),
+    _row("prod_keepdim_neg", lambda m, x: m.prod(x, -2, keepdim=True), [(2, 3, 2)]),
+    _row("prod_0d", lambda m, x: (x * x).prod(), [()]),
+    _row("prod_zeros", lambda m, x: x.prod(1), [(4, 5)], "ties"),  # (small ints, zeros among them)
+    _row("cumsum", lambda m, x: (x * x).cumsum(1), [(3, 4)]),
+    _row("cumsum_neg", lambda m, x: m.cumsum(x.exp(), -3), [(3, 2, 2)]),
+    _row("cumprod", lambda m, x: x.cumprod(1), [(3, 4)]),
+    _row("cumprod_dim0", lambda m, x: m.cumprod(x, 0), [(4, 2, 3)]),
+    _row("cumprod_zeros", lambda m, x: x.cumprod(-1), [(4, 5)], "ties"),
 ]
 
 
