@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import dtype_arg, floating, tensor_of
 from ..function import Function
+from ..tensor import Tensor
 from ._util import norm_dim, reduced_shape
 
 
@@ -23,6 +24,13 @@ def reduce_axes(dim, ndim, op):
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim} names a dim more than once")
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
+
+
+def _tensor(saved):
+    """A saved output as a Tensor. Of a 0-d input numpy computes a scalar, not the output's
+    array, so the graph gives it back as it is (a constant, rightly: the softmaxes of one
+    element do not depend on it)."""
+    return saved if isinstance(saved, Tensor) else Tensor._wrap(np.asarray(saved))
 
 
 def reduction_jvp(backward, ctx, ta, axes, keepdim):
@@ -143,7 +151,7 @@ class Softmax(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        (s,) = ctx.saved_tensors  # (the output: its own graph)
+        s = _tensor(ctx.saved_tensors[0])  # (the output: its own graph)
         return s * (g - (g * s).sum(ctx.axis, keepdim=True)), None
 
     @staticmethod
@@ -176,7 +184,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        (out,) = ctx.saved_tensors  # (the output: its own graph)
+        out = _tensor(ctx.saved_tensors[0])  # (the output: its own graph)
         return g - out.exp() * g.sum(ctx.axis, keepdim=True), None
 
     @staticmethod
