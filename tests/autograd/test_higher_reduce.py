@@ -305,3 +305,28 @@ def test_forward_and_reverse_agree(name, fn, shapes, kinds):
     vjp = ts.autograd.grad((fn(ts, *xs) * _t(ts, u)).sum(), xs, allow_unused=True)
     reverse = sum(float((g.numpy() * v).sum()) for g, v in zip(vjp, vs) if g is not None)
     np.testing.assert_allclose(float((jv * u).sum()), reverse, atol=1e-10, rtol=1e-9)
+
+
+# ---- the ops with no derivative ------------------------------------------------------------------
+def test_bernoulli_has_zero_derivatives_at_every_order_and_in_forward_mode():
+    p = ts.tensor([0.2, 0.5, 0.9, 0.7], dtype=ts.float64, requires_grad=True)
+    y = ts.bernoulli(p)
+    (g,) = ts.autograd.grad((y * p).sum(), p, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), y.detach().numpy())  # d(y p)/dp = y
+    assert g.requires_grad  # (through the draw, recorded as in torch) ...
+    (h,) = ts.autograd.grad((g * ts.arange(4.0, dtype=ts.float64)).sum(), p)
+    np.testing.assert_array_equal(h.numpy(), np.zeros(4))  # ... whose derivative is 0
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(p.detach(), ts.ones(4, dtype=ts.float64))
+        np.testing.assert_array_equal(fwAD.unpack_dual(ts.bernoulli(dual)).tangent.numpy(),
+                                      np.zeros(4))
+
+
+def test_unique_refuses_every_derivative_as_torch():
+    x = ts.tensor([1.0, 2.0, 1.0], dtype=ts.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="unique: the derivative for unique is not implemented"):
+        ts.autograd.grad(ts.unique(x).sum(), x, create_graph=True)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x.detach(), ts.ones(3, dtype=ts.float64))
+        with pytest.raises(NotImplementedError, match="unique: forward-mode AD"):
+            ts.unique(dual)
