@@ -83,18 +83,22 @@ def first_grads(m, fn, xs, u):
     return _zeros_for(m, xs, gs)
 
 
-def second_grads(m, fn, xs, u, ws, create_graph=False):
-    """``grad(Σ (g_i * w_i).sum(), xs)`` of the first gradients ``g``; zeros where a first
-    gradient does not depend on ``xs`` (a linear op)."""
-    gs = first_grads(m, fn, xs, u)
+def grad_of_weighted(m, gs, ws, xs, create_graph=False):
+    """``grad(Σ (g_i * w_i).sum(), xs)``: zeros where no ``g_i`` depends on ``xs`` (the
+    derivative of a linear op's gradient)."""
     terms = [(g * w).sum() for g, w in zip(gs, ws) if g.requires_grad]
     if not terms:
         return [m.zeros_like(x) for x in xs]
     total = terms[0]
     for t in terms[1:]:
         total = total + t
-    out = m.autograd.grad(total, xs, create_graph=create_graph, allow_unused=True)
-    return _zeros_for(m, xs, out)
+    return _zeros_for(m, xs, m.autograd.grad(total, xs, create_graph=create_graph,
+                                             allow_unused=True))
+
+
+def second_grads(m, fn, xs, u, ws, create_graph=False):
+    """The derivative of the first gradients ``g`` weighted by ``ws``: a second order."""
+    return grad_of_weighted(m, first_grads(m, fn, xs, u), ws, xs, create_graph)
 
 
 def tangent(m, fn, arrays, vs):
@@ -256,7 +260,13 @@ ROWS = [
     _row("median", lambda m, x: x.exp().median(), [(3, 5)], "distinct"),
     _row("median_dim", lambda m, x: m.median(x.exp(), -1).values, [(3, 4)], "distinct"),
     _row("mode", lambda m, x: m.mode(x.exp(), 1).values, [(3, 4)], "distinct"),
+    # losses composed of log_softmax and indexing (their rules are other files')
+    _row("cross_entropy", lambda m, x: m.nn.functional.cross_entropy(
+        x * x, m.tensor([0, 3, 1])), [(3, 4)]),
+    _row("nll_loss", lambda m, x: m.nn.functional.nll_loss(
+        m.log_softmax(x, 1) * x, m.tensor([2, 0, 1]), reduction="sum"), [(3, 4)]),
 ]
+ROWS_BY_NAME = {p.values[0]: p.values for p in ROWS}
 
 
 # ---- the checks ----------------------------------------------------------------------------------
@@ -305,6 +315,27 @@ def test_forward_and_reverse_agree(name, fn, shapes, kinds):
     vjp = ts.autograd.grad((fn(ts, *xs) * _t(ts, u)).sum(), xs, allow_unused=True)
     reverse = sum(float((g.numpy() * v).sum()) for g, v in zip(vjp, vs) if g is not None)
     np.testing.assert_allclose(float((jv * u).sum()), reverse, atol=1e-10, rtol=1e-9)
+
+
+def third_grads(m, fn, xs, u, ws, vs):
+    """The derivative of the second gradients weighted by ``vs``: a third order."""
+    return grad_of_weighted(m, second_grads(m, fn, xs, u, ws, create_graph=True), vs, xs)
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax", "matmul_batched",
+                                  "einsum_three", "conv1d_strided_padded", "norm_3", "var",
+                                  "std_dim", "prod_zeros", "cumprod", "maximum"])
+def test_third_order_matches_torch(name):
+    _, fn, shapes, kinds = ROWS_BY_NAME[name]
+    arrays, ws, vs, rng = _case(name, shapes, kinds)
+    u = _output_weight(fn, arrays, rng)
+    with others_pending():
+        ours = third_grads(ts, fn, _leaves(ts, arrays), _t(ts, u), [_t(ts, w) for w in ws],
+                           [_t(ts, v) for v in vs])
+    theirs = third_grads(torch, fn, _leaves(torch, arrays), _t(torch, u),
+                         [_t(torch, w) for w in ws], [_t(torch, v) for v in vs])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(_numpy(a), _numpy(b), atol=ATOL, rtol=RTOL)
 
 
 # ---- the ops with no derivative ------------------------------------------------------------------
