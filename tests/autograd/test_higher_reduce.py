@@ -24,7 +24,7 @@ from hypothesis import given, strategies as st
 
 import tinyseq as ts
 import tinyseq.autograd.forward_ad as fwAD
-from tests.strategies import FEW, arrays_for
+from tests.strategies import FEW, arrays_for, pairs, seeds
 from tests.torch_compare import torch
 from tinyseq.autograd.function import Function
 
@@ -336,6 +336,42 @@ def test_third_order_matches_torch(name):
                          [_t(torch, w) for w in ws], [_t(torch, v) for v in vs])
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(_numpy(a), _numpy(b), atol=ATOL, rtol=RTOL)
+
+
+# ---- the binary ops over drawn shapes -----------------------------------------------------------
+def _both_ways_match(fn, arrays, seed):
+    """Double backward and forward mode of ``fn`` at ``arrays``, against torch."""
+    rng = np.random.default_rng(seed)
+    u = _output_weight(fn, arrays, rng)
+    ws = [rng.standard_normal(a.shape) for a in arrays]
+    ours = second_grads(ts, fn, _leaves(ts, arrays), _t(ts, u), [_t(ts, w) for w in ws])
+    theirs = second_grads(torch, fn, _leaves(torch, arrays), _t(torch, u),
+                          [_t(torch, w) for w in ws])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(_numpy(a), _numpy(b), atol=ATOL, rtol=RTOL)
+    for a, b in zip(tangent(ts, fn, arrays, ws), tangent(torch, fn, arrays, ws)):
+        np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL)
+
+
+BINARY = {
+    "maximum": lambda m, a, b: m.maximum(a * a, b.exp()),
+    "minimum": lambda m, a, b: m.minimum(a.exp(), b * a.sum()),
+    "matmul": lambda m, a, b: (a * a) @ (b * b),
+}
+
+
+@FEW
+@given(st.sampled_from(sorted(BINARY)), pairs, st.integers(1, 3), st.integers(1, 3),
+       st.integers(1, 3), st.sampled_from(["", "vec_left", "vec_right"]), seeds)
+def test_binary_ops_over_broadcast_shapes(op, shapes, n, k, p, vec, seed):
+    """maximum/minimum over broadcast shapes; matmul over broadcast batch dims (the pair of
+    shapes) and its vector forms."""
+    sa, sb = shapes.input_shapes
+    if op == "matmul":
+        sa = (k,) if vec == "vec_left" else sa + (n, k)
+        sb = (k,) if vec == "vec_right" else sb + (k, p)
+    rng = np.random.default_rng(seed)
+    _both_ways_match(BINARY[op], [rng.standard_normal(sa), rng.standard_normal(sb)], seed)
 
 
 # ---- the ops with no derivative ------------------------------------------------------------------
