@@ -63,24 +63,28 @@ def scatter(ctx, g):
 # positions; the tangent of picked values is the tangent picked at the same positions.
 def scatter_graph(ctx, g, _):
     """``graph_backward`` of a picking op: ``g`` written at the picked positions of zeros."""
-    zeros = Tensor._wrap(np.zeros(ctx.shape or (1,), g.dtype))
+    zeros = Tensor._wrap(np.zeros(ctx.shape or (1,), g._data.dtype))
     full = zeros.scatter(ctx.axis, Tensor._wrap(ctx.picks), g.reshape(ctx.picks.shape))
     return (full.reshape(ctx.shape),) + (None,) * (len(ctx.needs_input_grad) - 1)
 
 
-def picked_tangent(ctx, t, *args, keepdim=None):
-    """``jvp`` of a picking op whose last argument is ``keepdim``: ``(values' tangent, None)``,
-    shaped as ``picked`` shapes the values."""
+def tangent_at_picks(ctx, t, keepdim):
+    """``(values' tangent, None)``: ``t`` picked where the values were, shaped as ``picked``
+    shapes the values."""
     values = np.take_along_axis(np.atleast_1d(t), ctx.picks, ctx.axis)
     if not ctx.shape:
         return values.reshape(()), None
-    return (values if (args[-1] if keepdim is None else keepdim) else
-            values.squeeze(ctx.axis)), None
+    return (values if keepdim else values.squeeze(ctx.axis)), None
+
+
+def picked_tangent(ctx, t, *args):
+    """``jvp`` of a picking op whose last argument is ``keepdim``."""
+    return tangent_at_picks(ctx, t, args[-1])
 
 
 def kept_tangent(ctx, t, *args):
     """``jvp`` of a picking op that keeps its dims (``sort``, ``topk``)."""
-    return picked_tangent(ctx, t, keepdim=True)
+    return tangent_at_picks(ctx, t, True)
 
 
 def order(a, axis, descending):
