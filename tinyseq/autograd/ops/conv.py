@@ -20,8 +20,10 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..function import Function
+from ..function import Context, Function
 from ..tensor import Tensor
+from .einsum import einsum
+from .pad import pad
 from .shape import squeeze, unsqueeze
 
 
@@ -103,6 +105,42 @@ class Conv1d(Function):
             gb = g.sum((0, 2))
         return gx, gw, gb, None, None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: the input's gradient is the transposed convolution of ``g``,
+        the weight's the products of ``g`` with the padded input's windows."""
+        x, w = ctx.saved_tensors
+        stride, (lo, hi), dilation, groups, _ = ctx.geometry
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = ConvTranspose1d.apply(g, w, None, stride, lo, x.shape[2], dilation, groups)
+        if ctx.needs_input_grad[1]:
+            xp = pad(x, (lo, hi)) if lo or hi else x
+            gw = _weight_grad(g, xp, stride, dilation, groups, w.shape[2])
+        if ctx.needs_input_grad[2]:
+            gb = g.sum((0, 2))
+        return gx, gw, gb, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tx, tw, tb, stride, pads, dilation, groups):
+        """Bilinear in ``(x, w)``: ``conv(tx, w) + conv(x, tw) + tb``."""
+        x, w = ctx.saved_tensors
+        fresh = Context((False,) * 7)
+        return (Conv1d.forward(fresh, tx, w, None, stride, pads, dilation, groups)
+                + Conv1d.forward(fresh, x, tw, tb, stride, pads, dilation, groups))
+
+
+def _weight_grad(a, b, stride, dilation, groups, taps):
+    """``dW[p, q, k] = Σ_{n, j} a[n, p, j] · b[n, q, j s + k d]`` within each group, as a graph:
+    ``a`` ``(N, P, J)``, ``b`` ``(N, Q, *)`` -> ``(P, Q/G, K)``, the weight's gradient of a
+    convolution (``a`` the output's gradient, ``b`` the padded input) and of a transposed one
+    (``a`` the input, ``b`` the padded output's gradient)."""
+    (n, p, count), q = a.shape, b.shape[1]
+    at = np.arange(count)[:, None] * stride + np.arange(taps)[None] * dilation
+    win = b[:, :, at].reshape(n, groups, q // groups, count, taps)
+    grad = einsum("ngqjk,ngpj->gpqk", win, a.reshape(n, groups, p // groups, count))
+    return grad.reshape(p, q // groups, taps)
+
 
 class ConvTranspose1d(Function):
     """The adjoint of ``Conv1d`` in ``x``: each input position ``i`` adds ``w[c, o, k] x[n, c, i]``
@@ -140,6 +178,32 @@ class ConvTranspose1d(Function):
         if ctx.needs_input_grad[2]:
             gb = g.sum((0, 2))
         return gx, gw, gb, None, None, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: the input's gradient is the convolution of ``g`` (cut to the
+        input's length), the weight's the products of the input with ``g``'s windows."""
+        x, w = ctx.saved_tensors
+        stride, padding, dilation, groups, full = ctx.geometry
+        size, pads = x.shape[2], (padding, full - padding - g.shape[2])
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = Conv1d.apply(g, w, None, stride, pads, dilation, groups)[..., :size]
+        if ctx.needs_input_grad[1]:
+            gw = _weight_grad(x, pad(g, pads), stride, dilation, groups, w.shape[2])
+        if ctx.needs_input_grad[2]:
+            gb = g.sum((0, 2))
+        return gx, gw, gb, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tx, tw, tb, stride, padding, length, dilation, groups):
+        """Bilinear in ``(x, w)``: ``conv_transpose(tx, w) + conv_transpose(x, tw) + tb``."""
+        x, w = ctx.saved_tensors
+        fresh = Context((False,) * 8)
+        return (ConvTranspose1d.forward(fresh, tx, w, None, stride, padding, length, dilation,
+                                        groups)
+                + ConvTranspose1d.forward(fresh, x, tw, tb, stride, padding, length, dilation,
+                                          groups))
 
 
 # ---- what users call -----------------------------------------------------------------------------

@@ -36,6 +36,22 @@ class Einsum(Function):
             grads.append(_operand_grad(g, ctx.inputs, ctx.output, arrays, i) if need else None)
         return tuple(grads)
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: each operand's gradient is an ``Einsum`` of ``g`` and the
+        other operands (their tensors), summed and broadcast back with Tensor ops."""
+        tensors = ctx.saved_tensors
+        return (None, None) + tuple(
+            _operand_grad_graph(g, ctx.inputs, ctx.output, tensors, i) if need else None
+            for i, need in enumerate(ctx.needs_input_grad[2:]))
+
+    @staticmethod
+    def jvp(ctx, inputs, output, *tangents):
+        """Multilinear: the sum over operands of the einsum with that operand's tangent."""
+        arrays, spec = ctx.saved_tensors, ",".join(inputs) + "->" + output
+        return sum(np.einsum(spec, *arrays[:i], t, *arrays[i + 1:], optimize=len(arrays) > 2)
+                   for i, t in enumerate(tangents))
+
 
 def _operand_grad(g, inputs, output, arrays, i):
     """The gradient of operand ``i``: ``g`` contracted with the others onto its letters."""
@@ -51,6 +67,23 @@ def _operand_grad(g, inputs, output, arrays, i):
     missing = [k for k, c in enumerate(mine) if c not in seen]
     grad = np.expand_dims(grad, missing) if missing else grad
     return np.broadcast_to(grad, a.shape).astype(a.dtype, copy=False)
+
+
+def _operand_grad_graph(g, inputs, output, tensors, i):
+    """``_operand_grad`` on Tensors: ``g`` contracted with the other operands by ``Einsum``,
+    onto operand ``i``'s letters."""
+    mine, shape = inputs[i], tensors[i].shape
+    others = [(s, x) for k, (s, x) in enumerate(zip(inputs, tensors)) if k != i]
+    seen = set(output).union(*[s for s, _ in others])
+    kept = "".join(c for c in mine if c in seen)
+    grad = Einsum.apply([output] + [s for s, _ in others], kept, g, *[x for _, x in others])
+    summed = tuple(axis for axis, c in enumerate(kept)
+                   if shape[mine.index(c)] == 1 and grad.shape[axis] != 1)
+    grad = grad.sum(summed, keepdim=True) if summed else grad
+    for k, c in enumerate(mine):  # (ascending: each letter lands at its own place)
+        if c not in seen:
+            grad = grad.unsqueeze(k)
+    return grad.expand(shape)
 
 
 def _spell_out(equation, ndims):

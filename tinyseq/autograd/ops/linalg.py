@@ -243,6 +243,13 @@ class Outer(Function):
         gb = a @ g if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    graph_backward = backward  # (two matmuls: the same on Tensors)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return np.multiply.outer(ta, b) + np.multiply.outer(a, tb)  # (a product rule)
+
 
 def outer(input, vec2):
     """The outer product of two 1-D tensors: ``(n,)`` and ``(m,)`` -> ``(n, m)``."""

@@ -209,6 +209,14 @@ class Unique(Function):
         raise RuntimeError("unique: the derivative for unique is not implemented (as in torch);"
                            " compute it from the inverse indices with a gather or a scatter")
 
+    graph_backward = backward  # (the same refusal, at any order)
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError("unique: forward-mode AD (a tangent) is not implemented for "
+                                  "unique (as in torch); take the unique values of the primal "
+                                  "outside the dual level")
+
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of ``input``, flattened and sorted (always, as torch on the CPU);

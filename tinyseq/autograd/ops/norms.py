@@ -59,6 +59,34 @@ class VectorNorm(Function):
         local = np.where(a == 0, 0, sign * np.abs(a) ** (p - 1))  # (0 at 0 for p < 1, as torch)
         return scale * local, None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph, the norm recomputed from ``a`` (the one forward saved is the
+        output itself only with ``keepdim``). Masks and signs are constants (their derivative is
+        0); a zero norm or element is replaced by 1 before it divides or is raised to a negative
+        power, so that the unused branch is finite and its gradient 0, not NaN."""
+        a, p = ctx.saved_tensors[0], ctx.p
+        if p == 0:
+            return np.zeros(a.shape, a.dtype), None, None, None
+        out = VectorNorm.apply(a, p, ctx.axes, True)
+        g, sign = g.reshape(out.shape), np.sign(a._data)
+        if p == 1:
+            return g * sign, None, None, None
+        if math.isinf(p):
+            hit = np.abs(a._data) == out._data
+            return g * (sign * hit / hit.sum(axis=ctx.axes, keepdims=True)), None, None, None
+        zero = out._data == 0
+        scale = ew.where(zero, 0.0, g / ew.where(zero, 1.0, out) ** (p - 1))
+        if p == 2:
+            return scale * a, None, None, None
+        flat = a._data == 0
+        local = ew.where(flat, 0.0, sign * ew.where(flat, 1.0, ew.abs(a)) ** (p - 1))
+        return scale * local, None, None, None
+
+    @staticmethod
+    def jvp(ctx, ta, p, axes, keepdim):
+        return reduce.reduction_jvp(VectorNorm.backward, ctx, ta, axes, keepdim)
+
 
 def _float_input(op, input, dtype):
     x = tensor_of(input)

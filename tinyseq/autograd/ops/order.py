@@ -14,11 +14,11 @@ import collections
 
 import numpy as np
 
-from ..dtypes import tensor_of
+from ..dtypes import data_of, tensor_of
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim, pass_where, unbroadcast
-from .elementwise import binary
+from .elementwise import binary, where
 from .reduce import reduce_axes
 
 
@@ -58,6 +58,35 @@ def scatter(ctx, g):
     return full.reshape(ctx.shape)
 
 
+# The picking ops' higher-order rules, shared (each op's arguments end with ``keepdim``, or
+# keep their dims): the graph of a scatter is a scatter, whose gradient picks back at the same
+# positions; the tangent of picked values is the tangent picked at the same positions.
+def scatter_graph(ctx, g, _):
+    """``graph_backward`` of a picking op: ``g`` written at the picked positions of zeros."""
+    zeros = Tensor._wrap(np.zeros(ctx.shape or (1,), g._data.dtype))
+    full = zeros.scatter(ctx.axis, Tensor._wrap(ctx.picks), g.reshape(ctx.picks.shape))
+    return (full.reshape(ctx.shape),) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+def tangent_at_picks(ctx, t, keepdim):
+    """``(values' tangent, None)``: ``t`` picked where the values were, shaped as ``picked``
+    shapes the values."""
+    values = np.take_along_axis(np.atleast_1d(t), ctx.picks, ctx.axis)
+    if not ctx.shape:
+        return values.reshape(()), None
+    return (values if keepdim else values.squeeze(ctx.axis)), None
+
+
+def picked_tangent(ctx, t, *args):
+    """``jvp`` of a picking op whose last argument is ``keepdim``."""
+    return tangent_at_picks(ctx, t, args[-1])
+
+
+def kept_tangent(ctx, t, *args):
+    """``jvp`` of a picking op that keeps its dims (``sort``, ``topk``)."""
+    return tangent_at_picks(ctx, t, True)
+
+
 def order(a, axis, descending):
     """int64 positions that sort ``a`` along ``axis``, stably; descending keeps equal values in
     their order too (sorting the flipped array), and puts NaN first."""
@@ -82,6 +111,8 @@ class MaxAlong(Function):
     @staticmethod
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None
+
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(picked_tangent)
 
 
 class MinAlong(MaxAlong):
@@ -117,6 +148,20 @@ class Max(Function):
             return pass_where(ctx.mask, g / ctx.count), None, None, None, None
         return g / ctx.count * ctx.mask, None, None, None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` on a Tensor ``g``; the mask and the count are constants."""
+        g = g.reshape(ctx.keep_shape)
+        if ctx.how == "all":
+            return where(ctx.mask, g / ctx.count, 0.0), None, None, None, None
+        return g / ctx.count * ctx.mask, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axes, keepdim, how, sign):
+        """The tangents of the tied elements, averaged (torch's rule for both forms)."""
+        t = (ta * ctx.mask).sum(axis=axes, keepdims=True) / ctx.count
+        return t if keepdim else t.reshape([n for i, n in enumerate(ctx.shape) if i not in axes])
+
 
 Min = Max.alias("min", "MinBackward1")  # ``Max`` with ``sign`` -1
 Amax, Amin = Max.variant("AmaxBackward0"), Min.variant("AminBackward0")  # as torch names them
@@ -139,6 +184,22 @@ class Maximum(Function):
         ga = unbroadcast(np.where(ctx.loses(a, b), zero, half), a.shape)
         gb = unbroadcast(np.where(ctx.loses(b, a), zero, half), b.shape)
         return ga, gb
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` on a Tensor ``g``; which operand won is a constant."""
+        a, b = (data_of(t) for t in ctx.saved_tensors)
+        half = g * np.where(a == b, 0.5, 1.0).astype(g.dtype)
+        ga = unbroadcast(where(ctx.loses(a, b), 0.0, half), np.shape(a))
+        gb = unbroadcast(where(ctx.loses(b, a), 0.0, half), np.shape(b))
+        return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        """torch's rule: the winner's tangent, the mean of both on a tie, ``b``'s if one is NaN."""
+        a, b = ctx.saved_tensors
+        wins = np.where(a == b, 0.5, ctx.loses(b, a))
+        return tb + wins * (ta - tb)
 
 
 class Minimum(Maximum):
@@ -257,6 +318,8 @@ class Sort(Function):
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None
 
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(kept_tangent)
+
 
 def sort(input, dim=-1, descending=False, *, stable=False):
     """``(values, indices)``: ``input`` sorted along ``dim``. Always stable (equal values keep their
@@ -286,6 +349,8 @@ class TopK(Function):
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None, None
 
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(kept_tangent)
+
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest values along ``dim`` (the smallest if not
@@ -310,6 +375,8 @@ class KthValue(Function):
     @staticmethod
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None, None
+
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(picked_tangent)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -342,6 +409,8 @@ class MedianAlong(Function):
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None
 
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(picked_tangent)
+
 
 class Median(Function):
     """``median(x)``: the lower middle value of all elements (NaN if there is one); the gradient
@@ -358,6 +427,14 @@ class Median(Function):
     @staticmethod
     def backward(ctx, g):
         return pass_where(ctx.mask, g / ctx.count)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return where(ctx.mask, g / ctx.count, 0.0)
+
+    @staticmethod
+    def jvp(ctx, ta):
+        return (ta * ctx.mask).sum() / ctx.count  # (the tied elements' tangents, averaged)
 
 
 def median(input, dim=None, keepdim=False):
@@ -398,6 +475,8 @@ class Mode(Function):
     @staticmethod
     def backward(ctx, g, _):
         return scatter(ctx, g), None, None
+
+    graph_backward, jvp = staticmethod(scatter_graph), staticmethod(picked_tangent)
 
 
 def mode(input, dim=-1, keepdim=False):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..dtypes import dtype_arg, floating, tensor_of
 from ..function import Function
+from ..tensor import Tensor
 from ._util import norm_dim, reduced_shape
 
 
@@ -23,6 +24,20 @@ def reduce_axes(dim, ndim, op):
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim} names a dim more than once")
     return axes if ndim else ()  # dim 0 or -1 of a 0-d tensor is the tensor itself
+
+
+def _tensor(saved):
+    """A saved output as a Tensor. Of a 0-d input numpy computes a scalar, not the output's
+    array, so the graph gives it back as it is (a constant, rightly: the softmaxes of one
+    element do not depend on it)."""
+    return saved if isinstance(saved, Tensor) else Tensor._wrap(np.asarray(saved))
+
+
+def reduction_jvp(backward, ctx, ta, axes, keepdim):
+    """The tangent of a reduction over ``axes`` in which each element of ``a`` feeds one result:
+    ``Σ ∂out/∂a · t``, the slopes ``∂out/∂a`` being the op's ``backward`` of ones."""
+    slope = backward(ctx, np.ones(reduced_shape(ta.shape, axes), ta.dtype))[0]
+    return (slope * ta).sum(axis=axes, keepdims=keepdim)
 
 
 class Sum(Function):
@@ -99,6 +114,19 @@ class LogSumExp(Function):
         a, out = ctx.saved_tensors
         return g.reshape(out.shape) * np.exp(a - out), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``g · softmax(a)``, the logsumexp recomputed from ``a`` as a graph (the one forward
+        saved is the output itself only with ``keepdim``)."""
+        a = ctx.saved_tensors[0]
+        out = LogSumExp.apply(a, ctx.axes, True)
+        return g.reshape(out.shape) * (a - out).exp(), None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axes, keepdim):
+        a, out = ctx.saved_tensors
+        return (ta * np.exp(a - out)).sum(axis=axes, keepdims=keepdim)
+
 
 def logsumexp(input, dim, keepdim=False):
     input = floating(input)
@@ -120,6 +148,15 @@ class Softmax(Function):
     def backward(ctx, g):
         (s,) = ctx.saved_tensors
         return s * (g - (g * s).sum(axis=ctx.axis, keepdims=True)), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        s = _tensor(ctx.saved_tensors[0])  # (the output: its own graph)
+        return s * (g - (g * s).sum(ctx.axis, keepdim=True)), None
+
+    @staticmethod
+    def jvp(ctx, ta, axis):
+        return Softmax.backward(ctx, ta)[0]  # (the Jacobian diag(s) - s sᵀ is symmetric)
 
 
 def softmax(input, dim):
@@ -144,6 +181,17 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        out = _tensor(ctx.saved_tensors[0])  # (the output: its own graph)
+        return g - out.exp() * g.sum(ctx.axis, keepdim=True), None
+
+    @staticmethod
+    def jvp(ctx, ta, axis):
+        """``t - Σ softmax · t``: the Jacobian ``I - 1 sᵀ`` applied to the tangent."""
+        (out,) = ctx.saved_tensors
+        return ta - (np.exp(out) * ta).sum(axis=axis, keepdims=True)
 
 
 def log_softmax(input, dim):

@@ -2,7 +2,7 @@
 ``inplace.py``, ``t.bernoulli_(p)``), from the generator that ``ts.manual_seed`` seeds.
 
 As in torch the draw is recorded when ``p`` requires grad, with a gradient of 0 (a sample does
-not move with its probability).
+not move with its probability), at every order and in forward mode.
 """
 import numpy as np
 
@@ -28,6 +28,14 @@ class Bernoulli(Function):
     @staticmethod
     def backward(ctx, g):
         return np.zeros_like(g)
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return np.zeros(g.shape, g._data.dtype)  # (a constant: zero at every order)
+
+    @staticmethod
+    def jvp(ctx, tp):
+        return np.zeros_like(tp)
 
 
 def bernoulli(input, *, generator=None):

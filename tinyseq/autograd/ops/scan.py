@@ -9,8 +9,10 @@ import numpy as np
 
 from ..dtypes import dtype_arg, tensor_of
 from ..function import Function
+from ..tensor import Tensor
 from ._util import norm_dim
-from .elementwise import to
+from .elementwise import to, where
+from .joins import cat
 
 
 def _accumulating(op, input, dtype):
@@ -54,6 +56,34 @@ class Prod(Function):
             g = np.expand_dims(g, axis)
         return (g * others).reshape(a.shape), None, None
 
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: the running products from the left and from the right."""
+        (a,) = ctx.saved_tensors
+        if a.numel() == 0:
+            return np.zeros(a.shape, a.dtype), None, None
+        axis = ctx.axis
+        flat, ax = (a.reshape(-1), 0) if axis is None else (a, axis)
+        others = exclusive_cumprod(flat, ax) * exclusive_cumprod(flat.flip(ax), ax).flip(ax)
+        if axis is not None and not ctx.keepdim:
+            g = g.unsqueeze(axis)
+        return (g * others).reshape(a.shape), None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axis, keepdim):
+        """``Σ (product of the others) · t``: the slopes are backward's of ones."""
+        ones = np.ones(() if axis is None else ta.shape[:axis] + (1,) + ta.shape[axis + 1:],
+                       ta.dtype)
+        if axis is not None and not keepdim:
+            ones = ones.squeeze(axis)
+        return (Prod.backward(ctx, ones)[0] * ta).sum(axis=axis, keepdims=keepdim)
+
+
+def exclusive_cumprod(x, axis):
+    """``_exclusive_cumprod`` of a Tensor, as a graph: a 1 before each slice, the last dropped."""
+    first = Tensor._wrap(np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], x.dtype))
+    return cat([first, x.narrow(axis, 0, x.shape[axis] - 1)], axis).cumprod(axis)
+
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """The product of all elements, or over the one dim ``dim`` (an int, as in torch)."""
@@ -74,9 +104,15 @@ class Cumsum(Function):
         ctx.axis = axis
         return np.cumsum(a, axis=axis)
 
+    linear = True
+
     @staticmethod
     def backward(ctx, g):
         return np.flip(np.cumsum(np.flip(g, ctx.axis), axis=ctx.axis), ctx.axis), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        return g.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
 class Cumprod(Function):
@@ -102,6 +138,29 @@ class Cumprod(Function):
             s[..., i] = gm[..., i] + x[..., i + 1] * s[..., i + 1]
         grad = _exclusive_cumprod(x, -1) * s
         return np.moveaxis(grad, -1, ctx.axis), None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph, without its loop: ``S_i = Σ_{j ≥ i} g_j R_ij`` with
+        ``R_ij = x_{i+1} ... x_j``, the running products of ``n`` rows (row ``i`` of ``x`` with
+        its first ``i + 1`` entries set to 1): ``n²`` elements a slice, in a few ops."""
+        (a,) = ctx.saved_tensors
+        x, gm = a.movedim(ctx.axis, -1), g.movedim(ctx.axis, -1)
+        n = x.shape[-1]
+        after = np.triu(np.ones((n, n), bool), 1)  # [i, k]: k after i
+        runs = where(after, x.unsqueeze(-2), 1.0).cumprod(-1)  # [i, j]: x_{i+1} ... x_j
+        s = (runs * gm.unsqueeze(-2) * np.triu(np.ones((n, n), x.dtype))).sum(-1)  # (j ≥ i)
+        return (exclusive_cumprod(x, x.ndim - 1) * s).movedim(-1, ctx.axis), None
+
+    @staticmethod
+    def jvp(ctx, ta, axis):
+        """The product rule along the running product: ``ṫ_j = ṫ_{j-1} x_j + out_{j-1} t_j``."""
+        (a,) = ctx.saved_tensors
+        x, t = np.moveaxis(a, axis, -1), np.moveaxis(ta, axis, -1)
+        out, res = np.cumprod(x, axis=-1), t.copy()
+        for j in range(1, x.shape[-1]):
+            res[..., j] = res[..., j - 1] * x[..., j] + out[..., j - 1] * t[..., j]
+        return np.moveaxis(res, -1, axis)
 
 
 def _scan(op, cls, input, dim, dtype):

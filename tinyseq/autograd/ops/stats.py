@@ -13,7 +13,8 @@ import numpy as np
 from ..dtypes import tensor_of
 from ..function import Function
 from ._util import reduced_shape
-from .reduce import mean, reduce_axes
+from .elementwise import where
+from .reduce import mean, reduce_axes, reduction_jvp
 
 
 def _centred(a, axes):
@@ -31,15 +32,26 @@ class Var(Function):
     def forward(ctx, a, axes, correction, keepdim):
         d, n = _centred(a, axes)
         ctx.divisor = max(0, n - correction)
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(d, a)  # (a: for graph_backward, which recomputes d from it)
         ctx.axes = axes
         return np.true_divide((d * d).sum(axis=axes, keepdims=keepdim), ctx.divisor)
 
     @staticmethod
     def backward(ctx, g):
-        (d,) = ctx.saved_tensors
+        d = ctx.saved_tensors[0]
         g = g.reshape(reduced_shape(d.shape, ctx.axes))
         return g * (2 * d / ctx.divisor), None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: ``d`` recomputed from ``a`` (the saved one is a constant)."""
+        a = ctx.saved_tensors[1]
+        d = a - a.mean(ctx.axes, keepdim=True)
+        return g.reshape(reduced_shape(a.shape, ctx.axes)) * (2 * d / ctx.divisor), None, None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axes, correction, keepdim):
+        return reduction_jvp(Var.backward, ctx, ta, axes, keepdim)
 
 
 class Std(Function):
@@ -50,14 +62,32 @@ class Std(Function):
         d, n = _centred(a, axes)
         ctx.divisor = max(0, n - correction)
         out = np.sqrt(np.true_divide((d * d).sum(axis=axes, keepdims=True), ctx.divisor))
-        ctx.save_for_backward(d, out)
+        ctx.save_for_backward(d, out, a)  # (a: for graph_backward, which recomputes d, out)
         return out if keepdim else out.squeeze(axes)
 
     @staticmethod
     def backward(ctx, g):
-        d, out = ctx.saved_tensors
+        d, out = ctx.saved_tensors[:2]
         scale = np.where(out == 0, 0, np.true_divide(g.reshape(out.shape), out * ctx.divisor))
         return scale * d, None, None, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        """``backward`` as a graph: ``d`` and ``std`` recomputed from ``a`` (the saved ones are
+        constants). The axes are those ``out`` (kept dims) has of size 1: reducing a dim of size
+        1 too changes nothing. A zero ``std`` is replaced by 1 before it divides, so that the
+        unused branch is finite and its gradient 0."""
+        _, kept, a = ctx.saved_tensors
+        axes = tuple(i for i, n in enumerate(kept.shape) if n == 1)
+        count = math.prod([a.shape[i] for i in axes])
+        out = Std.apply(a, axes, count - ctx.divisor, True)  # (count - divisor: the correction)
+        d, zero = a - a.mean(axes, keepdim=True), out._data == 0
+        scale = where(zero, 0.0, g.reshape(out.shape) / (where(zero, 1.0, out) * ctx.divisor))
+        return scale * d, None, None, None
+
+    @staticmethod
+    def jvp(ctx, ta, axes, correction, keepdim):
+        return reduction_jvp(Std.backward, ctx, ta, axes, keepdim)
 
 
 def _correction(op, unbiased, correction):
