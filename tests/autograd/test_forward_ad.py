@@ -6,9 +6,9 @@ import pytest
 
 import tinyseq as ts
 import tinyseq.autograd.forward_ad as fwAD
+from tests.torch_compare import torch
 from tinyseq.autograd import Function
 from tinyseq.autograd.errors import ShapeError
-from tests.torch_compare import torch
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
 X, V = [0.3, -1.2, 2.0], [1.0, 0.5, -2.0]
@@ -142,9 +142,8 @@ def test_an_op_without_a_tangent_rule_is_named():
 
     x, v = tensors(ts, X, V)
     assert Cube.apply(x).shape == (3,)  # without tangents it runs as ever
-    with fwAD.dual_level():
-        with pytest.raises(RuntimeError, match=r"'cube' \(Cube\) has no tangent rule"):
-            Cube.apply(fwAD.make_dual(x, v))
+    with fwAD.dual_level(), pytest.raises(RuntimeError, match=r"'cube' \(Cube\) has no tangent rule"):
+        Cube.apply(fwAD.make_dual(x, v))
 
 
 def test_a_custom_function_with_a_jvp():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.autograd import Function
 from tests.torch_compare import torch
+from tinyseq.autograd import Function
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
 X = [0.3, -1.2, 2.0]
@@ -139,7 +139,7 @@ def test_a_hook_sees_the_gradient_tensor_and_its_change_is_differentiated():
     x, xt = both()
     for lib, leaf in ((ts, x), (torch, xt)):
         mid = leaf * leaf
-        mid.register_hook(lambda g: g * mid)  # the hook's result is part of the graph
+        mid.register_hook(lambda g, mid=mid: g * mid)  # the hook's result is in the graph
         (g,) = lib.autograd.grad(mid.tanh().sum(), leaf, create_graph=True)
         (h,) = lib.autograd.grad(g.sum(), leaf)
         if lib is ts:

@@ -16,7 +16,8 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinyseq as ts
 import tinyseq.autograd.forward_ad as fwAD

@@ -77,3 +77,19 @@ def test_forward_mode_through_a_recurrent_layer_matches_torch(cell):
         out, _ = ref(fw.make_dual(torch.tensor(x), torch.tensor(v)))
         want = fw.unpack_dual(out).tangent.detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_a_frequency_scaled_embedding_gradient_refuses_to_be_differentiated():
+    """scale_grad_by_freq divides each row's gradient by its id's count: a scaled gradient with
+    no derivative of its own. First order and forward mode work; create_graph refuses in one line."""
+    ids = ts.tensor([[0, 2, 0], [1, 0, 2]])
+    w = ts.tensor(np.arange(12.0).reshape(4, 3), dtype=ts.float64, requires_grad=True)
+    out = ts.nn.functional.embedding(ids, w, scale_grad_by_freq=True)
+    (g,) = ts.autograd.grad(out.sum(), w, retain_graph=True)
+    np.testing.assert_array_equal(g.numpy()[:, 0], [1.0, 1.0, 1.0, 0.0])  # 3/3, 1/1, 2/2, none
+    with pytest.raises(RuntimeError, match=r"scale_grad_by_freq=True\): each row's gradient"):
+        ts.autograd.grad(out.sum(), w, create_graph=True)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(w.detach(), ts.ones(4, 3, dtype=ts.float64))
+        tangent = fwAD.unpack_dual(ts.nn.functional.embedding(ids, dual, scale_grad_by_freq=True))
+        np.testing.assert_array_equal(tangent.tangent.numpy(), np.ones((2, 3, 3)))

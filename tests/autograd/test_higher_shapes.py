@@ -17,14 +17,14 @@ A few rows go to third order.
 """
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+import torch.autograd.forward_ad as torch_fwAD
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinyseq as ts
 import tinyseq.autograd.forward_ad as ts_fwAD
 from tests.strategies import FEW, nonscalar_shapes, seeds
 from tests.torch_compare import torch
-
-import torch.autograd.forward_ad as torch_fwAD  # noqa: E402  (after the skip of torch_compare)
 
 ATOL, RTOL = 1e-10, 1e-8
 FW_AD = {ts: ts_fwAD, torch: torch_fwAD}

@@ -34,7 +34,7 @@ from .mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .ops.joins import stack
 from .tensor import Tensor
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 STRATEGIES = ("forward-mode", "reverse-mode")
 

@@ -3,6 +3,7 @@ is written here). Shapes: ``N`` batch, ``C`` classes, ``d1...`` extra dims of se
 import numpy as np
 
 from ..autograd import rng
+from ..autograd.function import Function
 from ..autograd.mode import no_grad
 from ..autograd.namespace import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
@@ -76,11 +77,35 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
     if _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq):
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         scale = (1 / counts[inverse.reshape(idx.shape)]).astype(out.numpy().dtype)[..., None]
-        # the same values; the gradient of each looked-up row divided by its id's count
-        out = out.detach() + (out - out.detach()) * scale
+        out = _ScaledGradient.apply(out, scale)
     if padding_idx is not None:
         out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
     return out
+
+
+class _ScaledGradient(Function):
+    """``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are, with the gradient of
+    each divided by its id's count (``scale`` ``(*, 1)``). That is a scaled gradient, not a
+    derivative, so it has none of its own: ``create_graph=True`` refuses it."""
+
+    name = "scale_grad_by_freq"
+    linear = True  # forward mode: the rows, and so their tangents, pass unchanged
+
+    @staticmethod
+    def forward(ctx, rows, scale):
+        ctx.scale = scale
+        return rows.view()  # (a view: the same values, sharing the rows' version counter)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.scale, None
+
+    @staticmethod
+    def graph_backward(ctx, g):
+        raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is divided by "
+                           "its id's count, which is not a derivative, so that gradient has no "
+                           "derivative of its own (create_graph=True); use "
+                           "scale_grad_by_freq=False to differentiate twice")
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type, name):
