@@ -1,15 +1,14 @@
 """The ops as ``ts.NAME(t, ...)``: each is the function defined next to its Function in ``ops/``
-(``ts.exp`` is ``ops.elementwise.exp``, the same function as the method ``t.exp()``), and takes a
+(``ts.exp`` is ``ops.activations.exp``, the same function as the method ``t.exp()``), and takes a
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch). (``functional.py`` is PyTorch's ``torch.autograd.functional``:
 Jacobians and Hessians.)"""
 from .dtypes import tensor_of
+from .ops.activations import abs, exp, log, relu, sigmoid, sqrt, tanh  # noqa: F401
 from .ops.conv import conv1d, conv_transpose1d  # noqa: F401
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
 from .ops.einsum import einsum  # noqa: F401
-from .ops.elementwise import (abs, add, clamp, clone, eq, exp, ge, gt, le, log,  # noqa: F401
-                              lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt, sub,
-                              tanh, true_divide, where)
+from .ops.elementwise import add, mul, neg, pow, sub, true_divide  # noqa: F401
 from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
                          masked_select, scatter, scatter_add, take_along_dim)
 from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
@@ -29,6 +28,8 @@ from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
 from .ops.scan import cumprod, cumsum, prod  # noqa: F401
+from .ops.selection import (clamp, clone, eq, ge, gt, le, lt, masked_fill, ne,  # noqa: F401
+                            where)
 from .ops.joins import cat, chunk, split, stack, unbind  # noqa: F401
 from .ops.shape import (expand, flatten, flip, narrow, permute, reshape,  # noqa: F401
                         squeeze, swapaxes, swapdims, transpose, unsqueeze)

@@ -1,10 +1,12 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
-``elementwise`` (and ``unary``: more math), ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``),
-``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum, prod), ``stats`` (var, std),
-``norms``, ``order``, ``shape``, ``joins`` (split, chunk, unbind, cat, stack), ``index``,
-``linalg``, ``einsum``, ``sample``, ``conv`` and ``pool`` (1-d convolutions and poolings);
-``inplace`` holds the in-place methods, recorded as in PyTorch, and ``create`` the tensors made
-from a tensor (``t.new_zeros``, ``t.multinomial``).
+``elementwise`` (arithmetic: ``+ - * / **``), ``activations`` (``exp``, ``log``, ``sqrt``, ``abs``,
+``tanh``, ``sigmoid``, ``relu``), ``unary`` (more math of one input), ``selection`` (``clamp``,
+``where``, ``masked_fill``, comparisons, ``to``, ``clone``), ``rounding`` (``//``, ``%``,
+``div(rounding_mode=)``), ``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum,
+prod), ``stats`` (var, std), ``norms``, ``order``, ``shape``, ``joins`` (split, chunk, unbind, cat,
+stack), ``index``, ``linalg``, ``einsum``, ``sample``, ``conv`` and ``pool`` (1-d convolutions and
+poolings); ``inplace`` holds the in-place methods, recorded as in PyTorch, and ``create`` the
+tensors made from a tensor (``t.new_zeros``, ``t.multinomial``).
 
 Next to each Function is the function users call (``def exp(input)``): it checks and types its
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is

@@ -26,8 +26,8 @@ from ..mode import no_grad, state
 from ..node import Node, edge_of
 from ..tensor import Tensor
 from ..views import is_stale, positions
+from . import activations, rounding, selection, unary
 from . import elementwise as ew
-from . import rounding, unary
 from .sample import draw_bernoulli
 from ._util import broadcasts_to, quiet, unbroadcast
 
@@ -124,7 +124,7 @@ def _record(op, fn, self, args, old_values):
     out = fn(src, *args)
     _check_dtype(op, out._data.dtype, self)
     if out._data.dtype != self._data.dtype:
-        out = ew.to(out, self._data.dtype)
+        out = selection.to(out, self._data.dtype)
     written = out._version
     _store(op, self, out._data)
     node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
@@ -396,17 +396,17 @@ def zero_(self):
 
 def clamp_(self, min=None, max=None):
     """``clamp`` in place; Tensor bounds must broadcast to this tensor's shape."""
-    ew._check_bounds("clamp_", min, max)
+    selection.check_bounds("clamp_", min, max)
     for bound in (min, max):
         if isinstance(bound, Tensor):
             _fits("clamp_", self, bound)
-    return apply_("clamp_", ew.clamp, self, min, max, old_values=True)
+    return apply_("clamp_", selection.clamp, self, min, max, old_values=True)
 
 
 def masked_fill_(self, mask, value):
     """``masked_fill`` in place; ``mask`` must broadcast to this tensor's shape."""
     _fits("masked_fill_", self, mask)
-    return apply_("masked_fill_", ew.masked_fill, self, mask, value)
+    return apply_("masked_fill_", selection.masked_fill, self, mask, value)
 
 
 def normal_(self, mean=0.0, std=1.0):
@@ -448,11 +448,11 @@ TENSOR_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
     "zero_": zero_, "pow_": _binary("pow_", ew.pow, old_values=True),
     "clamp_": clamp_, "masked_fill_": masked_fill_, "normal_": normal_, "uniform_": uniform_,
-    "relu_": _unary("relu_", ew.relu), "sigmoid_": _unary("sigmoid_", ew.sigmoid),
-    "tanh_": _unary("tanh_", ew.tanh), "exp_": _unary("exp_", ew.exp),
-    "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
-    "log_": _unary("log_", ew.log, old_values=True),
-    "abs_": _unary("abs_", ew.abs, old_values=True),
+    "relu_": _unary("relu_", activations.relu), "sigmoid_": _unary("sigmoid_", activations.sigmoid),
+    "tanh_": _unary("tanh_", activations.tanh), "exp_": _unary("exp_", activations.exp),
+    "sqrt_": _unary("sqrt_", activations.sqrt), "neg_": _unary("neg_", ew.neg),
+    "log_": _unary("log_", activations.log, old_values=True),
+    "abs_": _unary("abs_", activations.abs, old_values=True),
     "sin_": _unary("sin_", unary.sin, old_values=True),
     "cos_": _unary("cos_", unary.cos, old_values=True),
     "rsqrt_": _unary("rsqrt_", unary.rsqrt), "reciprocal_": _unary("reciprocal_", unary.reciprocal),

@@ -18,8 +18,9 @@ from ..dtypes import data_of, tensor_of
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim, pass_where, unbroadcast
-from .elementwise import binary, where
+from .elementwise import binary
 from .reduce import reduce_axes
+from .selection import where
 
 
 def _named(name):

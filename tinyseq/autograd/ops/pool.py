@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import flag
 from ..tensor import Tensor
 from .conv import _single, _tensor
-from .elementwise import where
+from .selection import where
 from .gather import _along
 from .index import GetItem
 

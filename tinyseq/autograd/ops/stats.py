@@ -13,7 +13,7 @@ import numpy as np
 from ..dtypes import tensor_of
 from ..function import Function
 from ._util import reduced_shape
-from .elementwise import where
+from .selection import where
 from .reduce import mean, reduce_axes, reduction_jvp
 
 
