@@ -9,6 +9,8 @@ from .ops.conv import conv1d, conv_transpose1d  # noqa: F401
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
 from .ops.einsum import einsum  # noqa: F401
 from .ops.elementwise import add, mul, neg, pow, sub, true_divide  # noqa: F401
+from .ops.extrema import (amax, amin, argmax, argmin, max, maximum, min,  # noqa: F401
+                          minimum)
 from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
                          masked_select, scatter, scatter_add, take_along_dim)
 from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
@@ -19,8 +21,7 @@ from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not, 
                         isclose, isfinite, isinf, isnan, isneginf, isposinf, logical_and,
                         logical_not, logical_or, logical_xor, nonzero, unique)
 from .ops.norms import norm  # noqa: F401
-from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
-                        maximum, median, min, minimum, mode, sort, topk)
+from .ops.order import argsort, kthvalue, median, mode, sort, topk  # noqa: F401
 from .ops.pad import pad  # noqa: F401  (ts.nn.functional.pad, not a ts name, as in torch)
 from .ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # noqa: F401
                        max_pool1d)

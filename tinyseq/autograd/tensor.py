@@ -419,12 +419,12 @@ from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
 from .ops import create, elementwise, index, inplace, joins, linalg, order, reduce, shape  # noqa: E402
 from .ops import diagonal, gather, layout, logic, norms, rounding, sample, scan, special  # noqa: E402
-from .ops import activations, selection, stats, unary  # noqa: E402
+from .ops import activations, extrema, selection, stats, unary  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (create, elementwise, activations, selection, index, inplace, joins, linalg, order,
-             reduce, shape, logic, norms, rounding, sample, scan, stats, unary, diagonal, gather,
-             layout, special):
+for _ops in (create, elementwise, activations, selection, index, inplace, joins, linalg, extrema,
+             order, reduce, shape, logic, norms, rounding, sample, scan, stats, unary, diagonal,
+             gather, layout, special):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

@@ -14,7 +14,7 @@ from ..dtypes import dtype_arg, tensor_of
 from ..function import Function
 from . import activations, reduce
 from ._util import norm_dim
-from .order import amax, amin
+from .extrema import amax, amin
 from .selection import to, where
 
 
