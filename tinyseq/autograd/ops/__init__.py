@@ -13,8 +13,8 @@
   index_select), ``diagonal`` (tril, triu, diag), ``pad``;
 - products: ``linalg``, ``einsum``, ``conv`` and ``pool`` (1-d convolutions and poolings);
 - ``sample`` (bernoulli), ``create`` (the tensors made from a tensor: ``t.new_zeros``,
-  ``t.multinomial``) and ``inplace`` (the in-place methods, recorded as in PyTorch); ``_util``
-  holds the helpers they share.
+  ``t.multinomial``) and ``inplace`` (the in-place methods, recorded as in PyTorch; a write
+  through a view: ``view_writes``); ``_util`` holds the helpers they share.
 
 Next to each Function is the function users call (``def exp(input)``): it checks and types its
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is
