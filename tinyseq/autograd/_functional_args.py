@@ -10,7 +10,6 @@ import numpy as np
 from .engine import grad
 from .tensor import Tensor
 
-
 # ---- arguments and results ----------------------------------------------------------------------
 
 def as_tuple(value, what, fn):

@@ -15,8 +15,8 @@ from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
-from .selection import to
 from .joins import Split
+from .selection import to
 from .shape import check_shape, expand, permute, reshape, shape_arg, view
 
 
