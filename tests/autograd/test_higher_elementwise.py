@@ -1,5 +1,6 @@
 """Higher-order gradients and forward mode of the elementwise ops (``elementwise.py``,
-``unary.py``, ``special.py``, ``rounding.py``) and of the activations built from them.
+``activations.py``, ``selection.py``, ``unary.py``, ``special.py``, ``rounding.py``) and of the
+activations built from them.
 
 One table drives every check. Each row is an op (or an argument variant: broadcasting, 0-d,
 number or Tensor operands) as a function of the module (``ts`` or ``torch``) and its inputs:
@@ -55,6 +56,7 @@ OPS = [
     row("pow-2.5", lambda m, a: m.pow(a, 2.5), [(2, 3)], "pos"),
     row("rpow-number", lambda m, a: 2 ** a, [(2, 3)]),
     row("neg", lambda m, a: -a, [(2, 3)]),
+    # activations.py
     row("exp", lambda m, a: a.exp(), [(2, 3)]),
     row("log", lambda m, a: m.log(a), [(2, 3)], "pos"),
     row("sqrt", lambda m, a: a.sqrt(), [(2, 3)], "pos"),
@@ -62,6 +64,7 @@ OPS = [
     row("tanh", lambda m, a: a.tanh(), [(2, 3)]),
     row("sigmoid", lambda m, a: m.sigmoid(a), [(2, 3)]),
     row("relu", lambda m, a: a.relu(), [(3, 4)], "away"),
+    # selection.py
     row("clamp", lambda m, a: a.clamp(-0.5, 0.5), [(3, 4)], "clamp"),
     row("clamp-min", lambda m, a: m.clamp(a, min=-0.3), [(3, 4)], "clamp"),
     row("clamp-max", lambda m, a: a.clamp(max=0.2), [(3, 4)], "clamp"),

@@ -209,7 +209,8 @@ ROWS = [
     _row("cumprod", lambda m, x: x.cumprod(1), [(3, 4)]),
     _row("cumprod_dim0", lambda m, x: m.cumprod(x, 0), [(4, 2, 3)]),
     _row("cumprod_zeros", lambda m, x: x.cumprod(-1), [(4, 5)], "ties"),
-    # order.py (distinct values, exp to keep them apart: the picks do not move in gradcheck)
+    # extrema.py and order.py (distinct values, exp to keep them apart: the picks do not move in
+    # gradcheck)
     _row("max", lambda m, x: x.exp().max(), [(3, 4)], "distinct"),
     _row("min_dim", lambda m, x: x.exp().min(1).values, [(3, 4)], "distinct"),
     _row("max_dim_keepdim", lambda m, x: m.max(x.exp(), -1, keepdim=True).values, [(2, 3, 4)],

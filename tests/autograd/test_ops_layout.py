@@ -8,12 +8,13 @@ import pytest
 
 import tinyseq as ts
 from tinyseq.autograd import Function, namespace
-from tinyseq.autograd.ops import (elementwise, index, linalg, logic, norms, order, reduce,
-                                  rounding, sample, scan, shape, stats, unary)  # (einsum: no method)
+from tinyseq.autograd.ops import (activations, elementwise, extrema, index, linalg, logic, norms,
+                                  order, reduce, rounding, sample, scan, selection, shape, stats,
+                                  unary)  # (einsum: no method)
 
 AUTOGRAD = pathlib.Path(ts.autograd.__file__).parent
-OPS = (elementwise, index, linalg, order, reduce, shape, unary, rounding, logic, scan, stats, norms,
-       sample)
+OPS = (elementwise, activations, selection, index, linalg, extrema, order, reduce, shape, unary,
+       rounding, logic, scan, stats, norms, sample)
 
 
 @pytest.mark.parametrize("module", OPS, ids=lambda m: m.__name__.rsplit(".", 1)[1])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
-from tinyseq.autograd.ops.elementwise import Sigmoid
+from tinyseq.autograd.ops.activations import Sigmoid
 from tests.torch_compare import torch
 
 

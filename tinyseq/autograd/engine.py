@@ -26,7 +26,7 @@ from .mode import state
 from .observers import observers
 from .errors import ShapeError
 from .ops._util import broadcasts_to, quiet, unbroadcast
-from .ops.inplace import refresh
+from .ops.view_writes import refresh
 from .tensor import Tensor
 from .toposort import toposort
 from .views import is_stale

@@ -17,7 +17,9 @@ applies itself to the tangents), so the tangent travels forward with the values:
 ``J v``. Reverse mode gives ``vᵀ J`` for one output in one walk; forward mode ``J v`` for one
 input direction in one pass: cheap for few inputs and many outputs.
 
-Tangents are kept by the level, not by the tensors: leaving ``dual_level`` drops them all.
+Tangents are kept by the level, not by the tensors: leaving ``dual_level`` drops them all. An
+in-place op (``ops/inplace.py``) carries its result's tangent into the tensor it wrote
+(``carry_tangent``), as torch does.
 """
 import collections
 import weakref
@@ -28,6 +30,7 @@ from .errors import ShapeError
 from .mode import state
 from .ops._util import quiet_call
 from .tensor import Tensor
+from .views import positions
 
 __all__ = [
     "UnpackedDualTensor",
@@ -163,3 +166,39 @@ def propagate(cls, ctx, args, outputs):
     for t, tangent in zip(outputs, out):
         if tangent is not None and t._data.dtype.kind == "f":
             level.set(t, np.asarray(tangent, dtype=t._data.dtype))
+
+
+# ---- in-place ops: the tangent changes with the values -----------------------------------------
+def has_tangent(*tensors):
+    """Whether a dual level is open and one of ``tensors`` carries a tangent in it."""
+    level = state.dual
+    return level is not None and any(isinstance(t, Tensor) and level.tangent(t) is not None
+                                     for t in tensors)
+
+
+def carry_tangent(tensor, out):
+    """After ``tensor`` took ``out``'s values in place (``ops/inplace.py``): ``tensor`` takes
+    ``out``'s tangent, and so does a view's root at the view's elements. The tangents are written
+    into the arrays they had, where those can be written, so that views sharing them see the
+    change (as in torch); a view of a tensor written in place after the view was made may still
+    hold the tangent it had (torch's views follow)."""
+    tangent = state.dual.tangent(out)
+    if tangent is None:
+        return
+    _write_tangent(tensor, tangent)
+    if tensor._base is not None:
+        root = tensor._base[0]
+        _write_tangent(root, tangent, positions(tensor._data, root._data))
+
+
+def _write_tangent(t, values, pos=None):
+    """``t``'s tangent becomes ``values`` (only at the flat positions ``pos``, if given)."""
+    level = state.dual
+    tangent = level.tangent(t)
+    if tangent is None or not tangent.flags.writeable:
+        tangent = np.zeros(t.shape, t._data.dtype) if tangent is None else np.array(tangent)
+        level.set(t, tangent)
+    if pos is None:
+        np.copyto(tangent, values)
+    else:
+        tangent.flat[pos.ravel()] = np.broadcast_to(values, pos.shape).ravel()

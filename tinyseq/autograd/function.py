@@ -154,7 +154,7 @@ class Function:
 
 
 def _refresh(view):
-    from .ops.inplace import refresh  # (ops/ imports this module)
+    from .ops.view_writes import refresh  # (ops/ imports this module)
     refresh(view)
 
 

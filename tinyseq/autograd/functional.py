@@ -22,14 +22,16 @@ tensors: ``forward_ad.py``). A Hessian is the Jacobian of the gradient: the grad
 columns) with ``vmap`` when ``vectorize=True``; tinyseq has no ``vmap``, so it accepts
 ``vectorize`` and computes them one by one, with the same results.
 
-Every function works on fresh tensors, never the caller's (``_prepare``): with
+Every function works on fresh tensors, never the caller's (``prepare``): with
 ``create_graph=False`` the results are detached; with ``create_graph=True`` they stay in a graph
-that leads back to the caller's inputs that require grad.
+that leads back to the caller's inputs that require grad. What the six share (their arguments'
+checks and structures, strict mode's checks, ``grad`` as they call it) is ``_functional_args.py``.
 """
 import numpy as np
 
 from . import forward_ad as fwAD
-from .engine import grad
+from ._functional_args import (as_tuple, check_requires_grad, finish, gradients, outputs_of,
+                               prepare, unpack, v_or_one, zeros_for_missing)
 from .mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .ops.joins import stack
 from .tensor import Tensor
@@ -37,156 +39,6 @@ from .tensor import Tensor
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 STRATEGIES = ("forward-mode", "reverse-mode")
-
-
-# ---- arguments and results ----------------------------------------------------------------------
-
-def _as_tuple(value, what, fn):
-    """``(was it a tuple, value as a tuple of Tensors)``; a TypeError names ``fn`` and ``what``."""
-    is_tuple = isinstance(value, tuple)
-    items = value if is_tuple else (value,)
-    for i, t in enumerate(items):
-        if not isinstance(t, Tensor):
-            where = f"the value at index {i}" if is_tuple else f"the given {what}"
-            raise TypeError(f"{fn}: the {what} must be either a Tensor or a tuple of Tensors but "
-                            f"{where} has type {type(t).__name__}")
-    return is_tuple, items
-
-
-def _unpack(result, is_tuple):
-    """Undo ``_as_tuple``: one Tensor where the caller gave one. ``is_tuple`` may be a pair
-    ``(outer, inner)`` for nested results (a Jacobian: per output, per input)."""
-    if isinstance(is_tuple, tuple):
-        outer, inner = is_tuple
-        if not inner:
-            result = tuple(row[0] for row in result)
-        return result if outer else result[0]
-    return result if is_tuple else result[0]
-
-
-def _prepare(tensors, create_graph, need_graph):
-    """Fresh tensors to run the function on. With ``create_graph`` an input that requires grad
-    becomes a view of itself, so the results' graph leads back to it; any other is detached (and
-    requires grad if ``need_graph``). Always new objects: the gradient is then taken with respect
-    to the arguments the function got, not to a tensor it also captured from outside."""
-    return tuple(t.view_as(t) if create_graph and t.requires_grad
-                 else t.detach().requires_grad_(need_graph) for t in tensors)
-
-
-def _finish(results, create_graph):
-    """The results as the caller gets them: detached unless ``create_graph`` (nested tuples too)."""
-    if isinstance(results[0], Tensor):
-        return results if create_graph else tuple(t.detach() for t in results)
-    return tuple(_finish(r, create_graph) for r in results)
-
-
-def _check_v(v, like, like_is_tuple, fn):
-    """``v`` (a tuple) has one tensor of the right shape for each tensor of ``like``."""
-    if len(v) != len(like):
-        if like_is_tuple:
-            raise RuntimeError(f"{fn}: v is a tuple of invalid length: should be {len(like)} but "
-                               f"got {len(v)}")
-        raise RuntimeError(f"{fn}: the given v should contain a single Tensor")
-    for i, (a, b) in enumerate(zip(v, like)):
-        if a.shape != b.shape:
-            entry = f"entry {i} in " if like_is_tuple else ""
-            raise RuntimeError(f"{fn}: {entry}v has invalid size: should be {b.shape} but got "
-                               f"{a.shape}")
-
-
-def _v_or_one(v, like, like_is_tuple, create_graph, fn, of):
-    """``v`` checked against ``like`` (prepared as the inputs are); ``None`` is allowed only for
-    one one-element tensor (then the product is with 1, as in torch)."""
-    if v is not None:
-        v = _prepare(_as_tuple(v, "v", fn)[1], create_graph, need_graph=False)
-        _check_v(v, like, like_is_tuple, fn)
-        return v
-    if len(like) != 1 or like[0].numel() != 1:
-        raise RuntimeError(f"{fn}: the vector v can only be None if {of} is a single Tensor "
-                           "with a single element; give v")
-    return None
-
-
-# ---- strict mode -------------------------------------------------------------------------------
-
-_NO_GRAD = {
-    "outputs": "output {i} of the user-provided function does not require gradients. The outputs "
-               "must be computed in a differentiable manner from the input when running in "
-               "strict mode",
-    "grad_inputs": "the gradient with respect to input {i} is independent of the inputs of the "
-                   "user-provided function. This is not allowed in strict mode",
-    "jacobian": "while computing the hessian, found that the jacobian of the user-provided "
-                "function with respect to input {i} is independent of the input. This is not "
-                "allowed in strict mode. You should ensure that your function is twice "
-                "differentiable and that the jacobian depends on the inputs (this would be "
-                "violated by a linear function for example)",
-    "hessian": "the hessian of the user-provided function with respect to input {i} is "
-               "independent of the input. This is not allowed in strict mode. You should ensure "
-               "that your function is thrice differentiable and that the hessian depends on the "
-               "inputs",
-}
-
-_UNUSED = {
-    "back": "the output of the user-provided function is independent of input {i}. This is not "
-            "allowed in strict mode",
-    "back_trick": "the gradient with respect to the input is independent of entry {i} in the "
-                  "grad_outputs when using the double backward trick to compute forward mode "
-                  "gradients. This is not allowed in strict mode",
-    "double_back": "the jacobian of the user-provided function is independent of input {i}. "
-                   "This is not allowed in strict mode",
-    "double_back_trick": "the hessian of the user-provided function is independent of entry {i} "
-                         "in the grad_jacobian. This is not allowed in strict mode as it prevents "
-                         "from using the double backward trick to replace forward mode AD",
-}
-
-
-def _check_requires_grad(tensors, kind, strict, fn):
-    """In strict mode, each of ``tensors`` (``kind``: what they are) must be there and depend on
-    the inputs."""
-    if not strict:
-        return
-    for i, t in enumerate(tensors):
-        if t is None:
-            raise RuntimeError(f"{fn}: " + _UNUSED["back"].format(i=i))
-        if not t.requires_grad:
-            raise RuntimeError(f"{fn}: " + _NO_GRAD[kind].format(i=i))
-
-
-def _zeros_for_missing(grads, like, strict, create_graph, stage, fn):
-    """``grads`` with zeros for ``None`` (a result independent of an input), or, in strict mode,
-    an error saying which (``stage``: which product was being taken)."""
-    out = []
-    for i, (g, ref) in enumerate(zip(grads, like)):
-        if g is None:
-            if strict:
-                raise RuntimeError(f"{fn}: " + _UNUSED[stage].format(i=i))
-            g = Tensor._wrap(np.zeros(ref.shape, ref._data.dtype))
-        elif strict and create_graph and not g.requires_grad:
-            what = "hessian" if "double" in stage else "jacobian"
-            raise RuntimeError(f"{fn}: the {what} of the user-provided function is independent "
-                               f"of input {i}. This is not allowed in strict mode when "
-                               "create_graph=True")
-        out.append(g)
-    return tuple(out)
-
-
-def _grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None):
-    """``grad`` that skips outputs needing no gradient (their part is zero) and gives ``None``
-    for an input the outputs do not depend on."""
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o.requires_grad]
-    if not pairs:
-        return (None,) * len(inputs)
-    return grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
-                retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
-
-
-def _run(func, inputs, fn, strict):
-    """``func(*inputs)`` as ``(was it a tuple, outputs as a tuple)``, checked for strict mode."""
-    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn)
-    _check_requires_grad(outputs, "outputs", strict, fn)
-    return is_tuple, outputs
 
 
 # ---- products with one vector ----------------------------------------------------------------
@@ -202,16 +54,16 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     tensor([2., 4.])
     """
     with enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        outputs_tuple, outputs = _run(func, inputs, "vjp", strict)
-        v = _v_or_one(v, outputs, outputs_tuple, create_graph, "vjp",
+        inputs_tuple, inputs = as_tuple(inputs, "inputs", "vjp")
+        inputs = prepare(inputs, create_graph, need_graph=True)
+        outputs_tuple, outputs = outputs_of(func, inputs, "vjp", strict)
+        v = v_or_one(v, outputs, outputs_tuple, create_graph, "vjp",
                       "the user-provided function returns")
     with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _grad(outputs, inputs, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "back", "vjp")
-    return (_unpack(_finish(outputs, create_graph), outputs_tuple),
-            _unpack(_finish(result, create_graph), inputs_tuple))
+        grads = gradients(outputs, inputs, v, create_graph=create_graph)
+        result = zeros_for_missing(grads, inputs, strict, create_graph, "back", "vjp")
+    return (unpack(finish(outputs, create_graph), outputs_tuple),
+            unpack(finish(result, create_graph), inputs_tuple))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -230,12 +82,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     tensor([2., 0.])
     """
     if not create_graph and not strict:
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        v = _v_or_one(v, inputs, inputs_tuple, False, "jvp", "the input to the function")
+        inputs_tuple, inputs = as_tuple(inputs, "inputs", "jvp")
+        v = v_or_one(v, inputs, inputs_tuple, False, "jvp", "the input to the function")
         tangents = v if v is not None else tuple(Tensor._wrap(np.ones_like(t._data))
                                                  for t in inputs)
         outputs_tuple, outputs, jv = _forward_mode(func, inputs, tangents)
-        return _unpack(outputs, outputs_tuple), _unpack(jv, outputs_tuple)
+        return unpack(outputs, outputs_tuple), unpack(jv, outputs_tuple)
     return _jvp_double_backward(func, inputs, v, create_graph, strict)
 
 
@@ -244,7 +96,7 @@ def _forward_mode(func, inputs, tangents):
     ``tangents``, by one forward pass with dual tensors (an output without a tangent: zeros)."""
     with fwAD.dual_level():
         duals = [fwAD.make_dual(t.detach(), d) for t, d in zip(inputs, tangents)]
-        outputs_tuple, outputs = _as_tuple(func(*duals), "outputs of the user-provided function",
+        outputs_tuple, outputs = as_tuple(func(*duals), "outputs of the user-provided function",
                                            "jvp")
         unpacked = [fwAD.unpack_dual(o) for o in outputs]
     primals = tuple(p.detach() for p, _ in unpacked)
@@ -256,19 +108,19 @@ def _forward_mode(func, inputs, tangents):
 def _jvp_double_backward(func, inputs, v, create_graph, strict):
     """``jvp`` by the double backward trick, as ``torch.autograd.functional.jvp``."""
     with enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _v_or_one(v, inputs, inputs_tuple, create_graph, "jvp", "the input to the function")
-        outputs_tuple, outputs = _run(func, inputs, "jvp", strict)
+        inputs_tuple, inputs = as_tuple(inputs, "inputs", "jvp")
+        inputs = prepare(inputs, create_graph, need_graph=True)
+        v = v_or_one(v, inputs, inputs_tuple, create_graph, "jvp", "the input to the function")
+        outputs_tuple, outputs = outputs_of(func, inputs, "jvp", strict)
         # uᵀ J is linear in u, so u's value never enters J v: zeros will do (no Inf, no NaN)
         u = tuple(Tensor._wrap(np.zeros(o.shape, o._data.dtype)).requires_grad_() for o in outputs)
-        grad_inputs = _grad(outputs, inputs, u, create_graph=True)
-        _check_requires_grad(grad_inputs, "grad_inputs", strict, "jvp")
+        grad_inputs = gradients(outputs, inputs, u, create_graph=True)
+        check_requires_grad(grad_inputs, "grad_inputs", strict, "jvp")
     with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _grad(grad_inputs, u, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, outputs, strict, create_graph, "back_trick", "jvp")
-    return (_unpack(_finish(outputs, create_graph), outputs_tuple),
-            _unpack(_finish(result, create_graph), outputs_tuple))
+        grads = gradients(grad_inputs, u, v, create_graph=create_graph)
+        result = zeros_for_missing(grads, outputs, strict, create_graph, "back_trick", "jvp")
+    return (unpack(finish(outputs, create_graph), outputs_tuple),
+            unpack(finish(result, create_graph), outputs_tuple))
 
 
 # ---- Jacobians and Hessians -------------------------------------------------------------------
@@ -316,15 +168,15 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     if strategy == "forward-mode":
         return _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, _forward_mode)
     with enable_grad():
-        inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        outputs_tuple, outputs = _run(func, inputs, "jacobian", strict)
+        inputs_tuple, inputs = as_tuple(inputs, "inputs", "jacobian")
+        inputs = prepare(inputs, create_graph, need_graph=True)
+        outputs_tuple, outputs = outputs_of(func, inputs, "jacobian", strict)
         if vectorize and strict:
             raise RuntimeError("jacobian: strict=True and vectorize=True are not supported "
                                "together (as in torch); set strict=False or vectorize=False")
         blocks = tuple(_rows(out, i, inputs, create_graph, strict) for i, out in
                        enumerate(outputs))
-    return _unpack(_finish(blocks, create_graph), (outputs_tuple, inputs_tuple))
+    return unpack(finish(blocks, create_graph), (outputs_tuple, inputs_tuple))
 
 
 def _rows(out, i, inputs, create_graph, strict):
@@ -332,7 +184,7 @@ def _rows(out, i, inputs, create_graph, strict):
     k is the gradient of ``out.flat[k]``, a backward walk from ``out`` seeded with a one-hot."""
     rows = [[] for _ in inputs]
     for k in range(out.numel()):
-        grads = _grad((out,), inputs, (_one_hot(out, k),), create_graph, retain_graph=True)
+        grads = gradients((out,), inputs, (_one_hot(out, k),), create_graph, retain_graph=True)
         for j, (g, x) in enumerate(zip(grads, inputs)):
             if g is None:
                 if strict:
@@ -360,7 +212,7 @@ def _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, column):
         raise RuntimeError('jacobian: strict=True and strategy="forward-mode" are not '
                            'supported together (as in torch); set strict=False or '
                            'strategy="reverse-mode"')
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    inputs_tuple, inputs = as_tuple(inputs, "inputs", "jacobian")
     if not vectorize:
         raise NotImplementedError("jacobian: computing a Jacobian by forward mode (or a "
                                   "forward-over-reverse Hessian) is only implemented for "
@@ -376,7 +228,7 @@ def _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, column):
     blocks = [[_assemble_columns([jv[i] for j2, jv in columns if j2 == j], out.shape + x.shape)
                for j, x in enumerate(inputs)]
               for i, out in enumerate(outputs)]
-    return _unpack(blocks, (outputs_tuple, inputs_tuple))
+    return unpack(blocks, (outputs_tuple, inputs_tuple))
 
 
 def _assemble_columns(columns, shape):
@@ -412,13 +264,13 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     tensor([[10.,  6.],
             [ 6., 14.]])
     """
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
+    inputs_tuple, inputs = as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in STRATEGIES:
         raise AssertionError(f'hessian: outer_jacobian_strategy must be "forward-mode" or '
                              f'"reverse-mode", got {outer_jacobian_strategy!r}')
 
     def one_output(*xs):
-        is_tuple, outs = _run(func, xs, "hessian", strict)
+        is_tuple, outs = outputs_of(func, xs, "hessian", strict)
         if is_tuple:
             raise RuntimeError("hessian: the function given to hessian should return a single "
                                "Tensor, not a tuple")
@@ -429,7 +281,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     def gradient(*xs):
         g = jacobian(one_output, xs, create_graph=True)
-        _check_requires_grad(g, "jacobian", strict, "hessian")
+        check_requires_grad(g, "jacobian", strict, "hessian")
         return g
 
     if outer_jacobian_strategy == "forward-mode":
@@ -437,7 +289,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
                                       _column_double_backward)
     else:
         result = jacobian(gradient, inputs, create_graph, strict, vectorize)
-    return _unpack(result, (inputs_tuple, inputs_tuple))
+    return unpack(result, (inputs_tuple, inputs_tuple))
 
 
 # ---- Hessian-vector products --------------------------------------------------------------------
@@ -445,19 +297,19 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 def _gradient_of_one_output(func, inputs, v, create_graph, strict, fn):
     """What ``vhp`` and ``hvp`` share: the prepared inputs and ``v``, the function's one output
     and its gradient with respect to the inputs, itself a graph (``create_graph=True``)."""
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn)
-    inputs = _prepare(inputs, create_graph, need_graph=True)
-    v = _v_or_one(v, inputs, inputs_tuple, create_graph, fn,
+    inputs_tuple, inputs = as_tuple(inputs, "inputs", fn)
+    inputs = prepare(inputs, create_graph, need_graph=True)
+    v = v_or_one(v, inputs, inputs_tuple, create_graph, fn,
                   "the input to the user-provided function")
-    outputs_tuple, outputs = _run(func, inputs, fn, strict)
+    outputs_tuple, outputs = outputs_of(func, inputs, fn, strict)
     if outputs_tuple:
         raise RuntimeError(f"{fn}: the function given to {fn} should return a single Tensor, "
                            "not a tuple")
     if outputs[0].numel() != 1:
         raise RuntimeError(f"{fn}: the Tensor returned by the function given to {fn} should "
                            f"contain a single element, got shape {outputs[0].shape}")
-    g = _grad(outputs, inputs, create_graph=True)
-    _check_requires_grad(g, "jacobian", strict, fn)
+    g = gradients(outputs, inputs, create_graph=True)
+    check_requires_grad(g, "jacobian", strict, fn)
     return inputs_tuple, inputs, v, outputs, g
 
 
@@ -475,10 +327,10 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         inputs_tuple, inputs, v, outputs, g = _gradient_of_one_output(
             func, inputs, v, create_graph, strict, "vhp")
     with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _grad(g, inputs, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back", "vhp")
-    return (_unpack(_finish(outputs, create_graph), False),
-            _unpack(_finish(result, create_graph), inputs_tuple))
+        grads = gradients(g, inputs, v, create_graph=create_graph)
+        result = zeros_for_missing(grads, inputs, strict, create_graph, "double_back", "vhp")
+    return (unpack(finish(outputs, create_graph), False),
+            unpack(finish(result, create_graph), inputs_tuple))
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -496,11 +348,11 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs_tuple, inputs, v, outputs, g = _gradient_of_one_output(
             func, inputs, v, create_graph, strict, "hvp")
         u = tuple(Tensor._wrap(np.zeros(x.shape, x._data.dtype)).requires_grad_() for x in inputs)
-        double_back = _grad(g, inputs, u, create_graph=True)
-        _check_requires_grad(g, "hessian", strict, "hvp")  # (torch checks the gradient here too)
+        double_back = gradients(g, inputs, u, create_graph=True)
+        check_requires_grad(g, "hessian", strict, "hvp")  # (torch checks the gradient here too)
     with set_grad_enabled(create_graph or is_grad_enabled()):
-        grads = _grad(double_back, u, v, create_graph=create_graph)
-        result = _zeros_for_missing(grads, inputs, strict, create_graph, "double_back_trick",
+        grads = gradients(double_back, u, v, create_graph=create_graph)
+        result = zeros_for_missing(grads, inputs, strict, create_graph, "double_back_trick",
                                     "hvp")
-    return (_unpack(_finish(outputs, create_graph), False),
-            _unpack(_finish(result, create_graph), inputs_tuple))
+    return (unpack(finish(outputs, create_graph), False),
+            unpack(finish(result, create_graph), inputs_tuple))

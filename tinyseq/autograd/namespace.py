@@ -1,15 +1,16 @@
 """The ops as ``ts.NAME(t, ...)``: each is the function defined next to its Function in ``ops/``
-(``ts.exp`` is ``ops.elementwise.exp``, the same function as the method ``t.exp()``), and takes a
+(``ts.exp`` is ``ops.activations.exp``, the same function as the method ``t.exp()``), and takes a
 list or an array where a tensor is expected. ``linear`` is here for ``ts.nn.functional``; it is
 not a ``ts`` name (as in torch). (``functional.py`` is PyTorch's ``torch.autograd.functional``:
 Jacobians and Hessians.)"""
 from .dtypes import tensor_of
+from .ops.activations import abs, exp, log, relu, sigmoid, sqrt, tanh  # noqa: F401
 from .ops.conv import conv1d, conv_transpose1d  # noqa: F401
 from .ops.diagonal import diag, diagonal, tril, triu  # noqa: F401
 from .ops.einsum import einsum  # noqa: F401
-from .ops.elementwise import (abs, add, clamp, clone, eq, exp, ge, gt, le, log,  # noqa: F401
-                              lt, masked_fill, mul, ne, neg, pow, relu, sigmoid, sqrt, sub,
-                              tanh, true_divide, where)
+from .ops.elementwise import add, mul, neg, pow, sub, true_divide  # noqa: F401
+from .ops.extrema import (amax, amin, argmax, argmin, max, maximum, min,  # noqa: F401
+                          minimum)
 from .ops.gather import (gather, index_add, index_fill, index_select,  # noqa: F401
                          masked_select, scatter, scatter_add, take_along_dim)
 from .ops.layout import moveaxis, movedim, roll, tensor_split, unflatten  # noqa: F401
@@ -20,8 +21,7 @@ from .ops.logic import (all, allclose, any, argwhere, bitwise_and, bitwise_not, 
                         isclose, isfinite, isinf, isnan, isneginf, isposinf, logical_and,
                         logical_not, logical_or, logical_xor, nonzero, unique)
 from .ops.norms import norm  # noqa: F401
-from .ops.order import (amax, amin, argmax, argmin, argsort, kthvalue, max,  # noqa: F401
-                        maximum, median, min, minimum, mode, sort, topk)
+from .ops.order import argsort, kthvalue, median, mode, sort, topk  # noqa: F401
 from .ops.pad import pad  # noqa: F401  (ts.nn.functional.pad, not a ts name, as in torch)
 from .ops.pool import (adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d,  # noqa: F401
                        max_pool1d)
@@ -29,6 +29,8 @@ from .ops.reduce import log_softmax, logsumexp, mean, softmax, sum  # noqa: F401
 from .ops.rounding import div, divide, floor_divide, fmod, remainder  # noqa: F401
 from .ops.sample import bernoulli  # noqa: F401
 from .ops.scan import cumprod, cumsum, prod  # noqa: F401
+from .ops.selection import (clamp, clone, eq, ge, gt, le, lt, masked_fill, ne,  # noqa: F401
+                            where)
 from .ops.joins import cat, chunk, split, stack, unbind  # noqa: F401
 from .ops.shape import (expand, flatten, flip, narrow, permute, reshape,  # noqa: F401
                         squeeze, swapaxes, swapdims, transpose, unsqueeze)

@@ -3,7 +3,7 @@
 PyTorch's: a Tensor on the same memory, outside the graph.
 
 This file holds the data, the gradient and the autograd API. The ops are functions next to their
-Functions in ``ops/`` (``def exp`` in ``ops/elementwise.py``), and each is also a method:
+Functions in ``ops/`` (``def exp`` in ``ops/activations.py``), and each is also a method:
 ``t.exp()`` is ``exp(t)``, attached at the bottom of this file. How values are typed is
 ``dtypes.py``; in-place ops (``add_``, ``+=``, ``t[i] = v``), recorded in the graph as in
 PyTorch, are ``ops/inplace.py``, and the version counters that catch a saved array changed in
@@ -419,11 +419,12 @@ from . import engine  # noqa: E402
 from .dtypes import DEFAULT_FLOAT, DTYPES, as_array, dtype_of  # noqa: E402
 from .ops import create, elementwise, index, inplace, joins, linalg, order, reduce, shape  # noqa: E402
 from .ops import diagonal, gather, layout, logic, norms, rounding, sample, scan, special  # noqa: E402
-from .ops import stats, unary  # noqa: E402
+from .ops import activations, extrema, selection, stats, unary  # noqa: E402
 from .views import Version  # noqa: E402
 
-for _ops in (create, elementwise, index, inplace, joins, linalg, order, reduce, shape, logic, norms,
-             rounding, sample, scan, stats, unary, diagonal, gather, layout, special):
+for _ops in (create, elementwise, activations, selection, index, inplace, joins, linalg, extrema,
+             order, reduce, shape, logic, norms, rounding, sample, scan, stats, unary, diagonal,
+             gather, layout, special):
     for _name, _method in _ops.TENSOR_METHODS.items():
         setattr(Tensor, _name, _method)
 del _ops, _name, _method

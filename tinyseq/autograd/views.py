@@ -7,7 +7,7 @@ of the arrays its forward saved; the backward walk refuses to run it if one has 
 
 A view also knows its base, as ``t._base = (root, root.grad_fn then)``: the tensor that owns
 the memory, and its node when the view's own node was made; ``positions`` maps a view's elements
-into its root's. How in-place ops use them is ``ops/inplace.py``.
+into its root's. How in-place ops use them is ``ops/inplace.py`` (and ``ops/view_writes.py``).
 """
 import numpy as np
 
@@ -62,7 +62,8 @@ def _viewed(out, base, args):
 
 def is_stale(t):
     """Whether ``t`` is a view whose root was rebased (changed in place in a graph) since the
-    view's own node was made: then ``ops/inplace.refresh`` gives it a node that reads the root's."""
+    view's own node was made: then ``ops/view_writes.refresh`` gives it a node that reads the
+    root's."""
     return t._base is not None and t._base[1] is not t._base[0].grad_fn
 
 

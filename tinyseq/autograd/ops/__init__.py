@@ -1,10 +1,20 @@
 """The built-in ops, each a ``Function`` with forward and backward side by side, grouped by kind:
-``elementwise`` (and ``unary``: more math), ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``),
-``logic`` (``~ & |``, tests of values), ``reduce``, ``scan`` (cumsum, prod), ``stats`` (var, std),
-``norms``, ``order``, ``shape``, ``joins`` (split, chunk, unbind, cat, stack), ``index``,
-``linalg``, ``einsum``, ``sample``, ``conv`` and ``pool`` (1-d convolutions and poolings);
-``inplace`` holds the in-place methods, recorded as in PyTorch, and ``create`` the tensors made
-from a tensor (``t.new_zeros``, ``t.multinomial``).
+
+- math: ``elementwise`` (arithmetic: ``+ - * / **``), ``activations`` (``exp log sqrt abs tanh
+  sigmoid relu``), ``unary`` (more math of one input), ``special`` (``erf``, ``softplus``),
+  ``rounding`` (``//``, ``%``, ``div(rounding_mode=)``);
+- choosing values: ``selection`` (``clamp``, ``where``, ``masked_fill``, comparisons, ``to``,
+  ``clone``), ``logic`` (``~ & |``, tests of values);
+- reductions: ``reduce`` (sum, mean, softmax), ``extrema`` (max, min, amax, maximum, argmax),
+  ``order`` (sort, topk, kthvalue, median, mode), ``scan`` (cumsum, prod), ``stats`` (var, std),
+  ``norms``;
+- moving elements: ``shape``, ``layout`` (repeat, roll, movedim, the ``*_as`` forms), ``joins``
+  (split, chunk, unbind, cat, stack), ``index`` (``t[i]``), ``gather`` (gather, scatter,
+  index_select), ``diagonal`` (tril, triu, diag), ``pad``;
+- products: ``linalg``, ``einsum``, ``conv`` and ``pool`` (1-d convolutions and poolings);
+- ``sample`` (bernoulli), ``create`` (the tensors made from a tensor: ``t.new_zeros``,
+  ``t.multinomial``) and ``inplace`` (the in-place methods, recorded as in PyTorch; a write
+  through a view: ``view_writes``); ``_util`` holds the helpers they share.
 
 Next to each Function is the function users call (``def exp(input)``): it checks and types its
 arguments, names the op and the shapes in its errors, and calls ``.apply``. That one function is

@@ -13,9 +13,9 @@ from ..dtypes import data_of, tensor_of
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
-from .elementwise import Where, bool_tensor, to
 from .index import GetItem, index_put
 from .inplace import apply_
+from .selection import Where, bool_tensor, to
 from .shape import expand, flatten
 
 IndexSelect = GetItem.alias("index_select")

@@ -15,11 +15,12 @@ import numpy as np
 
 from ..dtypes import data_of
 from ..errors import ShapeError
+from ..forward_ad import has_tangent
 from ..function import Context, Function
 from ..mode import state
 from ..tensor import Tensor
 from ._util import quiet, unbroadcast
-from .inplace import apply_, has_tangent, recording, writable
+from .inplace import apply_, recording, writable
 
 
 class GetItem(Function):

@@ -13,7 +13,8 @@ graph, so ``outputs[t] = out`` and ``loss += step_loss`` keep their gradients. T
   ``t``'s old values (``mul_``, ``clamp_``, ...) works on a copy of them, as torch's does;
 - writing through a view (``t[0].add_(1)``) rebases the view's root onto a ``CopySlices`` node
   (the old root with the region replaced), and other views of the root, now stale, read their
-  gradient out of that node when they are next used (``refresh``).
+  gradient out of that node when they are next used (``refresh``): ``view_writes.py``;
+- inside a dual level the tensor written takes the result's tangent (``forward_ad.carry_tangent``).
 """
 import warnings
 
@@ -21,14 +22,15 @@ import numpy as np
 
 from ..dtypes import data_of
 from ..errors import DTypeError, ShapeError
-from ..function import Context, Function
+from ..forward_ad import carry_tangent, has_tangent
+from ..function import Function
 from ..mode import no_grad, state
-from ..node import Node, edge_of
 from ..tensor import Tensor
-from ..views import is_stale, positions
+from ..views import is_stale
+from . import activations, rounding, selection, unary
 from . import elementwise as ew
-from . import rounding, unary
 from .sample import draw_bernoulli
+from .view_writes import refresh, write_through
 from ._util import broadcasts_to, quiet, unbroadcast
 
 
@@ -124,7 +126,7 @@ def _record(op, fn, self, args, old_values):
     out = fn(src, *args)
     _check_dtype(op, out._data.dtype, self)
     if out._data.dtype != self._data.dtype:
-        out = ew.to(out, self._data.dtype)
+        out = selection.to(out, self._data.dtype)
     written = out._version
     _store(op, self, out._data)
     node, old, old_nr = out.grad_fn, self.grad_fn, self._output_nr
@@ -168,111 +170,6 @@ def writable(op, self):
     if not self._data.flags.writeable:
         raise RuntimeError(f"{op}: more than one element of this tensor refers to the same memory "
                            "(an expand?), so it cannot be written in place; .clone() it first")
-
-
-# ---- forward mode: the tangent changes with the values -----------------------------------------
-def has_tangent(*tensors):
-    """Whether a dual level is open and one of ``tensors`` carries a tangent in it."""
-    level = state.dual
-    return level is not None and any(isinstance(t, Tensor) and level.tangent(t) is not None
-                                     for t in tensors)
-
-
-def carry_tangent(self, out):
-    """Forward mode, after ``self`` took ``out``'s values in place: ``self`` takes ``out``'s
-    tangent, and so does a view's root at the view's elements. The tangents are written into the
-    arrays they had, where those can be written, so that views sharing them see the change (as
-    in torch); a view of a tensor written in place after the view was made may still hold the
-    tangent it had (torch's views follow)."""
-    tangent = state.dual.tangent(out)
-    if tangent is None:
-        return
-    _write_tangent(self, tangent)
-    if self._base is not None:
-        root = self._base[0]
-        _write_tangent(root, tangent, positions(self._data, root._data))
-
-
-def _write_tangent(t, values, pos=None):
-    """``t``'s tangent becomes ``values`` (only at the flat positions ``pos``, if given)."""
-    level = state.dual
-    tangent = level.tangent(t)
-    if tangent is None or not tangent.flags.writeable:
-        tangent = np.zeros(t.shape, t._data.dtype) if tangent is None else np.array(tangent)
-        level.set(t, tangent)
-    if pos is None:
-        np.copyto(tangent, values)
-    else:
-        tangent.flat[pos.ravel()] = np.broadcast_to(values, pos.shape).ravel()
-
-
-# ---- views: the root takes the write, stale views read their gradient out of it --------------
-class CopySlices(Function):
-    """The root after an in-place op wrote the region ``pos`` through a view: the old root gets
-    the gradient with the region zeroed, the op's node the region's gradient."""
-
-    @staticmethod
-    def backward(ctx, g):
-        g = np.array(g)  # a copy, C-ordered (the engine may hand the same array on)
-        flat = g.reshape(-1)
-        region = flat[ctx.pos]
-        flat[ctx.pos] = 0
-        return g, region
-
-    @staticmethod
-    def graph_backward(ctx, g):
-        keep = np.ones(g.shape, g._data.dtype)  # 0 in the region, 1 elsewhere
-        keep.reshape(-1)[ctx.pos] = 0
-        return g * keep, _indexing().GetItem.apply(g.reshape(-1), (ctx.pos,))
-
-
-class ViewOf(Function):
-    """A view read out of its root's node: its gradient (root.size,) scattered into the root's
-    shape, summed where the view repeats an element (an ``expand``)."""
-
-    name = "as_strided"
-
-    @staticmethod
-    def backward(ctx, g):
-        full = np.bincount(ctx.pos.ravel(), weights=g.ravel(), minlength=ctx.size)
-        return full.astype(g.dtype, copy=False).reshape(ctx.shape)
-
-    @staticmethod
-    def graph_backward(ctx, g):
-        flat = _indexing().index_put(g.reshape(-1), (ctx.size,), (ctx.pos.ravel(),))
-        return flat.reshape(ctx.shape)
-
-
-def _indexing():
-    from . import index  # (index.py imports this module)
-    return index
-
-
-def write_through(view, op):
-    """After ``op`` rebased ``view``: rebase its root onto a ``CopySlices`` node (the old root and
-    the view's new node), and make the view a view of that node."""
-    root = view._base[0]
-    pos = positions(view._data, root._data)
-    if np.unique(pos).size != pos.size:
-        raise RuntimeError(f"{op}: more than one element of this view refers to the same memory "
-                           "(an expand?), so it cannot be written in place; .clone() it first")
-    ctx = Context((root._requires_grad, True))
-    ctx.pos = pos
-    edges = (edge_of(root) if root._requires_grad else None, (view.grad_fn, view._output_nr))
-    root.grad_fn = Node(CopySlices, ctx, edges, ((root.shape, root._data.dtype),))
-    root._output_nr, root._requires_grad = 0, True
-    refresh(view, pos)
-
-
-def refresh(view, pos=None):
-    """Give ``view``, stale since its root was rebased, a node that reads it out of the root's."""
-    root = view._base[0]
-    ctx = Context((True,))
-    ctx.pos = positions(view._data, root._data) if pos is None else pos
-    ctx.size, ctx.shape = root._data.size, root.shape
-    view.grad_fn = Node(ViewOf, ctx, ((root.grad_fn, root._output_nr),),
-                        ((view.shape, view._data.dtype),))
-    view._output_nr, view._requires_grad, view._base = 0, True, (root, root.grad_fn)
 
 
 # ---- the in-place ops -------------------------------------------------------------------------
@@ -396,17 +293,17 @@ def zero_(self):
 
 def clamp_(self, min=None, max=None):
     """``clamp`` in place; Tensor bounds must broadcast to this tensor's shape."""
-    ew._check_bounds("clamp_", min, max)
+    selection.check_bounds("clamp_", min, max)
     for bound in (min, max):
         if isinstance(bound, Tensor):
             _fits("clamp_", self, bound)
-    return apply_("clamp_", ew.clamp, self, min, max, old_values=True)
+    return apply_("clamp_", selection.clamp, self, min, max, old_values=True)
 
 
 def masked_fill_(self, mask, value):
     """``masked_fill`` in place; ``mask`` must broadcast to this tensor's shape."""
     _fits("masked_fill_", self, mask)
-    return apply_("masked_fill_", ew.masked_fill, self, mask, value)
+    return apply_("masked_fill_", selection.masked_fill, self, mask, value)
 
 
 def normal_(self, mean=0.0, std=1.0):
@@ -448,11 +345,12 @@ TENSOR_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_,
     "zero_": zero_, "pow_": _binary("pow_", ew.pow, old_values=True),
     "clamp_": clamp_, "masked_fill_": masked_fill_, "normal_": normal_, "uniform_": uniform_,
-    "relu_": _unary("relu_", ew.relu), "sigmoid_": _unary("sigmoid_", ew.sigmoid),
-    "tanh_": _unary("tanh_", ew.tanh), "exp_": _unary("exp_", ew.exp),
-    "sqrt_": _unary("sqrt_", ew.sqrt), "neg_": _unary("neg_", ew.neg),
-    "log_": _unary("log_", ew.log, old_values=True),
-    "abs_": _unary("abs_", ew.abs, old_values=True),
+    "relu_": _unary("relu_", activations.relu),
+    "sigmoid_": _unary("sigmoid_", activations.sigmoid),
+    "tanh_": _unary("tanh_", activations.tanh), "exp_": _unary("exp_", activations.exp),
+    "sqrt_": _unary("sqrt_", activations.sqrt), "neg_": _unary("neg_", ew.neg),
+    "log_": _unary("log_", activations.log, old_values=True),
+    "abs_": _unary("abs_", activations.abs, old_values=True),
     "sin_": _unary("sin_", unary.sin, old_values=True),
     "cos_": _unary("cos_", unary.cos, old_values=True),
     "rsqrt_": _unary("rsqrt_", unary.rsqrt), "reciprocal_": _unary("reciprocal_", unary.reciprocal),

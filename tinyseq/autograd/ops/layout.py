@@ -1,6 +1,6 @@
 """More ops that move elements without changing them: ``repeat``, ``roll``, ``movedim``,
 ``unflatten``, ``tensor_split`` and the ``*_as`` forms (``expand_as``, ``view_as``, ``reshape_as``,
-``type_as``), which are the ops of ``shape.py`` and ``elementwise.py`` given another tensor's shape
+``type_as``), which are the ops of ``shape.py`` and ``selection.py`` given another tensor's shape
 or dtype.
 
 Each Function is followed by the function users call (``ts.roll`` and ``t.roll()``), which checks
@@ -15,8 +15,8 @@ from ..errors import ShapeError
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
-from .elementwise import to
 from .joins import Split
+from .selection import to
 from .shape import check_shape, expand, permute, reshape, shape_arg, view
 
 

@@ -12,10 +12,10 @@ import numpy as np
 
 from ..dtypes import dtype_arg, tensor_of
 from ..function import Function
-from . import elementwise as ew
-from . import reduce
+from . import activations, reduce
 from ._util import norm_dim
-from .order import amax, amin
+from .extrema import amax, amin
+from .selection import to, where
 
 
 class VectorNorm(Function):
@@ -76,11 +76,11 @@ class VectorNorm(Function):
             hit = np.abs(a._data) == out._data
             return g * (sign * hit / hit.sum(axis=ctx.axes, keepdims=True)), None, None, None
         zero = out._data == 0
-        scale = ew.where(zero, 0.0, g / ew.where(zero, 1.0, out) ** (p - 1))
+        scale = where(zero, 0.0, g / where(zero, 1.0, out) ** (p - 1))
         if p == 2:
             return scale * a, None, None, None
         flat = a._data == 0
-        local = ew.where(flat, 0.0, sign * ew.where(flat, 1.0, ew.abs(a)) ** (p - 1))
+        local = where(flat, 0.0, sign * where(flat, 1.0, activations.abs(a)) ** (p - 1))
         return scale * local, None, None, None
 
     @staticmethod
@@ -91,7 +91,7 @@ class VectorNorm(Function):
 def _float_input(op, input, dtype):
     x = tensor_of(input)
     if dtype is not None:
-        x = ew.to(x, dtype_arg(op, dtype))
+        x = to(x, dtype_arg(op, dtype))
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating-point tensor, got {x._data.dtype}; "
                            "convert with .float() or pass dtype=ts.float32")
@@ -139,7 +139,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         raise RuntimeError(f"{op}: ord must be 'fro', 'nuc', 1, -1, 2, -2, inf or -inf, got "
                            f"{ord!r}")
     summed, over = (rows, cols) if math.fabs(p) == 1 else (cols, rows)
-    sums = reduce.sum(ew.abs(A), summed, keepdim=True)
+    sums = reduce.sum(activations.abs(A), summed, keepdim=True)
     out = (amax if p > 0 else amin)(sums, over, keepdim=True)
     return out if keepdim else out.squeeze((rows, cols))
 

@@ -14,9 +14,9 @@ import numpy as np
 from ..errors import flag
 from ..tensor import Tensor
 from .conv import _single, _tensor
-from .elementwise import where
 from .gather import _along
 from .index import GetItem
+from .selection import where
 
 MaxPick = GetItem.alias("max_pool1d")
 AvgPick = GetItem.alias("avg_pool1d")

@@ -1,6 +1,6 @@
-"""Sums and the softmax family (``max``, ``min`` and the picking ops are in ``order.py``).
-``axes`` is always a tuple of non-negative axes; without ``keepdim`` the backward puts the
-reduced axes back (``reduced_shape``) before broadcasting.
+"""Sums and the softmax family (``max`` and ``min`` are in ``extrema.py``, the picking ops in
+``order.py``). ``axes`` is always a tuple of non-negative axes; without ``keepdim`` the backward
+puts the reduced axes back (``reduced_shape``) before broadcasting.
 
 Each Function is followed by the function users call (``sum(input, dim=None, keepdim=False)``:
 ``ts.sum`` and ``t.sum()``), which turns ``dim`` into ``axes`` (``reduce_axes``).

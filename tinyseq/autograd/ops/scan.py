@@ -11,8 +11,8 @@ from ..dtypes import dtype_arg, tensor_of
 from ..function import Function
 from ..tensor import Tensor
 from ._util import norm_dim
-from .elementwise import to, where
 from .joins import cat
+from .selection import to, where
 
 
 def _accumulating(op, input, dtype):

@@ -18,6 +18,7 @@ from ..mode import state
 from ._util import norm_dim, unbroadcast
 from .index import GetItem
 from .reduce import reduce_axes
+from .selection import clone
 
 
 def shape_arg(shape):
@@ -233,7 +234,6 @@ def contiguous(input):
     """Itself if its data is laid out in C order, else a C-ordered copy (recorded as a clone)."""
     if input._data.flags.c_contiguous:
         return input
-    from .elementwise import clone  # (elementwise imports this module)
     return clone(input)
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..dtypes import floating
 from ..function import Function
-from . import elementwise
+from . import activations
+from .selection import where
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
@@ -32,7 +33,7 @@ class Erf(Function):
     @staticmethod
     def graph_backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * (2 / math.sqrt(math.pi) * elementwise.exp(-a * a))
+        return g * (2 / math.sqrt(math.pi) * activations.exp(-a * a))
 
 
 def erf(input):
@@ -66,8 +67,8 @@ class Softplus(Function):
         """``g * sigmoid(beta a)`` in Tensor ops, from the input itself (``z = beta a`` is a
         constant in the graph), ``g`` past the threshold."""
         z, a = ctx.saved_tensors
-        slope = elementwise.sigmoid(a * ctx.beta)
-        return elementwise.where(z._data > ctx.threshold, g, g * slope), None, None
+        slope = activations.sigmoid(a * ctx.beta)
+        return where(z._data > ctx.threshold, g, g * slope), None, None
 
 
 def softplus(input, beta=1.0, threshold=20.0):

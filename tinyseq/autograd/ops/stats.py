@@ -13,8 +13,8 @@ import numpy as np
 from ..dtypes import tensor_of
 from ..function import Function
 from ._util import reduced_shape
-from .elementwise import where
 from .reduce import mean, reduce_axes, reduction_jvp
+from .selection import where
 
 
 def _centred(a, axes):
