@@ -263,3 +263,19 @@ def test_second_derivatives_of_0d_tensors(f):
     (g,) = ts.autograd.grad(f(x), x, create_graph=True)
     (gt,) = torch.autograd.grad(f(xt), xt, create_graph=True)
     close(ts.autograd.grad(g, x)[0], torch.autograd.grad(gt, xt)[0])
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda x: ts.autograd.grad((x * x).sum(), x, create_graph="yes"), "grad: create_graph"),
+    (lambda x: ts.autograd.grad((x * x).sum(), x, retain_graph="no"), "grad: retain_graph"),
+    (lambda x: ts.autograd.grad((x * x).sum(), x, allow_unused="x"), "grad: allow_unused"),
+    (lambda x: (x * x).sum().backward(create_graph="False"), "backward: create_graph"),
+    (lambda x: (x * x).sum().backward(retain_graph=[]), "backward: retain_graph"),
+])
+def test_flags_that_are_not_bools_are_refused_in_one_line(call, words):
+    """As torch (which takes 0 and 1 too, and refuses a string): a truthy "False" is no True."""
+    x = ts.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match=f"{words} must be True or False"):
+        call(x)
+    (g,) = ts.autograd.grad((x * x).sum(), x, create_graph=1)  # an int, as torch takes it
+    assert g.requires_grad

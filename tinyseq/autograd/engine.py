@@ -39,6 +39,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     which can be differentiated again; the graph is then kept unless ``retain_graph=False``.
     ``inputs``: only these tensors get their ``.grad`` (leaves or not), as in torch."""
     tensors = _tensor_list(tensors, "tensors", "backward")
+    retain_graph, create_graph = _flags("backward", retain_graph, create_graph)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
         grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
     if len(grad_tensors) != len(tensors):
@@ -66,6 +67,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Tensors in a graph, to be differentiated again (``higher.py``).
     """
     outputs, inputs = _tensor_list(outputs, "outputs"), _tensor_list(inputs, "inputs")
+    retain_graph, create_graph, allow_unused = _flags("grad", retain_graph, create_graph,
+                                                      allow_unused)
     if not inputs:
         raise RuntimeError("grad: inputs is empty; give the tensors whose gradients you want")
     if grad_outputs is None:
@@ -98,6 +101,22 @@ def _start(tensors, grads, create_graph):
     if not create_graph:
         return roots, ARRAYS
     return higher.root_gradients(roots, grads), higher.Graphs()
+
+
+def _flags(op, retain_graph, *flags):
+    """``retain_graph`` (``None`` or a flag) and the other flags (``create_graph``,
+    ``allow_unused``) as bools; a flag is a bool or an int, as torch takes it, and anything else
+    (a truthy ``"False"``) is refused in one line."""
+    names = ("retain_graph", "create_graph", "allow_unused")
+    out = []
+    for name, value in zip(names, (retain_graph, *flags)):
+        if value is None and name == "retain_graph":
+            out.append(None)
+        elif isinstance(value, (bool, int, np.bool_, np.integer)):
+            out.append(bool(value))
+        else:
+            raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
+    return out
 
 
 def _retain(retain_graph, create_graph):
