@@ -17,7 +17,6 @@ A few rows go to third order.
 """
 import numpy as np
 import pytest
-import torch.autograd.forward_ad as torch_fwAD
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,7 +26,7 @@ from tests.strategies import FEW, nonscalar_shapes, seeds
 from tests.torch_compare import torch
 
 ATOL, RTOL = 1e-10, 1e-8
-FW_AD = {ts: ts_fwAD, torch: torch_fwAD}
+FW_AD = {ts: ts_fwAD, torch: torch.autograd.forward_ad}
 MASK = np.array([[True, False, True, True], [False, False, True, False],
                  [True, True, False, True]])
 
