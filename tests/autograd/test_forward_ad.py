@@ -124,8 +124,16 @@ def test_bad_duals_are_refused_in_one_line():
     with fwAD.dual_level():
         with pytest.raises(ShapeError, match=r"make_dual: the tangent has shape"):
             fwAD.make_dual(ts.ones(2), ts.ones(3))
-        with pytest.raises(TypeError, match="only floating-point tensors carry tangents"):
+        with pytest.raises(ValueError, match="floating-point tensors carry tangents, and the "
+                                             "primal has dtype"):
             fwAD.make_dual(ts.tensor([1, 2]), ts.ones(2))
+        with pytest.raises(ValueError, match="and the tangent has dtype"):
+            fwAD.make_dual(ts.ones(2), ts.tensor([1, 2]))
+        dual = fwAD.make_dual(ts.ones(2), ts.ones(2))
+        with pytest.raises(RuntimeError, match="already carries a tangent at this level"):
+            fwAD.make_dual(dual, ts.ones(2))
+        with pytest.raises(RuntimeError, match="the tangent requires grad"):
+            fwAD.make_dual(ts.ones(2), ts.ones(2, requires_grad=True))
         with pytest.raises(TypeError, match="tangent must be a Tensor"):
             fwAD.make_dual(ts.ones(2), [1.0, 1.0])
         with pytest.raises(RuntimeError, match="nested forward-mode levels"):
@@ -178,3 +186,24 @@ def test_forward_over_reverse_gives_hessian_columns_as_torch():
             (g,) = lib.autograd.grad(f(xd, w).sum(), xd, create_graph=True)
             got[lib] = ad.unpack_dual(g).tangent.detach().numpy().copy()
     np.testing.assert_allclose(got[ts], got[torch], rtol=1e-10)
+
+
+@needs_torch
+def test_a_tangent_refuses_reverse_mode_instead_of_a_silently_partial_gradient():
+    """torch differentiates a tangent (reverse over forward); tinyseq's tangent rules compute
+    values, so a backward walk through a tangent refuses in one line, naming what works instead;
+    the primal's own gradient is as torch's."""
+    x, v = tensors(ts, [1.0, 2.0], [1.0, -1.0])
+    x.requires_grad_()
+    with fwAD.dual_level():
+        primal, jv = fwAD.unpack_dual((fwAD.make_dual(x, v).exp() * x).sum())
+    assert jv.requires_grad  # (as torch's)
+    with pytest.raises(RuntimeError, match="cannot be differentiated in reverse mode.*forward "
+                                           "over reverse"):
+        (primal + jv ** 2).backward()
+    primal.backward()
+    xt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (xt.exp() * xt).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    with fwAD.dual_level():  # without a graph, the tangent is a plain value
+        assert not fwAD.unpack_dual(fwAD.make_dual(x.detach(), v) * 2).tangent.requires_grad

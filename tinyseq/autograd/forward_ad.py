@@ -41,6 +41,13 @@ __all__ = [
     "unpack_dual",
 ]
 
+# Why a tangent has no gradient in tinyseq (``dual_tangent.py``)
+MESSAGE = ("the tangent from forward_ad.unpack_dual cannot be differentiated in reverse mode "
+           "(reverse over forward mode: tangent rules in tinyseq compute values, not graphs); "
+           "differentiate the other way round, forward over reverse: a gradient made with "
+           "create_graph=True inside the dual level carries H v, or use "
+           "ts.autograd.functional.hvp / jvp")
+
 UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 
@@ -109,12 +116,19 @@ def make_dual(tensor, tangent, *, level=None):
     for name, t in (("tensor", tensor), ("tangent", tangent)):
         if not isinstance(t, Tensor):
             raise TypeError(f"make_dual: {name} must be a Tensor, got {type(t).__name__}")
-    if tensor._data.dtype.kind != "f":
-        raise TypeError(f"make_dual: only floating-point tensors carry tangents, got dtype "
-                        f"{tensor.dtype}")
+    for name, t in (("primal", tensor), ("tangent", tangent)):
+        if t._data.dtype.kind != "f":
+            raise ValueError(f"make_dual: only floating-point tensors carry tangents, and the "
+                             f"{name} has dtype {t.dtype}")
     if tangent.shape != tensor.shape:
         raise ShapeError(f"make_dual: the tangent has shape {tangent.shape} but the tensor has "
                          f"shape {tensor.shape}; give a tangent of the tensor's shape")
+    if state.dual.tangent(tensor) is not None:
+        raise RuntimeError("make_dual: this tensor already carries a tangent at this level; make "
+                           "the dual of its primal (forward_ad.unpack_dual(t).primal)")
+    if tangent.requires_grad and state.grad_enabled:
+        raise RuntimeError(f"make_dual: the tangent requires grad, and {MESSAGE}; pass "
+                           "tangent.detach()")
     dual = tensor.view_as(tensor)
     state.dual.set(dual, np.asarray(tangent._data, dtype=tensor._data.dtype))
     return dual
@@ -122,17 +136,24 @@ def make_dual(tensor, tangent, *, level=None):
 
 def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: the tensor's values (a view of it, without the tangent) and its
-    tangent as a Tensor, or ``None`` if it carries none."""
+    tangent as a Tensor, or ``None`` if it carries none. A tangent cannot be differentiated in
+    reverse mode: from a primal in a graph, it comes out of a node that refuses
+    (``dual_tangent.py``)."""
     level = state.dual
     tangent = None if level is None else level.tangent(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    state.dual = None  # (the view of the primal carries no tangent)
+    state.dual = None  # (neither the view of the primal nor the tangent carries a tangent)
     try:
         primal = tensor.view_as(tensor)
+        if tensor.requires_grad and state.grad_enabled:  # a backward walk may reach the tangent
+            from .dual_tangent import TangentOf  # (it is a Function: function.py imports us)
+            tangent = TangentOf.apply(tensor, tangent)
+        else:
+            tangent = Tensor._wrap(tangent)
     finally:
         state.dual = level
-    return UnpackedDualTensor(primal, Tensor._wrap(tangent))
+    return UnpackedDualTensor(primal, tangent)
 
 
 def _tangent_of_constant(a):

@@ -34,6 +34,8 @@ def saved_tensors(node):
 
 
 def _tensor_of(node, a, source):
+    if isinstance(a, np.generic):  # a scalar forward computed (a ufunc's result on 0-d arrays)
+        a = np.asarray(a)
     if source is None or not isinstance(a, np.ndarray):
         return Tensor._wrap(a) if isinstance(a, np.ndarray) else a
     if source < 0:  # output ~source of this node
