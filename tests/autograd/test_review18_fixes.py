@@ -1,0 +1,93 @@
+"""The review of issue 18 (higher-order and forward-mode autodiff): each defect it found, checked
+against PyTorch 2.13 (or by its one-line error), failing before its fix.
+
+1. a loss whose every target is ignored: NaN, with a zero gradient (not NaN) in every order and
+   torch's tangent;
+"""
+import numpy as np
+import pytest
+
+import tinyseq as ts
+from tests.torch_compare import torch
+
+RNG = np.random.default_rng(0)
+
+
+def both(array, requires_grad=False):
+    """The same float64 array as a tinyseq and a torch tensor."""
+    return (ts.tensor(array, dtype=ts.float64, requires_grad=requires_grad),
+            torch.tensor(array, dtype=torch.float64, requires_grad=requires_grad))
+
+
+def close(mine, theirs):
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10,
+                               atol=1e-12, equal_nan=True)
+
+
+# ---- 1. every target ignored ---------------------------------------------------------------------
+
+WEIGHT = RNG.uniform(0.5, 2.0, 4)
+# name -> (loss of (L, input, target), input shape, target array)
+IGNORED = {
+    "cross_entropy": (lambda L, x, t: L.nn.functional.cross_entropy(x, t), (3, 4),
+                      np.full(3, -100)),
+    "nll_loss": (lambda L, x, t: L.nn.functional.nll_loss(x.log_softmax(1), t), (3, 4),
+                 np.full(3, -100)),
+    "weights": (lambda L, x, t: L.nn.functional.cross_entropy(
+        x, t, weight=L.tensor(WEIGHT, dtype=L.float64)), (3, 4), np.full(3, -100)),
+    "label_smoothing": (lambda L, x, t: L.nn.functional.cross_entropy(
+        x, t, label_smoothing=0.2), (3, 4), np.full(3, -100)),
+    "weights_smoothing": (lambda L, x, t: L.nn.functional.cross_entropy(
+        x, t, weight=L.tensor(WEIGHT, dtype=L.float64), label_smoothing=0.3), (3, 4),
+        np.full(3, -100)),
+    "1d": (lambda L, x, t: L.nn.functional.cross_entropy(x, t), (4,), np.array(-100)),
+    "nd_ignore_index": (lambda L, x, t: L.nn.functional.cross_entropy(x, t, ignore_index=2),
+                        (2, 4, 3), np.full((2, 3), 2)),
+    "empty_batch": (lambda L, x, t: L.nn.functional.cross_entropy(x, t), (0, 4),
+                    np.zeros(0, np.int64)),
+    "empty_probabilities": (lambda L, x, t: L.nn.functional.cross_entropy(
+        x, L.zeros(0, 4, dtype=L.float64)), (0, 4), np.zeros(0, np.int64)),
+    # some targets ignored, the others weighing 0: torch's NaN reaches only the counted ones
+    "zero_weights": (lambda L, x, t: L.nn.functional.cross_entropy(
+        x, t, weight=L.tensor([0.0, 1, 1, 1], dtype=L.float64)), (3, 4), np.array([0, -100, 0])),
+}
+
+
+@pytest.mark.parametrize("name", IGNORED)
+def test_every_target_ignored_gradients_as_torch(name):
+    """The loss is NaN in both; the gradient, its derivative (create_graph) and the tangent are
+    torch's: zeros back (NaN where a target counts with weight 0), NaN forward."""
+    loss, shape, target = IGNORED[name]
+    x = RNG.normal(size=shape)
+    results = []
+    for L, X in zip((ts, torch), both(x, requires_grad=True)):
+        t = L.tensor(target)
+        value = loss(L, X, t)
+        (g,) = L.autograd.grad(value, X, create_graph=True)
+        (h,) = L.autograd.grad((g * L.tensor(np.cos(x), dtype=L.float64)).sum(), X,
+                               allow_unused=True) if g.requires_grad else (None,)
+        h = L.zeros_like(X) if h is None else h
+        fw = L.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(X.detach(), L.tensor(np.sin(x + 1), dtype=L.float64))
+            primal, tangent = fw.unpack_dual(loss(L, dual, t))
+            tangent = L.zeros_like(primal) if tangent is None else tangent
+        results.append((value, g, h, primal, tangent))
+    assert np.isnan(results[0][0].item())
+    for mine, theirs in zip(*results):
+        close(mine, theirs)
+
+
+def test_an_all_padding_batch_keeps_the_parameters_finite():
+    """A step on a batch of padding only (every target ignore_index) leaves the weights as they
+    were, as in torch (the loss is NaN; its gradient is zero)."""
+    model = ts.nn.Sequential(ts.nn.Embedding(5, 3), ts.nn.Linear(3, 4))
+    before = [p.detach().clone() for p in model.parameters()]
+    opt = ts.optim.SGD(model.parameters(), lr=0.1)
+    logits = model(ts.tensor([[1, 2], [3, 4]]))
+    loss = ts.nn.functional.cross_entropy(logits.reshape(-1, 4), ts.full((4,), -100))
+    loss.backward()
+    opt.step()
+    assert np.isnan(loss.item())
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), old.numpy())
