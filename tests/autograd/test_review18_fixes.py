@@ -3,6 +3,7 @@ against PyTorch 2.13 (or by its one-line error), failing before its fix.
 
 1. a loss whose every target is ignored: NaN, with a zero gradient (not NaN) in every order and
    torch's tangent;
+2. ``embedding(max_norm=...)`` in forward mode keeps the renormalised rows' tangents;
 """
 import numpy as np
 import pytest
@@ -91,3 +92,35 @@ def test_an_all_padding_batch_keeps_the_parameters_finite():
     assert np.isnan(loss.item())
     for p, old in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.detach().numpy(), old.numpy())
+
+
+# ---- 2. max_norm in forward mode -------------------------------------------------------------------
+
+def test_embedding_max_norm_keeps_the_tangent_as_torch():
+    """The rows renormalised in place keep their tangent (torch's embedding_renorm_ changes the
+    data only); the weight is renormalised and its version counted once, as in torch."""
+    w, v = RNG.normal(size=(5, 3)) * 2, RNG.normal(size=(5, 3))
+    results = []
+    for L, W in zip((ts, torch), both(w)):
+        fw = L.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(W, L.tensor(v, dtype=L.float64))
+            before = W._version if L is torch else W._version.value
+            primal, tangent = fw.unpack_dual(
+                L.nn.functional.embedding(L.tensor([1, 3, 1, 0]), dual, max_norm=1.0))
+            after = W._version if L is torch else W._version.value
+            results.append((primal, tangent, W, fw.unpack_dual(dual).tangent))
+        assert after == before + 1
+    np.testing.assert_allclose(results[0][1].numpy(), v[[1, 3, 1, 0]])  # (rows 1, 3, 0 renormed)
+    assert not np.allclose(results[0][2].numpy(), w)
+    for mine, theirs in zip(*results):
+        close(mine, theirs)
+
+
+def test_embedding_max_norm_after_a_graph_saved_the_weight_refuses_its_backward():
+    """The renormalisation is an in-place change: a graph that saved the old weight refuses."""
+    W = (ts.ones(4, 3, dtype=ts.float64) * 3).requires_grad_()
+    y = (W * W).sum()
+    ts.nn.functional.embedding(ts.tensor([1, 2]), W, max_norm=1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()

@@ -4,7 +4,6 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.function import Function
-from ..autograd.mode import no_grad
 from ..autograd.namespace import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
@@ -115,13 +114,16 @@ def _renorm_rows(weight, rows, max_norm, norm_type, name):
     norm_type = _checks.number(name, "norm_type", norm_type)
     if not rows.size:
         return
-    w = weight.numpy()[rows]
+    w = weight._data[rows]
     norms = np.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
         scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)[:, None]
-        with no_grad():
-            weight[Tensor(rows[big])] = Tensor(w[big] * scale)
+        # into the array itself: no op, so a forward-mode tangent of weight stays as it is (an
+        # assignment would write the new rows' zero tangent over it); counted as an in-place
+        # change, so a graph that saved weight refuses to use the old values
+        weight._data[rows[big]] = w[big] * scale
+        weight._version.value += 1
 
 
 def dropout(input, p=0.5, training=True):
