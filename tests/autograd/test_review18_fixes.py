@@ -4,6 +4,8 @@ against PyTorch 2.13 (or by its one-line error), failing before its fix.
 1. a loss whose every target is ignored: NaN, with a zero gradient (not NaN) in every order and
    torch's tangent;
 2. ``embedding(max_norm=...)`` in forward mode keeps the renormalised rows' tangents;
+3. ``embedding(padding_idx=p)`` is a lookup whose gradient skips row p: the tangent at padding
+   positions is row p's, the gradient's graph (create_graph) is torch's;
 """
 import numpy as np
 import pytest
@@ -124,3 +126,62 @@ def test_embedding_max_norm_after_a_graph_saved_the_weight_refuses_its_backward(
     ts.nn.functional.embedding(ts.tensor([1, 2]), W, max_norm=1.0)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.backward()
+
+
+# ---- 3. padding_idx changes the gradient only -------------------------------------------------------
+
+IDS = [[1, 3, 1], [0, 1, 4]]
+
+
+@pytest.mark.parametrize("options", [dict(padding_idx=1), dict(padding_idx=-1),
+                                     dict(padding_idx=1, scale_grad_by_freq=True),
+                                     dict(padding_idx=1, max_norm=1.5)])
+def test_embedding_padding_tangent_as_torch(options):
+    """Forward mode: the padding positions' tangent is row p's tangent, as torch's."""
+    w, v = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    results = []
+    for L, W in zip((ts, torch), both(w)):
+        fw = L.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(W, L.tensor(v, dtype=L.float64))
+            results.append(fw.unpack_dual(L.nn.functional.embedding(L.tensor(IDS), dual,
+                                                                    **options)))
+    for mine, theirs in zip(*results):
+        close(mine, theirs)
+    assert np.abs(results[0].tangent.numpy()[0, 0]).sum() > 0  # (row 1's tangent, not zeros)
+
+
+@pytest.mark.parametrize("options", [dict(padding_idx=1), dict(padding_idx=1,
+                                                                scale_grad_by_freq=True)])
+def test_embedding_padding_first_order_as_torch(options):
+    """The gradient: none into row p (and divided by the counts with scale_grad_by_freq)."""
+    w, u = RNG.normal(size=(5, 3)), RNG.normal(size=(2, 3, 3))
+    grads = []
+    for L, W in zip((ts, torch), both(w, requires_grad=True)):
+        out = L.nn.functional.embedding(L.tensor(IDS), W, **options)
+        (out * L.tensor(u, dtype=L.float64)).sum().backward()
+        grads.append(W.grad)
+    close(*grads)
+    assert not grads[0].numpy()[1].any()
+
+
+def test_embedding_padding_double_backward_as_torch():
+    """create_graph through the padded lookup: the gradient's graph and its derivative."""
+    w, u = RNG.normal(size=(5, 3)), RNG.normal(size=(2, 3, 3))
+    results = []
+    for L, W in zip((ts, torch), both(w, requires_grad=True)):
+        out = L.nn.functional.embedding(L.tensor(IDS), W, padding_idx=1)
+        (g,) = L.autograd.grad((out.tanh() * L.tensor(u, dtype=L.float64)).sum(), W,
+                               create_graph=True)
+        (h,) = L.autograd.grad((g * g).sum(), W)
+        results.append((g, h))
+    for mine, theirs in zip(*results):
+        close(mine, theirs)
+
+
+def test_embedding_scale_grad_by_freq_refuses_create_graph_in_one_line():
+    W = ts.tensor(RNG.normal(size=(5, 3)), dtype=ts.float64, requires_grad=True)
+    out = ts.nn.functional.embedding(ts.tensor(IDS), W, padding_idx=1, scale_grad_by_freq=True)
+    with pytest.raises(RuntimeError, match=r"^embedding\(scale_grad_by_freq=True\).*"
+                                           r"use scale_grad_by_freq=False[^\n]*$"):
+        ts.autograd.grad(out.tanh().sum(), W, create_graph=True)

@@ -73,38 +73,55 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
     out = weight[idx]  # (an int array: ``getitem``'s short way, the ids checked above only)
-    if _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq):
-        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
-        scale = (1 / counts[inverse.reshape(idx.shape)]).astype(out.numpy().dtype)[..., None]
-        out = _ScaledGradient.apply(out, scale)
-    if padding_idx is not None:
-        out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
+    by_count = _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq)
+    if by_count or padding_idx is not None:
+        out = _GradientScale.apply(out, _gradient_scale(idx, by_count, padding_idx,
+                                                        out.numpy().dtype), by_count)
     return out
 
 
-class _ScaledGradient(Function):
-    """``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are, with the gradient of
-    each divided by its id's count (``scale`` ``(*, 1)``). That is a scaled gradient, not a
-    derivative, so it has none of its own: ``create_graph=True`` refuses it."""
+def _gradient_scale(idx, by_count, padding_idx, dtype):
+    """What each looked-up row's gradient is multiplied by, ``(*, 1)`` for ids ``idx`` ``(*)``:
+    ``1 / count`` of its id with ``scale_grad_by_freq`` (else 1), 0 where the id is
+    ``padding_idx``."""
+    scale = np.ones(idx.shape, dtype)
+    if by_count:
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        scale = (1 / counts[inverse.reshape(idx.shape)]).astype(dtype)
+    if padding_idx is not None:
+        scale[idx == padding_idx] = 0
+    return scale[..., None]
 
-    name = "scale_grad_by_freq"
+
+class _GradientScale(Function):
+    """``padding_idx`` and ``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are
+    (and so their tangents: the function is a lookup), with the gradient of each multiplied by
+    ``scale`` ``(*, 1)``: 0 at the padding positions, ``1 / count`` of its id with ``by_count``.
+
+    Padding alone (a scale of 0 or 1) keeps the gradient's graph (``create_graph=True``): the
+    gradient is ``g * scale``. Dividing by a count is not a derivative, so that gradient has none
+    of its own: ``create_graph=True`` refuses it."""
+
+    name = "embedding_gradient"
     linear = True  # forward mode: the rows, and so their tangents, pass unchanged
 
     @staticmethod
-    def forward(ctx, rows, scale):
-        ctx.scale = scale
+    def forward(ctx, rows, scale, by_count):
+        ctx.scale, ctx.by_count = scale, by_count
         return rows.view()  # (a view: the same values, sharing the rows' version counter)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.scale, None
+        return g * ctx.scale, None, None
 
     @staticmethod
     def graph_backward(ctx, g):
-        raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is divided by "
-                           "its id's count, which is not a derivative, so that gradient has no "
-                           "derivative of its own (create_graph=True); use "
-                           "scale_grad_by_freq=False to differentiate twice")
+        if ctx.by_count:
+            raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is "
+                               "divided by its id's count, which is not a derivative, so that "
+                               "gradient has no derivative of its own (create_graph=True); use "
+                               "scale_grad_by_freq=False to differentiate twice")
+        return g * Tensor(ctx.scale), None, None
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type, name):
