@@ -6,6 +6,7 @@ against PyTorch 2.13 (or by its one-line error), failing before its fix.
 2. ``embedding(max_norm=...)`` in forward mode keeps the renormalised rows' tangents;
 3. ``embedding(padding_idx=p)`` is a lookup whose gradient skips row p: the tangent at padding
    positions is row p's, the gradient's graph (create_graph) is torch's;
+4. ``ts.autograd.functional`` on empty inputs and outputs and on integer outputs of ``jvp``;
 """
 import numpy as np
 import pytest
@@ -185,3 +186,108 @@ def test_embedding_scale_grad_by_freq_refuses_create_graph_in_one_line():
     with pytest.raises(RuntimeError, match=r"^embedding\(scale_grad_by_freq=True\).*"
                                            r"use scale_grad_by_freq=False[^\n]*$"):
         ts.autograd.grad(out.tanh().sum(), W, create_graph=True)
+
+
+# ---- 4. functional: empty Jacobians, integer outputs of jvp -------------------------------------
+
+def on_both(fn, *shapes):
+    """``fn(L, *inputs)`` on both libraries at the same float64 point: ``(mine, torch's)``."""
+    arrays = [RNG.uniform(0.5, 1.5, s) for s in shapes]
+    return [fn(L, *(L.tensor(a, dtype=L.float64) for a in arrays)) for L in (ts, torch)]
+
+
+def flat(result):
+    """A (nested) result as a list of tensors."""
+    if isinstance(result, (tuple, list)):
+        return [t for r in result for t in flat(r)]
+    return [result]
+
+
+def assert_same(mine, theirs):
+    assert type(mine).__name__ == type(theirs).__name__  # (tuple, list or a tensor)
+    for a, b in zip(flat(mine), flat(theirs), strict=True):
+        assert tuple(a.shape) == tuple(b.shape) and str(a.dtype)[8:] == str(b.dtype)[6:]
+        np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
+FWD = dict(vectorize=True, strategy="forward-mode")
+# name -> (a call of (L, *inputs), input shapes): torch returns an empty Jacobian (blocks)
+EMPTY_RESULTS = {
+    "forward_empty_input": (lambda L, x: L.autograd.functional.jacobian(
+        lambda x: x.exp(), x, **FWD), [(0,)]),
+    "forward_empty_input_of_two": (lambda L, x, y: L.autograd.functional.jacobian(
+        lambda x, y: x.exp() * y.sum(), (x, y), **FWD), [(0,), (3,)]),
+    "forward_empty_inputs_two_outputs": (lambda L, x, y: L.autograd.functional.jacobian(
+        lambda x, y: (x * 2, y * 3), (x, y), **FWD),
+        [(0,), (0, 2)]),
+    "forward_empty_output": (lambda L, x: L.autograd.functional.jacobian(
+        lambda x: x[:0], x, **FWD), [(3,)]),
+    "reverse_empty_input": (lambda L, x: L.autograd.functional.jacobian(
+        lambda x: x.sum() * L.ones(2, dtype=L.float64), x), [(0,)]),
+    "reverse_vectorized_one_empty_output": (lambda L, x: L.autograd.functional.jacobian(
+        lambda x: (x[:0], x * x), x, vectorize=True), [(2,)]),
+    "hessian_vectorized_one_empty_input": (lambda L, x, y: L.autograd.functional.hessian(
+        lambda a, b: (a.sum() + (b * b).sum()) ** 2, (x, y), vectorize=True), [(0,), (2,)]),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_RESULTS)
+def test_empty_jacobians_as_torch(name):
+    call, shapes = EMPTY_RESULTS[name]
+    assert_same(*on_both(call, *shapes))
+
+
+# name -> (a call of (L, *inputs), input shapes, tinyseq's message): torch raises RuntimeError
+EMPTY_REFUSED = {
+    "reverse_empty_output": (lambda L, x: L.autograd.functional.jacobian(lambda x: x[:0], x),
+                             [(3,)], r"jacobian: output 0 of the user-provided function has no "
+                             r"elements \(shape \(0,\)\).*strategy=\"forward-mode\""),
+    "reverse_empty_second_output": (lambda L, x: L.autograd.functional.jacobian(
+        lambda x: (x * 2, x[:0].exp()), x), [(3,)], "jacobian: output 1 "),
+    "reverse_empty_input": (lambda L, x: L.autograd.functional.jacobian(lambda x: x.exp(), x),
+                            [(0,)], "jacobian: output 0 "),
+    "hessian_empty_input": (lambda L, x: L.autograd.functional.hessian(
+        lambda x: x.sum() ** 2, x), [(0,)],
+        r"hessian: input 0 has no elements.*outer_jacobian_strategy=\"forward-mode\""),
+}
+
+
+@pytest.mark.parametrize("name", EMPTY_REFUSED)
+def test_empty_reverse_jacobians_refused_as_torch(name):
+    call, shapes, message = EMPTY_REFUSED[name]
+    for L in (torch, ts):
+        xs = [L.ones(*shape, dtype=L.float64) for shape in shapes]
+        with pytest.raises(RuntimeError, match="^" + message if L is ts else "") as caught:
+            call(L, *xs)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(create_graph=True)])
+@pytest.mark.parametrize("outputs", ["one", "second_of_two"])
+def test_jvp_of_an_integer_output_refused_as_torch(kwargs, outputs):
+    def fn(L):
+        def f(x):
+            return (x > 1).long() if outputs == "one" else (x * 2, x.long())
+        return f
+    for L in (torch, ts):
+        x = L.ones(3, dtype=L.float64)
+        message = rf"^jvp: output {0 if outputs == 'one' else 1} of the user-provided function " \
+                  r"has dtype tinyseq.int64; only floating-point outputs" if L is ts else ""
+        with pytest.raises(RuntimeError, match=message):
+            L.autograd.functional.jvp(fn(L), x, x, **kwargs)
+
+
+@pytest.mark.parametrize("fn, shape", [("vjp", (3,)), ("jvp", (3,)), ("vhp", (3,)),
+                                       ("hvp", (3,))])
+def test_v_none_message_is_torchs(fn, shape):
+    """The words of torch's message (its typo'd "returns is" fixed), after the function's name."""
+    texts = []
+    for L in (torch, ts):
+        x = L.ones(*shape, dtype=L.float64)
+        f = (lambda x: x * 2) if fn in ("vjp", "jvp") else (lambda x: (x ** 3).sum())
+        with pytest.raises(RuntimeError) as caught:
+            getattr(L.autograd.functional, fn)(f, x)
+        texts.append(str(caught.value))
+    theirs, mine = texts
+    assert mine.startswith(f"{fn}: the vector v can only be None if ")
+    assert mine[len(fn) + 6:].split(";")[0] == theirs[4:].rstrip(".")
