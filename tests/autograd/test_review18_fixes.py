@@ -7,7 +7,11 @@ against PyTorch 2.13 (or by its one-line error), failing before its fix.
 3. ``embedding(padding_idx=p)`` is a lookup whose gradient skips row p: the tangent at padding
    positions is row p's, the gradient's graph (create_graph) is torch's;
 4. ``ts.autograd.functional`` on empty inputs and outputs and on integer outputs of ``jvp``;
+5. ``gradcheck`` and ``gradgradcheck`` take torch's keywords, and ``grad_outputs`` is checked as
+   torch checks it, in one line naming gradgradcheck.
 """
+import importlib
+
 import numpy as np
 import pytest
 
@@ -15,6 +19,7 @@ import tinyseq as ts
 from tests.torch_compare import torch
 
 RNG = np.random.default_rng(0)
+TORCH_GRADCHECK_ERROR = importlib.import_module("torch.autograd.gradcheck").GradcheckError
 
 
 def both(array, requires_grad=False):
@@ -97,7 +102,7 @@ def test_an_all_padding_batch_keeps_the_parameters_finite():
         np.testing.assert_array_equal(p.detach().numpy(), old.numpy())
 
 
-# ---- 2. max_norm in forward mode -------------------------------------------------------------------
+# ---- 2. max_norm in forward mode -----------------------------------------------------------------
 
 def test_embedding_max_norm_keeps_the_tangent_as_torch():
     """The rows renormalised in place keep their tangent (torch's embedding_renorm_ changes the
@@ -129,7 +134,7 @@ def test_embedding_max_norm_after_a_graph_saved_the_weight_refuses_its_backward(
         y.backward()
 
 
-# ---- 3. padding_idx changes the gradient only -------------------------------------------------------
+# ---- 3. padding_idx changes the gradient only ----------------------------------------------------
 
 IDS = [[1, 3, 1], [0, 1, 4]]
 
@@ -188,7 +193,7 @@ def test_embedding_scale_grad_by_freq_refuses_create_graph_in_one_line():
         ts.autograd.grad(out.tanh().sum(), W, create_graph=True)
 
 
-# ---- 4. functional: empty Jacobians, integer outputs of jvp -------------------------------------
+# ---- 4. functional: empty Jacobians, integer outputs of jvp --------------------------------------
 
 def on_both(fn, *shapes):
     """``fn(L, *inputs)`` on both libraries at the same float64 point: ``(mine, torch's)``."""
@@ -291,3 +296,174 @@ def test_v_none_message_is_torchs(fn, shape):
     theirs, mine = texts
     assert mine.startswith(f"{fn}: the vector v can only be None if ")
     assert mine[len(fn) + 6:].split(";")[0] == theirs[4:].rstrip(".")
+
+
+# ---- 5. gradcheck and gradgradcheck: torch's keywords, grad_outputs ------------------------------
+
+def tanh_square(L):
+    return lambda t: (t * t).tanh()
+
+
+def point(L):
+    return L.tensor([0.5, -1.5, 2.0], dtype=L.float64, requires_grad=True)
+
+
+GRADCHECK_KEYWORDS = [dict(raise_exception=False), dict(nondet_tol=1e-3),
+                      dict(check_undefined_grad=False), dict(check_grad_dtypes=True),
+                      dict(check_forward_ad=True), dict(check_forward_ad=True,
+                                                        check_backward_ad=False),
+                      dict(fast_mode=True), dict(masked=None), dict(check_batched_grad=False)]
+GRADGRADCHECK_KEYWORDS = [dict(raise_exception=False), dict(nondet_tol=1e-3),
+                          dict(gen_non_contig_grad_outputs=True), dict(check_undefined_grad=False),
+                          dict(check_grad_dtypes=True), dict(check_fwd_over_rev=True),
+                          dict(check_fwd_over_rev=True, check_rev_over_rev=False,
+                               check_undefined_grad=False),
+                          dict(fast_mode=True), dict(masked=False), dict(check_batched_grad=False)]
+
+
+@pytest.mark.parametrize("kwargs", GRADCHECK_KEYWORDS, ids=str)
+def test_gradcheck_takes_torchs_keywords(kwargs):
+    for L in (torch, ts):
+        assert L.autograd.gradcheck(tanh_square(L), (point(L),), **kwargs) is True
+
+
+@pytest.mark.parametrize("kwargs", GRADGRADCHECK_KEYWORDS, ids=str)
+def test_gradgradcheck_takes_torchs_keywords(kwargs):
+    for L in (torch, ts):
+        assert L.autograd.gradgradcheck(tanh_square(L), (point(L),), **kwargs) is True
+
+
+def wrong(L, what):
+    """x³ with a mistake: "backward" (3x instead of 3x²), "jvp" (forward mode's tangent 3x),
+    "graph_backward" (tinyseq only: the gradient's graph takes x as a constant)."""
+    class Cube(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            if L is torch:
+                ctx.save_for_forward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x if what == "backward" else g * 3 * x * x
+
+        @staticmethod
+        def jvp(ctx, t):
+            x = ctx.saved_tensors[0]
+            return t * 3 * x if what == "jvp" else t * 3 * x * x
+
+        if L is ts:
+            @staticmethod
+            def graph_backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                if what == "graph_backward":
+                    return g * 3 * ts.tensor(x.numpy() ** 2)
+                return g * 3 * x * x
+    return Cube.apply
+
+
+@pytest.mark.parametrize("what, kwargs", [("backward", {}),
+                                          ("jvp", dict(check_forward_ad=True))])
+def test_gradcheck_raise_exception_false_returns_false_as_torch(what, kwargs):
+    for L in (torch, ts):
+        x = point(L)
+        with pytest.raises(TORCH_GRADCHECK_ERROR if L is torch else ts.autograd.GradcheckError):
+            L.autograd.gradcheck(wrong(L, what), (x,), **kwargs)
+        assert L.autograd.gradcheck(wrong(L, what), (x,), raise_exception=False,
+                                    **kwargs) is False
+
+
+def test_gradcheck_forward_ad_names_a_wrong_tangent():
+    """check_forward_ad finds a wrong forward-mode rule that reverse mode cannot see."""
+    x = point(ts)
+    assert ts.autograd.gradcheck(wrong(ts, "jvp"), (x,)) is True
+    with pytest.raises(ts.autograd.GradcheckError,
+                       match=r"^gradcheck: forward-mode derivative of input 0 .*at element"):
+        ts.autograd.gradcheck(wrong(ts, "jvp"), (x,), check_forward_ad=True)
+    assert ts.autograd.gradcheck(wrong(ts, "jvp"), (x,), check_forward_ad=True,
+                                 check_backward_ad=False, raise_exception=False) is False
+
+
+def test_gradgradcheck_fwd_over_rev_names_a_wrong_graph_backward():
+    """Forward mode through the gradient's graph finds a graph_backward that lost x."""
+    x = point(ts)
+    assert ts.autograd.gradcheck(wrong(ts, "graph_backward"), (x,)) is True
+    with pytest.raises(ts.autograd.GradcheckError, match=r"^gradgradcheck: the forward-mode "
+                       r"derivative of the gradients with respect to input 0"):
+        ts.autograd.gradgradcheck(wrong(ts, "graph_backward"), (x,), check_fwd_over_rev=True,
+                                  check_rev_over_rev=False, check_undefined_grad=False)
+    assert ts.autograd.gradgradcheck(wrong(ts, "graph_backward"), (x,),
+                                     raise_exception=False) is False
+
+
+def test_a_backward_not_multiplied_by_its_gradient_fails_as_torch():
+    """Zero output gradients must give zero gradients (torch checks it every time)."""
+    for L in (torch, ts):
+        class Three(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 3
+
+            @staticmethod
+            def backward(ctx, g):
+                return L.full_like(g, 3.0) if L is torch else np.full_like(g, 3.0)
+
+        x = point(L)
+        error = TORCH_GRADCHECK_ERROR if L is torch else ts.autograd.GradcheckError
+        with pytest.raises(error, match="backward not multiplied by grad_output"):
+            L.autograd.gradcheck(lambda t: Three.apply(t).sum(), (x,))
+
+
+@pytest.mark.parametrize("fn, kwargs, kind", [
+    ("gradcheck", dict(check_batched_grad=True), NotImplementedError),
+    ("gradcheck", dict(check_batched_forward_grad=True, check_forward_ad=True),
+     NotImplementedError),
+    ("gradgradcheck", dict(check_batched_grad=True), NotImplementedError),
+    ("gradcheck", dict(check_backward_ad=False), AssertionError),
+    ("gradgradcheck", dict(check_rev_over_rev=False, check_undefined_grad=False),
+     AssertionError),
+    ("gradgradcheck", dict(check_rev_over_rev=False, check_fwd_over_rev=True), AssertionError),
+    ("gradcheck", dict(check_batched_grad=True, check_backward_ad=False,
+                       check_forward_ad=True), AssertionError),
+    ("gradcheck", dict(nondet_tol=-1.0), ValueError),
+])
+def test_what_gradcheck_cannot_do_is_refused_in_one_line(fn, kwargs, kind):
+    """The batched checks need vmap (torch runs them); no mode at all is torch's AssertionError."""
+    with pytest.raises(kind, match=rf"^{fn}: [^\n]*$") as caught:
+        getattr(ts.autograd, fn)(tanh_square(ts), (point(ts),), **kwargs)
+    flag = next(iter(kwargs))
+    assert flag in str(caught.value)
+    if kind is AssertionError:
+        with pytest.raises(AssertionError):
+            getattr(torch.autograd, fn)(tanh_square(torch), (point(torch),), **kwargs)
+
+
+def grad_outputs_of(L, shapes):
+    return [L.tensor(RNG.uniform(-1, 1, s), dtype=L.float64, requires_grad=True) for s in shapes]
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (3,)], [(3,), (2,)], [(3,)]])
+def test_gradgradcheck_takes_grad_outputs_as_torch(shapes):
+    """One per output, or more (torch ignores the extra ones, whatever their shape)."""
+    for L in (torch, ts):
+        assert L.autograd.gradgradcheck(tanh_square(L), (point(L),),
+                                        grad_outputs_of(L, shapes)) is True
+
+
+@pytest.mark.parametrize("func, grad_outputs, kind, message", [
+    (lambda L: lambda t: t * t, lambda L: [L.ones(2, dtype=L.float64)], RuntimeError,
+     r"gradgradcheck: grad_outputs\[0\] has shape \(2,\) but output 0 of func has shape \(3,\)"),
+    (lambda L: lambda t: (t * t, t.exp()), lambda L: [L.ones(3, dtype=L.float64)], RuntimeError,
+     r"gradgradcheck: func has 2 outputs that require grad but grad_outputs has 1 Tensors"),
+    (lambda L: lambda t: t.sum(), lambda L: [1.0, 2.0], (TypeError, AttributeError),
+     r"gradgradcheck: grad_outputs\[0\] is float, not a Tensor"),
+])
+def test_gradgradcheck_refuses_bad_grad_outputs_as_torch(func, grad_outputs, kind, message):
+    """torch: RuntimeError for a shape or a count that does not fit; AttributeError (its own
+    stumble) for numbers, where tinyseq says TypeError."""
+    for L in (torch, ts):
+        expected = kind if L is torch else kind[0] if isinstance(kind, tuple) else kind
+        with pytest.raises(expected, match="^" + message + "[^\n]*$" if L is ts else ""):
+            L.autograd.gradgradcheck(func(L), (point(L),), grad_outputs(L))

@@ -144,7 +144,8 @@ def _renorm_rows(weight, rows, max_norm, norm_type, name):
 
 
 def dropout(input, p=0.5, training=True):
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (train only)."""
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (train
+    only)."""
     _checks.number("dropout", "p", p, 0, 1)
     _checks.tensor("dropout", "input", input)
     if not training or p == 0:
