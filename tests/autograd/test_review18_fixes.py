@@ -171,6 +171,21 @@ def test_embedding_padding_first_order_as_torch(options):
     assert not grads[0].numpy()[1].any()
 
 
+@pytest.mark.parametrize("by_count", [False, True])
+def test_embedding_padding_row_gets_no_nan_gradient_as_torch(by_count):
+    """A NaN or Inf gradient at a padding position does not reach row p (0, not 0 · NaN)."""
+    u = RNG.normal(size=(2, 3, 3))
+    u[0, 0, 0], u[0, 2, 1] = np.nan, np.inf  # (both at id 1, the padding)
+    grads = []
+    for L, W in zip((ts, torch), both(RNG.normal(size=(5, 3)), requires_grad=True)):
+        out = L.nn.functional.embedding(L.tensor(IDS), W, padding_idx=1,
+                                        scale_grad_by_freq=by_count)
+        out.backward(L.tensor(u, dtype=L.float64))
+        grads.append(W.grad)
+    close(*grads)
+    assert not grads[0].numpy()[1].any() and np.isfinite(grads[0].numpy()).all()
+
+
 def test_embedding_padding_double_backward_as_torch():
     """create_graph through the padded lookup: the gradient's graph and its derivative."""
     w, u = RNG.normal(size=(5, 3)), RNG.normal(size=(2, 3, 3))

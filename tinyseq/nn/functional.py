@@ -75,53 +75,52 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
     out = weight[idx]  # (an int array: ``getitem``'s short way, the ids checked above only)
     by_count = _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq)
     if by_count or padding_idx is not None:
-        out = _GradientScale.apply(out, _gradient_scale(idx, by_count, padding_idx,
-                                                        out.numpy().dtype), by_count)
+        scale = _counts_scale(idx, out.numpy().dtype) if by_count else None
+        padded = None if padding_idx is None else (idx == padding_idx)[..., None]
+        out = _GradientScale.apply(out, scale, padded)
     return out
 
 
-def _gradient_scale(idx, by_count, padding_idx, dtype):
-    """What each looked-up row's gradient is multiplied by, ``(*, 1)`` for ids ``idx`` ``(*)``:
-    ``1 / count`` of its id with ``scale_grad_by_freq`` (else 1), 0 where the id is
-    ``padding_idx``."""
-    scale = np.ones(idx.shape, dtype)
-    if by_count:
-        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
-        scale = (1 / counts[inverse.reshape(idx.shape)]).astype(dtype)
-    if padding_idx is not None:
-        scale[idx == padding_idx] = 0
-    return scale[..., None]
+def _counts_scale(idx, dtype):
+    """``scale_grad_by_freq``: ``1 / count`` of each position's id, ``(*, 1)`` for ids ``idx``
+    ``(*)``."""
+    _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    return (1 / counts[inverse.reshape(idx.shape)]).astype(dtype)[..., None]
 
 
 class _GradientScale(Function):
     """``padding_idx`` and ``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are
     (and so their tangents: the function is a lookup), with the gradient of each multiplied by
-    ``scale`` ``(*, 1)``: 0 at the padding positions, ``1 / count`` of its id with ``by_count``.
+    ``scale`` ``(*, 1)`` (``1 / count`` of its id, or None) and set to 0 where ``padded``
+    ``(*, 1)`` (the padding positions, or None): 0, not ``0 · g``, so that a NaN gradient does
+    not reach the padding row, as torch's skips it.
 
-    Padding alone (a scale of 0 or 1) keeps the gradient's graph (``create_graph=True``): the
-    gradient is ``g * scale``. Dividing by a count is not a derivative, so that gradient has none
-    of its own: ``create_graph=True`` refuses it."""
+    Padding alone keeps the gradient's graph (``create_graph=True``). Dividing by a count is not
+    a derivative, so that gradient has none of its own: ``create_graph=True`` refuses it."""
 
     name = "embedding_gradient"
     linear = True  # forward mode: the rows, and so their tangents, pass unchanged
 
     @staticmethod
-    def forward(ctx, rows, scale, by_count):
-        ctx.scale, ctx.by_count = scale, by_count
+    def forward(ctx, rows, scale, padded):
+        ctx.scale, ctx.padded = scale, padded
         return rows.view()  # (a view: the same values, sharing the rows' version counter)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.scale, None, None
+        grad = g if ctx.scale is None else g * ctx.scale
+        if ctx.padded is not None:
+            grad = np.where(ctx.padded, grad.dtype.type(0), grad)
+        return grad, None, None
 
     @staticmethod
     def graph_backward(ctx, g):
-        if ctx.by_count:
+        if ctx.scale is not None:
             raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is "
                                "divided by its id's count, which is not a derivative, so that "
                                "gradient has no derivative of its own (create_graph=True); use "
                                "scale_grad_by_freq=False to differentiate twice")
-        return g * Tensor(ctx.scale), None, None
+        return where(Tensor(ctx.padded), 0.0, g), None, None
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type, name):
