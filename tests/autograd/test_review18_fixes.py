@@ -87,6 +87,17 @@ def test_every_target_ignored_gradients_as_torch(name):
         close(mine, theirs)
 
 
+def test_a_nan_gradient_of_the_loss_does_not_reach_ignored_targets_as_torch():
+    """The ignored targets' gradient is 0, not 0 · NaN, whatever arrives from above."""
+    grads = []
+    for L, X in zip((ts, torch), both(RNG.normal(size=(3, 4)), requires_grad=True)):
+        loss = L.nn.functional.cross_entropy(X, L.tensor([-100, -100, -100]))
+        (loss * float("nan")).backward()
+        grads.append(X.grad)
+    close(*grads)
+    assert not grads[0].numpy().any()
+
+
 def test_an_all_padding_batch_keeps_the_parameters_finite():
     """A step on a batch of padding only (every target ignore_index) leaves the weights as they
     were, as in torch (the loss is NaN; its gradient is zero)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..autograd.errors import ShapeError
 from ..autograd.function import Function
+from ..autograd.namespace import where
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError, OutOfRangeError
@@ -97,14 +98,18 @@ class _OverZeroWeight(Function):
 
     @staticmethod
     def forward(ctx, loss, ok):
+        ctx.ok = ok
         ctx.scale = np.where(ok, np.inf, 0).astype(loss.dtype)  # d mean / d loss_i: 1 / 0 or 0
         return np.asarray(loss.sum() / loss.dtype.type(0))
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.scale, None
+        # (set to 0, not multiplied by 0: a NaN gradient must not reach an ignored target)
+        return np.where(ctx.ok, g * ctx.scale, ctx.scale.dtype.type(0)), None
 
-    graph_backward = backward  # (the scale is a constant: the second derivative is 0)
+    @staticmethod
+    def graph_backward(ctx, g):  # (the scale is a constant: the second derivative is 0)
+        return where(Tensor(ctx.ok), g * Tensor(ctx.scale), 0.0), None
 
     @staticmethod
     def jvp(ctx, tangent, ok):
