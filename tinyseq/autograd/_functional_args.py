@@ -67,13 +67,14 @@ def _check_v(v, like, like_is_tuple, fn):
 
 def v_or_one(v, like, like_is_tuple, create_graph, fn, of):
     """``v`` checked against ``like`` (prepared as the inputs are); ``None`` is allowed only for
-    one one-element tensor (then the product is with 1, as in torch)."""
+    one one-element tensor (then the product is with 1, as in torch). ``of`` says what ``like``
+    is, with its verb: "the user-provided function returns"."""
     if v is not None:
         v = prepare(as_tuple(v, "v", fn)[1], create_graph, need_graph=False)
         _check_v(v, like, like_is_tuple, fn)
         return v
     if len(like) != 1 or like[0].numel() != 1:
-        raise RuntimeError(f"{fn}: the vector v can only be None if {of} is a single Tensor "
+        raise RuntimeError(f"{fn}: the vector v can only be None if {of} a single Tensor "
                            "with a single element; give v")
     return None
 
@@ -151,6 +152,17 @@ def gradients(outputs, inputs, grad_outputs=None, create_graph=False, retain_gra
         return (None,) * len(inputs)
     return grad([o for o, _ in pairs], list(inputs), [g for _, g in pairs],
                 retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
+
+
+def check_floating(outputs, fn):
+    """Every output floating-point: one of integers has no tangent, so ``jvp`` refuses it (as
+    torch, whose double backward trick cannot make it require grad)."""
+    for i, o in enumerate(outputs):
+        if o._data.dtype.kind != "f":
+            raise RuntimeError(f"{fn}: output {i} of the user-provided function has dtype "
+                               f"{o.dtype}; only floating-point outputs have a Jacobian-vector "
+                               "product (as in torch): convert it with .float() or return only "
+                               "floating-point outputs")
 
 
 def outputs_of(func, inputs, fn, strict):

@@ -30,8 +30,8 @@ checks and structures, strict mode's checks, ``grad`` as they call it) is ``_fun
 import numpy as np
 
 from . import forward_ad as fwAD
-from ._functional_args import (as_tuple, check_requires_grad, finish, gradients, outputs_of,
-                               prepare, unpack, v_or_one, zeros_for_missing)
+from ._functional_args import (as_tuple, check_floating, check_requires_grad, finish, gradients,
+                               outputs_of, prepare, unpack, v_or_one, zeros_for_missing)
 from .mode import enable_grad, is_grad_enabled, set_grad_enabled
 from .ops.joins import stack
 from .tensor import Tensor
@@ -83,10 +83,12 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """
     if not create_graph and not strict:
         inputs_tuple, inputs = as_tuple(inputs, "inputs", "jvp")
-        v = v_or_one(v, inputs, inputs_tuple, False, "jvp", "the input to the function")
+        v = v_or_one(v, inputs, inputs_tuple, False, "jvp",
+                     "the input to the user-provided function is")
         tangents = v if v is not None else tuple(Tensor._wrap(np.ones_like(t._data))
                                                  for t in inputs)
         outputs_tuple, outputs, jv = _forward_mode(func, inputs, tangents)
+        check_floating(outputs, "jvp")
         return unpack(outputs, outputs_tuple), unpack(jv, outputs_tuple)
     return _jvp_double_backward(func, inputs, v, create_graph, strict)
 
@@ -110,8 +112,10 @@ def _jvp_double_backward(func, inputs, v, create_graph, strict):
     with enable_grad():
         inputs_tuple, inputs = as_tuple(inputs, "inputs", "jvp")
         inputs = prepare(inputs, create_graph, need_graph=True)
-        v = v_or_one(v, inputs, inputs_tuple, create_graph, "jvp", "the input to the function")
+        v = v_or_one(v, inputs, inputs_tuple, create_graph, "jvp",
+                     "the input to the user-provided function is")
         outputs_tuple, outputs = outputs_of(func, inputs, "jvp", strict)
+        check_floating(outputs, "jvp")
         # uᵀ J is linear in u, so u's value never enters J v: zeros will do (no Inf, no NaN)
         u = tuple(Tensor._wrap(np.zeros(o.shape, o._data.dtype)).requires_grad_() for o in outputs)
         grad_inputs = gradients(outputs, inputs, u, create_graph=True)
@@ -132,10 +136,12 @@ def _one_hot(like, k):
     return Tensor._wrap(e)
 
 
-def _assemble(pieces, shape):
-    """Rows (or columns) of one Jacobian block joined into ``shape``. A single piece already of
-    that shape (the gradient of a one-element output) is kept as it is: no op is added to its
-    graph."""
+def _assemble(pieces, shape, dtype):
+    """Rows of one Jacobian block joined into ``shape`` (zeros of ``dtype`` for an empty output:
+    no rows). A single piece already of that shape (the gradient of a one-element output) is
+    kept as it is: no op is added to its graph."""
+    if not pieces:
+        return Tensor._wrap(np.zeros(shape, dtype))
     if len(pieces) == 1 and pieces[0].shape == shape:
         return pieces[0]
     return stack(pieces).reshape(shape)
@@ -167,6 +173,21 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                              '"reverse-mode"')
     if strategy == "forward-mode":
         return _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, _forward_mode)
+    return _jacobian_by_rows(func, inputs, create_graph, strict, vectorize, "jacobian")
+
+
+# torch's reverse-mode Jacobian stacks the rows of each output: it refuses an output without
+# elements (without vmap, or with it when no output has one): what was empty and the fix, by caller
+_EMPTY = {
+    "jacobian": ("output {i} of the user-provided function", 'strategy="forward-mode"'),
+    "hessian": ("input {i}", 'outer_jacobian_strategy="forward-mode"'),
+}
+
+
+def _jacobian_by_rows(func, inputs, create_graph, strict, vectorize, fn):
+    """``jacobian`` by reverse mode: one backward walk per output element (``_rows``); ``fn``
+    (jacobian, or hessian for its outer Jacobian) names the caller in the error of an empty
+    output."""
     with enable_grad():
         inputs_tuple, inputs = as_tuple(inputs, "inputs", "jacobian")
         inputs = prepare(inputs, create_graph, need_graph=True)
@@ -174,9 +195,18 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         if vectorize and strict:
             raise RuntimeError("jacobian: strict=True and vectorize=True are not supported "
                                "together (as in torch); set strict=False or vectorize=False")
-        blocks = tuple(_rows(out, i, inputs, create_graph, strict) for i, out in
-                       enumerate(outputs))
-    return unpack(finish(blocks, create_graph), (outputs_tuple, inputs_tuple))
+        refuse_empty = not vectorize or all(o.numel() == 0 for o in outputs)
+        blocks = []
+        for i, out in enumerate(outputs):
+            if refuse_empty and out.numel() == 0:
+                what, fix = _EMPTY[fn]
+                raise RuntimeError(f"{fn}: {what.format(i=i)} has no elements (shape "
+                                   f"{tuple(out.shape)}), and a reverse-mode Jacobian has no "
+                                   "rows to stack for it (torch refuses it too: stack expects a "
+                                   f"non-empty TensorList); pass {fix} with vectorize=True for "
+                                   "the empty result")
+            blocks.append(_rows(out, i, inputs, create_graph, strict))
+    return unpack(finish(tuple(blocks), create_graph), (outputs_tuple, inputs_tuple))
 
 
 def _rows(out, i, inputs, create_graph, strict):
@@ -197,7 +227,7 @@ def _rows(out, i, inputs, create_graph, strict):
                                    f"independent of input {j}. This is not allowed in strict "
                                    "mode when create_graph=True")
             rows[j].append(g)
-    return tuple(_assemble(r, out.shape + x.shape) for r, x in zip(rows, inputs))
+    return tuple(_assemble(r, out.shape + x.shape, x._data.dtype) for r, x in zip(rows, inputs))
 
 
 def _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, column):
@@ -224,15 +254,22 @@ def _jacobian_by_columns(func, inputs, create_graph, strict, vectorize, column):
                         for i, t in enumerate(inputs)]
             outputs_tuple, outputs, jv = column(func, inputs, tangents)
             columns.append((j, jv))
+    if not columns:  # no input has an element: one pass for the outputs (an empty Jacobian)
+        outputs_tuple, outputs, _ = column(func, inputs, [Tensor._wrap(np.zeros_like(t._data))
+                                                          for t in inputs])
     # lists, not tuples, where the inputs or outputs were tuples: torch's forward-mode structure
-    blocks = [[_assemble_columns([jv[i] for j2, jv in columns if j2 == j], out.shape + x.shape)
+    blocks = [[_assemble_columns([jv[i] for j2, jv in columns if j2 == j], out.shape + x.shape,
+                                 out._data.dtype)
                for j, x in enumerate(inputs)]
               for i, out in enumerate(outputs)]
     return unpack(blocks, (outputs_tuple, inputs_tuple))
 
 
-def _assemble_columns(columns, shape):
-    """Columns ``J e_k`` (each of the output's shape) as the block ``output.shape + input.shape``."""
+def _assemble_columns(columns, shape, dtype):
+    """Columns ``J e_k`` (each of the output's shape) as the block ``output.shape + input.shape``
+    (zeros of ``dtype`` for an input without elements: no columns)."""
+    if not columns:
+        return Tensor._wrap(np.zeros(shape, dtype))
     data = np.stack([c._data.reshape(-1) for c in columns], axis=-1)
     return Tensor._wrap(data.reshape(shape))
 
@@ -288,7 +325,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         result = _jacobian_by_columns(gradient, inputs, create_graph, strict, vectorize,
                                       _column_double_backward)
     else:
-        result = jacobian(gradient, inputs, create_graph, strict, vectorize)
+        result = _jacobian_by_rows(gradient, inputs, create_graph, strict, vectorize, "hessian")
     return unpack(result, (inputs_tuple, inputs_tuple))
 
 
@@ -300,7 +337,7 @@ def _gradient_of_one_output(func, inputs, v, create_graph, strict, fn):
     inputs_tuple, inputs = as_tuple(inputs, "inputs", fn)
     inputs = prepare(inputs, create_graph, need_graph=True)
     v = v_or_one(v, inputs, inputs_tuple, create_graph, fn,
-                  "the input to the user-provided function")
+                  "the input to the user-provided function is")
     outputs_tuple, outputs = outputs_of(func, inputs, fn, strict)
     if outputs_tuple:
         raise RuntimeError(f"{fn}: the function given to {fn} should return a single Tensor, "

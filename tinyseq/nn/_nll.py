@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 
 from ..autograd.errors import ShapeError
+from ..autograd.function import Function
+from ..autograd.namespace import where
 from ..autograd.tensor import Tensor
 from . import _checks
 from ._checks import DTypeError, OutOfRangeError
@@ -82,8 +84,36 @@ def _class_targets(logp, target, weight, ignore_index, reduction, eps, op):
     if reduction == "sum":
         return total
     denominator = float(target_w.sum())
-    # no weight counted (every target ignored): NaN, as in PyTorch
-    return total / denominator if denominator else total * np.nan
+    return total / denominator if denominator else _OverZeroWeight.apply(loss, ok)
+
+
+class _OverZeroWeight(Function):
+    """The ``"mean"`` of per-target losses ``(M,)`` whose counted weight is 0 (every target
+    ignored, or the targets' class weights are 0), as torch computes it: the sum divided by 0
+    (NaN), and so the tangent (NaN); the gradient ``weight_t / 0`` reaches only the counted
+    targets (``ok`` ``(M,)``), an ignored target gets 0, not NaN: one all-padding batch must not
+    turn every parameter NaN."""
+
+    name = "nll_loss"  # (torch names this node NllLossBackward0)
+
+    @staticmethod
+    def forward(ctx, loss, ok):
+        ctx.ok = ok
+        ctx.scale = np.where(ok, np.inf, 0).astype(loss.dtype)  # d mean / d loss_i: 1 / 0 or 0
+        return np.asarray(loss.sum() / loss.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, g):
+        # (set to 0, not multiplied by 0: a NaN gradient must not reach an ignored target)
+        return np.where(ctx.ok, g * ctx.scale, ctx.scale.dtype.type(0)), None
+
+    @staticmethod
+    def graph_backward(ctx, g):  # (the scale is a constant: the second derivative is 0)
+        return where(Tensor(ctx.ok), g * Tensor(ctx.scale), 0.0), None
+
+    @staticmethod
+    def jvp(ctx, tangent, ok):
+        return np.asarray(tangent.sum() / tangent.dtype.type(0))
 
 
 def _probability_targets(logp, target, weight, ignore_index, reduction, eps):
@@ -116,7 +146,7 @@ def _probability_targets(logp, target, weight, ignore_index, reduction, eps):
     loss = -weighted.sum(class_dim)
     if reduction != "mean" or loss.numel():
         return _reduce(loss, reduction)
-    return loss.sum() * np.nan  # the mean of nothing
+    return loss.sum() + np.nan  # the mean of nothing: NaN, with torch's tangent (0)
 
 
 def _classes_last(logp):

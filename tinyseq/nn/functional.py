@@ -4,7 +4,6 @@ import numpy as np
 
 from ..autograd import rng
 from ..autograd.function import Function
-from ..autograd.mode import no_grad
 from ..autograd.namespace import linear as linear_op, pad as pad_op, where
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
@@ -74,38 +73,54 @@ def _embedding(input, weight, padding_idx, name, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         _renorm_rows(weight, np.unique(idx), max_norm, norm_type, name)
     out = weight[idx]  # (an int array: ``getitem``'s short way, the ids checked above only)
-    if _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq):
-        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
-        scale = (1 / counts[inverse.reshape(idx.shape)]).astype(out.numpy().dtype)[..., None]
-        out = _ScaledGradient.apply(out, scale)
-    if padding_idx is not None:
-        out = where(Tensor(idx == padding_idx)[..., None], out.detach(), out)
+    by_count = _checks.flag(name, "scale_grad_by_freq", scale_grad_by_freq)
+    if by_count or padding_idx is not None:
+        scale = _counts_scale(idx, out.numpy().dtype) if by_count else None
+        padded = None if padding_idx is None else (idx == padding_idx)[..., None]
+        out = _GradientScale.apply(out, scale, padded)
     return out
 
 
-class _ScaledGradient(Function):
-    """``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are, with the gradient of
-    each divided by its id's count (``scale`` ``(*, 1)``). That is a scaled gradient, not a
-    derivative, so it has none of its own: ``create_graph=True`` refuses it."""
+def _counts_scale(idx, dtype):
+    """``scale_grad_by_freq``: ``1 / count`` of each position's id, ``(*, 1)`` for ids ``idx``
+    ``(*)``."""
+    _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    return (1 / counts[inverse.reshape(idx.shape)]).astype(dtype)[..., None]
 
-    name = "scale_grad_by_freq"
+
+class _GradientScale(Function):
+    """``padding_idx`` and ``scale_grad_by_freq``: the looked-up rows ``(*, dim)`` as they are
+    (and so their tangents: the function is a lookup), with the gradient of each multiplied by
+    ``scale`` ``(*, 1)`` (``1 / count`` of its id, or None) and set to 0 where ``padded``
+    ``(*, 1)`` (the padding positions, or None): 0, not ``0 · g``, so that a NaN gradient does
+    not reach the padding row, as torch's skips it.
+
+    Padding alone keeps the gradient's graph (``create_graph=True``). Dividing by a count is not
+    a derivative, so that gradient has none of its own: ``create_graph=True`` refuses it."""
+
+    name = "embedding_gradient"
     linear = True  # forward mode: the rows, and so their tangents, pass unchanged
 
     @staticmethod
-    def forward(ctx, rows, scale):
-        ctx.scale = scale
+    def forward(ctx, rows, scale, padded):
+        ctx.scale, ctx.padded = scale, padded
         return rows.view()  # (a view: the same values, sharing the rows' version counter)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.scale, None
+        grad = g if ctx.scale is None else g * ctx.scale
+        if ctx.padded is not None:
+            grad = np.where(ctx.padded, grad.dtype.type(0), grad)
+        return grad, None, None
 
     @staticmethod
     def graph_backward(ctx, g):
-        raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is divided by "
-                           "its id's count, which is not a derivative, so that gradient has no "
-                           "derivative of its own (create_graph=True); use "
-                           "scale_grad_by_freq=False to differentiate twice")
+        if ctx.scale is not None:
+            raise RuntimeError("embedding(scale_grad_by_freq=True): each row's gradient is "
+                               "divided by its id's count, which is not a derivative, so that "
+                               "gradient has no derivative of its own (create_graph=True); use "
+                               "scale_grad_by_freq=False to differentiate twice")
+        return where(Tensor(ctx.padded), 0.0, g), None, None
 
 
 def _renorm_rows(weight, rows, max_norm, norm_type, name):
@@ -115,17 +130,21 @@ def _renorm_rows(weight, rows, max_norm, norm_type, name):
     norm_type = _checks.number(name, "norm_type", norm_type)
     if not rows.size:
         return
-    w = weight.numpy()[rows]
+    w = weight._data[rows]
     norms = np.linalg.norm(w.astype(np.float64), ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
         scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)[:, None]
-        with no_grad():
-            weight[Tensor(rows[big])] = Tensor(w[big] * scale)
+        # into the array itself: no op, so a forward-mode tangent of weight stays as it is (an
+        # assignment would write the new rows' zero tangent over it); counted as an in-place
+        # change, so a graph that saved weight refuses to use the old values
+        weight._data[rows[big]] = w[big] * scale
+        weight._version.value += 1
 
 
 def dropout(input, p=0.5, training=True):
-    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (train only)."""
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (train
+    only)."""
     _checks.number("dropout", "p", p, 0, 1)
     _checks.tensor("dropout", "input", input)
     if not training or p == 0:
