@@ -107,6 +107,9 @@ def _flags(op, retain_graph, *flags):
     """``retain_graph`` (``None`` or a flag) and the other flags (``create_graph``,
     ``allow_unused``) as bools; a flag is a bool or an int, as torch takes it, and anything else
     (a truthy ``"False"``) is refused in one line."""
+    if (retain_graph is None or type(retain_graph) is bool) and \
+            all([type(f) is bool for f in flags]):  # (the usual case, at every backward)
+        return (retain_graph, *flags)
     names = ("retain_graph", "create_graph", "allow_unused")
     out = []
     for name, value in zip(names, (retain_graph, *flags)):
@@ -180,9 +183,10 @@ def _walk(roots, steps, retain_graph, capture):
     watchers = [watch for watch in (o.walking(nodes) for o in observers) if watch is not None]
     senders = [_with_arrays(sent, steps) for sent in (o.sending(nodes) for o in observers)
                if sent]
+    add, run, accumulate = steps.add, steps.run, steps.accumulate
     pending = {}  # node -> one [gradient, owned by the engine] slot (or None) per output
     for edge, g in roots:
-        steps.add(pending, edge, g)
+        add(pending, edge, g)
     for node in order:
         slots = pending.pop(node, None)
         if slots is None:
@@ -191,12 +195,12 @@ def _walk(roots, steps, retain_graph, capture):
         if type(node) is AccumulateGrad:
             if capture is None:
                 g, owned = slots[0]
-                steps.accumulate(node.leaf, g, owned)
+                accumulate(node.leaf, g, owned)
         elif needed is None or node in needed:
-            sent = steps.run(node, grads, retain_graph)
+            sent = run(node, grads, retain_graph)
             for edge, g in zip(node.next_edges, sent):
                 if g is not None:
-                    steps.add(pending, edge, g)
+                    add(pending, edge, g)
             for watch in senders:  # (ts.viz.animate_backward draws the gradient on each edge)
                 watch(node, sent)
 
@@ -289,8 +293,9 @@ def _accumulate_grad(t, g, owned):
 
 def _run(node, grads, retain_graph):
     """Call the node's ``backward`` and check that each input gradient has that input's shape."""
-    check_saved(node)
     ctx, fn = node.ctx, node.fn
+    if ctx is None or node.saved_versions:
+        check_saved(node)
     if len(grads) > 1 and fn.materialize_grads:  # (a one-output node runs only with its gradient)
         grads = [np.zeros(shape, dtype) if g is None else g
                  for g, (shape, dtype) in zip(grads, node.out_meta)]

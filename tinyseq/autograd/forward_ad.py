@@ -22,6 +22,7 @@ in-place op (``ops/inplace.py``) carries its result's tangent into the tensor it
 (``carry_tangent``), as torch does.
 """
 import collections
+import threading
 import weakref
 
 import numpy as np
@@ -81,12 +82,21 @@ class _Level:
         table[k] = (weakref.ref(key, lambda _, k=k: table.pop(k, None)), tangent)
 
 
+# How many dual levels are open, in all threads. While none is, ``Function.apply`` does not look
+# for its own thread's level: reading the thread-local state costs every op about 0.2 us (a chain
+# of 100 small ops: 672 -> 618 us forward without that read).
+OPEN = [0]
+_opening = threading.Lock()
+
+
 def enter_dual_level():
     """Start a dual level (``dual_level()`` is the context manager); one at a time, as in torch."""
     if state.dual is not None:
         raise RuntimeError("forward_ad: a dual level is already open; nested forward-mode levels "
                            "are not supported (as in torch): leave the first one first")
     state.dual = _Level()
+    with _opening:
+        OPEN[0] += 1
     return 0
 
 
@@ -95,6 +105,8 @@ def exit_dual_level(*, level=None):
     if state.dual is None:
         raise RuntimeError("forward_ad: no dual level is open to exit")
     state.dual = None
+    with _opening:
+        OPEN[0] -= 1
 
 
 class dual_level:

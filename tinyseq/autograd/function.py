@@ -99,7 +99,7 @@ class Function:
         ``forward`` on them, wrap its results as Tensors and, if an argument needs a gradient,
         record the node that links them to it."""
         grad_on = state.grad_enabled
-        if not grad_on and not state.anomaly and state.dual is None:
+        if not grad_on and not state.anomaly and not _dual_levels[0]:
             return cls._apply_without_graph(args)
         flags, arrays = [], []
         for a in args:  # unwrap: each Tensor's array, and whether it needs a gradient
@@ -119,7 +119,7 @@ class Function:
             anomaly.check_forward(cls.name, args, [t._data for t in tensors])
         if True in flags:
             cls._record(ctx, args, flags, tensors)
-        if state.dual is not None:
+        if _dual_levels[0] and state.dual is not None:  # (a forward-mode level is open)
             forward_ad.propagate(cls, ctx, args, tensors)
         return tuple(tensors) if multi else tensors[0]
 
@@ -162,3 +162,4 @@ def _refresh(view):
 # off: Inf and NaN are results, as in torch, not warnings. (An op whose forward only moves data,
 # ``moves_data_only``, cannot warn and skips even this.)
 _quiet = quiet_call
+_dual_levels = forward_ad.OPEN  # (how many are open, in any thread: forward_ad.py)

@@ -100,12 +100,16 @@ def _owner(a, args, outputs):
     with ``None``; else ``(None, None)``. (Two loops over the
     arguments rather than one list of all the tensors: forwards mostly save their arguments' own
     arrays, and this runs for every op.)"""
-    for i, t in enumerate(args):
+    i = 0
+    for t in args:  # (counted by hand: with enumerate, versions_of took 0.72 us, not 0.59, for mul)
         if isinstance(t, Tensor) and t._data is a:
             return t, i
-    for k, t in enumerate(outputs):
+        i += 1
+    k = -1
+    for t in outputs:  # output j is ~j: -1, -2, ...
         if t._data is a:
-            return t, ~k
+            return t, k
+        k -= 1
     if isinstance(a, np.ndarray):
         for t in (*args, *outputs):
             if isinstance(t, Tensor) and np.may_share_memory(a, t._data):
