@@ -282,3 +282,21 @@ def test_flags_that_are_not_bools_are_refused_in_one_line(call, words):
         call(x)
     (g,) = ts.autograd.grad((x * x).sum(), x, create_graph=1)  # an int, as torch takes it
     assert g.requires_grad
+
+
+@needs_torch
+@pytest.mark.parametrize("write", ["setitem", "scatter", "through a view"])
+def test_written_positions_get_no_inf_from_above_under_create_graph(write):
+    """A select, as torch's: the positions a write replaced get 0, not 0 * inf = NaN."""
+    got = {}
+    for lib in (ts, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        if write == "scatter":
+            y = x.scatter(0, lib.tensor([1]), lib.tensor([7.0], dtype=lib.float64))
+        else:
+            y = x * 1
+            (y[1:2] if write == "through a view" else y)[0 if write == "through a view" else 1] = 7.0
+        weights = lib.tensor([np.inf, np.inf, 1.0], dtype=lib.float64)
+        (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True)
+        got[lib] = g.detach().numpy()
+    np.testing.assert_array_equal(got[ts], got[torch])  # [inf, 0, 1]

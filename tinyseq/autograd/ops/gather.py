@@ -157,9 +157,9 @@ class Scatter(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        keep = np.ones(g.shape, g._data.dtype)  # 0 where written, 1 elsewhere
-        keep[ctx.index] = 0
-        return g * keep, _graph_source_grad(ctx, g), None, None
+        keep = np.ones(g.shape, bool)  # False where written
+        keep[ctx.index] = False
+        return _kept(keep, g), _graph_source_grad(ctx, g), None, None
 
 
 class ScatterAdd(Function):
@@ -181,6 +181,12 @@ class ScatterAdd(Function):
     @staticmethod
     def graph_backward(ctx, g):
         return g, _graph_source_grad(ctx, g), None, None
+
+
+def _kept(keep, g):
+    """``g`` where ``keep`` holds, else 0, as an op (a select, as torch's: an Inf or NaN of ``g``
+    does not reach the positions a write replaced)."""
+    return Where.apply(keep, g, np.zeros((), g._data.dtype))
 
 
 def _source_grad(ctx, g):

@@ -179,15 +179,16 @@ class SetItem(Function):
     @staticmethod
     def graph_backward(ctx, g):
         basic, advanced = ctx.index
-        keep = np.ones(g.shape, g._data.dtype)  # 0 at the written elements, 1 elsewhere
-        _region(keep, ctx.index)[advanced] = 0
+        keep = np.ones(g.shape, bool)  # False at the written elements
+        _region(keep, ctx.index)[advanced] = False
         gv = None
         if ctx.needs_input_grad[1]:
             gv = GetItem.apply(g if basic is None else GetItem.apply(g, basic), advanced)
             if gv.ndim < len(ctx.shape):  # a value with more leading 1s
                 gv = gv.reshape((1,) * (len(ctx.shape) - gv.ndim) + gv.shape)
             gv = unbroadcast(gv, ctx.shape)
-        return g * keep, gv, None  # (a product: an Inf or NaN of g stays NaN where written)
+        from .selection import Where  # (a select, as torch's: no Inf or NaN of g where written)
+        return Where.apply(keep, g, np.zeros((), g._data.dtype)), gv, None
 
     @staticmethod
     def jvp(ctx, ta, tv, index):

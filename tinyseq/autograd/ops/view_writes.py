@@ -26,9 +26,11 @@ class CopySlices(Function):
 
     @staticmethod
     def graph_backward(ctx, g):
-        keep = np.ones(g.shape, g._data.dtype)  # 0 in the region, 1 elsewhere
-        keep.reshape(-1)[ctx.pos] = 0
-        return g * keep, _indexing().GetItem.apply(g.reshape(-1), (ctx.pos,))
+        from .selection import Where  # (a select, as torch's: no Inf or NaN of g in the region)
+        keep = np.ones(g.shape, bool)  # False in the region
+        keep.reshape(-1)[ctx.pos] = False
+        return (Where.apply(keep, g, np.zeros((), g._data.dtype)),
+                _indexing().GetItem.apply(g.reshape(-1), (ctx.pos,)))
 
 
 class ViewOf(Function):
