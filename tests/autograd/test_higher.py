@@ -300,3 +300,22 @@ def test_written_positions_get_no_inf_from_above_under_create_graph(write):
         (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True)
         got[lib] = g.detach().numpy()
     np.testing.assert_array_equal(got[ts], got[torch])  # [inf, 0, 1]
+
+
+@needs_torch
+def test_a_relu_alone_has_a_zero_second_derivative_as_torch():
+    """Relu's gradient is an op of the input too (torch's threshold_backward): differentiating
+    it again gives zeros, not 'does not require grad'; with other paths, third order as torch."""
+    got = {}
+    for lib in (ts, torch):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(x.relu().sum(), x, create_graph=True)
+        assert g.requires_grad
+        (h,) = lib.autograd.grad(g.sum(), x)
+        (g3,) = lib.autograd.grad((x.relu() * x * x).sum(), x, create_graph=True)
+        (h3,) = lib.autograd.grad(g3.sum(), x, create_graph=True)
+        (k3,) = lib.autograd.grad(h3.sum(), x)
+        got[lib] = [t.detach().numpy() for t in (h, h3, k3)]
+    for mine, theirs in zip(got[ts], got[torch]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12)
+    np.testing.assert_array_equal(got[ts][0], [0.0, 0.0, 0.0])

@@ -12,7 +12,6 @@ import numpy as np
 from ..dtypes import floating, tensor_of
 from ..function import Function
 from ._util import pass_where
-from .selection import where
 from .unary import sign
 
 
@@ -171,7 +170,36 @@ class Relu(Function):
     @staticmethod
     def graph_backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return where(~(a._data <= 0), g, 0.0)  # (a select, as backward's: inf stays out)
+        return ReluBackward.apply(g, a)
+
+
+class ReluBackward(Function):
+    """Relu's gradient as an op of the gradient ``g`` and the input ``a`` (torch's
+    ``threshold_backward``): ``g`` where ``a > 0`` (and where ``a`` is NaN), else 0. Its
+    derivative with respect to ``a`` is zero, but it depends on ``a``: a second derivative through
+    a relu alone is zeros, not "does not require grad", as in torch."""
+
+    name = "threshold_backward"
+
+    @staticmethod
+    def forward(ctx, g, a):
+        ctx.save_for_backward(a)
+        return pass_where(~(a <= 0), g)
+
+    @staticmethod
+    def backward(ctx, gg):
+        (a,) = ctx.saved_tensors
+        return pass_where(~(a <= 0), gg), np.zeros_like(a)
+
+    @staticmethod
+    def graph_backward(ctx, gg):
+        (a,) = ctx.saved_tensors
+        return ReluBackward.apply(gg, a), a * 0
+
+    @staticmethod
+    def jvp(ctx, tg, ta):
+        (a,) = ctx.saved_tensors
+        return pass_where(~(a <= 0), tg)
 
 
 def relu(input):
