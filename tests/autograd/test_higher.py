@@ -319,3 +319,14 @@ def test_a_relu_alone_has_a_zero_second_derivative_as_torch():
     for mine, theirs in zip(got[ts], got[torch]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)
     np.testing.assert_array_equal(got[ts][0], [0.0, 0.0, 0.0])
+
+
+def test_a_grad_output_of_another_dtype_keeps_its_graph():
+    """A float64 grad_outputs for a float32 output is cast as an op, so the double-backward trick
+    still differentiates through it (it was copied into a constant: 'not used')."""
+    x = ts.tensor([0.3, -1.2], requires_grad=True)
+    u = ts.zeros(2, dtype=ts.float64, requires_grad=True)
+    (g,) = ts.autograd.grad((x * x).tanh(), x, grad_outputs=u, create_graph=True)
+    (jv,) = ts.autograd.grad(g, u, grad_outputs=ts.ones(2, dtype=ts.float32))
+    xs = np.array([0.3, -1.2])
+    np.testing.assert_allclose(jv.numpy(), 2 * xs * (1 - np.tanh(xs ** 2) ** 2), rtol=1e-6)

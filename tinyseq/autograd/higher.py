@@ -65,8 +65,8 @@ def root_gradients(roots, given):
     differentiates through it)."""
     out = []
     for (edge, g), user in zip(roots, given):
-        if isinstance(user, Tensor) and user._data.dtype == g.dtype:
-            out.append((edge, user))
+        if isinstance(user, Tensor):  # (cast, if it must be, as an op: its graph stays)
+            out.append((edge, user if user._data.dtype == g.dtype else user.to(g.dtype)))
         else:
             out.append((edge, Tensor._wrap(np.array(g))))
     return out
