@@ -134,6 +134,8 @@ def test_bad_duals_are_refused_in_one_line():
             fwAD.make_dual(dual, ts.ones(2))
         with pytest.raises(RuntimeError, match="the tangent requires grad"):
             fwAD.make_dual(ts.ones(2), ts.ones(2, requires_grad=True))
+        with pytest.raises(RuntimeError, match="make_dual: level 3 is not open"):
+            fwAD.make_dual(ts.ones(2), ts.ones(2), level=3)
         with pytest.raises(TypeError, match="tangent must be a Tensor"):
             fwAD.make_dual(ts.ones(2), [1.0, 1.0])
         with pytest.raises(RuntimeError, match="nested forward-mode levels"):

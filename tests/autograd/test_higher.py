@@ -222,6 +222,10 @@ def test_autograd_backward_takes_torchs_arguments(create_graph):
         ts.autograd.backward((x * 2).sum(), inputs=[[1.0]])
     with pytest.raises(TypeError, match=r"tensors\[0\] is a torch.Tensor"):
         ts.autograd.backward(torch.ones(1))
+    with pytest.raises(RuntimeError, match="backward: inputs is empty"):
+        (x * 2).sum().backward(inputs=[])
+    with pytest.raises(RuntimeError, match=r"backward: inputs\[0\] does not require grad"):
+        (x * 2).sum().backward(inputs=[ts.ones(3)])
 
 
 @needs_torch

@@ -47,6 +47,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                          "give one gradient (or None) per tensor")
     if inputs is not None:
         inputs = _tensor_list(inputs, "inputs", "backward")
+        if not inputs:
+            raise RuntimeError("backward: inputs is empty; give the tensors whose .grad to fill, "
+                               "or leave inputs out for every leaf")
+        for i, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"backward: inputs[{i}] does not require grad, so it can get "
+                                   "no gradient")
         grads = grad(tensors, inputs, grad_tensors, retain_graph, create_graph, allow_unused=True)
         steps = higher.Graphs() if create_graph else ARRAYS
         for t, g in zip(inputs, grads):

@@ -125,6 +125,9 @@ def make_dual(tensor, tangent, *, level=None):
     if state.dual is None:
         raise RuntimeError("make_dual: no dual level is open; use it inside "
                            "'with forward_ad.dual_level():'")
+    if level not in (None, 0):  # (one level at a time, as in torch: it is level 0)
+        raise RuntimeError(f"make_dual: level {level!r} is not open; the open level is 0 (leave "
+                           "level out)")
     for name, t in (("tensor", tensor), ("tangent", tangent)):
         if not isinstance(t, Tensor):
             raise TypeError(f"make_dual: {name} must be a Tensor, got {type(t).__name__}")
