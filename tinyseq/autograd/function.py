@@ -7,13 +7,15 @@ walk will visit.
 Which results are views of an input, and the version counters, are ``views.py``'s business.
 """
 
+import numpy as np
+
 from . import anomaly, forward_ad
 from .mode import state
 from .node import OpName, edge_of, node_class, torch_name
 from .observers import observers
 from .ops._util import quiet_call
 from .tensor import Tensor
-from .views import scalars_as_outputs, versions_of, wrap
+from .views import results_as_wrapped, versions_of, wrap
 
 
 class Context:
@@ -118,15 +120,15 @@ class Function:
         if state.anomaly:
             anomaly.check_forward(cls.name, args, [t._data for t in tensors])
         if True in flags:
-            cls._record(ctx, args, flags, tensors)
+            cls._record(ctx, args, flags, tensors, out)
         if _dual_levels[0] and state.dual is not None:  # (a forward-mode level is open)
             forward_ad.propagate(cls, ctx, args, tensors)
         return tuple(tensors) if multi else tensors[0]
 
     @classmethod
-    def _record(cls, ctx, args, flags, tensors):
-        """Make the node that links ``tensors`` (the outputs) to the arguments that need a
-        gradient, and tell the observers."""
+    def _record(cls, ctx, args, flags, tensors, out):
+        """Make the node that links ``tensors`` (the outputs; ``out``, what forward returned) to
+        the arguments that need a gradient, and tell the observers."""
         edges = tuple([edge_of(a) if f else None for a, f in zip(args, flags)])
         meta = tuple([(t._data.shape, t._data.dtype) for t in tensors])
         node = cls.node_class(cls, ctx, edges, meta)
@@ -134,10 +136,9 @@ class Function:
             if t._data.dtype.kind == "f":  # integer results carry no gradient
                 t.grad_fn, t._output_nr, t._requires_grad = node, k, True
         if ctx.saved_tensors:
+            if type(out) is not np.ndarray:  # a numpy scalar (a ufunc of 0-d arrays), or a tuple
+                ctx.saved_tensors = results_as_wrapped(ctx.saved_tensors, out, tensors)
             node.saved_versions, node.saved_from = versions_of(ctx.saved_tensors, args, tensors)
-            if tensors[0]._data.ndim == 0:  # (a 0-d result may have been saved as a scalar)
-                ctx.saved_tensors = scalars_as_outputs(ctx.saved_tensors, node.saved_from,
-                                                       tensors)
         for observer in observers:
             observer.recorded(node, args, flags, tensors)
 
