@@ -6,8 +6,8 @@ import pytest
 
 import tinyseq as ts
 import tinyseq.autograd.forward_ad as fwAD
+from tests.autograd.cube import Cube, ForwardCube
 from tests.torch_compare import torch
-from tinyseq.autograd import Function
 from tinyseq.autograd.errors import ShapeError
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
@@ -145,11 +145,6 @@ def test_bad_duals_are_refused_in_one_line():
 
 
 def test_an_op_without_a_tangent_rule_is_named():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, a):
-            return a ** 3
-
     x, v = tensors(ts, X, V)
     assert Cube.apply(x).shape == (3,)  # without tangents it runs as ever
     with fwAD.dual_level(), pytest.raises(RuntimeError, match=r"'cube' \(Cube\) has no tangent rule"):
@@ -157,20 +152,9 @@ def test_an_op_without_a_tangent_rule_is_named():
 
 
 def test_a_custom_function_with_a_jvp():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a ** 3
-
-        @staticmethod
-        def jvp(ctx, t):
-            (a,) = ctx.saved_tensors
-            return 3 * a * a * t
-
     x, v = tensors(ts, X, V)
     with fwAD.dual_level():
-        y = Cube.apply(fwAD.make_dual(x, v))
+        y = ForwardCube.apply(fwAD.make_dual(x, v))
         np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(),
                                    3 * np.array(X) ** 2 * V)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import tinyseq as ts
+from tests.autograd.cube import Cube, TwiceCube
 from tests.torch_compare import torch
-from tinyseq.autograd import Function
 
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the reference")
 X = [0.3, -1.2, 2.0]
@@ -80,17 +80,6 @@ def test_retain_graph_defaults_to_create_graph():
 
 
 def test_an_op_without_graph_backward_is_named():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return 3 * a ** 2 * g
-
     x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
     y = Cube.apply(x).sum()
     (g,) = ts.autograd.grad(y, x, retain_graph=True)  # first order works as ever
@@ -100,21 +89,8 @@ def test_an_op_without_graph_backward_is_named():
 
 
 def test_a_custom_function_with_graph_backward_gives_second_derivatives():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, a):
-            ctx.save_for_backward(a)
-            return a ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (a,) = ctx.saved_tensors
-            return g * (a * a) * 3
-
-        graph_backward = backward  # the same formula works on Tensors
-
     x = ts.tensor(X, dtype=ts.float64, requires_grad=True)
-    (g,) = ts.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    (g,) = ts.autograd.grad(TwiceCube.apply(x).sum(), x, create_graph=True)
     (h,) = ts.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), 6 * np.array(X))
 
@@ -164,7 +140,7 @@ def test_the_gradients_ops_are_drawn_in_a_backward_pass_box():
     (g,) = ts.autograd.grad((x * x).tanh().sum(), x, create_graph=True)
     assert list(g.grad_fn.scope) == ["backward pass"]
     dot = ts.viz.draw_graph(g.sum()).source
-    assert 'label="backward pass"' in dot or "backward pass" in dot
+    assert "backward pass" in dot
     forward_ops = ts.viz.draw_graph((x * x).tanh().sum()).source
     assert "backward pass" not in forward_ops
 
